@@ -1,0 +1,3 @@
+-- smoke
+SELECT aisec.audit('test.smoke', 'nothing', '{"a": 1}');
+SELECT * FROM aisec.audit_verify();

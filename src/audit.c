@@ -1,0 +1,654 @@
+/*
+ * audit.c
+ *		The tamper-evident audit log: hash-chained appends, chain
+ *		verification, and signed digests.
+ *
+ * Each entry's hash is SHA-256(prev_hash || encoding), where encoding is the
+ * canonical byte string built by EncodeEntry() and specified in
+ * doc/audit.md; the first entry's prev_hash is 32 zero bytes.
+ *
+ * Appends are serialized by a private transaction-level lock (aisec_lock),
+ * held until commit.  The appender then reads the chain head with the
+ * *latest* snapshot, not the transaction's, so it sees the entry committed
+ * by whoever held the lock before it, even in REPEATABLE READ.  seq is the
+ * head's seq + 1, so a rolled-back append leaves no gap and no trace.
+ *
+ * Entries are inserted with CatalogTupleInsert (heap and index insert, no
+ * executor): no trigger fires, so the statement-level triggers on the table
+ * can refuse every UPDATE, DELETE and TRUNCATE, for every role.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "commands/trigger.h"
+#include "common/base64.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "aisec.h"
+#include "audit.h"
+#include "crypto.h"
+
+/* Columns of aisec.audit_log, in table order. */
+enum
+{
+	AL_SEQ = 0,
+	AL_AT,
+	AL_ACTOR,
+	AL_LOGIN,
+	AL_ACTION,
+	AL_OBJECT,
+	AL_DETAIL,
+	AL_PREV_HASH,
+	AL_HASH,
+	AL_NCOLS
+};
+
+#define AUDIT_ENCODING_TAG	"aisec.audit.v1"
+#define DIGEST_FORMAT		"aisec-audit-digest-v1"
+#define MAX_ACTION_LEN		100
+#define MAX_OBJECT_LEN		1024
+#define MAX_DETAIL_LEN		65536
+
+/* Microseconds between 1970-01-01 and 2000-01-01 (PostgreSQL's epoch). */
+#define UNIX_EPOCH_OFFSET_US \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
+
+/* What a walk over the chain found. */
+typedef struct ChainState
+{
+	int64		entries;		/* entries read */
+	int64		last_seq;		/* seq of the last entry read */
+	uint8		last_hash[SHA256_LEN];	/* stored hash of that entry */
+	int64		first_bad_seq;	/* 0 if the chain is intact so far */
+	char	   *problem;		/* what is wrong at first_bad_seq */
+} ChainState;
+
+/* Append a big-endian 32-bit length or 0xFFFFFFFF for NULL, then bytes. */
+static void
+AppendField(StringInfo buf, const char *data, size_t len)
+{
+	uint32		n = data ? (uint32) len : 0xFFFFFFFFu;
+	uint8		be[4] = {n >> 24, n >> 16, n >> 8, n};
+
+	appendBinaryStringInfo(buf, (char *) be, 4);
+	if (data)
+		appendBinaryStringInfo(buf, data, len);
+}
+
+/* Append a big-endian 64-bit integer. */
+static void
+AppendInt64(StringInfo buf, int64 v)
+{
+	uint64		u = (uint64) v;
+	uint8		be[8];
+
+	for (int i = 7; i >= 0; i--)
+	{
+		be[i] = (uint8) (u & 0xFF);
+		u >>= 8;
+	}
+	appendBinaryStringInfo(buf, (char *) be, 8);
+}
+
+/* Build the canonical encoding of one entry (doc/audit.md, "Hash chain"). */
+static void
+EncodeEntry(StringInfo buf, int64 seq, TimestampTz at, const char *actor,
+			const char *login, const char *action, const char *object,
+			const char *detail, size_t detail_len)
+{
+	resetStringInfo(buf);
+	appendBinaryStringInfo(buf, AUDIT_ENCODING_TAG, strlen(AUDIT_ENCODING_TAG));
+	AppendInt64(buf, seq);
+	AppendInt64(buf, (int64) at + UNIX_EPOCH_OFFSET_US);
+	AppendField(buf, actor, strlen(actor));
+	AppendField(buf, login, strlen(login));
+	AppendField(buf, action, strlen(action));
+	AppendField(buf, object, object ? strlen(object) : 0);
+	AppendField(buf, detail, detail_len);
+}
+
+/* Reject text that would make an unreadable or unbounded log entry. */
+static void
+CheckAuditText(const char *what, const char *value, size_t maxlen)
+{
+	size_t		len = strlen(value);
+
+	if (len > maxlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("audit %s is too long", what),
+				 errdetail("It is %zu bytes; the limit is %zu.", len, maxlen)));
+	for (const char *p = value; *p; p++)
+		if ((unsigned char) *p < 0x20 && *p != '\t')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("audit %s must not contain control characters", what)));
+}
+
+/* Read the chain head (latest committed entry) into seq/hash; 0 if empty. */
+static void
+ReadChainHead(Relation rel, int64 *seq, uint8 *hash)
+{
+	Relation	idx = index_open(aisec_relid("audit_log_pkey"), AccessShareLock);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	IndexScanDesc scan = index_beginscan(rel, idx, snap, 0, 0);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+
+	*seq = 0;
+	memset(hash, 0, SHA256_LEN);
+	index_rescan(scan, NULL, 0, NULL, 0);
+	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	{
+		bytea	   *h;
+
+		slot_getallattrs(slot);
+		*seq = DatumGetInt64(slot->tts_values[AL_SEQ]);
+		if (slot->tts_isnull[AL_HASH])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("aisec audit log entry %lld has no hash", (long long) *seq),
+					 errhint("Run aisec.audit_verify() to find what was changed.")));
+		h = DatumGetByteaPP(slot->tts_values[AL_HASH]);
+		if (VARSIZE_ANY_EXHDR(h) == SHA256_LEN)
+			memcpy(hash, VARDATA_ANY(h), SHA256_LEN);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	index_close(idx, AccessShareLock);
+}
+
+/* Wrap raw bytes as a palloc'd bytea datum. */
+static Datum
+BytesToDatum(const uint8 *data, size_t len)
+{
+	bytea	   *b = (bytea *) palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), data, len);
+	return PointerGetDatum(b);
+}
+
+/* Append one entry to the chain; see the file header for how. */
+int64
+aisec_audit_append(const char *action, const char *object, Jsonb *detail)
+{
+	char	   *detail_text;
+	size_t		detail_len;
+	char	   *actor;
+	char	   *login;
+	Relation	rel;
+	int64		seq;
+	uint8		prev[SHA256_LEN];
+	uint8		hash[SHA256_LEN];
+	TimestampTz at;
+	StringInfoData buf;
+	Datum		values[AL_NCOLS];
+	bool		nulls[AL_NCOLS] = {0};
+	HeapTuple	tup;
+
+	if (action == NULL || action[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("audit action must not be NULL or empty")));
+	CheckAuditText("action", action, MAX_ACTION_LEN);
+	if (object != NULL)
+		CheckAuditText("object", object, MAX_OBJECT_LEN);
+	if (!JB_ROOT_IS_OBJECT(detail) || JB_ROOT_IS_SCALAR(detail))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audit detail must be a JSON object")));
+	detail_text = JsonbToCString(NULL, &detail->root, VARSIZE_ANY_EXHDR(detail));
+	detail_len = strlen(detail_text);
+	if (detail_len > MAX_DETAIL_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("audit detail is too large"),
+				 errdetail("Its JSON text is %zu bytes; the limit is %d.",
+						   detail_len, MAX_DETAIL_LEN),
+				 errhint("Record identifiers and counts, not data.")));
+
+	aisec_prevent_if_read_only("aisec.audit()");
+	actor = GetUserNameFromId(GetSessionUserId(), false);
+	login = GetUserNameFromId(GetAuthenticatedUserId(), false);
+
+	aisec_lock(AISEC_LOCK_AUDIT_APPEND);
+	rel = table_open(aisec_relid("audit_log"), RowExclusiveLock);
+	ReadChainHead(rel, &seq, prev);
+	seq++;
+	at = GetCurrentTimestamp();
+
+	initStringInfo(&buf);
+	EncodeEntry(&buf, seq, at, actor, login, action, object,
+				detail_text, detail_len);
+	crypto_sha256_2(prev, SHA256_LEN, (uint8 *) buf.data, buf.len, hash);
+
+	values[AL_SEQ] = Int64GetDatum(seq);
+	values[AL_AT] = TimestampTzGetDatum(at);
+	values[AL_ACTOR] = CStringGetTextDatum(actor);
+	values[AL_LOGIN] = CStringGetTextDatum(login);
+	values[AL_ACTION] = CStringGetTextDatum(action);
+	values[AL_OBJECT] = object ? CStringGetTextDatum(object) : (Datum) 0;
+	nulls[AL_OBJECT] = (object == NULL);
+	values[AL_DETAIL] = JsonbPGetDatum(detail);
+	values[AL_PREV_HASH] = BytesToDatum(prev, SHA256_LEN);
+	values[AL_HASH] = BytesToDatum(hash, SHA256_LEN);
+
+	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	CatalogTupleInsert(rel, tup);
+	heap_freetuple(tup);
+	table_close(rel, NoLock);
+	pfree(buf.data);
+
+	/* Later appends in this transaction must see this entry as the head. */
+	CommandCounterIncrement();
+	return seq;
+}
+
+/* Append an entry whose detail is JSON text built by aisec itself. */
+int64
+aisec_audit_log(const char *action, const char *object, const char *detail_json)
+{
+	Datum		detail = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail_json));
+
+	return aisec_audit_append(action, object, DatumGetJsonbP(detail));
+}
+
+/* Record a problem at seq if it is the first one the walk has met. */
+static void
+NoteProblem(ChainState *st, int64 seq, char *problem)
+{
+	if (st->first_bad_seq != 0)
+		return;
+	st->first_bad_seq = seq;
+	st->problem = problem;
+}
+
+/*
+ * Walk the chain in seq order under the statement's snapshot, checking
+ * sequence continuity, linkage and each entry's hash.  Stops after stop_seq
+ * when stop_seq > 0.  Only the first problem is kept.
+ */
+static void
+WalkChain(int64 stop_seq, ChainState *st)
+{
+	Relation	rel = table_open(aisec_relid("audit_log"), AccessShareLock);
+	Relation	idx = index_open(aisec_relid("audit_log_pkey"), AccessShareLock);
+	IndexScanDesc scan = index_beginscan(rel, idx, GetActiveSnapshot(), 0, 0);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "aisec audit verify",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContext outer = CurrentMemoryContext;
+	StringInfoData buf;
+	uint8		hash[SHA256_LEN];
+
+	memset(st, 0, sizeof(*st));
+	initStringInfo(&buf);
+	index_rescan(scan, NULL, 0, NULL, 0);
+
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		Datum	   *v;
+		bool	   *n;
+		int64		seq;
+		int64		expected = st->last_seq + 1;
+		bytea	   *stored_prev;
+		bytea	   *stored_hash;
+		Jsonb	   *detail;
+		char	   *detail_text;
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getallattrs(slot);
+		v = slot->tts_values;
+		n = slot->tts_isnull;
+		seq = DatumGetInt64(v[AL_SEQ]);
+		if (stop_seq > 0 && seq > stop_seq)
+			break;
+		st->entries++;
+
+		if (seq > expected)
+			NoteProblem(st, expected,
+						psprintf("entry %lld is missing (the log jumps from entry %lld to %lld)",
+								 (long long) expected, (long long) st->last_seq,
+								 (long long) seq));
+		else if (seq < expected)
+			NoteProblem(st, seq, psprintf("entry %lld appears more than once",
+										  (long long) seq));
+
+		if (n[AL_AT] || n[AL_ACTOR] || n[AL_LOGIN] || n[AL_ACTION] ||
+			n[AL_DETAIL] || n[AL_PREV_HASH] || n[AL_HASH])
+		{
+			NoteProblem(st, seq, psprintf("entry %lld has a NULL field", (long long) seq));
+			st->last_seq = seq;
+			memset(st->last_hash, 0, SHA256_LEN);
+			continue;
+		}
+
+		MemoryContextSwitchTo(rowcxt);
+		stored_prev = DatumGetByteaPP(v[AL_PREV_HASH]);
+		stored_hash = DatumGetByteaPP(v[AL_HASH]);
+		if (VARSIZE_ANY_EXHDR(stored_prev) != SHA256_LEN ||
+			memcmp(VARDATA_ANY(stored_prev), st->last_hash, SHA256_LEN) != 0)
+		{
+			MemoryContextSwitchTo(outer);
+			NoteProblem(st, seq,
+						psprintf("entry %lld does not link to the entry before it "
+								 "(its prev_hash is not the hash of entry %lld)",
+								 (long long) seq, (long long) st->last_seq));
+			MemoryContextSwitchTo(rowcxt);
+		}
+
+		detail = DatumGetJsonbP(v[AL_DETAIL]);
+		detail_text = JsonbToCString(NULL, &detail->root, VARSIZE_ANY_EXHDR(detail));
+		EncodeEntry(&buf, seq, DatumGetTimestampTz(v[AL_AT]),
+					TextDatumGetCString(v[AL_ACTOR]),
+					TextDatumGetCString(v[AL_LOGIN]),
+					TextDatumGetCString(v[AL_ACTION]),
+					n[AL_OBJECT] ? NULL : TextDatumGetCString(v[AL_OBJECT]),
+					detail_text, strlen(detail_text));
+		crypto_sha256_2((const uint8 *) VARDATA_ANY(stored_prev),
+						VARSIZE_ANY_EXHDR(stored_prev),
+						(uint8 *) buf.data, buf.len, hash);
+		MemoryContextSwitchTo(outer);
+		if (VARSIZE_ANY_EXHDR(stored_hash) != SHA256_LEN ||
+			memcmp(VARDATA_ANY(stored_hash), hash, SHA256_LEN) != 0)
+			NoteProblem(st, seq,
+						psprintf("entry %lld does not match its hash "
+								 "(it was changed after it was written)",
+								 (long long) seq));
+
+		/* The next entry must link to this entry's stored hash. */
+		memset(st->last_hash, 0, SHA256_LEN);
+		if (VARSIZE_ANY_EXHDR(stored_hash) == SHA256_LEN)
+			memcpy(st->last_hash, VARDATA_ANY(stored_hash), SHA256_LEN);
+		st->last_seq = seq;
+		MemoryContextReset(rowcxt);
+	}
+
+	pfree(buf.data);
+	MemoryContextDelete(rowcxt);
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+}
+
+PG_FUNCTION_INFO_V1(audit);
+/* SQL: aisec.audit(action, object, detail) appends an entry, returns seq. */
+Datum
+audit(PG_FUNCTION_ARGS)
+{
+	char	   *action;
+	char	   *object;
+	Jsonb	   *detail;
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.audit()");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("audit action must not be NULL or empty")));
+	action = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	object = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (PG_ARGISNULL(2))
+		detail = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	else
+		detail = PG_GETARG_JSONB_P(2);
+
+	PG_RETURN_INT64(aisec_audit_append(action, object, detail));
+}
+
+PG_FUNCTION_INFO_V1(audit_verify);
+/* SQL: aisec.audit_verify() recomputes the whole chain. */
+Datum
+audit_verify(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	ChainState	st;
+	Datum		values[4];
+	bool		nulls[4] = {0};
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_DPO | AISEC_ROLE_AUDITOR,
+					   "aisec.audit_verify()");
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	WalkChain(0, &st);
+	values[0] = BoolGetDatum(st.first_bad_seq == 0);
+	values[1] = Int64GetDatum(st.entries);
+	values[2] = Int64GetDatum(st.first_bad_seq);
+	nulls[2] = (st.first_bad_seq == 0);
+	values[3] = CStringGetTextDatum(st.first_bad_seq == 0
+									? psprintf("%lld entries, chain intact", (long long) st.entries)
+									: st.problem);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/* Format a timestamp as ISO 8601 UTC with microseconds: 2026-01-02T03:04:05.123456Z */
+static char *
+FormatUtc(TimestampTz ts)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		elog(ERROR, "timestamp out of range");
+	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+					tm.tm_year, tm.tm_mon, tm.tm_mday,
+					tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+}
+
+/* Lowercase hex of len bytes (palloc'd). */
+static char *
+ToHex(const uint8 *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char	   *out = palloc(len * 2 + 1);
+
+	for (size_t i = 0; i < len; i++)
+	{
+		out[2 * i] = digits[data[i] >> 4];
+		out[2 * i + 1] = digits[data[i] & 0xF];
+	}
+	out[len * 2] = '\0';
+	return out;
+}
+
+/* The exact bytes a digest signature covers (doc/audit.md, "Digests"). */
+static char *
+DigestMessage(int64 seq, const char *hash_hex, const char *at)
+{
+	return psprintf(DIGEST_FORMAT "\n%lld\n%s\n%s", (long long) seq, hash_hex, at);
+}
+
+PG_FUNCTION_INFO_V1(audit_digest);
+/* SQL: aisec.audit_digest() returns the signed head of the chain. */
+Datum
+audit_digest(PG_FUNCTION_ARGS)
+{
+	uint8		pub[ED25519_KEY_LEN];
+	uint8		sig[ED25519_SIG_LEN];
+	ChainState	st;
+	char	   *hash_hex;
+	char	   *at;
+	char	   *msg;
+	char	   *sig64;
+	int			siglen;
+	StringInfoData json;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_DPO | AISEC_ROLE_AUDITOR,
+					   "aisec.audit_digest()");
+
+	/* Create the signing key first: doing so appends an audit entry. */
+	if (!aisec_signing_public(pub))
+	{
+		uint8		probe[ED25519_SIG_LEN];
+
+		aisec_sign((const uint8 *) "", 0, probe);
+	}
+
+	/* The digest covers the chain as this statement sees it, verified. */
+	WalkChain(0, &st);
+	if (st.first_bad_seq != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aisec audit log is damaged at entry %lld", (long long) st.first_bad_seq),
+				 errdetail("%s", st.problem),
+				 errhint("A digest is only issued over an intact chain; see aisec.audit_verify().")));
+
+	hash_hex = ToHex(st.last_hash, SHA256_LEN);
+	at = FormatUtc(GetCurrentTimestamp());
+	msg = DigestMessage(st.last_seq, hash_hex, at);
+	aisec_sign((const uint8 *) msg, strlen(msg), sig);
+
+	sig64 = palloc(pg_b64_enc_len(ED25519_SIG_LEN) + 1);
+	siglen = pg_b64_encode((const char *) sig, ED25519_SIG_LEN, sig64,
+						   pg_b64_enc_len(ED25519_SIG_LEN));
+	sig64[siglen] = '\0';
+
+	initStringInfo(&json);
+	appendStringInfo(&json,
+					 "{\"format\": \"" DIGEST_FORMAT "\", \"seq\": %lld, "
+					 "\"hash\": \"%s\", \"at\": \"%s\", \"signature\": \"%s\"}",
+					 (long long) st.last_seq, hash_hex, at, sig64);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data)));
+}
+
+/* Fetch a digest field of the given JSON type, or raise a clear error. */
+static JsonbValue *
+DigestField(Jsonb *digest, const char *key, enum jbvType type)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	v = findJsonbValueFromContainer(&digest->root, JB_FOBJECT, &k);
+	if (v == NULL || v->type != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid audit digest"),
+				 errdetail("Field \"%s\" is missing or has the wrong JSON type.", key),
+				 errhint("Pass a value returned by aisec.audit_digest(), unchanged.")));
+	return v;
+}
+
+/* Copy a JSON string value out as a NUL-terminated C string. */
+static char *
+JsonbStringValue(JsonbValue *v)
+{
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+PG_FUNCTION_INFO_V1(audit_verify_digest);
+/* SQL: aisec.audit_verify_digest(d): is d signed and still on today's chain? */
+Datum
+audit_verify_digest(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *digest;
+	char	   *format;
+	int64		seq;
+	char	   *hash_hex;
+	char	   *at;
+	char	   *sig64;
+	uint8		sig[ED25519_SIG_LEN + 3];
+	int			siglen;
+	uint8		pub[ED25519_KEY_LEN];
+	char	   *msg;
+	ChainState	st;
+	JsonbValue *seqv;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_DPO | AISEC_ROLE_AUDITOR,
+					   "aisec.audit_verify_digest()");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("audit digest must not be NULL")));
+	digest = PG_GETARG_JSONB_P(0);
+	if (!JB_ROOT_IS_OBJECT(digest) || JB_ROOT_IS_SCALAR(digest))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid audit digest"),
+				 errdetail("A digest is a JSON object.")));
+
+	format = JsonbStringValue(DigestField(digest, "format", jbvString));
+	if (strcmp(format, DIGEST_FORMAT) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid audit digest"),
+				 errdetail("Unknown digest format.")));
+	seqv = DigestField(digest, "seq", jbvNumeric);
+	seq = DatumGetInt64(DirectFunctionCall1(numeric_int8,
+											NumericGetDatum(seqv->val.numeric)));
+	hash_hex = JsonbStringValue(DigestField(digest, "hash", jbvString));
+	at = JsonbStringValue(DigestField(digest, "at", jbvString));
+	sig64 = JsonbStringValue(DigestField(digest, "signature", jbvString));
+
+	/* A signature that does not decode to 64 bytes cannot be ours. */
+	if (strlen(sig64) != (size_t) pg_b64_enc_len(ED25519_SIG_LEN))
+		PG_RETURN_BOOL(false);
+	siglen = pg_b64_decode(sig64, strlen(sig64), (char *) sig, sizeof(sig));
+	if (siglen != ED25519_SIG_LEN || seq < 0 || strlen(hash_hex) != 2 * SHA256_LEN)
+		PG_RETURN_BOOL(false);
+
+	/* Without a signing key, nothing was ever signed here. */
+	if (!aisec_signing_public(pub))
+		PG_RETURN_BOOL(false);
+	msg = DigestMessage(seq, hash_hex, at);
+	if (!crypto_ed25519_verify(pub, (const uint8 *) msg, strlen(msg), sig))
+		PG_RETURN_BOOL(false);
+
+	/* Signed by us: now the chain up to seq must be intact and end there. */
+	WalkChain(seq, &st);
+	if (st.first_bad_seq != 0 && st.first_bad_seq <= seq)
+		PG_RETURN_BOOL(false);
+	if (st.last_seq != seq)
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(strcmp(ToHex(st.last_hash, SHA256_LEN), hash_hex) == 0);
+}
+
+PG_FUNCTION_INFO_V1(audit_refuse_change);
+/* Trigger: refuse UPDATE, DELETE and TRUNCATE on the append-only log. */
+Datum
+audit_refuse_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const char *op = "change";
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "audit_refuse_change: not called as a trigger");
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		op = "UPDATE";
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		op = "DELETE";
+	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		op = "TRUNCATE";
+	else if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		op = "INSERT";
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s on %s is not allowed", op,
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("The aisec audit log is append-only, for every role including its owner."),
+			 errhint("Use aisec.audit() to add an entry.")));
+	PG_RETURN_NULL();
+}

@@ -1,0 +1,38 @@
+/*
+ * crypto.h
+ *		The small cryptographic toolkit aisec uses.  crypto.c is the only
+ *		file that talks to OpenSSL; everything else goes through here.
+ */
+#ifndef AISEC_CRYPTO_H
+#define AISEC_CRYPTO_H
+
+#include "postgres.h"
+
+#define SHA256_LEN			32
+#define AEAD_KEY_LEN		32	/* AES-256-GCM */
+#define AEAD_NONCE_LEN		12
+#define AEAD_TAG_LEN		16
+#define AEAD_OVERHEAD		(AEAD_NONCE_LEN + AEAD_TAG_LEN)
+#define ED25519_KEY_LEN		32
+#define ED25519_SIG_LEN		64
+
+extern void crypto_random_bytes(uint8 *buf, size_t len);
+extern void crypto_cleanse(void *buf, size_t len);
+
+extern void crypto_sha256(const uint8 *data, size_t len, uint8 *out);
+extern void crypto_sha256_2(const uint8 *a, size_t alen,
+							const uint8 *b, size_t blen, uint8 *out);
+
+extern void crypto_aead_seal(const uint8 *key, const uint8 *aad, size_t aadlen,
+							 const uint8 *plain, size_t plainlen, uint8 *out);
+extern bool crypto_aead_open(const uint8 *key, const uint8 *aad, size_t aadlen,
+							 const uint8 *sealed, size_t sealedlen, uint8 *out);
+
+extern void crypto_ed25519_public(const uint8 *priv, uint8 *pub);
+extern void crypto_ed25519_sign(const uint8 *priv, const uint8 *msg,
+								size_t msglen, uint8 *sig);
+extern bool crypto_ed25519_verify(const uint8 *pub, const uint8 *msg,
+								  size_t msglen, const uint8 *sig);
+extern char *crypto_ed25519_public_pem(const uint8 *pub);
+
+#endif							/* AISEC_CRYPTO_H */

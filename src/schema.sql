@@ -1,0 +1,30 @@
+-- schema.sql: the aisec schema, the governance roles, and what every other
+-- part of the install script relies on.  The Makefile puts this file first.
+
+-- Roles are cluster-wide: create each one only if it is not there yet, so a
+-- second database (or a re-install) reuses them.  They cannot log in; people
+-- are granted them.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'aisec_admin') THEN
+        CREATE ROLE aisec_admin NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'aisec_engineer') THEN
+        CREATE ROLE aisec_engineer NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'aisec_dpo') THEN
+        CREATE ROLE aisec_dpo NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'aisec_auditor') THEN
+        CREATE ROLE aisec_auditor NOLOGIN;
+    END IF;
+END
+$$;
+
+COMMENT ON SCHEMA aisec IS 'aisec: governed machine-learning training data (audit log, keys, masking, versions, lineage, bias statistics, erasure)';
+
+-- Nobody but the owner creates objects in aisec's schema; the governance
+-- roles may use it.  Every function is revoked from PUBLIC below, one by
+-- one, and granted to the roles that need it.
+REVOKE ALL ON SCHEMA aisec FROM PUBLIC;
+GRANT USAGE ON SCHEMA aisec TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
