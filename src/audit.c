@@ -496,16 +496,22 @@ audit_digest(PG_FUNCTION_ARGS)
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_DPO | AISEC_ROLE_AUDITOR,
 					   "aisec.audit_digest()");
 
-	/* Create the signing key first: doing so appends an audit entry. */
+	/*
+	 * Create the signing key first: doing so appends an audit entry, which
+	 * the digest then covers (a snapshot copy that sees this command's own
+	 * writes).  Otherwise the digest covers the chain as this statement
+	 * sees it.
+	 */
 	if (!aisec_signing_public(pub))
 	{
 		uint8		probe[ED25519_SIG_LEN];
 
 		aisec_sign((const uint8 *) "", 0, probe);
 	}
-
-	/* The digest covers the chain as this statement sees it, verified. */
+	PushCopiedSnapshot(GetActiveSnapshot());
+	UpdateActiveSnapshotCommandId();
 	WalkChain(0, &st);
+	PopActiveSnapshot();
 	if (st.first_bad_seq != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -558,6 +564,23 @@ JsonbStringValue(JsonbValue *v)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/* Read the digest's seq: a whole number that fits in bigint, or an error. */
+static int64
+DigestSeq(JsonbValue *v)
+{
+	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+														   NumericGetDatum(v->val.numeric)));
+	const char *p = text[0] == '-' ? text + 1 : text;
+	size_t		digits = strspn(p, "0123456789");
+
+	if (digits == 0 || p[digits] != '\0' || digits > 18)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid audit digest"),
+				 errdetail("Field \"seq\" is not a whole number in range.")));
+	return strtoi64(text, NULL, 10);
+}
+
 PG_FUNCTION_INFO_V1(audit_verify_digest);
 /* SQL: aisec.audit_verify_digest(d): is d signed and still on today's chain? */
 Datum
@@ -596,8 +619,7 @@ audit_verify_digest(PG_FUNCTION_ARGS)
 				 errmsg("invalid audit digest"),
 				 errdetail("Unknown digest format.")));
 	seqv = DigestField(digest, "seq", jbvNumeric);
-	seq = DatumGetInt64(DirectFunctionCall1(numeric_int8,
-											NumericGetDatum(seqv->val.numeric)));
+	seq = DigestSeq(seqv);
 	hash_hex = JsonbStringValue(DigestField(digest, "hash", jbvString));
 	at = JsonbStringValue(DigestField(digest, "at", jbvString));
 	sig64 = JsonbStringValue(DigestField(digest, "signature", jbvString));
