@@ -46,7 +46,15 @@ WipeMasterKey(int code, Datum arg)
 	master_key_loaded = false;
 }
 
-/* Define aisec.master_key_file; called from _PG_init. */
+/*
+ * Define aisec.master_key_file; called from _PG_init.
+ *
+ * Preloaded (shared_preload_libraries), it is a postmaster setting, fixed
+ * until restart.  A postmaster setting cannot be defined by a library loaded
+ * later, so when aisec is loaded on first use it is defined as a sighup
+ * setting instead: still settable only in the server's configuration, never
+ * by a session.
+ */
 void
 aisec_keys_init(void)
 {
@@ -56,7 +64,7 @@ aisec_keys_init(void)
 							   "The key itself never appears in a setting.",
 							   &master_key_file,
 							   "",
-							   PGC_POSTMASTER,
+							   process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
 }

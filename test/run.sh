@@ -23,7 +23,7 @@ export PG_CONFIG
 bindir=$("$PG_CONFIG" --bindir)
 pkglibdir=$("$PG_CONFIG" --pkglibdir)
 sharedir=$("$PG_CONFIG" --sharedir)
-pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+pgxs=$(cd "$(dirname "$("$PG_CONFIG" --pgxs)")/../.." && pwd)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -133,10 +133,16 @@ tap() {
 	mkdir -p "$tmp/tap"
 	cp -r test "$tmp/tap/"
 	[ "$(id -u)" = 0 ] && chown -R postgres: "$tmp/tap"
+	local rc=0
 	(cd "$tmp/tap/test" && as env PATH="$bindir:$PATH" TESTDIR="$tmp/tap" \
 		PG_REGRESS="$pgxs/src/test/regress/pg_regress" PGHOST= PGPORT= \
-		AISEC_TOP="$tmp/tap" \
-		prove -I "$pgxs/src/test/perl" -I t t/*.pl)
+		prove -I "$pgxs/src/test/perl" -I t t/*.pl) || rc=$?
+	if [ $rc -ne 0 ]; then
+		for f in "$tmp"/tap/tmp_check/log/regress_log_*; do
+			[ -f "$f" ] && { echo "--- tail of $f"; tail -n 25 "$f"; }
+		done
+	fi
+	return $rc
 }
 
 case $mode in

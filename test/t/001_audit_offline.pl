@@ -1,0 +1,117 @@
+# The audit chain checked outside the database: the shipped script
+# (test/audit_chain.py) recomputes the chain from an export, and openssl
+# verifies a digest's Ed25519 signature with aisec.signing_public_key().
+# Also: eight concurrent appenders (pgbench) keep one gap-free chain.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use File::Basename qw(dirname);
+use Cwd qw(abs_path);
+
+my $testdir = dirname(abs_path(__FILE__));
+my $script = "$testdir/../audit_chain.py";
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+
+my $node = PostgreSQL::Test::Cluster->new('offline');
+$node->init;
+system_or_bail('sh', '-c', "umask 077 && openssl rand -out '$tmp/master.key' 32");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'aisec'\naisec.master_key_file = '$tmp/master.key'\n");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION aisec');
+
+# Entries with awkward content: non-ASCII, NULL object, empty object,
+# nested detail, quotes and backslashes.
+$node->safe_psql('postgres', q{
+	SELECT aisec.audit('dataset.register', 'public.loans', '{"rows": 5000}');
+	SELECT aisec.audit('note', NULL);
+	SELECT aisec.audit('note', '', '{"k": "v"}');
+	SELECT aisec.audit('mask.set', 'public.kunden.straße', '{"rule": "email", "n": [1, 2.5, null, true], "q": "\"x\\\\y\""}');
+	SELECT aisec.audit('unicode', 'ünïcødé ✓', '{"emoji": "🙂"}');
+});
+my $digest = $node->safe_psql('postgres', 'SELECT aisec.audit_digest()');
+$node->safe_psql('postgres', q{SELECT aisec.audit('after.digest', NULL)});
+
+my $export = q{SELECT json_build_object(
+	'seq', seq, 'at_us', (extract(epoch FROM at) * 1000000)::bigint,
+	'actor', actor, 'login', login, 'action', action, 'object', object,
+	'detail', detail::text, 'prev_hash', encode(prev_hash, 'hex'),
+	'hash', encode(hash, 'hex'))
+  FROM aisec.audit_log ORDER BY seq};
+
+sub export_log
+{
+	my ($file) = @_;
+	my $out = $node->safe_psql('postgres', $export);
+	open my $fh, '>:raw', $file or die "cannot write $file: $!";
+	print $fh $out, "\n";
+	close $fh;
+}
+
+sub write_file
+{
+	my ($file, $data) = @_;
+	open my $fh, '>:raw', $file or die "cannot write $file: $!";
+	print $fh $data;
+	close $fh;
+}
+
+export_log("$tmp/log.jsonl");
+write_file("$tmp/digest.json", $digest);
+my ($out, $err);
+IPC::Run::run([ 'python3', $script, "$tmp/log.jsonl", "$tmp/digest.json" ], '>', \$out, '2>', \$err);
+is($?, 0, 'outside script accepts the intact chain');
+like($out, qr/^ok: 7 entries, head 7 [0-9a-f]{64}$/m, 'outside script counts every entry');
+my $head = $node->safe_psql('postgres', q{SELECT encode(hash, 'hex') FROM aisec.audit_log ORDER BY seq DESC LIMIT 1});
+like($out, qr/head 7 $head/, 'outside script computes the same head hash as the database');
+
+# The digest's signature, checked with openssl and the exported public key.
+my $pem = $node->safe_psql('postgres', 'SELECT aisec.signing_public_key()');
+write_file("$tmp/pub.pem", "$pem\n");
+my ($dseq, $dhash, $dat, $dsig) = split /\|/, $node->safe_psql('postgres',
+	"SELECT d->>'seq', d->>'hash', d->>'at', d->>'signature' FROM (SELECT '$digest'::jsonb AS d) s");
+write_file("$tmp/msg", "aisec-audit-digest-v1\n$dseq\n$dhash\n$dat");
+system_or_bail('sh', '-c', "printf '%s' '$dsig' | openssl base64 -d -A > '$tmp/sig'");
+IPC::Run::run([ 'openssl', 'pkeyutl', '-verify', '-pubin', '-inkey', "$tmp/pub.pem",
+	'-rawin', '-in', "$tmp/msg", '-sigfile', "$tmp/sig" ], '>', \$out, '2>', \$err);
+like($out, qr/Signature Verified Successfully/, 'openssl verifies the digest signature');
+write_file("$tmp/msg", "aisec-audit-digest-v1\n$dseq\n$dhash\n$dat.");
+IPC::Run::run([ 'openssl', 'pkeyutl', '-verify', '-pubin', '-inkey', "$tmp/pub.pem",
+	'-rawin', '-in', "$tmp/msg", '-sigfile', "$tmp/sig" ], '>', \$out, '2>', \$err);
+unlike($out, qr/Signature Verified Successfully/, 'openssl rejects a changed message');
+
+# Tampering (triggers disabled by a superuser) is found by the outside
+# script at the same entry as by audit_verify().
+$node->safe_psql('postgres', q{
+	ALTER TABLE aisec.audit_log DISABLE TRIGGER ALL;
+	UPDATE aisec.audit_log SET object = 'public.kunden' WHERE seq = 4;
+	ALTER TABLE aisec.audit_log ENABLE ALWAYS TRIGGER audit_log_no_update_delete;
+	ALTER TABLE aisec.audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
+});
+export_log("$tmp/tampered.jsonl");
+IPC::Run::run([ 'python3', $script, "$tmp/tampered.jsonl" ], '>', \$out, '2>', \$err);
+is($? >> 8, 1, 'outside script rejects the tampered chain');
+like($out, qr/BAD: entry 4: does not match its hash/, 'outside script names entry 4');
+is($node->safe_psql('postgres', 'SELECT first_bad_seq FROM aisec.audit_verify()'), '4',
+	'audit_verify names entry 4 too');
+is($node->safe_psql('postgres', qq{SELECT aisec.audit_verify_digest('$digest')}), 'f',
+	'the earlier digest no longer verifies');
+
+# Eight concurrent appenders, 100 appends each: one linear, gap-free chain.
+my $node2 = PostgreSQL::Test::Cluster->new('concurrent');
+$node2->init;
+$node2->append_conf('postgresql.conf', "shared_preload_libraries = 'aisec'\naisec.master_key_file = '$tmp/master.key'\n");
+$node2->start;
+$node2->safe_psql('postgres', 'CREATE EXTENSION aisec');
+$node2->pgbench('--no-vacuum --client=8 --jobs=8 --transactions=100',
+	0, [qr{processed: 800/800}], [qr{^$}], 'eight concurrent appenders',
+	{ 'audit_append' => q{SELECT aisec.audit('bench.append', 'client ' || :client_id, '{"n": 1}');} });
+is($node2->safe_psql('postgres', 'SELECT count(*), min(seq), max(seq) FROM aisec.audit_log'),
+	'800|1|800', '800 entries, numbered 1..800');
+is($node2->safe_psql('postgres', 'SELECT ok FROM aisec.audit_verify()'), 't',
+	'the concurrent chain verifies');
+
+$node->stop;
+$node2->stop;
+done_testing();
