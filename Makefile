@@ -66,5 +66,6 @@ test: deps
 bench: deps
 	@test/run.sh bench
 
-test-valgrind: deps
+test-valgrind:
+	@AISEC_NEED_VALGRIND=1 test/setup.sh
 	@test/run.sh valgrind

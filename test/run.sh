@@ -62,12 +62,10 @@ server_pid=""
 
 cleanup() {
 	rc=$?
-	if [ -n "$server_pid" ]; then
-		kill -INT "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	elif [ -f "$PGDATA/postmaster.pid" ]; then
+	if [ -f "$PGDATA/postmaster.pid" ]; then
 		as "$bindir/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
 	fi
+	[ -n "$server_pid" ] && wait "$server_pid" 2>/dev/null || true
 	if [ $rc -ne 0 ] && [ -f "$tmp/server.log" ]; then
 		echo "--- server log tail ($tmp/server.log)"; tail -n 40 "$tmp/server.log"
 	fi
@@ -97,8 +95,8 @@ esac
 
 start_server() {
 	if [ "$mode" = valgrind ]; then
-		as valgrind --quiet --trace-children=yes --track-origins=yes \
-			--read-var-info=yes --num-callers=30 --leak-check=no \
+		as valgrind --trace-children=yes --track-origins=yes \
+			--num-callers=30 --leak-check=no \
 			--suppressions="$top/test/valgrind.supp" \
 			--log-file="$tmp/valgrind.%p.log" \
 			"$bindir/postgres" -D "$PGDATA" >"$tmp/server.log" 2>&1 &
