@@ -145,6 +145,8 @@ tap() {
 
 case $mode in
 test)
+	say "META.json"
+	python3 test/check_meta.py
 	say "pg_regress and isolation tests"
 	regress
 	tap
