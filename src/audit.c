@@ -391,8 +391,8 @@ WalkChain(int64 stop_seq, ChainState *st)
 	table_close(rel, AccessShareLock);
 }
 
-PG_FUNCTION_INFO_V1(audit);
 /* SQL: aisec.audit(action, object, detail) appends an entry, returns seq. */
+PG_FUNCTION_INFO_V1(audit);
 Datum
 audit(PG_FUNCTION_ARGS)
 {
@@ -415,8 +415,8 @@ audit(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(aisec_audit_append(action, object, detail));
 }
 
-PG_FUNCTION_INFO_V1(audit_verify);
 /* SQL: aisec.audit_verify() recomputes the whole chain. */
+PG_FUNCTION_INFO_V1(audit_verify);
 Datum
 audit_verify(PG_FUNCTION_ARGS)
 {
@@ -478,8 +478,8 @@ DigestMessage(int64 seq, const char *hash_hex, const char *at)
 	return psprintf(DIGEST_FORMAT "\n%lld\n%s\n%s", (long long) seq, hash_hex, at);
 }
 
-PG_FUNCTION_INFO_V1(audit_digest);
 /* SQL: aisec.audit_digest() returns the signed head of the chain. */
+PG_FUNCTION_INFO_V1(audit_digest);
 Datum
 audit_digest(PG_FUNCTION_ARGS)
 {
@@ -581,8 +581,8 @@ DigestSeq(JsonbValue *v)
 	return strtoi64(text, NULL, 10);
 }
 
-PG_FUNCTION_INFO_V1(audit_verify_digest);
 /* SQL: aisec.audit_verify_digest(d): is d signed and still on today's chain? */
+PG_FUNCTION_INFO_V1(audit_verify_digest);
 Datum
 audit_verify_digest(PG_FUNCTION_ARGS)
 {
@@ -647,8 +647,8 @@ audit_verify_digest(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(strcmp(ToHex(st.last_hash, SHA256_LEN), hash_hex) == 0);
 }
 
-PG_FUNCTION_INFO_V1(audit_refuse_change);
 /* Trigger: refuse UPDATE, DELETE and TRUNCATE on the append-only log. */
+PG_FUNCTION_INFO_V1(audit_refuse_change);
 Datum
 audit_refuse_change(PG_FUNCTION_ARGS)
 {
