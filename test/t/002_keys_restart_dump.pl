@@ -107,5 +107,13 @@ is($node->safe_psql('postgres', qq{SELECT aisec.audit_verify_digest('$digest')})
 	'works when loaded on demand, not preloaded');
 isnt($node->safe_psql('postgres', 'SELECT aisec.audit_digest()'), '', 'signing works when loaded on demand');
 
+# DROP EXTENSION removes aisec's objects; the cluster-wide roles stay (other
+# databases may use them) and a new CREATE EXTENSION reuses them.
+$node->safe_psql('fresh', 'DROP EXTENSION aisec');
+is($node->safe_psql('fresh', q{SELECT count(*) FROM pg_namespace WHERE nspname = 'aisec'}), '0', 'DROP EXTENSION removes the schema');
+is($node->safe_psql('fresh', q{SELECT count(*) FROM pg_roles WHERE rolname LIKE 'aisec\\_%'}), '4', 'roles survive DROP EXTENSION');
+$node->safe_psql('fresh', 'CREATE EXTENSION aisec');
+is($node->safe_psql('fresh', q{SELECT aisec.audit('recreated', NULL)}), '1', 'a re-created extension starts a new chain');
+
 $node->stop;
 done_testing();
