@@ -149,7 +149,6 @@ PG_FUNCTION_INFO_V1(category_counts_transfn);
 Datum
 category_counts_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.category_counts_transfn");
 	CategoryState *st = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
 	text	   *v;
 
@@ -159,8 +158,9 @@ category_counts_transfn(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
 	}
+	/* The context check runs once, when the state is created. */
 	if (st == NULL)
-		st = CreateCategoryState(aggcxt);
+		st = CreateCategoryState(state_agg_context(fcinfo, "aisec.category_counts_transfn"));
 	v = PG_GETARG_TEXT_PP(1);
 	AddValue(st, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), 1);
 	AssertCheckCategoryState(st, false);

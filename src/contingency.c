@@ -151,9 +151,12 @@ AddPair(ContingencyState *st, const char *a, uint32 alen,
 	uint32		ri = labelset_intern(&st->rows, a, alen, NULL);
 	uint32		ci = labelset_intern(&st->cols, b, blen, NULL);
 
-	if (unlikely((uint64) st->rows.count * st->cols.count > CONTINGENCY_MAX_CELLS))
+	if (unlikely(ri >= st->rcap || ci >= st->ccap ||
+				 (uint64) st->rows.count * st->cols.count > CONTINGENCY_MAX_CELLS))
+	{
 		CheckTableSize(st->rows.count, st->cols.count);
-	EnsureCapacity(st, ri, ci);
+		EnsureCapacity(st, ri, ci);
+	}
 	AddToCell(st, ri, ci, count);
 }
 
@@ -297,7 +300,6 @@ PG_FUNCTION_INFO_V1(contingency_transfn);
 Datum
 contingency_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.contingency_transfn");
 	ContingencyState *st = PG_ARGISNULL(0) ? NULL : (ContingencyState *) PG_GETARG_POINTER(0);
 	text	   *a;
 	text	   *b;
@@ -308,8 +310,9 @@ contingency_transfn(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
 	}
+	/* The context check runs once, when the state is created. */
 	if (st == NULL)
-		st = CreateContingencyState(aggcxt);
+		st = CreateContingencyState(state_agg_context(fcinfo, "aisec.contingency_transfn"));
 	a = PG_GETARG_TEXT_PP(1);
 	b = PG_GETARG_TEXT_PP(2);
 	AddPair(st, VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a),

@@ -197,7 +197,6 @@ PG_FUNCTION_INFO_V1(histogram_transfn);
 Datum
 histogram_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.histogram_transfn");
 	HistogramState *st = PG_ARGISNULL(0) ? NULL : (HistogramState *) PG_GETARG_POINTER(0);
 	double		lower;
 	double		upper;
@@ -215,7 +214,9 @@ histogram_transfn(PG_FUNCTION_ARGS)
 		CheckHistogramShape(lower, upper, bins);
 		if (PG_ARGISNULL(1))
 			PG_RETURN_NULL();
-		st = CreateHistogramState(aggcxt, lower, upper, bins);
+		/* The context check runs once, when the state is created. */
+		st = CreateHistogramState(state_agg_context(fcinfo, "aisec.histogram_transfn"),
+								  lower, upper, bins);
 	}
 	else if (unlikely(lower != st->lower || upper != st->upper || bins != st->bins))
 		CheckSameShape(st->lower, st->upper, st->bins, lower, upper, bins);
