@@ -1,0 +1,383 @@
+/*
+ * category.c
+ *		The category-count aggregate aisec.category_counts(value text) and
+ *		its state type aisec.category_stats: how often each distinct value
+ *		occurs.
+ *
+ * NULL values are skipped (count missingness with coalesce(col, '(null)')).
+ * The state interns values with labelset.c; serialized and stored values
+ * list categories in byte order, so they do not depend on the plan.
+ *
+ * Invariants (AssertCheckCategoryState): every category count is > 0 and
+ * n is their sum.
+ */
+#include "postgres.h"
+
+#include "common/int.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+#include "category.h"
+#include "labelset.h"
+#include "statecodec.h"
+
+/* The in-memory aggregate state. */
+typedef struct CategoryState
+{
+	LabelSet	labels;
+	int64	   *counts;			/* one per label */
+	uint32		cap;			/* room in counts */
+	int64		n;
+} CategoryState;
+
+/* Create an empty state in cxt. */
+static CategoryState *
+CreateCategoryState(MemoryContext cxt)
+{
+	CategoryState *st = MemoryContextAllocZero(cxt, sizeof(CategoryState));
+
+	labelset_init(&st->labels, cxt);
+	st->cap = 8;
+	st->counts = MemoryContextAllocZero(cxt, st->cap * sizeof(int64));
+	return st;
+}
+
+/* Check the state's invariants under USE_ASSERT_CHECKING. */
+static void
+AssertCheckCategoryState(const CategoryState *st, bool full)
+{
+#ifdef USE_ASSERT_CHECKING
+	Assert(st->labels.count <= st->cap);
+	Assert(st->n >= 0);
+	if (full)
+	{
+		int64		total = 0;
+
+		labelset_check(&st->labels);
+		for (uint32 i = 0; i < st->labels.count; i++)
+		{
+			Assert(st->counts[i] > 0);
+			total += st->counts[i];
+		}
+		Assert(total == st->n);
+	}
+#endif
+}
+
+/* Add count occurrences of a value. */
+static inline void
+AddValue(CategoryState *st, const char *data, uint32 len, int64 count)
+{
+	uint32		i = labelset_intern(&st->labels, data, len, NULL);
+
+	if (i >= st->cap)
+	{
+		uint32		cap = st->cap * 2;
+
+		st->counts = repalloc(st->counts, cap * sizeof(int64));
+		memset(st->counts + st->cap, 0, (cap - st->cap) * sizeof(int64));
+		st->cap = cap;
+	}
+	if (unlikely(pg_add_s64_overflow(st->counts[i], count, &st->counts[i]) ||
+				 pg_add_s64_overflow(st->n, count, &st->n)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("category count is out of range")));
+}
+
+/* Encode a state canonically (categories in byte order). */
+static struct varlena *
+EncodeCategories(const CategoryState *st)
+{
+	StringInfoData buf;
+	uint32	   *order = labelset_sorted_order(&st->labels);
+
+	state_write_begin(&buf, STATE_KIND_CATEGORIES);
+	state_write_u32(&buf, st->labels.count);
+	for (uint32 i = 0; i < st->labels.count; i++)
+	{
+		state_write_label(&buf, st->labels.data[order[i]], st->labels.lens[order[i]]);
+		state_write_i64(&buf, st->counts[order[i]]);
+	}
+	pfree(order);
+	return state_write_end(&buf);
+}
+
+/* Decode and validate a serialized category count. */
+void
+category_decode(const struct varlena *v, CategoryView *c)
+{
+	StateReader r;
+
+	state_read_begin(&r, v, STATE_KIND_CATEGORIES, CATEGORY_TYPE_NAME);
+	c->k = state_read_u32(&r);
+	if (c->k == 0)
+		state_corrupt(r.type_name, "it has no categories");
+	/* Each category takes at least 12 bytes: a length and a count. */
+	if ((uint64) c->k * 12 > state_read_left(&r))
+		state_corrupt(r.type_name, "the category count does not match its length");
+	c->labels = palloc(c->k * sizeof(char *));
+	c->lens = palloc(c->k * sizeof(uint32));
+	c->counts = palloc(c->k * sizeof(int64));
+	c->n = 0;
+	for (uint32 i = 0; i < c->k; i++)
+	{
+		c->labels[i] = state_read_label(&r, &c->lens[i]);
+		if (i > 0 && label_cmp(c->labels[i - 1], c->lens[i - 1],
+							   c->labels[i], c->lens[i]) >= 0)
+			state_corrupt(r.type_name, "labels are not unique and in order");
+		c->counts[i] = state_read_count(&r);
+		if (c->counts[i] == 0)
+			state_corrupt(r.type_name, "a category has a zero count");
+		if (pg_add_s64_overflow(c->n, c->counts[i], &c->n))
+			state_corrupt(r.type_name, "the total count is out of range");
+	}
+	state_read_end(&r);
+}
+
+/* Merge a decoded value into the state. */
+static void
+MergeView(CategoryState *st, const CategoryView *c)
+{
+	for (uint32 i = 0; i < c->k; i++)
+		AddValue(st, c->labels[i], c->lens[i], c->counts[i]);
+}
+
+PG_FUNCTION_INFO_V1(category_counts_transfn);
+/* Count one value; NULL values are skipped. */
+Datum
+category_counts_transfn(PG_FUNCTION_ARGS)
+{
+	CategoryState *st = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
+	text	   *v;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	/* The context check runs once, when the state is created. */
+	if (st == NULL)
+		st = CreateCategoryState(state_agg_context(fcinfo, "aisec.category_counts_transfn"));
+	v = PG_GETARG_TEXT_PP(1);
+	AddValue(st, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), 1);
+	AssertCheckCategoryState(st, false);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(category_counts_merge_transfn);
+/* Add a stored aisec.category_stats value to the state. */
+Datum
+category_counts_merge_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.category_counts_merge_transfn");
+	CategoryState *st = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
+	CategoryView c;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	category_decode(PG_GETARG_VARLENA_PP(1), &c);
+	if (st == NULL)
+		st = CreateCategoryState(aggcxt);
+	MergeView(st, &c);
+	AssertCheckCategoryState(st, true);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(category_counts_combinefn);
+/* Merge two partial states. */
+Datum
+category_counts_combinefn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.category_counts_combinefn");
+	CategoryState *s1 = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
+	CategoryState *s2 = PG_ARGISNULL(1) ? NULL : (CategoryState *) PG_GETARG_POINTER(1);
+
+	if (s2 == NULL)
+	{
+		if (s1 == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s1);
+	}
+	if (s1 == NULL)
+		s1 = CreateCategoryState(aggcxt);
+	for (uint32 i = 0; i < s2->labels.count; i++)
+		AddValue(s1, s2->labels.data[i], s2->labels.lens[i], s2->counts[i]);
+	AssertCheckCategoryState(s1, true);
+	PG_RETURN_POINTER(s1);
+}
+
+PG_FUNCTION_INFO_V1(category_counts_serialfn);
+/* Serialize a partial state (same bytes as an aisec.category_stats). */
+Datum
+category_counts_serialfn(PG_FUNCTION_ARGS)
+{
+	CategoryState *st = (CategoryState *) PG_GETARG_POINTER(0);
+
+	AssertCheckCategoryState(st, true);
+	PG_RETURN_BYTEA_P(EncodeCategories(st));
+}
+
+PG_FUNCTION_INFO_V1(category_counts_deserialfn);
+/* Rebuild a partial state from bytes, validating them first. */
+Datum
+category_counts_deserialfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt;
+	CategoryView c;
+	CategoryState *st;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		cxt = CurrentMemoryContext;
+	category_decode(PG_GETARG_VARLENA_PP(0), &c);
+	st = CreateCategoryState(cxt);
+	MergeView(st, &c);
+	AssertCheckCategoryState(st, true);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(category_counts_finalfn);
+/* Return the counts; NULL when no non-NULL value was seen. */
+Datum
+category_counts_finalfn(PG_FUNCTION_ARGS)
+{
+	CategoryState *st;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (CategoryState *) PG_GETARG_POINTER(0);
+	AssertCheckCategoryState(st, true);
+	PG_RETURN_POINTER(EncodeCategories(st));
+}
+
+PG_FUNCTION_INFO_V1(category_stats_in);
+/* Read the JSON text form: {"n": N, "counts": {"value": count, ...}}. */
+Datum
+category_stats_in(PG_FUNCTION_ARGS)
+{
+	const char *tn = CATEGORY_TYPE_NAME;
+	JsonbContainer *obj = state_json_parse(PG_GETARG_CSTRING(0), tn);
+	int64		n = state_json_count(state_json_field(obj, "n", jbvNumeric, tn), tn, "n");
+	JsonbValue *counts = state_json_field(obj, "counts", jbvBinary, tn);
+	CategoryState *st = CreateCategoryState(CurrentMemoryContext);
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	CategoryView c;
+	struct varlena *out;
+
+	if (!JsonContainerIsObject(counts->val.binary.data))
+		state_json_bad_input(tn, "\"counts\" must be an object mapping each value to its count.");
+	it = JsonbIteratorInit(counts->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			char	   *key = v.val.string.val;
+			int			keylen = v.val.string.len;
+			int64		count;
+
+			tok = JsonbIteratorNext(&it, &v, true);
+			Assert(tok == WJB_VALUE);
+			count = state_json_count(&v, tn, "counts");
+			if (count == 0)
+				state_json_bad_input(tn, "Every count in \"counts\" must be positive.");
+			check_label(tn, key, keylen);
+			AddValue(st, key, keylen, count);
+		}
+	}
+	if (st->labels.count == 0)
+		state_json_bad_input(tn, "\"counts\" must not be empty.");
+	if (st->n != n)
+		state_json_bad_input(tn, "\"n\" is not the sum of the counts.");
+	out = EncodeCategories(st);
+	category_decode(out, &c);
+	PG_RETURN_POINTER(out);
+}
+
+PG_FUNCTION_INFO_V1(category_stats_out);
+/* Print category counts as JSON, categories in byte order. */
+Datum
+category_stats_out(PG_FUNCTION_ARGS)
+{
+	CategoryView c;
+	StringInfoData buf;
+
+	category_decode(PG_GETARG_VARLENA_PP(0), &c);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"n\": " INT64_FORMAT ", \"counts\": {", c.n);
+	for (uint32 i = 0; i < c.k; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		state_json_label(&buf, c.labels[i], c.lens[i]);
+		appendStringInfo(&buf, ": " INT64_FORMAT, c.counts[i]);
+	}
+	appendStringInfoString(&buf, "}}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+PG_FUNCTION_INFO_V1(category_stats_recv);
+/* Read the binary form (the serialized state), validating it. */
+Datum
+category_stats_recv(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = state_recv_bytes((StringInfo) PG_GETARG_POINTER(0));
+	CategoryView	c;
+
+	category_decode(v, &c);
+	PG_RETURN_POINTER(v);
+}
+
+PG_FUNCTION_INFO_V1(category_stats_send);
+/* Write the binary form (the serialized state). */
+Datum
+category_stats_send(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_GETARG_VARLENA_P(0);
+	CategoryView c;
+
+	category_decode(v, &c);
+	PG_RETURN_BYTEA_P(v);
+}
+
+PG_FUNCTION_INFO_V1(category_frequencies);
+/* List the categories: value, count and proportion. */
+Datum
+category_frequencies(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	CategoryView c;
+
+	state_init_srf(fcinfo);
+	category_decode(PG_GETARG_VARLENA_PP(0), &c);
+	for (uint32 i = 0; i < c.k; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = PointerGetDatum(cstring_to_text_with_len(c.labels[i], c.lens[i]));
+		values[1] = Int64GetDatum(c.counts[i]);
+		values[2] = Float8GetDatum((double) c.counts[i] / (double) c.n);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(category_stats_from_bytea);
+/* Cast bytea (the binary form) to aisec.category_stats, validating it. */
+Datum
+category_stats_from_bytea(PG_FUNCTION_ARGS)
+{
+	bytea	   *v = PG_GETARG_BYTEA_P_COPY(0);
+	CategoryView	view;
+
+	category_decode((struct varlena *) v, &view);
+	PG_RETURN_POINTER(v);
+}
