@@ -41,7 +41,8 @@ else
 fi
 
 # Serialize install + run: several checkouts on one machine share the
-# installed extension.
+# installed extension.  Servers are started with the lock's descriptor
+# closed, so a server left running can never hold it.
 exec 9>/tmp/aisec-harness.lock
 flock 9
 
@@ -99,14 +100,14 @@ start_server() {
 			--num-callers=30 --leak-check=no \
 			--suppressions="$top/test/valgrind.supp" \
 			--log-file="$tmp/valgrind.%p.log" \
-			"$bindir/postgres" -D "$PGDATA" >"$tmp/server.log" 2>&1 &
+			"$bindir/postgres" -D "$PGDATA" >"$tmp/server.log" 2>&1 9>&- &
 		server_pid=$!
 		for _ in $(seq 1 120); do
 			"$bindir/pg_isready" -q && return 0; sleep 1
 		done
 		echo "server did not start under valgrind" >&2; return 1
 	else
-		as "$bindir/pg_ctl" -D "$PGDATA" -l "$tmp/server.log" -w start >/dev/null
+		as "$bindir/pg_ctl" -D "$PGDATA" -l "$tmp/server.log" -w start >/dev/null 9>&-
 	fi
 }
 start_server
@@ -134,7 +135,7 @@ tap() {
 	local rc=0
 	(cd "$tmp/tap/test" && as env PATH="$bindir:$PATH" TESTDIR="$tmp/tap" \
 		PG_REGRESS="$pgxs/src/test/regress/pg_regress" PGHOST= PGPORT= \
-		prove -I "$pgxs/src/test/perl" -I t t/*.pl) || rc=$?
+		prove -I "$pgxs/src/test/perl" -I t t/*.pl 9>&-) || rc=$?
 	if [ $rc -ne 0 ]; then
 		for f in "$tmp"/tap/tmp_check/log/regress_log_*; do
 			[ -f "$f" ] && { echo "--- tail of $f"; tail -n 25 "$f"; }
