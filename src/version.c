@@ -1005,16 +1005,17 @@ diff(PG_FUNCTION_ARGS)
 
 	/*
 	 * hi_only: row versions in hi but not in lo; lo_only: the reverse.  Both
-	 * appeared or disappeared in (lo, hi], which the BRIN indexes find.
+	 * appeared or disappeared in (lo, hi], which the BRIN indexes find.  A
+	 * row whose data was redacted on both sides compares equal and is left
+	 * out.  (Note "data IS NULL" would test the row's fields, not the row.)
 	 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "WITH hi_only AS (SELECT rid, pg_catalog.to_jsonb(data) AS j FROM %s"
 					 "  WHERE valid_from > $1 AND valid_from <= $2"
-					 "    AND (valid_to IS NULL OR valid_to > $2) AND data IS NOT NULL),"
+					 "    AND (valid_to IS NULL OR valid_to > $2)),"
 					 " lo_only AS (SELECT rid, pg_catalog.to_jsonb(data) AS j FROM %s"
-					 "  WHERE valid_to > $1 AND valid_to <= $2 AND valid_from <= $1"
-					 "    AND data IS NOT NULL)"
+					 "  WHERE valid_to > $1 AND valid_to <= $2 AND valid_from <= $1)"
 					 " SELECT CASE WHEN l.rid IS NULL THEN 1 WHEN h.rid IS NULL THEN 2 ELSE 3 END,"
 					 "   COALESCE(h.rid, l.rid), l.j, h.j"
 					 " FROM hi_only h FULL JOIN lo_only l ON h.rid = l.rid"
