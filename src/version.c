@@ -1006,20 +1006,20 @@ diff(PG_FUNCTION_ARGS)
 	/*
 	 * hi_only: row versions in hi but not in lo; lo_only: the reverse.  Both
 	 * appeared or disappeared in (lo, hi], which the BRIN indexes find.  A
-	 * row whose data was redacted on both sides compares equal and is left
+	 * row changed back to identical values (binary image equality) is left
 	 * out.  (Note "data IS NULL" would test the row's fields, not the row.)
 	 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "WITH hi_only AS (SELECT rid, pg_catalog.to_jsonb(data) AS j FROM %s"
+					 "WITH hi_only AS (SELECT rid, data FROM %s"
 					 "  WHERE valid_from > $1 AND valid_from <= $2"
 					 "    AND (valid_to IS NULL OR valid_to > $2)),"
-					 " lo_only AS (SELECT rid, pg_catalog.to_jsonb(data) AS j FROM %s"
+					 " lo_only AS (SELECT rid, data FROM %s"
 					 "  WHERE valid_to > $1 AND valid_to <= $2 AND valid_from <= $1)"
 					 " SELECT CASE WHEN l.rid IS NULL THEN 1 WHEN h.rid IS NULL THEN 2 ELSE 3 END,"
-					 "   COALESCE(h.rid, l.rid), l.j, h.j"
+					 "   COALESCE(h.rid, l.rid), pg_catalog.to_jsonb(l.data), pg_catalog.to_jsonb(h.data)"
 					 " FROM hi_only h FULL JOIN lo_only l ON h.rid = l.rid"
-					 " WHERE h.j IS DISTINCT FROM l.j"
+					 " WHERE h.rid IS NULL OR l.rid IS NULL OR NOT (h.data *= l.data)"
 					 " ORDER BY 2",
 					 aisec_qualified_name(tt.history), aisec_qualified_name(tt.history));
 	values[0] = Int64GetDatum(lo);
