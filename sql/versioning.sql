@@ -155,14 +155,15 @@ UPDATE aisec.version SET message = 'initial load' WHERE version = 1;
 ALTER TABLE aisec.version ENABLE ALWAYS TRIGGER version_refuse_change;
 SELECT bool_and(ok) AS all_ok FROM aisec.verify('credit');
 
--- 9. History and version records refuse direct writes, even the owner's.
+-- 9. History refuses direct writes, and committed version records refuse
+--    changes, even from their owner.
 INSERT INTO aisec.history_1 (rid, valid_from, hash) VALUES (1, 1, '\x00');
 UPDATE aisec.history_1 SET valid_to = NULL;
 DELETE FROM aisec.history_1;
 TRUNCATE aisec.history_1;
 UPDATE aisec.version SET message = 'x';
 DELETE FROM aisec.version_table;
-INSERT INTO aisec.tag VALUES (1, 'x', 1, now(), 'me');
+UPDATE aisec.tag SET version = 2;
 UPDATE aisec.dataset SET head = 0;
 DELETE FROM aisec.tracked;
 -- TRUNCATE of a tracked table is refused; DELETE is recorded instead.

@@ -47,13 +47,14 @@ REVOKE ALL ON aisec.tag FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.tag', '');
 COMMENT ON TABLE aisec.tag IS 'aisec version tags: immutable names for versions';
 
-CREATE TRIGGER version_refuse_change BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+-- As for the registry (history.sql): INSERT is let through for pg_dump.
+CREATE TRIGGER version_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
     ON aisec.version FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
 ALTER TABLE aisec.version ENABLE ALWAYS TRIGGER version_refuse_change;
-CREATE TRIGGER version_table_refuse_change BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+CREATE TRIGGER version_table_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
     ON aisec.version_table FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
 ALTER TABLE aisec.version_table ENABLE ALWAYS TRIGGER version_table_refuse_change;
-CREATE TRIGGER tag_refuse_change BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+CREATE TRIGGER tag_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
     ON aisec.tag FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
 ALTER TABLE aisec.tag ENABLE ALWAYS TRIGGER tag_refuse_change;
 
