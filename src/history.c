@@ -1240,23 +1240,31 @@ CheckTrackedColumns(Oid relid, int32 table_no, ArrayType *recorded)
 }
 
 PG_FUNCTION_INFO_V1(track_ddl_check);
-/* Event trigger: check tracked tables after ALTER TABLE. */
+/* Event trigger: after ALTER TABLE on a tracked table, check its columns. */
 Datum
 track_ddl_check(PG_FUNCTION_ARGS)
 {
+	EventTriggerData *ev;
+	AlterTableStmt *stmt;
+	Oid			relid;
 	Relation	rel;
 	Snapshot	snap;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
-	List	   *relids = NIL;
-	List	   *table_nos = NIL;
-	List	   *columns = NIL;
-	ListCell   *a,
-			   *b,
-			   *c;
+	int32		table_no = 0;
+	ArrayType  *columns = NULL;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		elog(ERROR, "aisec.track_ddl_check: not called as an event trigger");
+	ev = (EventTriggerData *) fcinfo->context;
+
+	/* Only ALTER TABLE proper changes columns (not RENAME, SET SCHEMA). */
+	if (ev->parsetree == NULL || !IsA(ev->parsetree, AlterTableStmt))
+		PG_RETURN_VOID();
+	stmt = (AlterTableStmt *) ev->parsetree;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		PG_RETURN_VOID();
 
 	rel = table_open(aisec_relid("tracked"), AccessShareLock);
 	snap = RegisterSnapshot(GetLatestSnapshot());
@@ -1267,17 +1275,17 @@ track_ddl_check(PG_FUNCTION_ARGS)
 		bool		isnull;
 
 		slot_getallattrs(slot);
-		relids = lappend_oid(relids, DatumGetObjectId(slot->tts_values[TR_REL]));
-		table_nos = lappend_int(table_nos, DatumGetInt32(slot->tts_values[TR_TABLE_NO]));
-		columns = lappend(columns,
-						  DatumGetArrayTypePCopy(slot_getattr(slot, TR_COLUMNS + 1, &isnull)));
+		if (DatumGetObjectId(slot->tts_values[TR_REL]) != relid)
+			continue;
+		table_no = DatumGetInt32(slot->tts_values[TR_TABLE_NO]);
+		columns = DatumGetArrayTypePCopy(slot_getattr(slot, TR_COLUMNS + 1, &isnull));
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
 
-	forthree(a, relids, b, table_nos, c, columns)
-		CheckTrackedColumns(lfirst_oid(a), lfirst_int(b), (ArrayType *) lfirst(c));
+	if (columns != NULL)
+		CheckTrackedColumns(relid, table_no, columns);
 	PG_RETURN_VOID();
 }
