@@ -24,7 +24,9 @@ typedef enum AisecRole
 typedef enum AisecLock
 {
 	AISEC_LOCK_AUDIT_APPEND = 1,
-	AISEC_LOCK_KEY_STORE = 2
+	AISEC_LOCK_KEY_STORE = 2,
+	AISEC_LOCK_VERSION_COMMIT = 3	/* writers of tracked tables share it,
+									 * aisec.commit() takes it alone */
 } AisecLock;
 
 /* privilege.c */
@@ -33,6 +35,7 @@ extern bool aisec_has_role(int roles);
 extern Oid	aisec_extension_owner(void);
 extern Oid	aisec_relid(const char *relname);
 extern void aisec_lock(AisecLock which);
+extern void aisec_lock_shared(AisecLock which);
 extern void aisec_prevent_if_read_only(const char *function_name);
 
 /* Saved identity while C code acts as the extension owner (see privilege.c). */

@@ -132,20 +132,39 @@ aisec_relid(const char *relname)
 }
 
 /*
- * Take one of aisec's private transaction-level locks, waiting as needed.
+ * Take one of aisec's private transaction-level locks in the given mode,
+ * waiting as needed.
  *
  * The tag lives in the advisory-lock space but with a field4 value that the
  * SQL-level pg_advisory_* functions never use (they use 1 and 2), so no
  * user's advisory lock can collide with it.  It shows in pg_locks as an
  * advisory lock with objsubid = 0x41 + which.
  */
-void
-aisec_lock(AisecLock which)
+static void
+LockAisecTag(AisecLock which, LOCKMODE mode)
 {
 	LOCKTAG		tag;
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0x61697365, 0, 0x41 + (int) which);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	(void) LockAcquire(&tag, mode, false, false);
+}
+
+/* Take one of aisec's private locks exclusively (see LockAisecTag). */
+void
+aisec_lock(AisecLock which)
+{
+	LockAisecTag(which, ExclusiveLock);
+}
+
+/*
+ * Take one of aisec's private locks in share mode: holders of the share lock
+ * do not wait for each other, but aisec_lock() on the same tag waits for all
+ * of them, and they wait for it.
+ */
+void
+aisec_lock_shared(AisecLock which)
+{
+	LockAisecTag(which, ShareLock);
 }
 
 /* Refuse to write in read-only transactions, recovery and parallel mode. */

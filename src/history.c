@@ -1,0 +1,1291 @@
+/*
+ * history.c
+ *		Tracked tables: row ids, change capture into per-table history,
+ *		canonical row hashes and fingerprint arithmetic.
+ *
+ * The design is in doc/versioning.md ("Design note").  Invariants:
+ *
+ * - Every row of a tracked table has exactly one open record (valid_to NULL)
+ *   in its history table; every committed version is the set of records
+ *   with valid_from <= v < coalesce(valid_to, infinity).
+ * - Capture writes history through heap_insert/heap_update and the indexes
+ *   directly (CatalogTuple*), so no trigger fires on history tables and
+ *   their statement triggers can refuse every direct write, for every role.
+ * - A capturing statement holds AISEC_LOCK_VERSION_COMMIT in share mode
+ *   until its transaction ends and only then reads the pending version
+ *   number, with the latest snapshot; aisec.commit() takes the lock
+ *   exclusively.  A committed version can therefore never change.
+ * - Each capturing statement appends its net change (rows and fingerprint)
+ *   to aisec.pending_delta, so a commit costs O(change).
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "aisec.h"
+#include "audit.h"
+#include "crypto.h"
+#include "history.h"
+
+/* Columns of aisec.tracked, in table order. */
+enum
+{
+	TR_TABLE_NO = 0,
+	TR_REL,
+	TR_HISTORY,
+	TR_PENDING,
+	TR_DATASET,
+	TR_COLUMNS,
+	TR_TRACKED_AT,
+	TR_TRACKED_BY,
+	TR_NCOLS
+};
+
+/* Columns of aisec.pending_delta. */
+enum
+{
+	PD_TABLE_NO = 0,
+	PD_VERSION,
+	PD_ROWS,
+	PD_FINGERPRINT,
+	PD_NCOLS
+};
+
+/* How one attribute is encoded (its type's binary send format). */
+typedef enum EncodeKind
+{
+	ENC_INT2,					/* 2 bytes big-endian */
+	ENC_INT4,					/* int4, date, oid: 4 bytes big-endian */
+	ENC_INT8,					/* int8, timestamp(tz), time: 8 bytes */
+	ENC_BOOL,					/* 1 byte */
+	ENC_FLOAT4,					/* IEEE bits, big-endian */
+	ENC_FLOAT8,
+	ENC_TEXT,					/* text, varchar, bpchar: raw server bytes */
+	ENC_SEND					/* anything else: the type's send function */
+} EncodeKind;
+
+typedef struct EncodeAttr
+{
+	AttrNumber	attnum;
+	EncodeKind	kind;
+	FmgrInfo	send;
+} EncodeAttr;
+
+struct RowEncoder
+{
+	int			natts;
+	EncodeAttr *atts;
+	StringInfoData buf;
+	MemoryContext cxt;			/* reset per row */
+	int			guc_nest;		/* > 0 if client_encoding was pinned */
+};
+
+/* Set while aisec's own code writes its registry and version tables. */
+static bool internal_write = false;
+
+/* Random bytes handed out as row salts, refilled in blocks. */
+static uint8 salt_pool[ROW_SALT_LEN * 256];
+static int	salt_pos = sizeof(salt_pool);
+
+/* Return the next unused ROW_SALT_LEN random bytes. */
+static const uint8 *
+NextSalt(void)
+{
+	if (salt_pos + ROW_SALT_LEN > (int) sizeof(salt_pool))
+	{
+		crypto_random_bytes(salt_pool, sizeof(salt_pool));
+		salt_pos = 0;
+	}
+	salt_pos += ROW_SALT_LEN;
+	return salt_pool + salt_pos - ROW_SALT_LEN;
+}
+
+/* ---------------------------------------------------------------------
+ * Fingerprints
+ * ---------------------------------------------------------------------
+ */
+
+/* acc += h (mod 2^256), both big-endian. */
+void
+fingerprint_add(Fingerprint *acc, const uint8 *h)
+{
+	unsigned	carry = 0;
+
+	for (int i = SHA256_LEN - 1; i >= 0; i--)
+	{
+		unsigned	s = (unsigned) acc->b[i] + h[i] + carry;
+
+		acc->b[i] = (uint8) s;
+		carry = s >> 8;
+	}
+}
+
+/* acc -= h (mod 2^256), both big-endian. */
+void
+fingerprint_sub(Fingerprint *acc, const uint8 *h)
+{
+	int			borrow = 0;
+
+	for (int i = SHA256_LEN - 1; i >= 0; i--)
+	{
+		int			d = (int) acc->b[i] - h[i] - borrow;
+
+		borrow = d < 0;
+		acc->b[i] = (uint8) (d + (borrow ? 256 : 0));
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Canonical row encoding and row hashes
+ * ---------------------------------------------------------------------
+ */
+
+/* Pick the encoding for one attribute's type. */
+static EncodeKind
+EncodeKindFor(Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return ENC_INT2;
+		case INT4OID:
+		case DATEOID:
+		case OIDOID:
+			return ENC_INT4;
+		case INT8OID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case TIMEOID:
+			return ENC_INT8;
+		case BOOLOID:
+			return ENC_BOOL;
+		case FLOAT4OID:
+			return ENC_FLOAT4;
+		case FLOAT8OID:
+			return ENC_FLOAT8;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			return ENC_TEXT;
+		default:
+			return ENC_SEND;
+	}
+}
+
+/*
+ * Prepare to encode rows of desc.  Send functions that emit text use the
+ * client encoding, so it is pinned to the server encoding (as in binary
+ * COPY with client_encoding = server_encoding) until history_encoder_done.
+ */
+RowEncoder *
+history_encoder(TupleDesc desc)
+{
+	RowEncoder *enc = palloc0(sizeof(RowEncoder));
+	bool		any_send = false;
+
+	enc->atts = palloc(sizeof(EncodeAttr) * Max(desc->natts, 1));
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		EncodeAttr *ea;
+
+		if (att->attisdropped)
+			continue;
+		ea = &enc->atts[enc->natts++];
+		ea->attnum = att->attnum;
+		ea->kind = EncodeKindFor(att->atttypid);
+		if (ea->kind == ENC_SEND)
+		{
+			Oid			sendfn;
+			bool		varlena;
+
+			getTypeBinaryOutputInfo(att->atttypid, &sendfn, &varlena);
+			fmgr_info(sendfn, &ea->send);
+			any_send = true;
+		}
+	}
+	initStringInfo(&enc->buf);
+	enc->cxt = AllocSetContextCreate(CurrentMemoryContext, "aisec row encoding",
+									 ALLOCSET_SMALL_SIZES);
+	if (any_send && pg_get_client_encoding() != GetDatabaseEncoding())
+	{
+		enc->guc_nest = NewGUCNestLevel();
+		(void) set_config_option("client_encoding", GetDatabaseEncodingName(),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	}
+	return enc;
+}
+
+/* Release an encoder and restore the client encoding. */
+void
+history_encoder_done(RowEncoder *enc)
+{
+	if (enc->guc_nest > 0)
+		AtEOXact_GUC(true, enc->guc_nest);
+	MemoryContextDelete(enc->cxt);
+	pfree(enc->buf.data);
+	pfree(enc->atts);
+	pfree(enc);
+}
+
+/* Append an unsigned integer of n bytes, big-endian. */
+static void
+AppendBigEndian(StringInfo buf, uint64 v, int n)
+{
+	uint8		be[8];
+
+	for (int i = n - 1; i >= 0; i--)
+	{
+		be[i] = (uint8) (v & 0xFF);
+		v >>= 8;
+	}
+	appendBinaryStringInfo(buf, (char *) be, n);
+}
+
+/* Append one value's binary send form, length-prefixed. */
+static void
+EncodeValue(StringInfo buf, EncodeAttr *ea, Datum v)
+{
+	switch (ea->kind)
+	{
+		case ENC_INT2:
+			AppendBigEndian(buf, 2, 4);
+			AppendBigEndian(buf, (uint16) DatumGetInt16(v), 2);
+			break;
+		case ENC_INT4:
+			AppendBigEndian(buf, 4, 4);
+			AppendBigEndian(buf, (uint32) DatumGetInt32(v), 4);
+			break;
+		case ENC_INT8:
+			AppendBigEndian(buf, 8, 4);
+			AppendBigEndian(buf, (uint64) DatumGetInt64(v), 8);
+			break;
+		case ENC_BOOL:
+			AppendBigEndian(buf, 1, 4);
+			AppendBigEndian(buf, DatumGetBool(v) ? 1 : 0, 1);
+			break;
+		case ENC_FLOAT4:
+			{
+				float4		f = DatumGetFloat4(v);
+				uint32		bits;
+
+				memcpy(&bits, &f, 4);
+				AppendBigEndian(buf, 4, 4);
+				AppendBigEndian(buf, bits, 4);
+				break;
+			}
+		case ENC_FLOAT8:
+			{
+				float8		f = DatumGetFloat8(v);
+				uint64		bits;
+
+				memcpy(&bits, &f, 8);
+				AppendBigEndian(buf, 8, 4);
+				AppendBigEndian(buf, bits, 8);
+				break;
+			}
+		case ENC_TEXT:
+			{
+				struct varlena *t = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(v));
+
+				AppendBigEndian(buf, VARSIZE_ANY_EXHDR(t), 4);
+				appendBinaryStringInfo(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				break;
+			}
+		case ENC_SEND:
+			{
+				bytea	   *b = SendFunctionCall(&ea->send, v);
+
+				AppendBigEndian(buf, VARSIZE(b) - VARHDRSZ, 4);
+				appendBinaryStringInfo(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+				break;
+			}
+	}
+}
+
+/*
+ * hash = SHA-256(salt || encoding), where the encoding is, for each live
+ * attribute with a non-NULL value in attnum order: attnum (2 bytes), length
+ * (4 bytes) and the value's binary send form.  values/nulls are indexed by
+ * attnum - 1.
+ */
+void
+history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,
+				 const uint8 *salt, uint8 *hash)
+{
+	MemoryContext old = MemoryContextSwitchTo(enc->cxt);
+
+	resetStringInfo(&enc->buf);
+	for (int i = 0; i < enc->natts; i++)
+	{
+		EncodeAttr *ea = &enc->atts[i];
+
+		if (nulls[ea->attnum - 1])
+			continue;
+		AppendBigEndian(&enc->buf, (uint16) ea->attnum, 2);
+		EncodeValue(&enc->buf, ea, values[ea->attnum - 1]);
+	}
+	crypto_sha256_2(salt, ROW_SALT_LEN, (uint8 *) enc->buf.data, enc->buf.len, hash);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(enc->cxt);
+}
+
+/* ---------------------------------------------------------------------
+ * The registry
+ * ---------------------------------------------------------------------
+ */
+
+/* Fill out from a tuple of aisec.tracked. */
+static void
+ReadTracked(TupleTableSlot *slot, TrackedTable *out)
+{
+	slot_getallattrs(slot);
+	out->table_no = DatumGetInt32(slot->tts_values[TR_TABLE_NO]);
+	out->relid = DatumGetObjectId(slot->tts_values[TR_REL]);
+	out->history = DatumGetObjectId(slot->tts_values[TR_HISTORY]);
+	out->pending = DatumGetInt64(slot->tts_values[TR_PENDING]);
+	out->dataset_id = slot->tts_isnull[TR_DATASET] ? 0 :
+		DatumGetInt32(slot->tts_values[TR_DATASET]);
+}
+
+/* Look up aisec.tracked by one indexed key, with the latest snapshot. */
+static bool
+LookupTracked(const char *index, RegProcedure eqproc, Datum key, TrackedTable *out)
+{
+	Relation	rel = table_open(aisec_relid("tracked"), AccessShareLock);
+	Relation	idx = index_open(aisec_relid(index), AccessShareLock);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	ScanKeyData skey;
+	bool		found;
+
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, eqproc, key);
+	index_rescan(scan, &skey, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		ReadTracked(slot, out);
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Find a tracked table by relation OID (latest snapshot). */
+bool
+history_lookup(Oid relid, TrackedTable *out)
+{
+	return LookupTracked("tracked_rel_key", F_OIDEQ, ObjectIdGetDatum(relid), out);
+}
+
+/* Find a tracked table by table number (latest snapshot). */
+bool
+history_lookup_no(int32 table_no, TrackedTable *out)
+{
+	return LookupTracked("tracked_pkey", F_INT4EQ, Int32GetDatum(table_no), out);
+}
+
+/* ---------------------------------------------------------------------
+ * SPI helpers for aisec's own fixed queries
+ * ---------------------------------------------------------------------
+ */
+
+/* Connect to SPI with search_path pinned to pg_catalog, pg_temp. */
+void
+aisec_spi_begin(AisecSpi *s)
+{
+	s->guc_nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* Disconnect from SPI and restore search_path. */
+void
+aisec_spi_end(AisecSpi *s)
+{
+	SPI_finish();
+	AtEOXact_GUC(true, s->guc_nest);
+}
+
+/*
+ * Run one fixed statement with $n parameters; return SPI_processed.  With
+ * as_owner, it runs as the extension owner and may write aisec's registry
+ * and version tables.  With a valid snap, it reads through that snapshot.
+ */
+int
+aisec_spi_run(const char *sql, bool as_owner, int nargs, Oid *types,
+			  Datum *values, const char *nulls, Snapshot snap)
+{
+	SPIPlanPtr	plan;
+	AisecSavedUser saved;
+	int			rc;
+
+	if (as_owner)
+	{
+		aisec_become_owner(&saved);
+		internal_write = true;
+	}
+	PG_TRY();
+	{
+		plan = SPI_prepare(sql, nargs, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		rc = SPI_execute_snapshot(plan, values, nulls,
+								  snap ? snap : InvalidSnapshot,
+								  InvalidSnapshot, false, true, 0);
+		if (rc < 0)
+			elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
+				 SPI_result_code_string(rc));
+		SPI_freeplan(plan);
+	}
+	PG_FINALLY();
+	{
+		if (as_owner)
+		{
+			internal_write = false;
+			aisec_restore_user(&saved);
+		}
+	}
+	PG_END_TRY();
+	return (int) SPI_processed;
+}
+
+/* Column col (0-based) of result row row of the last aisec_spi_run. */
+Datum
+aisec_spi_value(int row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+						 col + 1, isnull);
+}
+
+/* schema.name of a relation, each part quoted as needed. */
+char *
+aisec_qualified_name(Oid relid)
+{
+	char	   *rel = get_rel_name(relid);
+
+	if (rel == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), rel);
+}
+
+/* ---------------------------------------------------------------------
+ * Capture
+ * ---------------------------------------------------------------------
+ */
+
+/* What one capturing statement needs while it walks its rows. */
+typedef struct Capture
+{
+	TrackedTable tt;
+	Relation	rel;
+	TupleDesc	desc;
+	AttrNumber	ridatt;
+	Relation	hrel;
+	CatalogIndexState hind;
+	Relation	ridx;			/* btree on history.rid */
+	IndexScanDesc scan;
+	TupleTableSlot *hslot;
+	Snapshot	snap;
+	RowEncoder *enc;
+	MemoryContext rowcxt;
+	Fingerprint delta;
+	int64		rows;
+} Capture;
+
+/* Open the history of a tracked table for writing. */
+static void
+CaptureBegin(Capture *c, Relation rel, const TrackedTable *tt)
+{
+	memset(c, 0, sizeof(*c));
+	c->tt = *tt;
+	c->rel = rel;
+	c->desc = RelationGetDescr(rel);
+	c->ridatt = get_attnum(RelationGetRelid(rel), RID_COLUMN);
+	if (c->ridatt == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tracked table %s has no %s column",
+						RelationGetRelationName(rel), RID_COLUMN)));
+	c->hrel = table_open(tt->history, RowExclusiveLock);
+	c->hind = CatalogOpenIndexes(c->hrel);
+	for (int i = 0; i < c->hind->ri_NumIndices; i++)
+		if (c->hind->ri_IndexRelationDescs[i]->rd_rel->relam == BTREE_AM_OID)
+			c->ridx = c->hind->ri_IndexRelationDescs[i];
+	if (c->ridx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("history table of %s has no index on rid",
+						RelationGetRelationName(rel))));
+	c->snap = RegisterSnapshot(GetLatestSnapshot());
+	c->hslot = table_slot_create(c->hrel, NULL);
+	c->enc = history_encoder(c->desc);
+	c->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aisec capture row",
+									  ALLOCSET_DEFAULT_SIZES);
+}
+
+/* Record the statement's net change and close the history. */
+static void
+CaptureEnd(Capture *c)
+{
+	if (c->scan)
+		index_endscan(c->scan);
+	ExecDropSingleTupleTableSlot(c->hslot);
+	UnregisterSnapshot(c->snap);
+	history_encoder_done(c->enc);
+	MemoryContextDelete(c->rowcxt);
+	CatalogCloseIndexes(c->hind);
+	table_close(c->hrel, NoLock);
+
+	if (c->rows != 0 || memcmp(c->delta.b, (uint8[SHA256_LEN]) {0}, SHA256_LEN) != 0)
+	{
+		Relation	drel = table_open(aisec_relid("pending_delta"), RowExclusiveLock);
+		Datum		values[PD_NCOLS];
+		bool		nulls[PD_NCOLS] = {0};
+		bytea	   *fp = palloc(VARHDRSZ + SHA256_LEN);
+		HeapTuple	tup;
+
+		SET_VARSIZE(fp, VARHDRSZ + SHA256_LEN);
+		memcpy(VARDATA(fp), c->delta.b, SHA256_LEN);
+		values[PD_TABLE_NO] = Int32GetDatum(c->tt.table_no);
+		values[PD_VERSION] = Int64GetDatum(c->tt.pending);
+		values[PD_ROWS] = Int64GetDatum(c->rows);
+		values[PD_FINGERPRINT] = PointerGetDatum(fp);
+		tup = heap_form_tuple(RelationGetDescr(drel), values, nulls);
+		CatalogTupleInsert(drel, tup);
+		heap_freetuple(tup);
+		table_close(drel, NoLock);
+	}
+}
+
+/* Read a row's aisec_rid, checking that it belongs to this table. */
+static int64
+RowRid(Capture *c, TupleTableSlot *slot)
+{
+	bool		isnull;
+	int64		rid = DatumGetInt64(slot_getattr(slot, c->ridatt, &isnull));
+
+	if (isnull || rid <= 0 || (rid >> RID_TABLE_SHIFT) != c->tt.table_no)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s in tracked table %s", RID_COLUMN,
+						RelationGetRelationName(c->rel)),
+				 errdetail("Row ids of this table lie between %lld and %lld.",
+						   (long long) ((int64) c->tt.table_no << RID_TABLE_SHIFT) + 1,
+						   (long long) (((int64) c->tt.table_no + 1) << RID_TABLE_SHIFT) - 1),
+				 errhint("Let aisec assign %s: do not use OVERRIDING SYSTEM VALUE.",
+						 RID_COLUMN)));
+	return rid;
+}
+
+/* Wrap raw bytes as a bytea datum. */
+static Datum
+BytesDatum(const uint8 *data, size_t len)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), data, len);
+	return PointerGetDatum(b);
+}
+
+/* Add an open history record for a new row (slot holds a row of rel). */
+static void
+CaptureInsert(Capture *c, TupleTableSlot *slot)
+{
+	MemoryContext old = MemoryContextSwitchTo(c->rowcxt);
+	Datum		values[HC_NCOLS];
+	bool		nulls[HC_NCOLS] = {0};
+	const uint8 *salt = NextSalt();
+	uint8		hash[SHA256_LEN];
+	HeapTuple	row;
+	HeapTuple	tup;
+
+	values[HC_RID] = Int64GetDatum(RowRid(c, slot));
+	slot_getallattrs(slot);
+	history_row_hash(c->enc, slot->tts_values, slot->tts_isnull, salt, hash);
+	row = heap_form_tuple(c->desc, slot->tts_values, slot->tts_isnull);
+
+	values[HC_VALID_FROM] = Int64GetDatum(c->tt.pending);
+	nulls[HC_VALID_TO] = true;
+	values[HC_SALT] = BytesDatum(salt, ROW_SALT_LEN);
+	values[HC_HASH] = BytesDatum(hash, SHA256_LEN);
+	values[HC_DATA] = heap_copy_tuple_as_datum(row, c->desc);
+	tup = heap_form_tuple(RelationGetDescr(c->hrel), values, nulls);
+	CatalogTupleInsertWithInfo(c->hrel, tup, c->hind);
+
+	fingerprint_add(&c->delta, hash);
+	c->rows++;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(c->rowcxt);
+}
+
+/*
+ * Close the open history record of a row that is going away: set its
+ * valid_to to the pending version, or delete it if it appeared in the
+ * pending version itself (it was never part of a committed version).
+ */
+static void
+CaptureRemove(Capture *c, int64 rid)
+{
+	ScanKeyData key;
+	bool		found = false;
+
+	/* The scan's own memory lives in the statement's context, not rowcxt. */
+	if (c->scan == NULL)
+		c->scan = index_beginscan(c->hrel, c->ridx, c->snap, 1, 0);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rid));
+	index_rescan(c->scan, &key, 1, NULL, 0);
+	while (index_getnext_slot(c->scan, ForwardScanDirection, c->hslot))
+	{
+		bool		isnull;
+		int64		from;
+		bytea	   *hash;
+
+		(void) slot_getattr(c->hslot, HC_VALID_TO + 1, &isnull);
+		if (!isnull)
+			continue;
+		from = DatumGetInt64(slot_getattr(c->hslot, HC_VALID_FROM + 1, &isnull));
+		hash = DatumGetByteaPP(slot_getattr(c->hslot, HC_HASH + 1, &isnull));
+		if (isnull || VARSIZE_ANY_EXHDR(hash) != SHA256_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("history of %s holds a malformed hash for row %lld",
+							RelationGetRelationName(c->rel), (long long) rid),
+					 errhint("Run aisec.verify() on the table's dataset.")));
+		fingerprint_sub(&c->delta, (const uint8 *) VARDATA_ANY(hash));
+
+		if (from >= c->tt.pending)
+			CatalogTupleDelete(c->hrel, &c->hslot->tts_tid);
+		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(c->rowcxt);
+			bool		shouldFree;
+			HeapTuple	oldtup = ExecFetchSlotHeapTuple(c->hslot, false, &shouldFree);
+			Datum		values[HC_NCOLS] = {0};
+			bool		nulls[HC_NCOLS] = {0};
+			bool		repl[HC_NCOLS] = {0};
+			HeapTuple	newtup;
+
+			values[HC_VALID_TO] = Int64GetDatum(c->tt.pending);
+			repl[HC_VALID_TO] = true;
+			newtup = heap_modify_tuple(oldtup, RelationGetDescr(c->hrel),
+									   values, nulls, repl);
+			CatalogTupleUpdateWithInfo(c->hrel, &c->hslot->tts_tid, newtup, c->hind);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(c->rowcxt);
+		}
+		found = true;
+		break;
+	}
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("row %lld of tracked table %s has no current history record",
+						(long long) rid, RelationGetRelationName(c->rel)),
+				 errhint("Run aisec.verify() on the table's dataset.")));
+	c->rows--;
+}
+
+/* Position a private read pointer at the start of a transition table. */
+static int
+OpenTransition(Tuplestorestate *ts)
+{
+	int			ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
+	return ptr;
+}
+
+/* Read the next row of a transition table into slot. */
+static bool
+NextTransition(Tuplestorestate *ts, int ptr, TupleTableSlot *slot)
+{
+	tuplestore_select_read_pointer(ts, ptr);
+	return tuplestore_gettupleslot(ts, true, false, slot);
+}
+
+PG_FUNCTION_INFO_V1(capture);
+/* Trigger: record a statement's inserted, updated and deleted rows. */
+Datum
+capture(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TrackedTable tt;
+	Capture		c;
+	TupleTableSlot *oldslot = NULL;
+	TupleTableSlot *newslot = NULL;
+	int			oldptr = 0;
+	int			newptr = 0;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "aisec.capture: not called as a trigger");
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot truncate tracked table %s",
+						RelationGetRelationName(td->tg_relation)),
+				 errdetail("TRUNCATE leaves no record of the removed rows in the table's history."),
+				 errhint("Use DELETE, which aisec records, or aisec.untrack() the table first.")));
+	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_AFTER(td->tg_event))
+		elog(ERROR, "aisec.capture: must be an AFTER ... FOR EACH STATEMENT trigger");
+
+	/* Hold the commit lock until the transaction ends; then read pending. */
+	aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
+	if (!history_lookup(RelationGetRelid(td->tg_relation), &tt))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s is not tracked by aisec",
+						RelationGetRelationName(td->tg_relation)),
+				 errhint("Drop the leftover aisec_capture_* triggers or call aisec.track().")));
+
+	CaptureBegin(&c, td->tg_relation, &tt);
+	if (td->tg_oldtable)
+	{
+		oldptr = OpenTransition(td->tg_oldtable);
+		oldslot = MakeSingleTupleTableSlot(c.desc, &TTSOpsMinimalTuple);
+	}
+	if (td->tg_newtable)
+	{
+		newptr = OpenTransition(td->tg_newtable);
+		newslot = MakeSingleTupleTableSlot(c.desc, &TTSOpsMinimalTuple);
+	}
+
+	if (oldslot && newslot)
+	{
+		/* UPDATE: old and new rows come in the same order. */
+		while (NextTransition(td->tg_oldtable, oldptr, oldslot))
+		{
+			int64		rid = RowRid(&c, oldslot);
+
+			if (!NextTransition(td->tg_newtable, newptr, newslot))
+				elog(ERROR, "aisec.capture: transition tables differ in length");
+			if (RowRid(&c, newslot) != rid)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("cannot change %s of tracked table %s", RID_COLUMN,
+								RelationGetRelationName(c.rel)),
+						 errdetail("A row id is stable for the life of the row.")));
+			CaptureRemove(&c, rid);
+			CaptureInsert(&c, newslot);
+		}
+	}
+	else if (oldslot)
+	{
+		while (NextTransition(td->tg_oldtable, oldptr, oldslot))
+			CaptureRemove(&c, RowRid(&c, oldslot));
+	}
+	else if (newslot)
+	{
+		while (NextTransition(td->tg_newtable, newptr, newslot))
+			CaptureInsert(&c, newslot);
+	}
+
+	if (oldslot)
+		ExecDropSingleTupleTableSlot(oldslot);
+	if (newslot)
+		ExecDropSingleTupleTableSlot(newslot);
+	CaptureEnd(&c);
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(history_refuse_change);
+/* Trigger: refuse direct writes to history and version records. */
+Datum
+history_refuse_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *op = "INSERT";
+	const char *rel;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "aisec.history_refuse_change: not called as a trigger");
+	if (internal_write)
+		return PointerGetDatum(NULL);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		op = "UPDATE";
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		op = "DELETE";
+	else if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		op = "TRUNCATE";
+	rel = RelationGetRelationName(td->tg_relation);
+
+	/* The refusal rolls back any audit entry, so it goes to the server log. */
+	ereport(LOG,
+			(errmsg("aisec: refused %s on %s.%s by role \"%s\"", op, AISEC_SCHEMA, rel,
+					GetUserNameFromId(GetUserId(), false))));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s on %s.%s is not allowed", op, AISEC_SCHEMA, rel),
+			 errdetail("aisec history and version records change only through aisec's functions, for every role including their owner."),
+			 errhint("Change the tracked table itself, or use aisec.commit() and aisec.tag().")));
+	PG_RETURN_NULL();
+}
+
+/* ---------------------------------------------------------------------
+ * track / untrack
+ * ---------------------------------------------------------------------
+ */
+
+/* Refuse relations that cannot be tracked, with a reason. */
+static void
+CheckTrackable(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	Oid			relid = RelationGetRelid(rel);
+
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE || rel->rd_rel->relispartition)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot track partitioned table or partition %s", name),
+				 errhint("Track a plain table; aisec does not version partitioned tables yet.")));
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot track %s: it is not a table", name)));
+	if (has_subclass(relid) || has_superclass(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot track table %s: it takes part in table inheritance", name)));
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot track temporary table %s", name)));
+	if (IsCatalogRelation(rel) ||
+		RelationGetNamespace(rel) == get_namespace_oid(AISEC_SCHEMA, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot track system or aisec table %s", name)));
+	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_COLUMN),
+				 errmsg("table %s already has a column named %s", name, RID_COLUMN),
+				 errhint("aisec adds that column itself; rename yours first.")));
+}
+
+/* The live attnums of a relation, as an int2[] datum. */
+static Datum
+LiveAttnums(TupleDesc desc)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	int			n = 0;
+
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			elems[n++] = Int16GetDatum(TupleDescAttr(desc, i)->attnum);
+	return PointerGetDatum(construct_array(elems, n, INT2OID, 2, true, TYPALIGN_SHORT));
+}
+
+/* Run a DDL statement built from quoted identifiers and numbers. */
+static void
+RunDdl(bool as_owner, const char *fmt,...) pg_attribute_printf(2, 3);
+
+static void
+RunDdl(bool as_owner, const char *fmt,...)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&sql, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&sql, needed);
+	}
+	(void) aisec_spi_run(sql.data, as_owner, 0, NULL, NULL, NULL, NULL);
+	pfree(sql.data);
+}
+
+/* Create the history table of a tracked table (as the extension owner). */
+static Oid
+CreateHistory(int32 table_no, Oid relid)
+{
+	char		name[NAMEDATALEN];
+	char	   *qname;
+	char	   *qtype = format_type_be_qualified(get_rel_type_id(relid));
+
+	snprintf(name, sizeof(name), "history_%d", table_no);
+	qname = quote_qualified_identifier(AISEC_SCHEMA, name);
+	RunDdl(true,
+		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
+		   "valid_to bigint, salt bytea, hash bytea NOT NULL, data %s)",
+		   qname, qtype);
+	RunDdl(true, "CREATE INDEX ON %s (rid)", qname);
+	RunDdl(true, "CREATE INDEX ON %s USING brin (valid_from)", qname);
+	RunDdl(true, "CREATE INDEX ON %s USING brin (valid_to)", qname);
+	RunDdl(true, "REVOKE ALL ON %s FROM PUBLIC", qname);
+	RunDdl(true,
+		   "CREATE TRIGGER refuse_change BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE "
+		   "ON %s FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change()",
+		   qname);
+	RunDdl(true, "ALTER TABLE %s ENABLE ALWAYS TRIGGER refuse_change", qname);
+	RunDdl(true,
+		   "COMMENT ON TABLE %s IS 'aisec history of table number %d: every row version "
+		   "with valid_from, valid_to, salt, hash (doc/versioning.md)'",
+		   qname, table_no);
+	return get_relname_relid(name, get_namespace_oid(AISEC_SCHEMA, false));
+}
+
+/* Install the capture triggers on a tracked table (as the caller). */
+static void
+CreateCaptureTriggers(const char *qrel)
+{
+	static const char *const triggers[] = {
+		"CREATE TRIGGER aisec_capture_insert AFTER INSERT ON %s "
+		"REFERENCING NEW TABLE AS aisec_new "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+		"CREATE TRIGGER aisec_capture_update AFTER UPDATE ON %s "
+		"REFERENCING OLD TABLE AS aisec_old NEW TABLE AS aisec_new "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+		"CREATE TRIGGER aisec_capture_delete AFTER DELETE ON %s "
+		"REFERENCING OLD TABLE AS aisec_old "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+		"CREATE TRIGGER aisec_capture_truncate BEFORE TRUNCATE ON %s "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+	};
+	static const char *const names[] = {
+		"aisec_capture_insert", "aisec_capture_update",
+		"aisec_capture_delete", "aisec_capture_truncate",
+	};
+
+	for (int i = 0; i < lengthof(triggers); i++)
+	{
+		RunDdl(false, triggers[i], qrel);
+		RunDdl(false, "ALTER TABLE %s ENABLE ALWAYS TRIGGER %s", qrel, names[i]);
+	}
+}
+
+/* Give every existing row an open history record in the pending version. */
+static int64
+CaptureExistingRows(Relation rel, const TrackedTable *tt)
+{
+	Capture		c;
+	Snapshot	snap;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int64		n = 0;
+
+	CommandCounterIncrement();
+	CaptureBegin(&c, rel, tt);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		CaptureInsert(&c, slot);
+		n++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	CaptureEnd(&c);
+	return n;
+}
+
+PG_FUNCTION_INFO_V1(track);
+/* SQL: aisec.track(rel) starts governing a table; returns its number. */
+Datum
+track(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Relation	rel;
+	TrackedTable tt;
+	AisecSpi	spi;
+	char	   *qrel;
+	int64		first;
+	int64		rows;
+	bool		isnull;
+	char	   *who = GetUserNameFromId(GetUserId(), false);
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.track()");
+	aisec_prevent_if_read_only("aisec.track()");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table to track must not be NULL")));
+	relid = PG_GETARG_OID(0);
+
+	/* ALTER TABLE below refuses a table this backend holds open. */
+	LockRelationOid(relid, AccessExclusiveLock);
+	rel = table_open(relid, NoLock);
+	CheckTrackable(rel);
+	if (history_lookup(relid, &tt))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table %s is already tracked", RelationGetRelationName(rel))));
+	table_close(rel, NoLock);
+	qrel = aisec_qualified_name(relid);
+
+	aisec_spi_begin(&spi);
+	(void) aisec_spi_run("SELECT pg_catalog.nextval('aisec.table_no_seq')",
+						 true, 0, NULL, NULL, NULL, NULL);
+	memset(&tt, 0, sizeof(tt));
+	tt.table_no = (int32) DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+	tt.relid = relid;
+	tt.pending = 1;
+	first = ((int64) tt.table_no << RID_TABLE_SHIFT) + 1;
+
+	/* As the caller, who must own the table. */
+	RunDdl(false,
+		   "ALTER TABLE %s ADD COLUMN " RID_COLUMN " bigint GENERATED ALWAYS AS IDENTITY "
+		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT ")",
+		   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
+	RunDdl(false, "ALTER TABLE %s ADD UNIQUE (" RID_COLUMN ")", qrel);
+	CreateCaptureTriggers(qrel);
+
+	/* As the extension owner: the history table and the registry row. */
+	tt.history = CreateHistory(tt.table_no, relid);
+	{
+		Oid			types[5] = {INT4OID, OIDOID, OIDOID, INT2ARRAYOID, TEXTOID};
+		Datum		values[5];
+
+		CommandCounterIncrement();
+		rel = table_open(relid, NoLock);
+		values[0] = Int32GetDatum(tt.table_no);
+		values[1] = ObjectIdGetDatum(relid);
+		values[2] = ObjectIdGetDatum(tt.history);
+		values[3] = LiveAttnums(RelationGetDescr(rel));
+		values[4] = CStringGetTextDatum(who);
+		(void) aisec_spi_run("INSERT INTO aisec.tracked (table_no, rel, history, columns, "
+							 "tracked_at, tracked_by) "
+							 "VALUES ($1, $2::pg_catalog.regclass, $3::pg_catalog.regclass, $4, "
+							 "pg_catalog.now(), $5)",
+							 true, 5, types, values, NULL, NULL);
+	}
+	aisec_spi_end(&spi);
+
+	rows = CaptureExistingRows(rel, &tt);
+	aisec_audit_log("version.track", qrel,
+					psprintf("{\"table_no\": %d, \"rows\": " INT64_FORMAT "}",
+							 tt.table_no, rows));
+	table_close(rel, NoLock);
+	PG_RETURN_INT32(tt.table_no);
+}
+
+PG_FUNCTION_INFO_V1(untrack);
+/* SQL: aisec.untrack(rel) stops governing a table that is in no dataset. */
+Datum
+untrack(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	TrackedTable tt;
+	AisecSpi	spi;
+	char	   *qrel;
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.untrack()");
+	aisec_prevent_if_read_only("aisec.untrack()");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table to untrack must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	LockRelationOid(relid, AccessExclusiveLock);
+	if (!history_lookup(relid, &tt))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s is not tracked", get_rel_name(relid))));
+	if (tt.dataset_id != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot untrack table %s: it belongs to a dataset",
+						get_rel_name(relid)),
+				 errdetail("Its history holds committed versions, which never change."),
+				 errhint("Use aisec.materialize() to copy a version out.")));
+	qrel = aisec_qualified_name(relid);
+
+	aisec_spi_begin(&spi);
+	values[0] = Int32GetDatum(tt.table_no);
+	(void) aisec_spi_run("DELETE FROM aisec.tracked WHERE table_no = $1",
+						 true, 1, types, values, NULL, NULL);
+	(void) aisec_spi_run("DELETE FROM aisec.pending_delta WHERE table_no = $1",
+						 true, 1, types, values, NULL, NULL);
+	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.history));
+	RunDdl(false, "DROP TRIGGER aisec_capture_insert ON %s", qrel);
+	RunDdl(false, "DROP TRIGGER aisec_capture_update ON %s", qrel);
+	RunDdl(false, "DROP TRIGGER aisec_capture_delete ON %s", qrel);
+	RunDdl(false, "DROP TRIGGER aisec_capture_truncate ON %s", qrel);
+	RunDdl(false, "ALTER TABLE %s DROP COLUMN " RID_COLUMN, qrel);
+	aisec_spi_end(&spi);
+
+	aisec_audit_log("version.untrack", qrel,
+					psprintf("{\"table_no\": %d}", tt.table_no));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(rid_table);
+/* SQL: aisec.rid_table(rid) names the tracked table a row id belongs to. */
+Datum
+rid_table(PG_FUNCTION_ARGS)
+{
+	int64		rid = PG_GETARG_INT64(0);
+	TrackedTable tt;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER | AISEC_ROLE_DPO |
+					   AISEC_ROLE_AUDITOR, "aisec.rid_table()");
+	if (rid <= 0 || (rid >> RID_TABLE_SHIFT) > RID_TABLE_MAX ||
+		!history_lookup_no((int32) (rid >> RID_TABLE_SHIFT), &tt))
+		PG_RETURN_NULL();
+	PG_RETURN_OID(tt.relid);
+}
+
+/* ---------------------------------------------------------------------
+ * Schema changes
+ * ---------------------------------------------------------------------
+ */
+
+/* Refuse column changes history cannot follow; record added columns. */
+static void
+CheckTrackedColumns(Oid relid, int32 table_no, ArrayType *recorded)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	TupleDesc	desc;
+	Datum	   *elems;
+	int			nelems;
+	int16		maxatt = 0;
+	bool		added = false;
+
+	if (rel == NULL)
+		return;					/* dropped: nothing to check */
+	desc = RelationGetDescr(rel);
+	deconstruct_array(recorded, INT2OID, 2, true, TYPALIGN_SHORT, &elems, NULL, &nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		int16		attnum = DatumGetInt16(elems[i]);
+
+		maxatt = Max(maxatt, attnum);
+		if (attnum > desc->natts || TupleDescAttr(desc, attnum - 1)->attisdropped)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot drop a column of tracked table %s",
+							RelationGetRelationName(rel)),
+					 errdetail("Versions in its history hold values of column number %d.", attnum),
+					 errhint("Leave the column in place (set it to NULL with UPDATE if it must be emptied).")));
+	}
+	for (int i = maxatt; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (att->atthasdef || att->atthasmissing || att->attgenerated || att->attidentity)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot add column \"%s\" with a default to tracked table %s",
+							NameStr(att->attname), RelationGetRelationName(rel)),
+					 errdetail("Existing rows would get values that their history does not record."),
+					 errhint("Add the column without a default, then fill it with UPDATE, which aisec records.")));
+		added = true;
+	}
+	if (added)
+	{
+		Oid			types[2] = {INT2ARRAYOID, INT4OID};
+		Datum		values[2];
+		AisecSpi	spi;
+
+		values[0] = LiveAttnums(desc);
+		values[1] = Int32GetDatum(table_no);
+		aisec_spi_begin(&spi);
+		(void) aisec_spi_run("UPDATE aisec.tracked SET columns = $1 WHERE table_no = $2",
+							 true, 2, types, values, NULL, NULL);
+		aisec_spi_end(&spi);
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+PG_FUNCTION_INFO_V1(track_ddl_check);
+/* Event trigger: after ALTER TABLE on a tracked table, check its columns. */
+Datum
+track_ddl_check(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *ev;
+	AlterTableStmt *stmt;
+	Oid			relid;
+	Relation	rel;
+	Snapshot	snap;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int32		table_no = 0;
+	ArrayType  *columns = NULL;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "aisec.track_ddl_check: not called as an event trigger");
+	ev = (EventTriggerData *) fcinfo->context;
+
+	/* Only ALTER TABLE proper changes columns (not RENAME, SET SCHEMA). */
+	if (ev->parsetree == NULL || !IsA(ev->parsetree, AlterTableStmt))
+		PG_RETURN_VOID();
+	stmt = (AlterTableStmt *) ev->parsetree;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		PG_RETURN_VOID();
+
+	rel = table_open(aisec_relid("tracked"), AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+
+		slot_getallattrs(slot);
+		if (DatumGetObjectId(slot->tts_values[TR_REL]) != relid)
+			continue;
+		table_no = DatumGetInt32(slot->tts_values[TR_TABLE_NO]);
+		columns = DatumGetArrayTypePCopy(slot_getattr(slot, TR_COLUMNS + 1, &isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+
+	if (columns != NULL)
+		CheckTrackedColumns(relid, table_no, columns);
+	PG_RETURN_VOID();
+}

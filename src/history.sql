@@ -1,0 +1,109 @@
+-- history.sql: tracked tables, their row ids and change capture (history.c).
+-- The design is in doc/versioning.md ("Design note").
+
+-- Table numbers: the high bits of every aisec_rid.  Never reused.
+CREATE SEQUENCE aisec.table_no_seq AS integer MINVALUE 1 MAXVALUE 8388607;
+REVOKE ALL ON SEQUENCE aisec.table_no_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.table_no_seq', '');
+COMMENT ON SEQUENCE aisec.table_no_seq IS 'aisec table numbers (aisec_rid >> 40); never reused';
+
+-- Datasets are declared in version.sql; tracked tables point at them.
+CREATE SEQUENCE aisec.dataset_id_seq AS integer;
+REVOKE ALL ON SEQUENCE aisec.dataset_id_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.dataset_id_seq', '');
+COMMENT ON SEQUENCE aisec.dataset_id_seq IS 'aisec dataset ids';
+
+CREATE TABLE aisec.dataset (
+    id          integer     PRIMARY KEY DEFAULT pg_catalog.nextval('aisec.dataset_id_seq'),
+    name        text        NOT NULL UNIQUE,
+    description text,
+    created_at  timestamptz NOT NULL,
+    created_by  text        NOT NULL,
+    head        bigint      NOT NULL DEFAULT 0
+);
+REVOKE ALL ON aisec.dataset FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.dataset', '');
+COMMENT ON TABLE aisec.dataset IS 'aisec datasets: named sets of tracked tables versioned together (read aisec.datasets)';
+COMMENT ON COLUMN aisec.dataset.head IS 'latest committed version, 0 before the first commit';
+
+-- The registry of tracked tables.
+CREATE TABLE aisec.tracked (
+    table_no        integer     PRIMARY KEY,
+    rel             regclass    NOT NULL UNIQUE,
+    history         regclass    NOT NULL,
+    pending_version bigint      NOT NULL DEFAULT 1,
+    dataset_id      integer     REFERENCES aisec.dataset (id),
+    columns         smallint[]  NOT NULL,
+    tracked_at      timestamptz NOT NULL,
+    tracked_by      text        NOT NULL
+);
+REVOKE ALL ON aisec.tracked FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.tracked', '');
+COMMENT ON TABLE aisec.tracked IS 'aisec tracked tables: row-id range, history table, pending version (see doc/versioning.md)';
+COMMENT ON COLUMN aisec.tracked.table_no IS 'table number: every aisec_rid of this table is table_no << 40 | n';
+COMMENT ON COLUMN aisec.tracked.pending_version IS 'version that row changes are stamped with now; a commit closes it';
+COMMENT ON COLUMN aisec.tracked.columns IS 'attnums of the columns whose values history holds (dropping one is refused)';
+
+-- One row per capturing statement: its net effect on the pending version's
+-- row count and fingerprint.  A commit sums them (cost: O(change)).
+CREATE TABLE aisec.pending_delta (
+    table_no    integer NOT NULL,
+    version     bigint  NOT NULL,
+    rows        bigint  NOT NULL,
+    fingerprint bytea   NOT NULL
+);
+CREATE INDEX pending_delta_version ON aisec.pending_delta (table_no, version);
+REVOKE ALL ON aisec.pending_delta FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.pending_delta', '');
+COMMENT ON TABLE aisec.pending_delta IS 'aisec: per-statement change to a pending version (rows added minus removed; sum of added minus removed row hashes mod 2^256)';
+
+CREATE FUNCTION aisec.capture() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'capture';
+REVOKE ALL ON FUNCTION aisec.capture() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.capture() TO aisec_admin;
+COMMENT ON FUNCTION aisec.capture() IS 'trigger on tracked tables: records inserted, updated and deleted rows in their history; refuses TRUNCATE';
+
+CREATE FUNCTION aisec.history_refuse_change() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'history_refuse_change';
+REVOKE ALL ON FUNCTION aisec.history_refuse_change() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.history_refuse_change() IS 'trigger: refuses direct writes to history and version records, for every role';
+
+-- Registry tables are written only by aisec's own functions.  INSERT is let
+-- through: pg_dump restores these tables' rows into the extension's tables
+-- (a forged row is found by aisec.verify); what is there never changes.
+CREATE TRIGGER tracked_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.tracked FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
+ALTER TABLE aisec.tracked ENABLE ALWAYS TRIGGER tracked_refuse_change;
+CREATE TRIGGER dataset_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.dataset FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
+ALTER TABLE aisec.dataset ENABLE ALWAYS TRIGGER dataset_refuse_change;
+
+CREATE FUNCTION aisec.track(rel regclass) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'track';
+REVOKE ALL ON FUNCTION aisec.track(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.track(regclass) TO aisec_admin;
+COMMENT ON FUNCTION aisec.track(regclass) IS 'govern a table: add aisec_rid, capture every row change into history; returns the table number';
+
+CREATE FUNCTION aisec.untrack(rel regclass) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'untrack';
+REVOKE ALL ON FUNCTION aisec.untrack(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.untrack(regclass) TO aisec_admin;
+COMMENT ON FUNCTION aisec.untrack(regclass) IS 'stop governing a table that is in no dataset: drops its uncommitted history and its aisec_rid column';
+
+CREATE FUNCTION aisec.rid_table(rid bigint) RETURNS regclass
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'rid_table';
+REVOKE ALL ON FUNCTION aisec.rid_table(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.rid_table(bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.rid_table(bigint) IS 'the tracked table an aisec_rid belongs to (NULL if that table is no longer tracked)';
+
+CREATE FUNCTION aisec.track_ddl_check() RETURNS event_trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'track_ddl_check';
+REVOKE ALL ON FUNCTION aisec.track_ddl_check() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.track_ddl_check() IS 'event trigger: refuses ALTER TABLE changes that would make a tracked table''s history unreadable';
+
+CREATE EVENT TRIGGER aisec_track_ddl ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION aisec.track_ddl_check();

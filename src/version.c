@@ -1,0 +1,1320 @@
+/*
+ * version.c
+ *		Datasets and their versions: create_dataset, commit, tag, checkout,
+ *		materialize, manifest, diff and verify.
+ *
+ * A version is a marker over the history that history.c captures; nothing
+ * is copied.  Commit sums the pending deltas of the dataset's tables
+ * (O(change)) under AISEC_LOCK_VERSION_COMMIT taken exclusively, which
+ * waits for in-flight writers; every read it makes after taking the lock
+ * uses the latest snapshot, so it sees what those writers committed even
+ * when called in REPEATABLE READ.  History is never modified by a commit.
+ *
+ * Readers (checkout, diff, manifest, verify) use the statement's snapshot
+ * for everything they read, so a version they can see is complete in the
+ * history they scan.  The commit hash encoding is specified in
+ * doc/versioning.md ("How to check a fingerprint yourself").
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/typcache.h"
+
+#include "aisec.h"
+#include "audit.h"
+#include "crypto.h"
+#include "history.h"
+
+#define COMMIT_ENCODING_TAG	"aisec.commit.v1"
+#define MAX_NAME_LEN		100
+#define MAX_MESSAGE_LEN		10000
+
+/* Microseconds between 1970-01-01 and 2000-01-01 (PostgreSQL's epoch). */
+#define UNIX_EPOCH_OFFSET_US \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
+
+/* A dataset, as read from aisec.dataset. */
+typedef struct Dataset
+{
+	int32		id;
+	int64		head;
+	char	   *name;
+} Dataset;
+
+/* One table of a version, as committed or recomputed. */
+typedef struct VersionTable
+{
+	int32		table_no;
+	Oid			relid;
+	char	   *name;
+	int64		rows;
+	Fingerprint fp;
+	char	   *columns;		/* jsonb text */
+} VersionTable;
+
+/* ---------------------------------------------------------------------
+ * Helpers
+ * ---------------------------------------------------------------------
+ */
+
+/* Append a big-endian 32-bit length (0xFFFFFFFF for NULL), then bytes. */
+static void
+EncodeField(StringInfo buf, const char *data, size_t len)
+{
+	uint32		n = data ? (uint32) len : 0xFFFFFFFFu;
+	uint8		be[4] = {n >> 24, n >> 16, n >> 8, n};
+
+	appendBinaryStringInfo(buf, (char *) be, 4);
+	if (data)
+		appendBinaryStringInfo(buf, data, len);
+}
+
+/* Append a big-endian 64-bit integer. */
+static void
+EncodeInt64(StringInfo buf, int64 v)
+{
+	uint64		u = (uint64) v;
+	uint8		be[8];
+
+	for (int i = 7; i >= 0; i--)
+	{
+		be[i] = (uint8) (u & 0xFF);
+		u >>= 8;
+	}
+	appendBinaryStringInfo(buf, (char *) be, 8);
+}
+
+/* Compute a commit hash (doc/versioning.md, "commit hash"). */
+static void
+CommitHash(const uint8 *parent_hash, const char *dataset, int64 version,
+		   int64 parent, TimestampTz at, const char *by, const char *message,
+		   VersionTable *tables, int ntables, uint8 *out)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, COMMIT_ENCODING_TAG, strlen(COMMIT_ENCODING_TAG));
+	EncodeField(&buf, dataset, strlen(dataset));
+	EncodeInt64(&buf, version);
+	EncodeInt64(&buf, parent);
+	EncodeInt64(&buf, (int64) at + UNIX_EPOCH_OFFSET_US);
+	EncodeField(&buf, by, strlen(by));
+	EncodeField(&buf, message, message ? strlen(message) : 0);
+	EncodeInt64(&buf, ntables);
+	for (int i = 0; i < ntables; i++)
+	{
+		EncodeInt64(&buf, tables[i].table_no);
+		EncodeField(&buf, tables[i].name, strlen(tables[i].name));
+		EncodeInt64(&buf, tables[i].rows);
+		appendBinaryStringInfo(&buf, (char *) tables[i].fp.b, SHA256_LEN);
+		EncodeField(&buf, tables[i].columns, strlen(tables[i].columns));
+	}
+	crypto_sha256_2(parent_hash, SHA256_LEN, (uint8 *) buf.data, buf.len, out);
+	pfree(buf.data);
+}
+
+/* Lowercase hex of len bytes (palloc'd). */
+static char *
+Hex(const uint8 *data, size_t len)
+{
+	char	   *out = palloc(len * 2 + 1);
+
+	hex_encode((const char *) data, len, out);
+	out[len * 2] = '\0';
+	return out;
+}
+
+/* Wrap raw bytes as a bytea datum. */
+static Datum
+ByteaDatum(const uint8 *data, size_t len)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), data, len);
+	return PointerGetDatum(b);
+}
+
+/* Copy a 32-byte bytea datum into out, or raise a corruption error. */
+static void
+ReadHash(Datum d, uint8 *out, const char *what)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+
+	if (VARSIZE_ANY_EXHDR(b) != SHA256_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aisec %s is not 32 bytes long", what),
+				 errhint("Run aisec.verify() to find what was changed.")));
+	memcpy(out, VARDATA_ANY(b), SHA256_LEN);
+}
+
+/* Text argument n, or an error naming what must not be NULL. */
+static char *
+RequiredText(FunctionCallInfo fcinfo, int n, const char *what)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/* Refuse empty, overlong or control-character names of datasets and tags. */
+static void
+CheckName(const char *what, const char *name)
+{
+	size_t		len = strlen(name);
+
+	if (len == 0 || len > MAX_NAME_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s name must be 1 to %d bytes long", what, MAX_NAME_LEN)));
+	for (const char *p = name; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s name must not contain control characters", what)));
+}
+
+/* JSON string literal for text (escaped). */
+static char *
+JsonString(const char *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	escape_json(&buf, s);
+	return buf.data;
+}
+
+/* Read a dataset by name through snap; error if there is none. */
+static Dataset
+LoadDataset(const char *name, Snapshot snap)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	Dataset		ds;
+	bool		isnull;
+
+	if (aisec_spi_run("SELECT id, head FROM aisec.dataset WHERE name = $1",
+					  true, 1, types, values, NULL, snap) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("dataset \"%s\" does not exist", name),
+				 errhint("See aisec.datasets for the datasets there are.")));
+	ds.id = DatumGetInt32(aisec_spi_value(0, 0, &isnull));
+	ds.head = DatumGetInt64(aisec_spi_value(0, 1, &isnull));
+	ds.name = pstrdup(name);
+	return ds;
+}
+
+/* Refuse a version number that is not committed in the dataset. */
+static void
+CheckVersion(const Dataset *ds, int64 version, bool allow_zero)
+{
+	if (version < (allow_zero ? 0 : 1) || version > ds->head)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("version " INT64_FORMAT " of dataset \"%s\" does not exist",
+						version, ds->name),
+				 ds->head > 0 ?
+				 errdetail("Committed versions are 1 to " INT64_FORMAT "%s.", ds->head,
+						   allow_zero ? " (0 is the empty version)" : "") :
+				 errdetail("Nothing has been committed yet.")));
+}
+
+/* Read a dataset by id through snap. */
+static Dataset
+LoadDatasetById(int32 id, Snapshot snap)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(id)};
+	Dataset		ds;
+	bool		isnull;
+
+	if (aisec_spi_run("SELECT name, head FROM aisec.dataset WHERE id = $1",
+					  true, 1, types, values, NULL, snap) != 1)
+		elog(ERROR, "aisec dataset %d not found", id);
+	ds.id = id;
+	ds.name = TextDatumGetCString(aisec_spi_value(0, 0, &isnull));
+	ds.head = DatumGetInt64(aisec_spi_value(0, 1, &isnull));
+	return ds;
+}
+
+/* The tracked table relid, which must be in a dataset; load both. */
+static Dataset
+TableDataset(Oid relid, TrackedTable *tt, Snapshot snap)
+{
+	if (!history_lookup(relid, tt))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s is not tracked", get_rel_name(relid)),
+				 errhint("Call aisec.track() and add it to a dataset first.")));
+	if (tt->dataset_id == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s is in no dataset, so it has no versions",
+						get_rel_name(relid)),
+				 errhint("Use aisec.create_dataset() and aisec.commit().")));
+	return LoadDatasetById(tt->dataset_id, snap);
+}
+
+/* Refuse to show a table's rows to a caller who may not read it. */
+static void
+RequireSelect(Oid relid)
+{
+	AclResult	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
+}
+
+/* Set up a materialized set-returning call; return its tuplestore. */
+static Tuplestorestate *
+BeginMaterializedSRF(FunctionCallInfo fcinfo, TupleDesc *desc)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	Tuplestorestate *ts;
+	TupleDesc	td;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("function returning a set of rows called with a non-row type"),
+				 errhint("Pass NULL cast to the tracked table's row type, as in NULL::loans.")));
+	td = CreateTupleDescCopy(td);
+	ts = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+							   false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	rsinfo->setDesc = td;
+	MemoryContextSwitchTo(old);
+	*desc = td;
+	return ts;
+}
+
+/* The current columns of a table, as jsonb text [{"name":..,"type":..},..]. */
+static char *
+TableColumns(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	bool		isnull;
+	Datum		d;
+
+	(void) aisec_spi_run("SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+						 "'name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) "
+						 "ORDER BY a.attnum) "
+						 "FROM pg_catalog.pg_attribute a "
+						 "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
+						 true, 1, types, values, NULL, NULL);
+	d = aisec_spi_value(0, 0, &isnull);
+	if (isnull)
+		return pstrdup("[]");
+	return JsonbToCString(NULL, &DatumGetJsonbP(d)->root, VARSIZE(DatumGetJsonbP(d)));
+}
+
+/* ---------------------------------------------------------------------
+ * create_dataset, commit, tag
+ * ---------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(create_dataset);
+/* SQL: aisec.create_dataset(name, tables, description) declares a dataset. */
+Datum
+create_dataset(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *elnulls;
+	int			n;
+	char	   *description;
+	AisecSpi	spi;
+	Snapshot	snap;
+	Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, INT4OID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	bool		isnull;
+	int32		id;
+	StringInfoData detail;
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.create_dataset()");
+	aisec_prevent_if_read_only("aisec.create_dataset()");
+	name = RequiredText(fcinfo, 0, "dataset name");
+	CheckName("dataset", name);
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("dataset tables must not be NULL")));
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	deconstruct_array(arr, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT,
+					  &elems, &elnulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a dataset needs at least one table")));
+	description = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (description && strlen(description) > MAX_MESSAGE_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("dataset description is too long"),
+				 errdetail("The limit is %d bytes.", MAX_MESSAGE_LEN)));
+
+	/* Serialize with commits and writers; read the registry as it is now. */
+	aisec_lock(AISEC_LOCK_VERSION_COMMIT);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	aisec_spi_begin(&spi);
+
+	values[0] = CStringGetTextDatum(name);
+	if (aisec_spi_run("SELECT 1 FROM aisec.dataset WHERE name = $1", true, 1, types,
+					  values, NULL, snap) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("dataset \"%s\" already exists", name)));
+
+	for (int i = 0; i < n; i++)
+	{
+		TrackedTable tt;
+
+		if (elnulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("dataset tables must not contain NULL")));
+		for (int j = 0; j < i; j++)
+			if (DatumGetObjectId(elems[j]) == DatumGetObjectId(elems[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("table %s is listed twice",
+								get_rel_name(DatumGetObjectId(elems[i])))));
+		if (!history_lookup(DatumGetObjectId(elems[i]), &tt))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s is not tracked",
+							get_rel_name(DatumGetObjectId(elems[i]))),
+					 errhint("Call aisec.track() on it first.")));
+		if (tt.dataset_id != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s already belongs to dataset \"%s\"",
+							get_rel_name(tt.relid), LoadDatasetById(tt.dataset_id, snap).name),
+					 errdetail("A table belongs to at most one dataset.")));
+	}
+
+	values[1] = description ? CStringGetTextDatum(description) : (Datum) 0;
+	nulls[1] = description ? ' ' : 'n';
+	values[2] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	(void) aisec_spi_run("INSERT INTO aisec.dataset (name, description, created_at, created_by) "
+						 "VALUES ($1, $2, pg_catalog.now(), $3) RETURNING id",
+						 true, 3, types, values, nulls, snap);
+	id = DatumGetInt32(aisec_spi_value(0, 0, &isnull));
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "{\"dataset_id\": %d, \"tables\": [", id);
+	for (int i = 0; i < n; i++)
+	{
+		Oid			t2[2] = {INT4OID, OIDOID};
+		Datum		v2[2] = {Int32GetDatum(id), elems[i]};
+
+		(void) aisec_spi_run("UPDATE aisec.tracked SET dataset_id = $1 WHERE rel = $2",
+							 true, 2, t2, v2, NULL, snap);
+		appendStringInfo(&detail, "%s%s", i ? ", " : "",
+						 JsonString(aisec_qualified_name(DatumGetObjectId(elems[i]))));
+	}
+	appendStringInfoString(&detail, "]}");
+	aisec_spi_end(&spi);
+	UnregisterSnapshot(snap);
+
+	aisec_audit_log("version.create_dataset", name, detail.data);
+	PG_RETURN_INT32(id);
+}
+
+/* Sum the pending deltas of one table; return how many there were. */
+static int
+SumPending(const TrackedTable *tt, VersionTable *vt, Snapshot snap)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2] = {Int32GetDatum(tt->table_no), Int64GetDatum(tt->pending)};
+	int			n = aisec_spi_run("SELECT rows, fingerprint FROM aisec.pending_delta "
+								  "WHERE table_no = $1 AND version = $2",
+								  true, 2, types, values, NULL, snap);
+
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+		uint8		h[SHA256_LEN];
+
+		vt->rows += DatumGetInt64(aisec_spi_value(i, 0, &isnull));
+		ReadHash(aisec_spi_value(i, 1, &isnull), h, "pending fingerprint delta");
+		fingerprint_add(&vt->fp, h);
+	}
+	return n;
+}
+
+/* Load one table's row count and fingerprint at a committed version. */
+static void
+LoadVersionTable(int32 dataset_id, int64 version, VersionTable *vt, Snapshot snap)
+{
+	Oid			types[3] = {INT4OID, INT8OID, INT4OID};
+	Datum		values[3] = {Int32GetDatum(dataset_id), Int64GetDatum(version),
+	Int32GetDatum(vt->table_no)};
+	bool		isnull;
+
+	if (aisec_spi_run("SELECT rows, fingerprint FROM aisec.version_table "
+					  "WHERE dataset_id = $1 AND version = $2 AND table_no = $3",
+					  true, 3, types, values, NULL, snap) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("version " INT64_FORMAT " has no record of table %s",
+						version, vt->name),
+				 errhint("Run aisec.verify() to find what was changed.")));
+	vt->rows = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+	ReadHash(aisec_spi_value(0, 1, &isnull), vt->fp.b, "version fingerprint");
+}
+
+/* Load the commit hash of a version (32 zero bytes for version 0). */
+static void
+LoadCommitHash(int32 dataset_id, int64 version, uint8 *out, Snapshot snap)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2] = {Int32GetDatum(dataset_id), Int64GetDatum(version)};
+	bool		isnull;
+
+	memset(out, 0, SHA256_LEN);
+	if (version == 0)
+		return;
+	if (aisec_spi_run("SELECT commit_hash FROM aisec.version "
+					  "WHERE dataset_id = $1 AND version = $2",
+					  true, 2, types, values, NULL, snap) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("version " INT64_FORMAT " is missing", version),
+				 errhint("Run aisec.verify() to find what was changed.")));
+	ReadHash(aisec_spi_value(0, 0, &isnull), out, "commit hash");
+}
+
+/* The tracked tables of a dataset, in table_no order (palloc'd array). */
+static TrackedTable *
+DatasetTables(int32 dataset_id, int *ntables, Snapshot snap)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(dataset_id)};
+	int			n = aisec_spi_run("SELECT table_no FROM aisec.tracked "
+								  "WHERE dataset_id = $1 ORDER BY table_no",
+								  true, 1, types, values, NULL, snap);
+	TrackedTable *tables = palloc0(sizeof(TrackedTable) * Max(n, 1));
+	int32	   *nos = palloc(sizeof(int32) * Max(n, 1));
+	bool		isnull;
+
+	for (int i = 0; i < n; i++)
+		nos[i] = DatumGetInt32(aisec_spi_value(i, 0, &isnull));
+	for (int i = 0; i < n; i++)
+		if (!history_lookup_no(nos[i], &tables[i]))
+			elog(ERROR, "aisec tracked table %d vanished", nos[i]);
+	*ntables = n;
+	return tables;
+}
+
+PG_FUNCTION_INFO_V1(version_commit);
+/* SQL: aisec.commit(dataset, message) records a new version. */
+Datum
+version_commit(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *message;
+	Snapshot	snap;
+	AisecSpi	spi;
+	Dataset		ds;
+	TrackedTable *tables;
+	VersionTable *vts;
+	int			ntables;
+	int			deltas = 0;
+	int64		version;
+	int64		rows = 0;
+	Fingerprint total = {{0}};
+	uint8		parent_hash[SHA256_LEN];
+	uint8		hash[SHA256_LEN];
+	TimestampTz at;
+	char	   *by;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.commit()");
+	aisec_prevent_if_read_only("aisec.commit()");
+	name = RequiredText(fcinfo, 0, "dataset name");
+	message = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (message && strlen(message) > MAX_MESSAGE_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("commit message is too long"),
+				 errdetail("The limit is %d bytes.", MAX_MESSAGE_LEN)));
+
+	/* Wait for in-flight writers; from here on, read the latest state. */
+	aisec_lock(AISEC_LOCK_VERSION_COMMIT);
+	CommandCounterIncrement();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	aisec_spi_begin(&spi);
+	ds = LoadDataset(name, snap);
+	version = ds.head + 1;
+	tables = DatasetTables(ds.id, &ntables, snap);
+	vts = palloc0(sizeof(VersionTable) * Max(ntables, 1));
+
+	for (int i = 0; i < ntables; i++)
+	{
+		VersionTable *vt = &vts[i];
+
+		if (tables[i].pending != version)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("table %s is at pending version " INT64_FORMAT
+							", but dataset \"%s\" is at " INT64_FORMAT,
+							get_rel_name(tables[i].relid), tables[i].pending,
+							ds.name, ds.head)));
+		vt->table_no = tables[i].table_no;
+		vt->relid = tables[i].relid;
+		vt->name = aisec_qualified_name(tables[i].relid);
+		vt->columns = TableColumns(tables[i].relid);
+		if (ds.head > 0)
+			LoadVersionTable(ds.id, ds.head, vt, snap);
+		deltas += SumPending(&tables[i], vt, snap);
+		rows += vt->rows;
+		fingerprint_add(&total, vt->fp.b);
+	}
+
+	/* Nothing captured since the last commit: no new version. */
+	if (deltas == 0 && ds.head > 0)
+	{
+		aisec_spi_end(&spi);
+		UnregisterSnapshot(snap);
+		ereport(NOTICE,
+				(errmsg("nothing to commit: dataset \"%s\" is unchanged since version " INT64_FORMAT,
+						ds.name, ds.head)));
+		PG_RETURN_INT64(ds.head);
+	}
+
+	LoadCommitHash(ds.id, ds.head, parent_hash, snap);
+	at = GetCurrentTimestamp();
+	by = GetUserNameFromId(GetUserId(), false);
+	CommitHash(parent_hash, ds.name, version, ds.head, at, by, message,
+			   vts, ntables, hash);
+
+	{
+		Oid			types[9] = {INT4OID, INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID,
+		TEXTOID, INT8OID, BYTEAOID, BYTEAOID};
+		Datum		values[9];
+		char		nulls[9] = "         ";
+
+		values[0] = Int32GetDatum(ds.id);
+		values[1] = Int64GetDatum(version);
+		values[2] = Int64GetDatum(ds.head);
+		nulls[2] = ds.head > 0 ? ' ' : 'n';
+		values[3] = TimestampTzGetDatum(at);
+		values[4] = CStringGetTextDatum(by);
+		values[5] = message ? CStringGetTextDatum(message) : (Datum) 0;
+		nulls[5] = message ? ' ' : 'n';
+		values[6] = Int64GetDatum(rows);
+		values[7] = ByteaDatum(total.b, SHA256_LEN);
+		values[8] = ByteaDatum(hash, SHA256_LEN);
+		(void) aisec_spi_run("INSERT INTO aisec.version VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+							 true, 9, types, values, nulls, snap);
+	}
+	for (int i = 0; i < ntables; i++)
+	{
+		Oid			types[7] = {INT4OID, INT8OID, INT4OID, TEXTOID, INT8OID, BYTEAOID, TEXTOID};
+		Datum		values[7];
+
+		values[0] = Int32GetDatum(ds.id);
+		values[1] = Int64GetDatum(version);
+		values[2] = Int32GetDatum(vts[i].table_no);
+		values[3] = CStringGetTextDatum(vts[i].name);
+		values[4] = Int64GetDatum(vts[i].rows);
+		values[5] = ByteaDatum(vts[i].fp.b, SHA256_LEN);
+		values[6] = CStringGetTextDatum(vts[i].columns);
+		(void) aisec_spi_run("INSERT INTO aisec.version_table "
+							 "VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb)",
+							 true, 7, types, values, NULL, snap);
+	}
+	{
+		Oid			types[2] = {INT4OID, INT8OID};
+		Datum		values[2] = {Int32GetDatum(ds.id), Int64GetDatum(version)};
+
+		(void) aisec_spi_run("UPDATE aisec.dataset SET head = $2 WHERE id = $1",
+							 true, 2, types, values, NULL, snap);
+		(void) aisec_spi_run("UPDATE aisec.tracked SET pending_version = $2 + 1 "
+							 "WHERE dataset_id = $1",
+							 true, 2, types, values, NULL, snap);
+		(void) aisec_spi_run("DELETE FROM aisec.pending_delta d USING aisec.tracked t "
+							 "WHERE t.dataset_id = $1 AND d.table_no = t.table_no "
+							 "AND d.version = $2",
+							 true, 2, types, values, NULL, snap);
+	}
+	aisec_spi_end(&spi);
+	UnregisterSnapshot(snap);
+
+	aisec_audit_log("version.commit", ds.name,
+					psprintf("{\"version\": " INT64_FORMAT ", \"tables\": %d, \"rows\": " INT64_FORMAT
+							 ", \"commit_hash\": \"%s\"}",
+							 version, ntables, rows, Hex(hash, SHA256_LEN)));
+	PG_RETURN_INT64(version);
+}
+
+PG_FUNCTION_INFO_V1(version_tag);
+/* SQL: aisec.tag(dataset, version, tag) names a committed version. */
+Datum
+version_tag(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *tag;
+	int64		version;
+	Snapshot	snap;
+	AisecSpi	spi;
+	Dataset		ds;
+	Oid			types[4] = {INT4OID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[4];
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.tag()");
+	aisec_prevent_if_read_only("aisec.tag()");
+	name = RequiredText(fcinfo, 0, "dataset name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("version must not be NULL")));
+	version = PG_GETARG_INT64(1);
+	tag = RequiredText(fcinfo, 2, "tag");
+	CheckName("tag", tag);
+
+	aisec_lock(AISEC_LOCK_VERSION_COMMIT);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	aisec_spi_begin(&spi);
+	ds = LoadDataset(name, snap);
+	CheckVersion(&ds, version, false);
+	values[0] = Int32GetDatum(ds.id);
+	values[1] = CStringGetTextDatum(tag);
+	if (aisec_spi_run("SELECT version FROM aisec.tag WHERE dataset_id = $1 AND tag = $2",
+					  true, 2, types, values, NULL, snap) > 0)
+	{
+		bool		isnull;
+
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("tag \"%s\" already exists in dataset \"%s\"", tag, ds.name),
+				 errdetail("It names version " INT64_FORMAT "; tags never move.",
+						   DatumGetInt64(aisec_spi_value(0, 0, &isnull))),
+				 errhint("Choose another tag name.")));
+	}
+	values[2] = Int64GetDatum(version);
+	values[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	(void) aisec_spi_run("INSERT INTO aisec.tag VALUES ($1, $2, $3, pg_catalog.now(), $4)",
+						 true, 4, types, values, NULL, snap);
+	aisec_spi_end(&spi);
+	UnregisterSnapshot(snap);
+
+	aisec_audit_log("version.tag", ds.name,
+					psprintf("{\"version\": " INT64_FORMAT ", \"tag\": %s}",
+							 version, JsonString(tag)));
+	PG_RETURN_VOID();
+}
+
+/* ---------------------------------------------------------------------
+ * Reading versions
+ * ---------------------------------------------------------------------
+ */
+
+/* Resolve a tag of a dataset to its version, through snap. */
+static int64
+TagVersion(const Dataset *ds, const char *tag, Snapshot snap)
+{
+	Oid			types[2] = {INT4OID, TEXTOID};
+	Datum		values[2] = {Int32GetDatum(ds->id), CStringGetTextDatum(tag)};
+	bool		isnull;
+
+	if (aisec_spi_run("SELECT version FROM aisec.tag WHERE dataset_id = $1 AND tag = $2",
+					  true, 2, types, values, NULL, snap) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("tag \"%s\" does not exist in dataset \"%s\"", tag, ds->name),
+				 errhint("See the tags column of aisec.versions.")));
+	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+}
+
+PG_FUNCTION_INFO_V1(checkout);
+/* SQL: aisec.checkout(NULL::t, version or tag) returns t's rows then. */
+Datum
+checkout(PG_FUNCTION_ARGS)
+{
+	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			relid = OidIsValid(argtype) ? get_typ_typrelid(argtype) : InvalidOid;
+	Snapshot	snap = GetActiveSnapshot();
+	TrackedTable tt;
+	Dataset		ds;
+	AisecSpi	spi;
+	int64		version;
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	Relation	hrel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.checkout()");
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("aisec.checkout() needs a tracked table's row type"),
+				 errhint("Pass NULL cast to the table's type, as in aisec.checkout(NULL::loans, 3).")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("version or tag must not be NULL")));
+	RequireSelect(relid);
+
+	aisec_spi_begin(&spi);
+	ds = TableDataset(relid, &tt, snap);
+	if (get_fn_expr_argtype(fcinfo->flinfo, 1) == INT8OID)
+		version = PG_GETARG_INT64(1);
+	else
+		version = TagVersion(&ds, text_to_cstring(PG_GETARG_TEXT_PP(1)), snap);
+	CheckVersion(&ds, version, false);
+	aisec_spi_end(&spi);
+
+	ts = BeginMaterializedSRF(fcinfo, &desc);
+	hrel = table_open(tt.history, AccessShareLock);
+	scan = table_beginscan(hrel, snap, 0, NULL);
+	slot = table_slot_create(hrel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		int64		from;
+		Datum		to;
+		Datum		data;
+		HeapTupleHeader hdr;
+		HeapTupleData row;
+
+		CHECK_FOR_INTERRUPTS();
+		from = DatumGetInt64(slot_getattr(slot, HC_VALID_FROM + 1, &isnull));
+		if (from > version)
+			continue;
+		to = slot_getattr(slot, HC_VALID_TO + 1, &isnull);
+		if (!isnull && DatumGetInt64(to) <= version)
+			continue;
+		data = slot_getattr(slot, HC_DATA + 1, &isnull);
+		if (isnull)
+			continue;			/* redacted */
+		hdr = DatumGetHeapTupleHeader(data);
+		row.t_len = HeapTupleHeaderGetDatumLength(hdr);
+		ItemPointerSetInvalid(&row.t_self);
+		row.t_tableOid = InvalidOid;
+		row.t_data = hdr;
+		tuplestore_puttuple(ts, &row);
+		if ((Pointer) hdr != DatumGetPointer(data))
+			pfree(hdr);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(hrel, AccessShareLock);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(materialize);
+/* SQL: aisec.materialize(t, version, target) copies a version to a table. */
+Datum
+materialize(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	int64		version;
+	char	   *target;
+	Oid			nsp;
+	char	   *qtarget;
+	char	   *qrel;
+	AisecSpi	spi;
+	StringInfoData sql;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	int64		rows;
+	StringInfoData detail;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.materialize()");
+	aisec_prevent_if_read_only("aisec.materialize()");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table, version and target must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	version = PG_GETARG_INT64(1);
+	target = NameStr(*PG_GETARG_NAME(2));
+	if (target[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("target table name must not be empty")));
+	if (get_rel_relkind(relid) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table", get_rel_name(relid))));
+
+	/* The new table goes where CREATE TABLE would put it for the caller. */
+	nsp = RangeVarGetCreationNamespace(makeRangeVar(NULL, target, -1));
+	qtarget = quote_qualified_identifier(get_namespace_name(nsp), target);
+	qrel = aisec_qualified_name(relid);
+
+	aisec_spi_begin(&spi);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TABLE %s (LIKE %s)", qtarget, qrel);
+	(void) aisec_spi_run(sql.data, false, 0, NULL, NULL, NULL, NULL);
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s SELECT * FROM aisec.checkout(NULL::%s, $1)",
+					 qtarget, format_type_be_qualified(get_rel_type_id(relid)));
+	values[0] = Int64GetDatum(version);
+	rows = aisec_spi_run(sql.data, false, 1, types, values, NULL, NULL);
+	aisec_spi_end(&spi);
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "{\"table\": %s, \"version\": " INT64_FORMAT
+					 ", \"rows\": " INT64_FORMAT "}",
+					 JsonString(qrel), version, rows);
+	aisec_audit_log("version.materialize", qtarget, detail.data);
+	PG_RETURN_INT64(rows);
+}
+
+PG_FUNCTION_INFO_V1(manifest);
+/* SQL: aisec.manifest(dataset, version) describes a version as jsonb. */
+Datum
+manifest(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	int64		version;
+	Snapshot	snap = GetActiveSnapshot();
+	AisecSpi	spi;
+	Dataset		ds;
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2];
+	bool		isnull;
+	Datum		result;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER | AISEC_ROLE_DPO |
+					   AISEC_ROLE_AUDITOR, "aisec.manifest()");
+	name = RequiredText(fcinfo, 0, "dataset name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("version must not be NULL")));
+	version = PG_GETARG_INT64(1);
+
+	aisec_spi_begin(&spi);
+	ds = LoadDataset(name, snap);
+	CheckVersion(&ds, version, false);
+	values[0] = Int32GetDatum(ds.id);
+	values[1] = Int64GetDatum(version);
+	(void) aisec_spi_run(
+						 "SELECT pg_catalog.jsonb_build_object("
+						 " 'format', 'aisec-manifest-v1',"
+						 " 'dataset', d.name,"
+						 " 'version', v.version,"
+						 " 'parent', v.parent,"
+						 " 'committed_at', v.committed_at,"
+						 " 'committed_by', v.committed_by,"
+						 " 'message', v.message,"
+						 " 'rows', v.rows,"
+						 " 'fingerprint', pg_catalog.encode(v.fingerprint, 'hex'),"
+						 " 'commit_hash', pg_catalog.encode(v.commit_hash, 'hex'),"
+						 " 'tags', ARRAY(SELECT g.tag FROM aisec.tag g"
+						 "   WHERE g.dataset_id = v.dataset_id AND g.version = v.version ORDER BY g.tag),"
+						 " 'tables', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+						 "     'table', t.table_name, 'table_no', t.table_no, 'rows', t.rows,"
+						 "     'fingerprint', pg_catalog.encode(t.fingerprint, 'hex'),"
+						 "     'columns', t.columns) ORDER BY t.table_no)"
+						 "   FROM aisec.version_table t"
+						 "   WHERE t.dataset_id = v.dataset_id AND t.version = v.version),"
+						 " 'masking_rules', NULL)"
+						 " FROM aisec.version v JOIN aisec.dataset d ON d.id = v.dataset_id"
+						 " WHERE v.dataset_id = $1 AND v.version = $2",
+						 true, 2, types, values, NULL, snap);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("version " INT64_FORMAT " of dataset \"%s\" is missing", version, ds.name),
+				 errhint("Run aisec.verify() to find what was changed.")));
+	result = SPI_datumTransfer(aisec_spi_value(0, 0, &isnull), false, -1);
+	aisec_spi_end(&spi);
+	PG_RETURN_DATUM(result);
+}
+
+PG_FUNCTION_INFO_V1(diff);
+/* SQL: aisec.diff(t, from, to) lists rows added, removed and changed. */
+Datum
+diff(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	int64		from;
+	int64		to;
+	int64		lo;
+	int64		hi;
+	Snapshot	snap = GetActiveSnapshot();
+	TrackedTable tt;
+	Dataset		ds;
+	AisecSpi	spi;
+	StringInfoData sql;
+	Oid			types[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+	int			n;
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.diff()");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table and versions must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	from = PG_GETARG_INT64(1);
+	to = PG_GETARG_INT64(2);
+	RequireSelect(relid);
+
+	aisec_spi_begin(&spi);
+	ds = TableDataset(relid, &tt, snap);
+	CheckVersion(&ds, from, true);
+	CheckVersion(&ds, to, true);
+	lo = Min(from, to);
+	hi = Max(from, to);
+
+	/*
+	 * hi_only: row versions in hi but not in lo; lo_only: the reverse.  Both
+	 * appeared or disappeared in (lo, hi], which the BRIN indexes find.  A
+	 * row changed back to identical values (binary image equality) is left
+	 * out.  (Note "data IS NULL" would test the row's fields, not the row.)
+	 */
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "WITH hi_only AS (SELECT rid, data FROM %s"
+					 "  WHERE valid_from > $1 AND valid_from <= $2"
+					 "    AND (valid_to IS NULL OR valid_to > $2)),"
+					 " lo_only AS (SELECT rid, data FROM %s"
+					 "  WHERE valid_to > $1 AND valid_to <= $2 AND valid_from <= $1)"
+					 " SELECT CASE WHEN l.rid IS NULL THEN 1 WHEN h.rid IS NULL THEN 2 ELSE 3 END,"
+					 "   COALESCE(h.rid, l.rid), pg_catalog.to_jsonb(l.data), pg_catalog.to_jsonb(h.data)"
+					 " FROM hi_only h FULL JOIN lo_only l ON h.rid = l.rid"
+					 " WHERE h.rid IS NULL OR l.rid IS NULL OR NOT (h.data *= l.data)"
+					 " ORDER BY 2",
+					 aisec_qualified_name(tt.history), aisec_qualified_name(tt.history));
+	values[0] = Int64GetDatum(lo);
+	values[1] = Int64GetDatum(hi);
+	n = (lo == hi) ? 0 : aisec_spi_run(sql.data, true, 2, types, values, NULL, snap);
+
+	ts = BeginMaterializedSRF(fcinfo, &desc);
+	for (int i = 0; i < n; i++)
+	{
+		static const char *const kinds[2][4] = {
+			/* from < to: hi-only rows were added */
+			{NULL, "added", "removed", "changed"},
+			/* from > to: hi-only rows were removed */
+			{NULL, "removed", "added", "changed"},
+		};
+		bool		isnull;
+		bool		lo_null;
+		bool		hi_null;
+		int			kind = DatumGetInt32(aisec_spi_value(i, 0, &isnull));
+		Datum		lo_j = aisec_spi_value(i, 2, &lo_null);
+		Datum		hi_j = aisec_spi_value(i, 3, &hi_null);
+		Datum		out[4];
+		bool		outnull[4] = {0};
+
+		out[0] = CStringGetTextDatum(kinds[from > to][kind]);
+		out[1] = aisec_spi_value(i, 1, &isnull);
+		/* before is the row at from_version, after the row at to_version */
+		out[2] = from < to ? lo_j : hi_j;
+		outnull[2] = from < to ? lo_null : hi_null;
+		out[3] = from < to ? hi_j : lo_j;
+		outnull[3] = from < to ? hi_null : lo_null;
+		tuplestore_putvalues(ts, desc, out, outnull);
+	}
+	aisec_spi_end(&spi);
+	return (Datum) 0;
+}
+
+/* ---------------------------------------------------------------------
+ * verify
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Recompute one table's fingerprint and row count at every version 1..head
+ * from its history, in one scan: each row version adds its hash at
+ * valid_from and subtracts it at valid_to (difference arrays, then prefix
+ * sums).  The hash is recomputed from the stored salt and row; a redacted
+ * row version (no salt, no row) contributes its stored hash.
+ */
+static void
+RecomputeTable(const TrackedTable *tt, int64 head, Fingerprint *fps, int64 *rows,
+			   Snapshot snap)
+{
+	Relation	rel = table_open(tt->relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Relation	hrel = table_open(tt->history, AccessShareLock);
+	TableScanDesc scan = table_beginscan(hrel, snap, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(hrel, NULL);
+	RowEncoder *enc = history_encoder(desc);
+	Fingerprint *add = palloc0(sizeof(Fingerprint) * (head + 2));
+	Fingerprint *sub = palloc0(sizeof(Fingerprint) * (head + 2));
+	int64	   *dn = palloc0(sizeof(int64) * (head + 2));
+	Datum	   *values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aisec verify row",
+												 ALLOCSET_DEFAULT_SIZES);
+	Fingerprint acc = {{0}};
+	int64		n = 0;
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		MemoryContext old;
+		bool		isnull;
+		bool		to_null;
+		bool		data_null;
+		bool		salt_null;
+		int64		from;
+		int64		to;
+		Datum		data;
+		Datum		salt;
+		uint8		hash[SHA256_LEN];
+
+		CHECK_FOR_INTERRUPTS();
+		from = DatumGetInt64(slot_getattr(slot, HC_VALID_FROM + 1, &isnull));
+		to = DatumGetInt64(slot_getattr(slot, HC_VALID_TO + 1, &to_null));
+		if (from > head || from < 1 || (!to_null && to <= from))
+			continue;			/* pending, or never in a version */
+		old = MemoryContextSwitchTo(rowcxt);
+		data = slot_getattr(slot, HC_DATA + 1, &data_null);
+		salt = slot_getattr(slot, HC_SALT + 1, &salt_null);
+		if (data_null || salt_null)
+		{
+			Datum		h = slot_getattr(slot, HC_HASH + 1, &isnull);
+
+			memset(hash, 0, SHA256_LEN);
+			if (!isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(h)) == SHA256_LEN)
+				memcpy(hash, VARDATA_ANY(DatumGetByteaPP(h)), SHA256_LEN);
+		}
+		else
+		{
+			HeapTupleHeader hdr = DatumGetHeapTupleHeader(data);
+			HeapTupleData row;
+			bytea	   *s = DatumGetByteaPP(salt);
+			uint8		saltbuf[ROW_SALT_LEN] = {0};
+
+			row.t_len = HeapTupleHeaderGetDatumLength(hdr);
+			ItemPointerSetInvalid(&row.t_self);
+			row.t_tableOid = InvalidOid;
+			row.t_data = hdr;
+			heap_deform_tuple(&row, desc, values, nulls);
+			memcpy(saltbuf, VARDATA_ANY(s), Min(VARSIZE_ANY_EXHDR(s), ROW_SALT_LEN));
+			history_row_hash(enc, values, nulls, saltbuf, hash);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+
+		fingerprint_add(&add[from], hash);
+		dn[from]++;
+		if (!to_null && to <= head)
+		{
+			fingerprint_add(&sub[to], hash);
+			dn[to]--;
+		}
+	}
+	for (int64 v = 1; v <= head; v++)
+	{
+		fingerprint_add(&acc, add[v].b);
+		fingerprint_sub(&acc, sub[v].b);
+		n += dn[v];
+		fps[v] = acc;
+		rows[v] = n;
+	}
+	MemoryContextDelete(rowcxt);
+	history_encoder_done(enc);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(hrel, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	pfree(add);
+	pfree(sub);
+	pfree(dn);
+}
+
+/* Emit one verify row. */
+static void
+VerifyRow(Tuplestorestate *ts, TupleDesc desc, int64 version, Oid relid,
+		  bool ok, const char *expected, const char *actual)
+{
+	Datum		v[5];
+	bool		n[5] = {0};
+
+	v[0] = Int64GetDatum(version);
+	v[1] = ObjectIdGetDatum(relid);
+	n[1] = !OidIsValid(relid);
+	v[2] = BoolGetDatum(ok);
+	v[3] = CStringGetTextDatum(expected);
+	v[4] = CStringGetTextDatum(actual);
+	tuplestore_putvalues(ts, desc, v, n);
+}
+
+/* "rows=N fingerprint=hex", as verify reports a table's state. */
+static char *
+TableState(int64 rows, const Fingerprint *fp)
+{
+	return psprintf("rows=" INT64_FORMAT " fingerprint=%s", rows, Hex(fp->b, SHA256_LEN));
+}
+
+PG_FUNCTION_INFO_V1(verify);
+/* SQL: aisec.verify(dataset, version) recomputes fingerprints and hashes. */
+Datum
+verify(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	Snapshot	snap = GetActiveSnapshot();
+	AisecSpi	spi;
+	Dataset		ds;
+	TrackedTable *tables;
+	int			ntables;
+	int64		only = 0;
+	Fingerprint **fps;
+	int64	  **rows;
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	uint8		prev_stored[SHA256_LEN] = {0};
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER | AISEC_ROLE_DPO |
+					   AISEC_ROLE_AUDITOR, "aisec.verify()");
+	name = RequiredText(fcinfo, 0, "dataset name");
+
+	aisec_spi_begin(&spi);
+	ds = LoadDataset(name, snap);
+	if (!PG_ARGISNULL(1))
+	{
+		only = PG_GETARG_INT64(1);
+		CheckVersion(&ds, only, false);
+	}
+	tables = DatasetTables(ds.id, &ntables, snap);
+	fps = palloc(sizeof(Fingerprint *) * Max(ntables, 1));
+	rows = palloc(sizeof(int64 *) * Max(ntables, 1));
+	for (int i = 0; i < ntables; i++)
+	{
+		fps[i] = palloc0(sizeof(Fingerprint) * (ds.head + 1));
+		rows[i] = palloc0(sizeof(int64) * (ds.head + 1));
+		RecomputeTable(&tables[i], ds.head, fps[i], rows[i], snap);
+	}
+
+	ts = BeginMaterializedSRF(fcinfo, &desc);
+	for (int64 v = 1; v <= ds.head; v++)
+	{
+		Oid			types[2] = {INT4OID, INT8OID};
+		Datum		values[2] = {Int32GetDatum(ds.id), Int64GetDatum(v)};
+		VersionTable *vts = palloc0(sizeof(VersionTable) * Max(ntables, 1));
+		int			nvt;
+		bool		isnull;
+		int64		parent;
+		TimestampTz at;
+		char	   *by;
+		char	   *message;
+		Datum		msgdatum;
+		int64		vrows;
+		Fingerprint vfp;
+		Fingerprint sum = {{0}};
+		int64		sumrows = 0;
+		uint8		stored_hash[SHA256_LEN];
+		uint8		hash[SHA256_LEN];
+
+		/* What was committed for each table (in table_no order). */
+		nvt = aisec_spi_run("SELECT table_no, table_name, rows, fingerprint, columns::text "
+							"FROM aisec.version_table WHERE dataset_id = $1 AND version = $2 "
+							"ORDER BY table_no",
+							true, 2, types, values, NULL, snap);
+		if (nvt > ntables)
+			nvt = ntables;
+		for (int i = 0; i < nvt; i++)
+		{
+			vts[i].table_no = DatumGetInt32(aisec_spi_value(i, 0, &isnull));
+			vts[i].name = TextDatumGetCString(aisec_spi_value(i, 1, &isnull));
+			vts[i].rows = DatumGetInt64(aisec_spi_value(i, 2, &isnull));
+			ReadHash(aisec_spi_value(i, 3, &isnull), vts[i].fp.b, "version fingerprint");
+			vts[i].columns = TextDatumGetCString(aisec_spi_value(i, 4, &isnull));
+			fingerprint_add(&sum, vts[i].fp.b);
+			sumrows += vts[i].rows;
+		}
+
+		for (int i = 0; i < ntables; i++)
+		{
+			VersionTable *vt = NULL;
+			bool		ok;
+
+			for (int j = 0; j < nvt; j++)
+				if (vts[j].table_no == tables[i].table_no)
+					vt = &vts[j];
+			ok = vt != NULL && vt->rows == rows[i][v] &&
+				memcmp(vt->fp.b, fps[i][v].b, SHA256_LEN) == 0;
+			if (only == 0 || only == v)
+				VerifyRow(ts, desc, v, tables[i].relid, ok,
+						  vt ? TableState(vt->rows, &vt->fp) : "(no record)",
+						  TableState(rows[i][v], &fps[i][v]));
+		}
+
+		/* The commit: recompute its hash from what is stored. */
+		if (aisec_spi_run("SELECT parent, committed_at, committed_by, message, rows, "
+						  "fingerprint, commit_hash FROM aisec.version "
+						  "WHERE dataset_id = $1 AND version = $2",
+						  true, 2, types, values, NULL, snap) != 1)
+		{
+			if (only == 0 || only == v)
+				VerifyRow(ts, desc, v, InvalidOid, false, "a commit record", "(missing)");
+			memset(prev_stored, 0, SHA256_LEN);
+			continue;
+		}
+		parent = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+		if (isnull)
+			parent = 0;
+		at = DatumGetTimestampTz(aisec_spi_value(0, 1, &isnull));
+		by = TextDatumGetCString(aisec_spi_value(0, 2, &isnull));
+		msgdatum = aisec_spi_value(0, 3, &isnull);
+		message = isnull ? NULL : TextDatumGetCString(msgdatum);
+		vrows = DatumGetInt64(aisec_spi_value(0, 4, &isnull));
+		ReadHash(aisec_spi_value(0, 5, &isnull), vfp.b, "version fingerprint");
+		ReadHash(aisec_spi_value(0, 6, &isnull), stored_hash, "commit hash");
+
+		CommitHash(prev_stored, ds.name, v, parent, at, by, message, vts, nvt, hash);
+		if (only == 0 || only == v)
+		{
+			bool		ok = memcmp(hash, stored_hash, SHA256_LEN) == 0 &&
+				parent == v - 1 && vrows == sumrows &&
+				memcmp(vfp.b, sum.b, SHA256_LEN) == 0;
+
+			VerifyRow(ts, desc, v, InvalidOid, ok,
+					  psprintf("commit_hash=%s", Hex(stored_hash, SHA256_LEN)),
+					  psprintf("commit_hash=%s", Hex(hash, SHA256_LEN)));
+		}
+		memcpy(prev_stored, stored_hash, SHA256_LEN);
+	}
+	aisec_spi_end(&spi);
+	return (Datum) 0;
+}

@@ -1,0 +1,157 @@
+-- version.sql: datasets, commits, tags, reading and verifying versions
+-- (version.c).  The design is in doc/versioning.md.
+
+CREATE TABLE aisec.version (
+    dataset_id   integer     NOT NULL REFERENCES aisec.dataset (id),
+    version      bigint      NOT NULL,
+    parent       bigint,
+    committed_at timestamptz NOT NULL,
+    committed_by text        NOT NULL,
+    message      text,
+    rows         bigint      NOT NULL,
+    fingerprint  bytea       NOT NULL,
+    commit_hash  bytea       NOT NULL,
+    PRIMARY KEY (dataset_id, version)
+);
+REVOKE ALL ON aisec.version FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.version', '');
+COMMENT ON TABLE aisec.version IS 'aisec committed dataset versions (read aisec.versions); never change once written';
+COMMENT ON COLUMN aisec.version.fingerprint IS 'sum mod 2^256 of the tables'' fingerprints';
+COMMENT ON COLUMN aisec.version.commit_hash IS 'SHA-256(parent commit_hash || canonical commit encoding); see doc/versioning.md';
+
+CREATE TABLE aisec.version_table (
+    dataset_id  integer NOT NULL,
+    version     bigint  NOT NULL,
+    table_no    integer NOT NULL,
+    table_name  text    NOT NULL,
+    rows        bigint  NOT NULL,
+    fingerprint bytea   NOT NULL,
+    columns     jsonb   NOT NULL,
+    PRIMARY KEY (dataset_id, version, table_no),
+    FOREIGN KEY (dataset_id, version) REFERENCES aisec.version (dataset_id, version)
+);
+REVOKE ALL ON aisec.version_table FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.version_table', '');
+COMMENT ON TABLE aisec.version_table IS 'aisec: each table of each committed version: name, row count, fingerprint (sum mod 2^256 of row hashes), columns';
+
+CREATE TABLE aisec.tag (
+    dataset_id  integer     NOT NULL,
+    tag         text        NOT NULL,
+    version     bigint      NOT NULL,
+    created_at  timestamptz NOT NULL,
+    created_by  text        NOT NULL,
+    PRIMARY KEY (dataset_id, tag),
+    FOREIGN KEY (dataset_id, version) REFERENCES aisec.version (dataset_id, version)
+);
+REVOKE ALL ON aisec.tag FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.tag', '');
+COMMENT ON TABLE aisec.tag IS 'aisec version tags: immutable names for versions';
+
+-- As for the registry (history.sql): INSERT is let through for pg_dump.
+CREATE TRIGGER version_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.version FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
+ALTER TABLE aisec.version ENABLE ALWAYS TRIGGER version_refuse_change;
+CREATE TRIGGER version_table_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.version_table FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
+ALTER TABLE aisec.version_table ENABLE ALWAYS TRIGGER version_table_refuse_change;
+CREATE TRIGGER tag_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.tag FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
+ALTER TABLE aisec.tag ENABLE ALWAYS TRIGGER tag_refuse_change;
+
+CREATE VIEW aisec.datasets AS
+SELECT d.name AS dataset,
+       d.description,
+       d.head AS latest_version,
+       ARRAY(SELECT t.rel FROM aisec.tracked t
+             WHERE t.dataset_id OPERATOR(pg_catalog.=) d.id
+             ORDER BY t.table_no) AS tables,
+       d.created_at,
+       d.created_by
+FROM aisec.dataset d;
+GRANT SELECT ON aisec.datasets TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON VIEW aisec.datasets IS 'aisec datasets: name, description, latest version, tables';
+
+CREATE VIEW aisec.versions AS
+SELECT d.name AS dataset,
+       v.version,
+       v.parent,
+       v.committed_at,
+       v.committed_by,
+       v.message,
+       v.rows,
+       pg_catalog.encode(v.fingerprint, 'hex') AS fingerprint,
+       pg_catalog.encode(v.commit_hash, 'hex') AS commit_hash,
+       ARRAY(SELECT g.tag FROM aisec.tag g
+             WHERE g.dataset_id OPERATOR(pg_catalog.=) v.dataset_id
+               AND g.version OPERATOR(pg_catalog.=) v.version
+             ORDER BY g.tag) AS tags
+FROM aisec.version v
+JOIN aisec.dataset d ON d.id OPERATOR(pg_catalog.=) v.dataset_id;
+GRANT SELECT ON aisec.versions TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON VIEW aisec.versions IS 'aisec committed versions: parent, author, time, message, rows, fingerprint and commit hash (hex), tags';
+
+CREATE FUNCTION aisec.create_dataset(name text, tables regclass[], description text DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'create_dataset';
+REVOKE ALL ON FUNCTION aisec.create_dataset(text, regclass[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.create_dataset(text, regclass[], text) TO aisec_admin;
+COMMENT ON FUNCTION aisec.create_dataset(text, regclass[], text) IS 'declare a dataset: tracked tables versioned together (each table in one dataset); returns its id';
+
+CREATE FUNCTION aisec.commit(dataset text, message text DEFAULT NULL) RETURNS bigint
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'version_commit';
+REVOKE ALL ON FUNCTION aisec.commit(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.commit(text, text) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.commit(text, text) IS 'commit a consistent version of a dataset (waits for in-flight writers); returns the version number';
+
+CREATE FUNCTION aisec.tag(dataset text, version bigint, tag text) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'version_tag';
+REVOKE ALL ON FUNCTION aisec.tag(text, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.tag(text, bigint, text) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.tag(text, bigint, text) IS 'name a committed version; tags are immutable and unique per dataset';
+
+CREATE FUNCTION aisec.checkout(rel anyelement, version bigint) RETURNS SETOF anyelement
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'checkout';
+REVOKE ALL ON FUNCTION aisec.checkout(anyelement, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, bigint) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.checkout(anyelement, bigint) IS 'the rows of a tracked table as they were at a committed version: SELECT * FROM aisec.checkout(NULL::t, 3)';
+
+CREATE FUNCTION aisec.checkout(rel anyelement, tag text) RETURNS SETOF anyelement
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'checkout';
+REVOKE ALL ON FUNCTION aisec.checkout(anyelement, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, text) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.checkout(anyelement, text) IS 'the rows of a tracked table as they were at a tagged version: SELECT * FROM aisec.checkout(NULL::t, ''v1'')';
+
+CREATE FUNCTION aisec.materialize(rel regclass, version bigint, target name) RETURNS bigint
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'materialize';
+REVOKE ALL ON FUNCTION aisec.materialize(regclass, bigint, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.materialize(regclass, bigint, name) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.materialize(regclass, bigint, name) IS 'copy a committed version of a table into a new plain table (for a training job); returns the row count';
+
+CREATE FUNCTION aisec.manifest(dataset text, version bigint) RETURNS jsonb
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'manifest';
+REVOKE ALL ON FUNCTION aisec.manifest(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.manifest(text, bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.manifest(text, bigint) IS 'what a training pipeline records about a version: commit hash, per-table rows, fingerprints and columns, tags';
+
+CREATE FUNCTION aisec.diff(rel regclass, from_version bigint, to_version bigint)
+    RETURNS TABLE (change text, rid bigint, before jsonb, after jsonb)
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'diff';
+REVOKE ALL ON FUNCTION aisec.diff(regclass, bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.diff(regclass, bigint, bigint) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.diff(regclass, bigint, bigint) IS 'rows added, removed and changed in a table between two versions (version 0 is the empty table)';
+
+CREATE FUNCTION aisec.verify(dataset text, version bigint DEFAULT NULL)
+    RETURNS TABLE (version bigint, "table" regclass, ok boolean, expected text, actual text)
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'verify';
+REVOKE ALL ON FUNCTION aisec.verify(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.verify(text, bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.verify(text, bigint) IS 'recompute fingerprints from stored rows and commit hashes from stored versions; one row per version and table (table NULL: the commit hash)';
