@@ -604,7 +604,7 @@ fair_decode(const char *data, Size len)
 			FAIR_CORRUPT("Group %d is out of order or repeats an earlier group.", i + 1);
 	}
 	if (p != end)
-		FAIR_CORRUPT("The value has %zu bytes after its last group.", (Size) (end - p));
+		FAIR_CORRUPT("Trailing bytes after the last group: %zu.", (Size) (end - p));
 	return stats;
 }
 
