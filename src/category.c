@@ -20,6 +20,7 @@
 
 #include "category.h"
 #include "labelset.h"
+#include "srf.h"
 #include "statecodec.h"
 
 /* The in-memory aggregate state. */
@@ -352,10 +353,11 @@ PG_FUNCTION_INFO_V1(category_frequencies);
 Datum
 category_frequencies(PG_FUNCTION_ARGS)
 {
+	TupleDesc	srfdesc;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CategoryView c;
 
-	state_init_srf(fcinfo);
+	(void) aisec_begin_srf(fcinfo, &srfdesc);
 	category_decode(PG_GETARG_VARLENA_PP(0), &c);
 	for (uint32 i = 0; i < c.k; i++)
 	{

@@ -30,6 +30,7 @@
 
 #include "contingency.h"
 #include "specfun.h"
+#include "srf.h"
 #include "statecodec.h"
 
 /* Create an empty state in cxt. */
@@ -637,12 +638,13 @@ PG_FUNCTION_INFO_V1(contingency_cells);
 Datum
 contingency_cells(PG_FUNCTION_ARGS)
 {
+	TupleDesc	srfdesc;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ContingencyView t;
 	double	   *rowsum;
 	double	   *colsum;
 
-	state_init_srf(fcinfo);
+	(void) aisec_begin_srf(fcinfo, &srfdesc);
 	GetContingencyArg(fcinfo, 0, &t);
 	rowsum = palloc0(t.nrows * sizeof(double));
 	colsum = palloc0(t.ncols * sizeof(double));

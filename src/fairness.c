@@ -999,30 +999,3 @@ fairness_stats_from_bytes(PG_FUNCTION_ARGS)
 	fair_decode(VARDATA(b), VARSIZE(b) - VARHDRSZ);
 	PG_RETURN_POINTER(b);
 }
-
-/*
- * Set up a set-returning function to return its rows in a tuplestore;
- * *desc receives the declared result row type.
- */
-Tuplestorestate *
-fair_materialize(FunctionCallInfo fcinfo, TupleDesc *desc)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcxt;
-	Tuplestorestate *ts;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	ts = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = ts;
-	rsinfo->setDesc = *desc;
-	MemoryContextSwitchTo(oldcxt);
-	return ts;
-}

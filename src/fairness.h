@@ -84,7 +84,6 @@ extern const FairGroup *fair_find_group(const FairStats *stats,
 extern int64 fair_group_rows(const FairGroup *g);
 extern double fair_group_weight(const FairGroup *g);
 extern char *fair_group_name(const FairGroup *g);
-extern Tuplestorestate *fair_materialize(FunctionCallInfo fcinfo, TupleDesc *desc);
 
 /* fairness_metrics.c */
 extern FairRateValue fair_rate(const FairGroup *g, FairRate which);

@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 
 #include "fairness.h"
+#include "srf.h"
 
 #define FOUR_FIFTHS		0.8
 
@@ -197,7 +198,7 @@ Datum
 fairness_report(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
-	Tuplestorestate *ts = fair_materialize(fcinfo, &desc);
+	Tuplestorestate *ts = aisec_begin_srf(fcinfo, &desc);
 	Report	   *rep = BuildReport(fcinfo);
 
 	if (desc->natts != R_NCOLS)

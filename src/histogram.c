@@ -23,6 +23,7 @@
 #include "utils/float.h"
 
 #include "histogram.h"
+#include "srf.h"
 #include "statecodec.h"
 
 /* The in-memory aggregate state. */
@@ -406,11 +407,12 @@ PG_FUNCTION_INFO_V1(histogram_bins);
 Datum
 histogram_bins(PG_FUNCTION_ARGS)
 {
+	TupleDesc	srfdesc;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HistogramView h;
 	double		width;
 
-	state_init_srf(fcinfo);
+	(void) aisec_begin_srf(fcinfo, &srfdesc);
 	histogram_decode(PG_GETARG_VARLENA_PP(0), &h);
 	width = (h.upper - h.lower) / h.bins;
 	for (int32 i = 0; i <= h.bins + 1; i++)

@@ -19,6 +19,7 @@
 #include "utils/builtins.h"
 
 #include "fairness.h"
+#include "srf.h"
 
 /* Sum the weights of a group's rows with y_true = t (any y_pred). */
 static double
@@ -35,7 +36,7 @@ Datum
 reweighing(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
-	Tuplestorestate *ts = fair_materialize(fcinfo, &desc);
+	Tuplestorestate *ts = aisec_begin_srf(fcinfo, &desc);
 	FairStats  *stats;
 	double		w_label[2] = {0, 0};
 	double		w_total;

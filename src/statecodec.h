@@ -74,7 +74,5 @@ extern MemoryContext state_agg_context(FunctionCallInfo fcinfo, const char *fn);
 /* Binary receive: the rest of the message as a varlena (not yet validated). */
 extern struct varlena *state_recv_bytes(StringInfo msg);
 
-/* Set up a materialized set-returning function (InitMaterializedSRF on 15+). */
-extern void state_init_srf(FunctionCallInfo fcinfo);
 
 #endif							/* AISEC_STATECODEC_H */
