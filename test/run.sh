@@ -41,10 +41,11 @@ else
 fi
 
 # Serialize install + run: several checkouts on one machine share the
-# installed extension.  Servers are started with the lock's descriptor
-# closed, so a server left running can never hold it.
-exec 9>/tmp/aisec-harness.lock
-flock 9
+# installed extension.  flock -o holds the lock in the flock process itself,
+# so nothing this script starts (servers above all) inherits it.
+if [ -z "${AISEC_HARNESS_LOCKED:-}" ]; then
+	AISEC_HARNESS_LOCKED=1 exec flock -o /tmp/aisec-harness.lock "$0" "$@"
+fi
 
 say "install into $pkglibdir"
 $SUDO make -s PG_CONFIG="$PG_CONFIG" install
@@ -100,14 +101,14 @@ start_server() {
 			--num-callers=30 --leak-check=no \
 			--suppressions="$top/test/valgrind.supp" \
 			--log-file="$tmp/valgrind.%p.log" \
-			"$bindir/postgres" -D "$PGDATA" >"$tmp/server.log" 2>&1 9>&- &
+			"$bindir/postgres" -D "$PGDATA" >"$tmp/server.log" 2>&1 &
 		server_pid=$!
 		for _ in $(seq 1 120); do
 			"$bindir/pg_isready" -q && return 0; sleep 1
 		done
 		echo "server did not start under valgrind" >&2; return 1
 	else
-		as "$bindir/pg_ctl" -D "$PGDATA" -l "$tmp/server.log" -w start >/dev/null 9>&-
+		as "$bindir/pg_ctl" -D "$PGDATA" -l "$tmp/server.log" -w start >/dev/null
 	fi
 }
 start_server
@@ -135,7 +136,7 @@ tap() {
 	local rc=0
 	(cd "$tmp/tap/test" && as env PATH="$bindir:$PATH" TESTDIR="$tmp/tap" \
 		PG_REGRESS="$pgxs/src/test/regress/pg_regress" PGHOST= PGPORT= \
-		prove -I "$pgxs/src/test/perl" -I t t/*.pl 9>&-) || rc=$?
+		prove -I "$pgxs/src/test/perl" -I t t/*.pl) || rc=$?
 	if [ $rc -ne 0 ]; then
 		for f in "$tmp"/tap/tmp_check/log/regress_log_*; do
 			[ -f "$f" ] && { echo "--- tail of $f"; tail -n 25 "$f"; }
