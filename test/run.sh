@@ -92,7 +92,8 @@ max_worker_processes = 8
 max_parallel_workers_per_gather = 2
 CONF
 case $mode in
-test|valgrind) echo "fsync = off" >>"$PGDATA/postgresql.conf" ;;
+test) echo "fsync = off" >>"$PGDATA/postgresql.conf" ;;
+valgrind) printf 'fsync = off\njit = off\n' >>"$PGDATA/postgresql.conf" ;;
 esac
 
 start_server() {
