@@ -30,7 +30,9 @@ SELECT id, aisec_rid >> 40 AS table_no, aisec_rid & ((1::bigint << 40) - 1) AS n
        aisec.rid_table(aisec_rid)
 FROM applicants ORDER BY id;
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'applicants'::regclass ORDER BY 1;
-SELECT h.rid = a.aisec_rid AS same_rid, h.valid_from, h.valid_to,
+SELECT h.rid = a.aisec_rid AS same_rid, h.valid_from,
+       (SELECT e.valid_to FROM aisec.history_1_ended e
+        WHERE e.rid = h.rid AND e.valid_from = h.valid_from) AS valid_to,
        length(h.salt) AS salt_bytes, length(h.hash) AS hash_bytes,
        h.data = a AS same_row
 FROM aisec.history_1 h JOIN applicants a ON a.aisec_rid = h.rid ORDER BY a.id;
@@ -66,8 +68,15 @@ SELECT aisec.commit('credit', 'March update') AS version;
 SELECT aisec.commit('credit', 'again') AS version;
 SELECT version, parent, message, rows FROM aisec.versions ORDER BY version;
 -- History grows with committed change: 4 original rows, 4 new row versions.
-SELECT count(*) AS row_versions, count(*) FILTER (WHERE valid_to IS NULL) AS current
-FROM aisec.history_1;
+-- History records are never updated: when a row version ends, the version
+-- it ended in is appended to history_1_ended (here: rows 1, 2, 3 and 4).
+SELECT count(*) AS row_versions,
+       count(*) FILTER (WHERE NOT EXISTS (SELECT FROM aisec.history_1_ended e
+                        WHERE e.rid = h.rid AND e.valid_from = h.valid_from)) AS current
+FROM aisec.history_1 h;
+SELECT (SELECT (h.data).id FROM aisec.history_1 h
+        WHERE h.rid = e.rid AND h.valid_from = e.valid_from) AS id, e.valid_from, e.valid_to
+FROM aisec.history_1_ended e ORDER BY 1;
 
 -- 4. Reading versions back.
 SELECT id, name, income, score, approved, applied, at, tags, extra, length(essay)
@@ -129,7 +138,10 @@ CREATE FUNCTION pg_temp.num(b bytea) RETURNS numeric LANGUAGE sql
           FROM generate_series(0, 31) i $$;
 SELECT v.version,
        mod((SELECT sum(pg_temp.num(h.hash)) FROM aisec.history_1 h
-            WHERE h.valid_from <= v.version AND (h.valid_to IS NULL OR h.valid_to > v.version)),
+            WHERE h.valid_from <= v.version
+              AND NOT EXISTS (SELECT FROM aisec.history_1_ended e
+                              WHERE e.rid = h.rid AND e.valid_from = h.valid_from
+                                AND e.valid_to <= v.version)),
            2::numeric ^ 256) = pg_temp.num(decode(v.fingerprint, 'hex')) AS fingerprint_checks
 FROM aisec.versions v ORDER BY v.version;
 
@@ -147,6 +159,17 @@ ALTER TABLE aisec.history_1 DISABLE TRIGGER ALL;
 UPDATE aisec.history_1 SET data.income = NULL WHERE (data).id = 3 AND valid_from = 1;
 ALTER TABLE aisec.history_1 ENABLE ALWAYS TRIGGER refuse_change;
 SELECT bool_and(ok) AS all_ok FROM aisec.verify('credit');
+-- Removing the record that row 2 was deleted in brings it back into
+-- version 2, which verify notices too.
+ALTER TABLE aisec.history_1_ended DISABLE TRIGGER ALL;
+DELETE FROM aisec.history_1_ended e USING aisec.history_1 h
+WHERE h.rid = e.rid AND h.valid_from = e.valid_from AND (h.data).id = 2;
+SELECT version, "table", ok FROM aisec.verify('credit') ORDER BY 1, 2;
+SELECT count(*) AS rows_in_v2 FROM aisec.checkout(NULL::applicants, 2);
+INSERT INTO aisec.history_1_ended
+SELECT rid, valid_from, 2 FROM aisec.history_1 WHERE (data).id = 2;
+ALTER TABLE aisec.history_1_ended ENABLE ALWAYS TRIGGER refuse_change;
+SELECT bool_and(ok) AS all_ok FROM aisec.verify('credit');
 -- A rewritten commit record no longer matches its commit hash.
 ALTER TABLE aisec.version DISABLE TRIGGER ALL;
 UPDATE aisec.version SET message = 'rewritten' WHERE version = 1;
@@ -158,9 +181,11 @@ SELECT bool_and(ok) AS all_ok FROM aisec.verify('credit');
 -- 9. History refuses direct writes, and committed version records refuse
 --    changes, even from their owner.
 INSERT INTO aisec.history_1 (rid, valid_from, hash) VALUES (1, 1, '\x00');
-UPDATE aisec.history_1 SET valid_to = NULL;
+UPDATE aisec.history_1 SET valid_from = 1;
 DELETE FROM aisec.history_1;
 TRUNCATE aisec.history_1;
+INSERT INTO aisec.history_1_ended VALUES (1, 1, 2);
+DELETE FROM aisec.history_1_ended;
 UPDATE aisec.version SET message = 'x';
 DELETE FROM aisec.version_table;
 UPDATE aisec.tag SET version = 2;

@@ -32,6 +32,7 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -40,6 +41,7 @@
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -68,6 +70,7 @@ enum
 	TR_COLUMNS,
 	TR_TRACKED_AT,
 	TR_TRACKED_BY,
+	TR_ENDED,
 	TR_NCOLS
 };
 
@@ -374,6 +377,7 @@ ReadTracked(TupleTableSlot *slot, TrackedTable *out)
 	out->table_no = DatumGetInt32(slot->tts_values[TR_TABLE_NO]);
 	out->relid = DatumGetObjectId(slot->tts_values[TR_REL]);
 	out->history = DatumGetObjectId(slot->tts_values[TR_HISTORY]);
+	out->ended = DatumGetObjectId(slot->tts_values[TR_ENDED]);
 	out->pending = DatumGetInt64(slot->tts_values[TR_PENDING]);
 	out->dataset_id = slot->tts_isnull[TR_DATASET] ? 0 :
 		DatumGetInt32(slot->tts_values[TR_DATASET]);
@@ -416,6 +420,115 @@ bool
 history_lookup_no(int32 table_no, TrackedTable *out)
 {
 	return LookupTracked("tracked_pkey", F_INT4EQ, Int32GetDatum(table_no), out);
+}
+
+/* ---------------------------------------------------------------------
+ * Ended records: (rid, valid_from) -> valid_to
+ * ---------------------------------------------------------------------
+ */
+
+/* A history record's identity: a row id has one record per version. */
+typedef struct EndedKey
+{
+	int64		rid;
+	int64		valid_from;
+} EndedKey;
+
+/* One ended history record, as a hash table entry. */
+typedef struct EndedEntry
+{
+	EndedKey	key;
+	int64		valid_to;
+	char		status;			/* simplehash's */
+} EndedEntry;
+
+/* Hash a (rid, valid_from) pair. */
+static inline uint32
+HashEndedKey(int64 rid, int64 valid_from)
+{
+	return hash_combine(murmurhash32((uint32) rid),
+						murmurhash32((uint32) (rid >> 32) ^ (uint32) valid_from * 0x9e3779b9));
+}
+
+#define SH_PREFIX		ended
+#define SH_ELEMENT_TYPE EndedEntry
+#define SH_KEY_TYPE		EndedKey
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, key) HashEndedKey((key).rid, (key).valid_from)
+#define SH_EQUAL(tb, a, b) ((a).rid == (b).rid && (a).valid_from == (b).valid_from)
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+struct EndedMap
+{
+	ended_hash *tab;
+	MemoryContext cxt;
+};
+
+/*
+ * Load the ended records of a tracked table whose valid_to <= upto (all of
+ * them if upto <= 0) into a hash table: what checkout and verify need to
+ * tell, for each history record, when it ended.  Memory grows with the
+ * number of ended records, i.e. with update and delete churn.
+ */
+EndedMap *
+history_ended_map(const TrackedTable *tt, int64 upto, Snapshot snap)
+{
+	EndedMap   *map = palloc(sizeof(EndedMap));
+	Relation	erel = table_open(tt->ended, AccessShareLock);
+	TableScanDesc scan = table_beginscan(erel, snap, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(erel, NULL);
+	BlockNumber nblocks = RelationGetNumberOfBlocks(erel);
+
+	map->cxt = AllocSetContextCreate(CurrentMemoryContext, "aisec ended records",
+									 ALLOCSET_DEFAULT_SIZES);
+	map->tab = ended_create(map->cxt, Max(nblocks, 1) * 64, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		EndedKey	key;
+		EndedEntry *e;
+		bool		found;
+		int64		to;
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getallattrs(slot);
+		to = DatumGetInt64(slot->tts_values[EC_VALID_TO]);
+		if (upto > 0 && to > upto)
+			continue;
+		key.rid = DatumGetInt64(slot->tts_values[EC_RID]);
+		key.valid_from = DatumGetInt64(slot->tts_values[EC_VALID_FROM]);
+		e = ended_insert(map->tab, key, &found);
+		e->valid_to = found ? Min(e->valid_to, to) : to;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(erel, AccessShareLock);
+	return map;
+}
+
+/* The version in which record (rid, valid_from) ended, or 0 if it is open. */
+int64
+history_ended_at(EndedMap *map, int64 rid, int64 valid_from)
+{
+	EndedKey	key;
+	EndedEntry *e;
+
+	if (map->tab->members == 0)
+		return 0;
+	key.rid = rid;
+	key.valid_from = valid_from;
+	e = ended_lookup(map->tab, key);
+	return e ? e->valid_to : 0;
+}
+
+/* Release an ended-records map. */
+void
+history_ended_map_free(EndedMap *map)
+{
+	MemoryContextDelete(map->cxt);
+	pfree(map);
 }
 
 /* ---------------------------------------------------------------------
@@ -511,6 +624,10 @@ aisec_qualified_name(Oid relid)
  * ---------------------------------------------------------------------
  */
 
+/* History records buffered before a multi-insert (or until CaptureEnd). */
+#define CAPTURE_BATCH		1000
+#define CAPTURE_BATCH_BYTES	(4 * 1024 * 1024)
+
 /* What one capturing statement needs while it walks its rows. */
 typedef struct Capture
 {
@@ -518,14 +635,24 @@ typedef struct Capture
 	Relation	rel;
 	TupleDesc	desc;
 	AttrNumber	ridatt;
-	Relation	hrel;
+	Relation	hrel;			/* history_<n> */
 	CatalogIndexState hind;
 	Relation	ridx;			/* btree on history.rid */
+	Relation	erel;			/* history_<n>_ended */
+	CatalogIndexState eind;
 	IndexScanDesc scan;
 	TupleTableSlot *hslot;
 	Snapshot	snap;
 	RowEncoder *enc;
-	MemoryContext rowcxt;
+	MemoryContext stmtcxt;		/* the statement's: slots, scan */
+	MemoryContext rowcxt;		/* reset per row */
+	MemoryContext batchcxt;		/* buffered tuples; reset per flush */
+	TupleDesc	hdesc;			/* unpinned copies for the buffer slots */
+	TupleDesc	edesc;
+	TupleTableSlot *hbuf[CAPTURE_BATCH];
+	int			nh;
+	TupleTableSlot *ebuf[CAPTURE_BATCH];
+	int			ne;
 	Fingerprint delta;
 	int64		rows;
 } Capture;
@@ -554,25 +681,121 @@ CaptureBegin(Capture *c, Relation rel, const TrackedTable *tt)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("history table of %s has no index on rid",
 						RelationGetRelationName(rel))));
+	c->erel = table_open(tt->ended, RowExclusiveLock);
+	c->eind = CatalogOpenIndexes(c->erel);
 	c->snap = RegisterSnapshot(GetLatestSnapshot());
 	c->hslot = table_slot_create(c->hrel, NULL);
 	c->enc = history_encoder(c->desc);
+	c->stmtcxt = CurrentMemoryContext;
 	c->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aisec capture row",
 									  ALLOCSET_DEFAULT_SIZES);
+	c->batchcxt = AllocSetContextCreate(CurrentMemoryContext, "aisec capture batch",
+										ALLOCSET_DEFAULT_SIZES);
+}
+
+/*
+ * Insert n buffered tuples into rel with one heap multi-insert, then their
+ * index entries.  The entries point at each slot's tts_tid, which
+ * heap_multi_insert sets even when it had to TOAST a tuple (then the
+ * slot's own tuple is not the one stored).  aisec's history indexes are on
+ * plain columns, which are never TOASTed.
+ */
+static void
+MultiInsert(Relation rel, CatalogIndexState ind, TupleTableSlot **slots, int n)
+{
+	if (n == 0)
+		return;
+	heap_multi_insert(rel, slots, n, GetCurrentCommandId(true), 0, NULL);
+	for (int i = 0; i < ind->ri_NumIndices; i++)
+	{
+		IndexInfo  *ii = ind->ri_IndexRelationInfo[i];
+		Datum		values[INDEX_MAX_KEYS];
+		bool		isnull[INDEX_MAX_KEYS];
+
+		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL)
+			elog(ERROR, "aisec history index %s has expressions",
+				 RelationGetRelationName(ind->ri_IndexRelationDescs[i]));
+		for (int t = 0; t < n; t++)
+		{
+			for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
+				values[k] = slot_getattr(slots[t], ii->ii_IndexAttrNumbers[k], &isnull[k]);
+			(void) index_insert(ind->ri_IndexRelationDescs[i], values, isnull,
+								&slots[t]->tts_tid, rel, UNIQUE_CHECK_NO, false, ii);
+		}
+	}
+}
+
+/* Write the buffered history and ended records. */
+static void
+CaptureFlush(Capture *c)
+{
+	MultiInsert(c->hrel, c->hind, c->hbuf, c->nh);
+	MultiInsert(c->erel, c->eind, c->ebuf, c->ne);
+	for (int i = 0; i < c->nh; i++)
+		ExecClearTuple(c->hbuf[i]);
+	for (int i = 0; i < c->ne; i++)
+		ExecClearTuple(c->ebuf[i]);
+	c->nh = c->ne = 0;
+	MemoryContextReset(c->batchcxt);
+}
+
+/* Buffer one tuple for rel's multi-insert; flush when a buffer is full. */
+static void
+CaptureBuffer(Capture *c, TupleTableSlot **buf, int *n, Relation rel,
+			  Datum *values, bool *nulls)
+{
+	MemoryContext old;
+
+	/* Slots live as long as the statement; their tuples, until a flush. */
+	if (buf[*n] == NULL)
+	{
+		/*
+		 * An unpinned copy of the descriptor: a thousand slots pinning the
+		 * relation's own would make every pin in the resource owner slow.
+		 */
+		old = MemoryContextSwitchTo(c->stmtcxt);
+		if (buf == c->hbuf && c->hdesc == NULL)
+			c->hdesc = CreateTupleDescCopy(RelationGetDescr(rel));
+		if (buf == c->ebuf && c->edesc == NULL)
+			c->edesc = CreateTupleDescCopy(RelationGetDescr(rel));
+		buf[*n] = MakeSingleTupleTableSlot(buf == c->hbuf ? c->hdesc : c->edesc,
+										   &TTSOpsHeapTuple);
+		MemoryContextSwitchTo(old);
+	}
+	old = MemoryContextSwitchTo(c->batchcxt);
+	ExecStoreHeapTuple(heap_form_tuple(RelationGetDescr(rel), values, nulls),
+					   buf[*n], false);
+	buf[*n]->tts_tableOid = RelationGetRelid(rel);
+	(*n)++;
+	MemoryContextSwitchTo(old);
+	if (*n == CAPTURE_BATCH ||
+		MemoryContextMemAllocated(c->batchcxt, false) > CAPTURE_BATCH_BYTES)
+		CaptureFlush(c);
 }
 
 /* Record the statement's net change and close the history. */
 static void
 CaptureEnd(Capture *c)
 {
+	CaptureFlush(c);
+	for (int i = 0; i < CAPTURE_BATCH; i++)
+	{
+		if (c->hbuf[i])
+			ExecDropSingleTupleTableSlot(c->hbuf[i]);
+		if (c->ebuf[i])
+			ExecDropSingleTupleTableSlot(c->ebuf[i]);
+	}
 	if (c->scan)
 		index_endscan(c->scan);
 	ExecDropSingleTupleTableSlot(c->hslot);
 	UnregisterSnapshot(c->snap);
 	history_encoder_done(c->enc);
 	MemoryContextDelete(c->rowcxt);
+	MemoryContextDelete(c->batchcxt);
 	CatalogCloseIndexes(c->hind);
+	CatalogCloseIndexes(c->eind);
 	table_close(c->hrel, NoLock);
+	table_close(c->erel, NoLock);
 
 	if (c->rows != 0 || memcmp(c->delta.b, (uint8[SHA256_LEN]) {0}, SHA256_LEN) != 0)
 	{
@@ -636,7 +859,6 @@ CaptureInsert(Capture *c, TupleTableSlot *slot)
 	const uint8 *salt = NextSalt();
 	uint8		hash[SHA256_LEN];
 	HeapTuple	row;
-	HeapTuple	tup;
 
 	values[HC_RID] = Int64GetDatum(RowRid(c, slot));
 	slot_getallattrs(slot);
@@ -644,12 +866,10 @@ CaptureInsert(Capture *c, TupleTableSlot *slot)
 	row = heap_form_tuple(c->desc, slot->tts_values, slot->tts_isnull);
 
 	values[HC_VALID_FROM] = Int64GetDatum(c->tt.pending);
-	nulls[HC_VALID_TO] = true;
 	values[HC_SALT] = BytesDatum(salt, ROW_SALT_LEN);
 	values[HC_HASH] = BytesDatum(hash, SHA256_LEN);
 	values[HC_DATA] = heap_copy_tuple_as_datum(row, c->desc);
-	tup = heap_form_tuple(RelationGetDescr(c->hrel), values, nulls);
-	CatalogTupleInsertWithInfo(c->hrel, tup, c->hind);
+	CaptureBuffer(c, c->hbuf, &c->nh, c->hrel, values, nulls);
 
 	fingerprint_add(&c->delta, hash);
 	c->rows++;
@@ -658,15 +878,21 @@ CaptureInsert(Capture *c, TupleTableSlot *slot)
 }
 
 /*
- * Close the open history record of a row that is going away: set its
- * valid_to to the pending version, or delete it if it appeared in the
- * pending version itself (it was never part of a committed version).
+ * End the open history record of a row that is going away: the row's
+ * latest record (highest valid_from) is its open one.  Record that it ended
+ * in the pending version, or delete it if it appeared in the pending
+ * version itself (it was never part of a committed version).  History
+ * records themselves are never updated, so this is an index lookup and an
+ * append to the narrow ended-records table.
  */
 static void
 CaptureRemove(Capture *c, int64 rid)
 {
 	ScanKeyData key;
 	bool		found = false;
+	int64		from = 0;
+	ItemPointerData tid;
+	uint8		hash[SHA256_LEN];
 
 	/* The scan's own memory lives in the statement's context, not rowcxt. */
 	if (c->scan == NULL)
@@ -676,44 +902,22 @@ CaptureRemove(Capture *c, int64 rid)
 	while (index_getnext_slot(c->scan, ForwardScanDirection, c->hslot))
 	{
 		bool		isnull;
-		int64		from;
-		bytea	   *hash;
+		int64		f = DatumGetInt64(slot_getattr(c->hslot, HC_VALID_FROM + 1, &isnull));
+		bytea	   *h;
 
-		(void) slot_getattr(c->hslot, HC_VALID_TO + 1, &isnull);
-		if (!isnull)
+		if (found && f <= from)
 			continue;
-		from = DatumGetInt64(slot_getattr(c->hslot, HC_VALID_FROM + 1, &isnull));
-		hash = DatumGetByteaPP(slot_getattr(c->hslot, HC_HASH + 1, &isnull));
-		if (isnull || VARSIZE_ANY_EXHDR(hash) != SHA256_LEN)
+		h = DatumGetByteaPP(slot_getattr(c->hslot, HC_HASH + 1, &isnull));
+		if (isnull || VARSIZE_ANY_EXHDR(h) != SHA256_LEN)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("history of %s holds a malformed hash for row %lld",
 							RelationGetRelationName(c->rel), (long long) rid),
 					 errhint("Run aisec.verify() on the table's dataset.")));
-		fingerprint_sub(&c->delta, (const uint8 *) VARDATA_ANY(hash));
-
-		if (from >= c->tt.pending)
-			CatalogTupleDelete(c->hrel, &c->hslot->tts_tid);
-		else
-		{
-			MemoryContext old = MemoryContextSwitchTo(c->rowcxt);
-			bool		shouldFree;
-			HeapTuple	oldtup = ExecFetchSlotHeapTuple(c->hslot, false, &shouldFree);
-			Datum		values[HC_NCOLS] = {0};
-			bool		nulls[HC_NCOLS] = {0};
-			bool		repl[HC_NCOLS] = {0};
-			HeapTuple	newtup;
-
-			values[HC_VALID_TO] = Int64GetDatum(c->tt.pending);
-			repl[HC_VALID_TO] = true;
-			newtup = heap_modify_tuple(oldtup, RelationGetDescr(c->hrel),
-									   values, nulls, repl);
-			CatalogTupleUpdateWithInfo(c->hrel, &c->hslot->tts_tid, newtup, c->hind);
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(c->rowcxt);
-		}
+		memcpy(hash, VARDATA_ANY(h), SHA256_LEN);
+		from = f;
+		tid = c->hslot->tts_tid;
 		found = true;
-		break;
 	}
 	if (!found)
 		ereport(ERROR,
@@ -721,6 +925,19 @@ CaptureRemove(Capture *c, int64 rid)
 				 errmsg("row %lld of tracked table %s has no current history record",
 						(long long) rid, RelationGetRelationName(c->rel)),
 				 errhint("Run aisec.verify() on the table's dataset.")));
+	fingerprint_sub(&c->delta, hash);
+	if (from >= c->tt.pending)
+		CatalogTupleDelete(c->hrel, &tid);
+	else
+	{
+		Datum		values[EC_NCOLS];
+		bool		nulls[EC_NCOLS] = {0};
+
+		values[EC_RID] = Int64GetDatum(rid);
+		values[EC_VALID_FROM] = Int64GetDatum(from);
+		values[EC_VALID_TO] = Int64GetDatum(c->tt.pending);
+		CaptureBuffer(c, c->ebuf, &c->ne, c->erel, values, nulls);
+	}
 	c->rows--;
 }
 
@@ -940,34 +1157,60 @@ RunDdl(bool as_owner, const char *fmt,...)
 	pfree(sql.data);
 }
 
-/* Create the history table of a tracked table (as the extension owner). */
-static Oid
-CreateHistory(int32 table_no, Oid relid)
+/* Make a history or ended-records table refuse direct writes; no grants. */
+static void
+ProtectHistory(const char *qname)
 {
-	char		name[NAMEDATALEN];
-	char	   *qname;
-	char	   *qtype = format_type_be_qualified(get_rel_type_id(relid));
-
-	snprintf(name, sizeof(name), "history_%d", table_no);
-	qname = quote_qualified_identifier(AISEC_SCHEMA, name);
-	RunDdl(true,
-		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
-		   "valid_to bigint, salt bytea, hash bytea NOT NULL, data %s)",
-		   qname, qtype);
-	RunDdl(true, "CREATE INDEX ON %s (rid)", qname);
-	RunDdl(true, "CREATE INDEX ON %s USING brin (valid_from)", qname);
-	RunDdl(true, "CREATE INDEX ON %s USING brin (valid_to)", qname);
 	RunDdl(true, "REVOKE ALL ON %s FROM PUBLIC", qname);
 	RunDdl(true,
 		   "CREATE TRIGGER refuse_change BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE "
 		   "ON %s FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change()",
 		   qname);
 	RunDdl(true, "ALTER TABLE %s ENABLE ALWAYS TRIGGER refuse_change", qname);
+}
+
+/*
+ * Create the history table of a tracked table and its ended-records table
+ * (as the extension owner); set *ended to the latter.  History records are
+ * never updated: when a row version ends, a narrow (rid, valid_from,
+ * valid_to) record is appended to history_<n>_ended instead.
+ */
+static Oid
+CreateHistory(int32 table_no, Oid relid, Oid *ended)
+{
+	char		name[NAMEDATALEN];
+	char		ename[NAMEDATALEN];
+	char	   *qname;
+	char	   *qename;
+	char	   *qtype = format_type_be_qualified(get_rel_type_id(relid));
+	Oid			nsp = get_namespace_oid(AISEC_SCHEMA, false);
+
+	snprintf(name, sizeof(name), "history_%d", table_no);
+	snprintf(ename, sizeof(ename), "history_%d_ended", table_no);
+	qname = quote_qualified_identifier(AISEC_SCHEMA, name);
+	qename = quote_qualified_identifier(AISEC_SCHEMA, ename);
+	RunDdl(true,
+		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
+		   "salt bytea, hash bytea NOT NULL, data %s)",
+		   qname, qtype);
+	RunDdl(true, "CREATE INDEX ON %s (rid)", qname);
+	RunDdl(true, "CREATE INDEX ON %s USING brin (valid_from)", qname);
+	ProtectHistory(qname);
 	RunDdl(true,
 		   "COMMENT ON TABLE %s IS 'aisec history of table number %d: every row version "
-		   "with valid_from, valid_to, salt, hash (doc/versioning.md)'",
+		   "with valid_from, salt, hash and the row (doc/versioning.md)'",
 		   qname, table_no);
-	return get_relname_relid(name, get_namespace_oid(AISEC_SCHEMA, false));
+	RunDdl(true,
+		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
+		   "valid_to bigint NOT NULL)", qename);
+	RunDdl(true, "CREATE INDEX ON %s USING brin (valid_to)", qename);
+	ProtectHistory(qename);
+	RunDdl(true,
+		   "COMMENT ON TABLE %s IS 'aisec history of table number %d: the version "
+		   "(valid_to) in which each ended row version (rid, valid_from) disappeared'",
+		   qename, table_no);
+	*ended = get_relname_relid(ename, nsp);
+	return get_relname_relid(name, nsp);
 }
 
 /* Install the capture triggers on a tracked table (as the caller). */
@@ -1073,16 +1316,17 @@ track(PG_FUNCTION_ARGS)
 	/* As the caller, who must own the table. */
 	RunDdl(false,
 		   "ALTER TABLE %s ADD COLUMN " RID_COLUMN " bigint GENERATED ALWAYS AS IDENTITY "
-		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT ")",
+		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
+		   " CACHE " CppAsString2(RID_CACHE) ")",
 		   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
 	RunDdl(false, "ALTER TABLE %s ADD UNIQUE (" RID_COLUMN ")", qrel);
 	CreateCaptureTriggers(qrel);
 
 	/* As the extension owner: the history table and the registry row. */
-	tt.history = CreateHistory(tt.table_no, relid);
+	tt.history = CreateHistory(tt.table_no, relid, &tt.ended);
 	{
-		Oid			types[5] = {INT4OID, OIDOID, OIDOID, INT2ARRAYOID, TEXTOID};
-		Datum		values[5];
+		Oid			types[6] = {INT4OID, OIDOID, OIDOID, INT2ARRAYOID, TEXTOID, OIDOID};
+		Datum		values[6];
 
 		CommandCounterIncrement();
 		rel = table_open(relid, NoLock);
@@ -1091,11 +1335,12 @@ track(PG_FUNCTION_ARGS)
 		values[2] = ObjectIdGetDatum(tt.history);
 		values[3] = LiveAttnums(RelationGetDescr(rel));
 		values[4] = CStringGetTextDatum(who);
+		values[5] = ObjectIdGetDatum(tt.ended);
 		(void) aisec_spi_run("INSERT INTO aisec.tracked (table_no, rel, history, columns, "
-							 "tracked_at, tracked_by) "
+							 "tracked_at, tracked_by, ended) "
 							 "VALUES ($1, $2::pg_catalog.regclass, $3::pg_catalog.regclass, $4, "
-							 "pg_catalog.now(), $5)",
-							 true, 5, types, values, NULL, NULL);
+							 "pg_catalog.now(), $5, $6::pg_catalog.regclass)",
+							 true, 6, types, values, NULL, NULL);
 	}
 	aisec_spi_end(&spi);
 
@@ -1147,6 +1392,7 @@ untrack(PG_FUNCTION_ARGS)
 	(void) aisec_spi_run("DELETE FROM aisec.pending_delta WHERE table_no = $1",
 						 true, 1, types, values, NULL, NULL);
 	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.history));
+	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.ended));
 	RunDdl(false, "DROP TRIGGER aisec_capture_insert ON %s", qrel);
 	RunDdl(false, "DROP TRIGGER aisec_capture_update ON %s", qrel);
 	RunDdl(false, "DROP TRIGGER aisec_capture_delete ON %s", qrel);

@@ -21,17 +21,27 @@
 #define RID_TABLE_MAX		((1 << 23) - 1)
 #define RID_COLUMN			"aisec_rid"
 #define ROW_SALT_LEN		16
+/* Row ids a backend takes from the table's sequence at a time (gaps ok). */
+#define RID_CACHE			1000
 
 /* Columns of every history table, in table order. */
 enum
 {
 	HC_RID = 0,
 	HC_VALID_FROM,
-	HC_VALID_TO,
 	HC_SALT,
 	HC_HASH,
 	HC_DATA,
 	HC_NCOLS
+};
+
+/* Columns of every ended-records table (history_<n>_ended), in order. */
+enum
+{
+	EC_RID = 0,
+	EC_VALID_FROM,
+	EC_VALID_TO,
+	EC_NCOLS
 };
 
 /* One row of aisec.tracked. */
@@ -40,6 +50,7 @@ typedef struct TrackedTable
 	int32		table_no;
 	Oid			relid;
 	Oid			history;
+	Oid			ended;			/* history_<n>_ended */
 	int64		pending;
 	int32		dataset_id;		/* 0 if in no dataset */
 } TrackedTable;
@@ -60,6 +71,13 @@ extern RowEncoder *history_encoder(TupleDesc desc);
 extern void history_encoder_done(RowEncoder *enc);
 extern void history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,
 							 const uint8 *salt, uint8 *hash);
+
+/* Where history records ended: (rid, valid_from) -> valid_to (history.c). */
+typedef struct EndedMap EndedMap;
+
+extern EndedMap *history_ended_map(const TrackedTable *tt, int64 upto, Snapshot snap);
+extern int64 history_ended_at(EndedMap *map, int64 rid, int64 valid_from);
+extern void history_ended_map_free(EndedMap *map);
 
 extern void fingerprint_add(Fingerprint *acc, const uint8 *h);
 extern void fingerprint_sub(Fingerprint *acc, const uint8 *h);

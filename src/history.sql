@@ -35,13 +35,15 @@ CREATE TABLE aisec.tracked (
     dataset_id      integer     REFERENCES aisec.dataset (id),
     columns         smallint[]  NOT NULL,
     tracked_at      timestamptz NOT NULL,
-    tracked_by      text        NOT NULL
+    tracked_by      text        NOT NULL,
+    ended           regclass    NOT NULL
 );
 REVOKE ALL ON aisec.tracked FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.tracked', '');
 COMMENT ON TABLE aisec.tracked IS 'aisec tracked tables: row-id range, history table, pending version (see doc/versioning.md)';
 COMMENT ON COLUMN aisec.tracked.table_no IS 'table number: every aisec_rid of this table is table_no << 40 | n';
 COMMENT ON COLUMN aisec.tracked.pending_version IS 'version that row changes are stamped with now; a commit closes it';
+COMMENT ON COLUMN aisec.tracked.ended IS 'the table recording when each history record ended (history_<n>_ended)';
 COMMENT ON COLUMN aisec.tracked.columns IS 'attnums of the columns whose values history holds (dropping one is refused)';
 
 -- One row per capturing statement: its net effect on the pending version's

@@ -782,6 +782,7 @@ checkout(PG_FUNCTION_ARGS)
 	Relation	hrel;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
+	EndedMap   *ended;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.checkout()");
 	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
@@ -804,6 +805,8 @@ checkout(PG_FUNCTION_ARGS)
 	CheckVersion(&ds, version, false);
 	aisec_spi_end(&spi);
 
+	/* Records that ended by then are left out (a hash of the ended ones). */
+	ended = history_ended_map(&tt, version, snap);
 	ts = BeginMaterializedSRF(fcinfo, &desc);
 	hrel = table_open(tt.history, AccessShareLock);
 	scan = table_beginscan(hrel, snap, 0, NULL);
@@ -812,7 +815,6 @@ checkout(PG_FUNCTION_ARGS)
 	{
 		bool		isnull;
 		int64		from;
-		Datum		to;
 		Datum		data;
 		HeapTupleHeader hdr;
 		HeapTupleData row;
@@ -821,8 +823,8 @@ checkout(PG_FUNCTION_ARGS)
 		from = DatumGetInt64(slot_getattr(slot, HC_VALID_FROM + 1, &isnull));
 		if (from > version)
 			continue;
-		to = slot_getattr(slot, HC_VALID_TO + 1, &isnull);
-		if (!isnull && DatumGetInt64(to) <= version)
+		if (history_ended_at(ended, DatumGetInt64(slot_getattr(slot, HC_RID + 1, &isnull)),
+							 from) != 0)
 			continue;
 		data = slot_getattr(slot, HC_DATA + 1, &isnull);
 		if (isnull)
@@ -839,6 +841,7 @@ checkout(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	table_close(hrel, AccessShareLock);
+	history_ended_map_free(ended);
 	return (Datum) 0;
 }
 
@@ -985,6 +988,7 @@ diff(PG_FUNCTION_ARGS)
 	int			n;
 	Tuplestorestate *ts;
 	TupleDesc	desc;
+	char	   *hist;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.diff()");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -1004,24 +1008,35 @@ diff(PG_FUNCTION_ARGS)
 	hi = Max(from, to);
 
 	/*
-	 * hi_only: row versions in hi but not in lo; lo_only: the reverse.  Both
-	 * appeared or disappeared in (lo, hi], which the BRIN indexes find.  A
-	 * row changed back to identical values (binary image equality) is left
-	 * out.  (Note "data IS NULL" would test the row's fields, not the row.)
+	 * Only records that appeared or ended in (lo, hi] are read: "ended"
+	 * (found through the BRIN index on valid_to of the append-only ended
+	 * records), the records that appeared (BRIN on history.valid_from:
+	 * history is append-only, so they sit in its last pages) and the lo
+	 * versions of ended records (one rid index probe each, in rid order;
+	 * OFFSET 0 keeps that a nested loop).  hi_only: row versions in hi but not in lo;
+	 * lo_only: the reverse.  A row changed back to identical values (binary
+	 * image equality) is left out.  (Note "data IS NULL" would test the
+	 * row's fields, not the row.)
 	 */
+	hist = aisec_qualified_name(tt.history);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "WITH hi_only AS (SELECT rid, data FROM %s"
-					 "  WHERE valid_from > $1 AND valid_from <= $2"
-					 "    AND (valid_to IS NULL OR valid_to > $2)),"
-					 " lo_only AS (SELECT rid, data FROM %s"
-					 "  WHERE valid_to > $1 AND valid_to <= $2 AND valid_from <= $1)"
+					 "WITH ended AS MATERIALIZED (SELECT rid, valid_from FROM %s"
+					 "  WHERE valid_to > $1 AND valid_to <= $2),"
+					 " hi_only AS (SELECT h.rid, h.data FROM %s h"
+					 "  WHERE h.valid_from > $1 AND h.valid_from <= $2"
+					 "    AND NOT EXISTS (SELECT FROM ended e WHERE e.rid OPERATOR(pg_catalog.=) h.rid"
+					 "      AND e.valid_from OPERATOR(pg_catalog.=) h.valid_from)),"
+					 " lo_only AS (SELECT e.rid, x.data FROM"
+					 "  (SELECT * FROM ended WHERE valid_from <= $1 ORDER BY rid) e CROSS JOIN LATERAL"
+					 "  (SELECT h.data FROM %s h WHERE h.rid OPERATOR(pg_catalog.=) e.rid"
+					 "     AND h.valid_from OPERATOR(pg_catalog.=) e.valid_from OFFSET 0) x)"
 					 " SELECT CASE WHEN l.rid IS NULL THEN 1 WHEN h.rid IS NULL THEN 2 ELSE 3 END,"
 					 "   COALESCE(h.rid, l.rid), pg_catalog.to_jsonb(l.data), pg_catalog.to_jsonb(h.data)"
-					 " FROM hi_only h FULL JOIN lo_only l ON h.rid = l.rid"
-					 " WHERE h.rid IS NULL OR l.rid IS NULL OR NOT (h.data *= l.data)"
+					 " FROM hi_only h FULL JOIN lo_only l ON h.rid OPERATOR(pg_catalog.=) l.rid"
+					 " WHERE h.rid IS NULL OR l.rid IS NULL OR NOT (h.data OPERATOR(pg_catalog.*=) l.data)"
 					 " ORDER BY 2",
-					 aisec_qualified_name(tt.history), aisec_qualified_name(tt.history));
+					 aisec_qualified_name(tt.ended), hist, hist);
 	values[0] = Int64GetDatum(lo);
 	values[1] = Int64GetDatum(hi);
 	n = (lo == hi) ? 0 : aisec_spi_run(sql.data, true, 2, types, values, NULL, snap);
@@ -1065,7 +1080,8 @@ diff(PG_FUNCTION_ARGS)
 /*
  * Recompute one table's fingerprint and row count at every version 1..head
  * from its history, in one scan: each row version adds its hash at
- * valid_from and subtracts it at valid_to (difference arrays, then prefix
+ * valid_from and subtracts it at valid_to, looked up in a hash of the
+ * table's ended records (difference arrays, then prefix
  * sums).  The hash is recomputed from the stored salt and row; a redacted
  * row version (no salt, no row) contributes its stored hash.
  */
@@ -1079,6 +1095,7 @@ RecomputeTable(const TrackedTable *tt, int64 head, Fingerprint *fps, int64 *rows
 	TableScanDesc scan = table_beginscan(hrel, snap, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(hrel, NULL);
 	RowEncoder *enc = history_encoder(desc);
+	EndedMap   *ended = history_ended_map(tt, 0, snap);
 	Fingerprint *add = palloc0(sizeof(Fingerprint) * (head + 2));
 	Fingerprint *sub = palloc0(sizeof(Fingerprint) * (head + 2));
 	int64	   *dn = palloc0(sizeof(int64) * (head + 2));
@@ -1104,7 +1121,9 @@ RecomputeTable(const TrackedTable *tt, int64 head, Fingerprint *fps, int64 *rows
 
 		CHECK_FOR_INTERRUPTS();
 		from = DatumGetInt64(slot_getattr(slot, HC_VALID_FROM + 1, &isnull));
-		to = DatumGetInt64(slot_getattr(slot, HC_VALID_TO + 1, &to_null));
+		to = history_ended_at(ended, DatumGetInt64(slot_getattr(slot, HC_RID + 1, &isnull)),
+							  from);
+		to_null = (to == 0);
 		if (from > head || from < 1 || (!to_null && to <= from))
 			continue;			/* pending, or never in a version */
 		old = MemoryContextSwitchTo(rowcxt);
@@ -1153,6 +1172,7 @@ RecomputeTable(const TrackedTable *tt, int64 head, Fingerprint *fps, int64 *rows
 		rows[v] = n;
 	}
 	MemoryContextDelete(rowcxt);
+	history_ended_map_free(ended);
 	history_encoder_done(enc);
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);

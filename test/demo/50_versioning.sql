@@ -65,7 +65,7 @@ SELECT version, "table", ok FROM aisec.verify('credit_training') ORDER BY versio
 \echo 'History cannot be edited, not even by its owner:'
 SELECT history FROM aisec.tracked WHERE rel = 'loans'::regclass \gset
 \set ON_ERROR_STOP off
-UPDATE :history SET valid_to = NULL;
+UPDATE :history SET valid_from = 1;
 TRUNCATE loans;
 \set ON_ERROR_STOP on
 
