@@ -44,6 +44,7 @@
 #include "aisec.h"
 #include "audit.h"
 #include "crypto.h"
+#include "encode.h"
 
 /* Columns of aisec.audit_log, in table order. */
 enum
@@ -80,33 +81,6 @@ typedef struct ChainState
 	char	   *problem;		/* what is wrong at first_bad_seq */
 } ChainState;
 
-/* Append a big-endian 32-bit length or 0xFFFFFFFF for NULL, then bytes. */
-static void
-AppendField(StringInfo buf, const char *data, size_t len)
-{
-	uint32		n = data ? (uint32) len : 0xFFFFFFFFu;
-	uint8		be[4] = {n >> 24, n >> 16, n >> 8, n};
-
-	appendBinaryStringInfo(buf, (char *) be, 4);
-	if (data)
-		appendBinaryStringInfo(buf, data, len);
-}
-
-/* Append a big-endian 64-bit integer. */
-static void
-AppendInt64(StringInfo buf, int64 v)
-{
-	uint64		u = (uint64) v;
-	uint8		be[8];
-
-	for (int i = 7; i >= 0; i--)
-	{
-		be[i] = (uint8) (u & 0xFF);
-		u >>= 8;
-	}
-	appendBinaryStringInfo(buf, (char *) be, 8);
-}
-
 /* Build the canonical encoding of one entry (doc/audit.md, "Hash chain"). */
 static void
 EncodeEntry(StringInfo buf, int64 seq, TimestampTz at, const char *actor,
@@ -115,13 +89,13 @@ EncodeEntry(StringInfo buf, int64 seq, TimestampTz at, const char *actor,
 {
 	resetStringInfo(buf);
 	appendBinaryStringInfo(buf, AUDIT_ENCODING_TAG, strlen(AUDIT_ENCODING_TAG));
-	AppendInt64(buf, seq);
-	AppendInt64(buf, (int64) at + UNIX_EPOCH_OFFSET_US);
-	AppendField(buf, actor, strlen(actor));
-	AppendField(buf, login, strlen(login));
-	AppendField(buf, action, strlen(action));
-	AppendField(buf, object, object ? strlen(object) : 0);
-	AppendField(buf, detail, detail_len);
+	encode_int64(buf, seq);
+	encode_int64(buf, (int64) at + UNIX_EPOCH_OFFSET_US);
+	encode_field(buf, actor, strlen(actor));
+	encode_field(buf, login, strlen(login));
+	encode_field(buf, action, strlen(action));
+	encode_field(buf, object, object ? strlen(object) : 0);
+	encode_field(buf, detail, detail_len);
 }
 
 /* Reject text that would make an unreadable or unbounded log entry. */

@@ -31,7 +31,11 @@ aisec_begin_srf(FunctionCallInfo fcinfo, TupleDesc *desc)
 				 errmsg("set-valued function called in context that cannot accept a set")));
 	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("function returning a set of rows called with a non-row type"),
+				 errhint("For a polymorphic function such as aisec.checkout, pass NULL "
+						 "cast to the table's row type, as in NULL::loans.")));
 	td = CreateTupleDescCopy(td);
 	ts = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
 							   false, work_mem);

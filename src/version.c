@@ -45,7 +45,9 @@
 #include "aisec.h"
 #include "audit.h"
 #include "crypto.h"
+#include "encode.h"
 #include "history.h"
+#include "srf.h"
 
 #define COMMIT_ENCODING_TAG	"aisec.commit.v1"
 #define MAX_NAME_LEN		100
@@ -79,33 +81,6 @@ typedef struct VersionTable
  * ---------------------------------------------------------------------
  */
 
-/* Append a big-endian 32-bit length (0xFFFFFFFF for NULL), then bytes. */
-static void
-EncodeField(StringInfo buf, const char *data, size_t len)
-{
-	uint32		n = data ? (uint32) len : 0xFFFFFFFFu;
-	uint8		be[4] = {n >> 24, n >> 16, n >> 8, n};
-
-	appendBinaryStringInfo(buf, (char *) be, 4);
-	if (data)
-		appendBinaryStringInfo(buf, data, len);
-}
-
-/* Append a big-endian 64-bit integer. */
-static void
-EncodeInt64(StringInfo buf, int64 v)
-{
-	uint64		u = (uint64) v;
-	uint8		be[8];
-
-	for (int i = 7; i >= 0; i--)
-	{
-		be[i] = (uint8) (u & 0xFF);
-		u >>= 8;
-	}
-	appendBinaryStringInfo(buf, (char *) be, 8);
-}
-
 /* Compute a commit hash (doc/versioning.md, "commit hash"). */
 static void
 CommitHash(const uint8 *parent_hash, const char *dataset, int64 version,
@@ -116,20 +91,20 @@ CommitHash(const uint8 *parent_hash, const char *dataset, int64 version,
 
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, COMMIT_ENCODING_TAG, strlen(COMMIT_ENCODING_TAG));
-	EncodeField(&buf, dataset, strlen(dataset));
-	EncodeInt64(&buf, version);
-	EncodeInt64(&buf, parent);
-	EncodeInt64(&buf, (int64) at + UNIX_EPOCH_OFFSET_US);
-	EncodeField(&buf, by, strlen(by));
-	EncodeField(&buf, message, message ? strlen(message) : 0);
-	EncodeInt64(&buf, ntables);
+	encode_field(&buf, dataset, strlen(dataset));
+	encode_int64(&buf, version);
+	encode_int64(&buf, parent);
+	encode_int64(&buf, (int64) at + UNIX_EPOCH_OFFSET_US);
+	encode_field(&buf, by, strlen(by));
+	encode_field(&buf, message, message ? strlen(message) : 0);
+	encode_int64(&buf, ntables);
 	for (int i = 0; i < ntables; i++)
 	{
-		EncodeInt64(&buf, tables[i].table_no);
-		EncodeField(&buf, tables[i].name, strlen(tables[i].name));
-		EncodeInt64(&buf, tables[i].rows);
+		encode_int64(&buf, tables[i].table_no);
+		encode_field(&buf, tables[i].name, strlen(tables[i].name));
+		encode_int64(&buf, tables[i].rows);
 		appendBinaryStringInfo(&buf, (char *) tables[i].fp.b, SHA256_LEN);
-		EncodeField(&buf, tables[i].columns, strlen(tables[i].columns));
+		encode_field(&buf, tables[i].columns, strlen(tables[i].columns));
 	}
 	crypto_sha256_2(parent_hash, SHA256_LEN, (uint8 *) buf.data, buf.len, out);
 	pfree(buf.data);
@@ -290,37 +265,6 @@ RequireSelect(Oid relid)
 
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
-}
-
-/* Set up a materialized set-returning call; return its tuplestore. */
-static Tuplestorestate *
-BeginMaterializedSRF(FunctionCallInfo fcinfo, TupleDesc *desc)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext old;
-	Tuplestorestate *ts;
-	TupleDesc	td;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("function returning a set of rows called with a non-row type"),
-				 errhint("Pass NULL cast to the tracked table's row type, as in NULL::loans.")));
-	td = CreateTupleDescCopy(td);
-	ts = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
-							   false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = ts;
-	rsinfo->setDesc = td;
-	MemoryContextSwitchTo(old);
-	*desc = td;
-	return ts;
 }
 
 /* The current columns of a table, as jsonb text [{"name":..,"type":..},..]. */
@@ -807,7 +751,7 @@ checkout(PG_FUNCTION_ARGS)
 
 	/* Records that ended by then are left out (a hash of the ended ones). */
 	ended = history_ended_map(&tt, version, snap);
-	ts = BeginMaterializedSRF(fcinfo, &desc);
+	ts = aisec_begin_srf(fcinfo, &desc);
 	hrel = table_open(tt.history, AccessShareLock);
 	scan = table_beginscan(hrel, snap, 0, NULL);
 	slot = table_slot_create(hrel, NULL);
@@ -1041,7 +985,7 @@ diff(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(hi);
 	n = (lo == hi) ? 0 : aisec_spi_run(sql.data, true, 2, types, values, NULL, snap);
 
-	ts = BeginMaterializedSRF(fcinfo, &desc);
+	ts = aisec_begin_srf(fcinfo, &desc);
 	for (int i = 0; i < n; i++)
 	{
 		static const char *const kinds[2][4] = {
@@ -1246,7 +1190,7 @@ verify(PG_FUNCTION_ARGS)
 		RecomputeTable(&tables[i], ds.head, fps[i], rows[i], snap);
 	}
 
-	ts = BeginMaterializedSRF(fcinfo, &desc);
+	ts = aisec_begin_srf(fcinfo, &desc);
 	for (int64 v = 1; v <= ds.head; v++)
 	{
 		Oid			types[2] = {INT4OID, INT8OID};
