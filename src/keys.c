@@ -467,8 +467,9 @@ LookupKey(const char *name, int32 version, bool latest, KeyRow *row)
 		row->version = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
 		purpose = SPI_getvalue(tup, desc, 2);
 		row->purpose = ParsePurpose(purpose);
-		row->wrapped = DatumGetByteaPCopy(SPI_datumTransfer(SPI_getbinval(tup, desc, 3, &isnull),
-															false, -1));
+		/* Copied into the caller's context, which outlives SPI_finish. */
+		row->wrapped = DatumGetByteaPP(SPI_datumTransfer(SPI_getbinval(tup, desc, 3, &isnull),
+														 false, -1));
 		found = true;
 	}
 	SPI_finish();
@@ -733,7 +734,6 @@ aisec_key_fetch(const char *name, AisecKeyPurpose purpose, int32 version,
 	*len = wlen - AEAD_OVERHEAD;
 	UnwrapSecret(name, row.version, purpose_names[purpose], row.wrapped,
 				 secret, *len);
-	pfree(row.wrapped);
 	return row.version;
 }
 
@@ -746,8 +746,50 @@ aisec_key_exists(const char *name, AisecKeyPurpose purpose)
 	aisec_key_check_name(name);
 	if (!LookupKey(name, 0, false, &row))
 		return false;
-	pfree(row.wrapped);
 	if (row.purpose != purpose)
 		ReportWrongPurpose(name, row.purpose, purpose);
 	return true;
+}
+
+/* Fetch a key and prepare keyed state from it; the secret is wiped here. */
+static void *
+PrepareKeyed(const char *name, AisecKeyPurpose purpose, int32 version,
+			 MemoryContext mcxt, int32 *used)
+{
+	uint8		secret[AISEC_KEY_MAX_LEN];
+	size_t		len = 0;
+	void	   *volatile state = NULL;
+
+	PG_TRY();
+	{
+		*used = aisec_key_fetch(name, purpose, version, secret, &len);
+		if (purpose == AISEC_KEY_HMAC)
+			state = crypto_hmac_prepare(secret, len, mcxt);
+		else
+			state = crypto_aes_prepare(secret, len, mcxt);
+	}
+	PG_CATCH();
+	{
+		crypto_cleanse(secret, sizeof(secret));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	crypto_cleanse(secret, sizeof(secret));
+	return state;
+}
+
+/* Prepared HMAC-SHA-256 under an 'hmac' key; see keys.h. */
+CryptoHmac *
+aisec_key_prepare_hmac(const char *name, int32 version, MemoryContext mcxt,
+					   int32 *used)
+{
+	return (CryptoHmac *) PrepareKeyed(name, AISEC_KEY_HMAC, version, mcxt, used);
+}
+
+/* Prepared AES under an 'ff1' key; see keys.h. */
+CryptoAes *
+aisec_key_prepare_aes(const char *name, int32 version, MemoryContext mcxt,
+					  int32 *used)
+{
+	return (CryptoAes *) PrepareKeyed(name, AISEC_KEY_FF1, version, mcxt, used);
 }

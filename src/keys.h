@@ -30,6 +30,18 @@ typedef enum AisecKeyPurpose
 extern int32 aisec_key_fetch(const char *name, AisecKeyPurpose purpose,
 							 int32 version, uint8 *secret, size_t *len);
 
+/*
+ * Fetch a key (version 0 = current) and expand it straight into prepared
+ * keyed state living in mcxt, wiping the secret before returning (see
+ * crypto.h).  Return the state; *version receives the version used.
+ */
+struct CryptoHmac;
+struct CryptoAes;
+extern struct CryptoHmac *aisec_key_prepare_hmac(const char *name, int32 version,
+												 MemoryContext mcxt, int32 *used);
+extern struct CryptoAes *aisec_key_prepare_aes(const char *name, int32 version,
+											   MemoryContext mcxt, int32 *used);
+
 /* Raise invalid_name unless name is a valid user key name. */
 extern void aisec_key_check_name(const char *name);
 

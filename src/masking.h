@@ -8,7 +8,22 @@
 
 #include "postgres.h"
 
+#include "access/attnum.h"
+#include "utils/array.h"
+
 /* Name "table.column" of a masking rule that uses key name, or NULL. */
 extern char *aisec_mask_rule_using_key(const char *name);
+
+/*
+ * Raise insufficient_privilege unless the current user may use keyed masks
+ * (pseudonymize, ff1_encrypt, sticky_noise): aisec_admin, aisec_engineer,
+ * or a role registered with aisec.mask_role().
+ */
+extern void aisec_require_keyed_use(const char *function_name);
+
+/* anonymity.c: catalog-checked, quoted names for building queries. */
+extern char *aisec_qualified_relname(Oid relid);
+extern AttrNumber aisec_column_attnum(Oid relid, const char *colname);
+extern char *aisec_quasi_identifier_list(Oid relid, ArrayType *qis);
 
 #endif							/* AISEC_MASKING_H */
