@@ -26,6 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "aisec.h"
+#include "masking.h"
 
 #define EMAIL_MAX_LEN	254		/* RFC 5321 path limit */
 
@@ -365,15 +366,24 @@ static const char *const time_units[] = {
 };
 #define FIRST_DATE_UNIT 2		/* "day": nothing finer for a date */
 
+/* Return the canonical name of a truncation unit, or NULL if unknown. */
+const char *
+aisec_time_unit(const char *unit, bool for_date)
+{
+	for (int i = for_date ? FIRST_DATE_UNIT : 0; i < lengthof(time_units); i++)
+		if (strcmp(unit, time_units[i]) == 0)
+			return time_units[i];
+	return NULL;
+}
+
 /* Validate a truncation unit; returns its canonical text datum. */
 static Datum
 CheckUnit(text *unit, bool for_date)
 {
-	char	   *u = text_to_cstring(unit);
+	const char *u = aisec_time_unit(text_to_cstring(unit), for_date);
 
-	for (int i = for_date ? FIRST_DATE_UNIT : 0; i < lengthof(time_units); i++)
-		if (strcmp(u, time_units[i]) == 0)
-			return CStringGetTextDatum(time_units[i]);
+	if (u != NULL)
+		return CStringGetTextDatum(u);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown generalization unit for a %s", for_date ? "date" : "timestamp"),

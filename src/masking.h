@@ -21,6 +21,9 @@ extern char *aisec_mask_rule_using_key(const char *name);
  */
 extern void aisec_require_keyed_use(const char *function_name);
 
+/* mask.c: canonical name of a generalize() time unit, or NULL. */
+extern const char *aisec_time_unit(const char *unit, bool for_date);
+
 /* anonymity.c: catalog-checked, quoted names for building queries. */
 extern char *aisec_qualified_relname(Oid relid);
 extern AttrNumber aisec_column_attnum(Oid relid, const char *colname);
