@@ -15,6 +15,8 @@
  * radix digits of the sum, so we take the low m digits of y by repeated
  * short division and add A digit by digit, dropping the final carry
  * (subtracting with borrow to decrypt).  Everything is O(n * b) per round.
+ * Short values (radix^v below 2^63 and d <= 8, e.g. 16-digit card numbers)
+ * take a 64-bit path instead (Ff1CryptSmall); NIST's samples exercise both.
  *
  * The AES key schedule is prepared once per query (per call site) and kept
  * in fn_extra, in a memory context whose reset wipes it.  Only encryption
@@ -238,6 +240,8 @@ typedef struct Ff1Run
 	uint8	   *s;				/* S, rounded up to whole blocks */
 	uint8	   *y;				/* scratch for y's short division */
 	uint32	   *ydigits;		/* low m radix digits of y */
+	uint64		pow_u;			/* radix^u, radix^v when both fit in 63 bits */
+	uint64		pow_v;			/* (0 otherwise) */
 } Ff1Run;
 
 /* Steps 1-5: lengths, b, d and CIPH(P). */
@@ -288,21 +292,32 @@ PrepareRun(Ff1Run *r, CryptoAes *aes, uint32 radix, int n,
 	r->s = palloc(((r->d + AES_BLOCK_LEN - 1) / AES_BLOCK_LEN) * AES_BLOCK_LEN);
 	r->y = palloc(r->d);
 	r->ydigits = palloc(sizeof(uint32) * (r->v + 1));
+	r->pow_u = r->pow_v = 1;
+	for (int i = 0; i < r->v && r->pow_v != 0; i++)
+	{
+		r->pow_v = (r->pow_v <= (PG_INT64_MAX / radix)) ? r->pow_v * radix : 0;
+		if (i < r->u)
+			r->pow_u = r->pow_v;
+	}
+	if (r->pow_v == 0)
+		r->pow_u = 0;
 	pfree(scratch);
 	pfree(num);
 }
 
-/* Steps 6.i-6.iv: compute S from round i and the numeral string x (len m). */
+/*
+ * Steps 6.i-6.iv: compute S for round i.  The caller has put
+ * [NUM_radix(B)]^b in the last b bytes of Q (r->q + r->qlen - r->b).
+ */
 static void
-RoundFunction(Ff1Run *r, int i, const uint32 *x, int m)
+RoundFunction(Ff1Run *r, int i)
 {
 	uint8		block[AES_BLOCK_LEN];
 	uint8		rr[AES_BLOCK_LEN];
 	int			nextra;
 
-	/* 6.i: the last 1 + b bytes of Q */
+	/* 6.i: the byte before them is the round number */
 	r->q[r->qlen - r->b - 1] = (uint8) i;
-	NumRadix(x, m, r->radix, r->q + r->qlen - r->b, r->b);
 
 	/* 6.ii: R = PRF(P || Q), CBC-MAC continuing from CIPH(P) */
 	memcpy(rr, r->h0, AES_BLOCK_LEN);
@@ -347,6 +362,72 @@ LowDigitsOfY(Ff1Run *r, int m)
 	}
 }
 
+/* NUM_radix(x[0..m)) as a number (it fits: radix^m < 2^63). */
+static uint64
+NumSmall(const uint32 *x, int m, uint32 radix)
+{
+	uint64		v = 0;
+
+	for (int i = 0; i < m; i++)
+		v = v * radix + x[i];
+	return v;
+}
+
+/* STR_radix^m(v) into x[0..m). */
+static void
+StrSmall(uint64 v, uint32 radix, uint32 *x, int m)
+{
+	for (int i = m - 1; i >= 0; i--)
+	{
+		x[i] = (uint32) (v % radix);
+		v /= radix;
+	}
+}
+
+/*
+ * The same algorithm as Ff1Crypt, with A, B and y held as 64-bit numbers:
+ * usable when radix^v < 2^63 and d <= 8 (y fits in 64 bits), which covers
+ * card numbers and other short values.  Step 6.vi is then plain modular
+ * arithmetic.
+ */
+static void
+Ff1CryptSmall(Ff1Run *r, uint32 *x, bool encrypt)
+{
+	uint64		a = NumSmall(x, r->u, r->radix);
+	uint64		b = NumSmall(x + r->u, r->v, r->radix);
+	uint8	   *num = r->q + r->qlen - r->b;
+
+	for (int step = 0; step < 10; step++)
+	{
+		int			i = encrypt ? step : 9 - step;
+		uint64		mod = (i % 2 == 0) ? r->pow_u : r->pow_v;
+		uint64		src = encrypt ? b : a;
+		uint64		y = 0;
+		uint64		c;
+
+		for (int k = r->b - 1; k >= 0; k--, src >>= 8)
+			num[k] = (uint8) (src & 0xFF);
+		RoundFunction(r, i);
+		for (int k = 0; k < r->d; k++)
+			y = (y << 8) | r->s[k];
+		y %= mod;
+		if (encrypt)
+		{
+			c = (a + y) % mod;
+			a = b;
+			b = c;
+		}
+		else
+		{
+			c = (b + mod - y) % mod;
+			b = a;
+			a = c;
+		}
+	}
+	StrSmall(a, r->radix, x, r->u);
+	StrSmall(b, r->radix, x + r->u, r->v);
+}
+
 /*
  * FF1.Encrypt / FF1.Decrypt (SP 800-38G algorithms 7 and 8) of x[0..n) in
  * place.  x holds A (x[0..u)) then B (x[u..n)).
@@ -354,11 +435,20 @@ LowDigitsOfY(Ff1Run *r, int m)
 static void
 Ff1Crypt(Ff1Run *r, uint32 *x, bool encrypt)
 {
-	uint32	   *a = palloc(sizeof(uint32) * (r->v + 1));
-	uint32	   *bb = palloc(sizeof(uint32) * (r->v + 1));
-	uint32	   *c = palloc(sizeof(uint32) * (r->v + 1));
+	uint32	   *a;
+	uint32	   *bb;
+	uint32	   *c;
 	int			alen = r->u;
 	int			blen = r->v;
+
+	if (r->pow_v != 0 && r->d <= 8)
+	{
+		Ff1CryptSmall(r, x, encrypt);
+		return;
+	}
+	a = palloc(sizeof(uint32) * (r->v + 1));
+	bb = palloc(sizeof(uint32) * (r->v + 1));
+	c = palloc(sizeof(uint32) * (r->v + 1));
 
 	memcpy(a, x, sizeof(uint32) * r->u);
 	memcpy(bb, x + r->u, sizeof(uint32) * r->v);
@@ -372,7 +462,8 @@ Ff1Crypt(Ff1Run *r, uint32 *x, bool encrypt)
 			/* 6.i-6.vii: C = STR_radix^m((NUM_radix(A) + y) mod radix^m) */
 			int64		carry = 0;
 
-			RoundFunction(r, i, bb, blen);
+			NumRadix(bb, blen, r->radix, r->q + r->qlen - r->b, r->b);
+			RoundFunction(r, i);
 			LowDigitsOfY(r, m);
 			for (int k = m - 1; k >= 0; k--)
 			{
@@ -392,7 +483,8 @@ Ff1Crypt(Ff1Run *r, uint32 *x, bool encrypt)
 			/* 6.i-6.vii: C = STR_radix^m((NUM_radix(B) - y) mod radix^m) */
 			int64		borrow = 0;
 
-			RoundFunction(r, i, a, alen);
+			NumRadix(a, alen, r->radix, r->q + r->qlen - r->b, r->b);
+			RoundFunction(r, i);
 			LowDigitsOfY(r, m);
 			for (int k = m - 1; k >= 0; k--)
 			{

@@ -23,7 +23,7 @@ export PG_CONFIG
 bindir=$("$PG_CONFIG" --bindir)
 pkglibdir=$("$PG_CONFIG" --pkglibdir)
 sharedir=$("$PG_CONFIG" --sharedir)
-pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+pgxs=$(cd "$(dirname "$("$PG_CONFIG" --pgxs)")/../.." && pwd)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
