@@ -259,9 +259,13 @@ static void
 ExpectArgs(const MaskRule *r, int min, int max)
 {
 	if (r->nargs < min || r->nargs > max)
-		ReportBadRule(psprintf("%s takes %s%d argument%s, not %d.", kind_names[r->kind],
-							   min == max ? "" : (min == 0 ? "at most " : "up to "),
-							   max, max == 1 ? "" : "s", r->nargs));
+	{
+		if (min == max)
+			ReportBadRule(psprintf("%s takes %d argument%s, not %d.", kind_names[r->kind],
+								   max, max == 1 ? "" : "s", r->nargs));
+		ReportBadRule(psprintf("%s takes %d to %d arguments, not %d.", kind_names[r->kind],
+							   min, max, r->nargs));
+	}
 }
 
 /* Require argument i to be of kind k. */
