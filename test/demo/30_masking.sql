@@ -61,8 +61,8 @@ RESET ROLE;
 \echo '-- k-anonymity of the quasi-identifiers, then a masked export for a'
 \echo '-- training job that leaves out classes smaller than 10:'
 SELECT aisec.k_anonymity('loans', ARRAY['sex', 'age_band', 'region']) AS k;
-SELECT * FROM aisec.export_masked('loans', 'loans_training', 10, ARRAY['sex', 'age_band', 'region', 'applied_on']);
-SELECT aisec.k_anonymity('loans_training', ARRAY['sex', 'age_band', 'region', 'applied_on']) AS k_of_export;
+SELECT * FROM aisec.export_masked('loans', 'loans_training', 10, ARRAY['sex', 'age_band', 'region']);
+SELECT aisec.k_anonymity('loans_training', ARRAY['sex', 'age_band', 'region']) AS k_of_export;
 
 \echo
 \echo '-- Every key, rule, role and export change is in the audit log:'
