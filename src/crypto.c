@@ -260,3 +260,151 @@ crypto_ed25519_public_pem(const uint8 *pub)
 		ReportOpenSSLFailure("PEM encoding");
 	return result;
 }
+
+/*
+ * HMAC-SHA-256 (RFC 2104) with the key prepared once: the inner and outer
+ * hash states after absorbing key^ipad and key^opad are kept, and each MAC
+ * starts from copies of them, so a per-row MAC costs two short hashes and
+ * no key schedule.
+ */
+struct CryptoHmac
+{
+	EVP_MD_CTX *inner;			/* SHA-256 state after key ^ ipad */
+	EVP_MD_CTX *outer;			/* SHA-256 state after key ^ opad */
+	EVP_MD_CTX *work;			/* scratch state for one MAC */
+	MemoryContextCallback cb;
+};
+
+/* Free the OpenSSL state of a prepared HMAC (EVP_MD_CTX_free wipes it). */
+static void
+FreeHmac(void *arg)
+{
+	CryptoHmac *h = (CryptoHmac *) arg;
+
+	EVP_MD_CTX_free(h->inner);
+	EVP_MD_CTX_free(h->outer);
+	EVP_MD_CTX_free(h->work);
+	h->inner = h->outer = h->work = NULL;
+}
+
+/* Prepare HMAC-SHA-256 under key; the state lives as long as mcxt. */
+CryptoHmac *
+crypto_hmac_prepare(const uint8 *key, size_t keylen, MemoryContext mcxt)
+{
+	CryptoHmac *h = MemoryContextAllocZero(mcxt, sizeof(CryptoHmac));
+	uint8		block[64];
+	uint8		pad[64];
+	bool		ok;
+
+	EnsureSha256();
+	memset(block, 0, sizeof(block));
+	if (keylen > sizeof(block))
+		crypto_sha256(key, keylen, block);
+	else
+		memcpy(block, key, keylen);
+
+	h->inner = EVP_MD_CTX_new();
+	h->outer = EVP_MD_CTX_new();
+	h->work = EVP_MD_CTX_new();
+	h->cb.func = FreeHmac;
+	h->cb.arg = h;
+	MemoryContextRegisterResetCallback(mcxt, &h->cb);
+
+	for (int i = 0; i < 64; i++)
+		pad[i] = block[i] ^ 0x36;
+	ok = h->inner != NULL && h->outer != NULL && h->work != NULL &&
+		EVP_DigestInit_ex(h->inner, sha256_md, NULL) == 1 &&
+		EVP_DigestUpdate(h->inner, pad, 64) == 1;
+	for (int i = 0; i < 64; i++)
+		pad[i] = block[i] ^ 0x5c;
+	ok = ok &&
+		EVP_DigestInit_ex(h->outer, sha256_md, NULL) == 1 &&
+		EVP_DigestUpdate(h->outer, pad, 64) == 1 &&
+		EVP_DigestInit_ex(h->work, sha256_md, NULL) == 1;
+	crypto_cleanse(block, sizeof(block));
+	crypto_cleanse(pad, sizeof(pad));
+	if (!ok)
+		ReportOpenSSLFailure("HMAC-SHA-256 key setup");
+	return h;
+}
+
+/* out = HMAC-SHA-256(prepared key, data). */
+void
+crypto_hmac(CryptoHmac *h, const uint8 *data, size_t len, uint8 *out)
+{
+	uint8		ih[SHA256_LEN];
+	unsigned int outlen = 0;
+	bool		ok;
+
+	ok = EVP_MD_CTX_copy_ex(h->work, h->inner) == 1 &&
+		(len == 0 || EVP_DigestUpdate(h->work, data, len) == 1) &&
+		EVP_DigestFinal_ex(h->work, ih, &outlen) == 1 &&
+		EVP_MD_CTX_copy_ex(h->work, h->outer) == 1 &&
+		EVP_DigestUpdate(h->work, ih, SHA256_LEN) == 1 &&
+		EVP_DigestFinal_ex(h->work, out, &outlen) == 1;
+	if (!ok)
+		ReportOpenSSLFailure("HMAC-SHA-256");
+}
+
+/* AES (128, 192 or 256-bit key) in raw block mode, key schedule kept. */
+struct CryptoAes
+{
+	EVP_CIPHER_CTX *ctx;
+	MemoryContextCallback cb;
+};
+
+/* Free the OpenSSL state of a prepared AES key (the free wipes it). */
+static void
+FreeAes(void *arg)
+{
+	CryptoAes  *a = (CryptoAes *) arg;
+
+	EVP_CIPHER_CTX_free(a->ctx);
+	a->ctx = NULL;
+}
+
+/* Prepare AES encryption under a 16, 24 or 32-byte key, living as long as mcxt. */
+CryptoAes *
+crypto_aes_prepare(const uint8 *key, size_t keylen, MemoryContext mcxt)
+{
+	CryptoAes  *a = MemoryContextAllocZero(mcxt, sizeof(CryptoAes));
+	const EVP_CIPHER *cipher;
+
+	switch (keylen)
+	{
+		case 16:
+			cipher = EVP_aes_128_ecb();
+			break;
+		case 24:
+			cipher = EVP_aes_192_ecb();
+			break;
+		case 32:
+			cipher = EVP_aes_256_ecb();
+			break;
+		default:
+			elog(ERROR, "AES key length %zu is not 16, 24 or 32", keylen);
+			return NULL;		/* keep compiler quiet */
+	}
+	a->ctx = EVP_CIPHER_CTX_new();
+	a->cb.func = FreeAes;
+	a->cb.arg = a;
+	MemoryContextRegisterResetCallback(mcxt, &a->cb);
+	if (a->ctx == NULL ||
+		EVP_EncryptInit_ex(a->ctx, cipher, NULL, key, NULL) != 1 ||
+		EVP_CIPHER_CTX_set_padding(a->ctx, 0) != 1)
+		ReportOpenSSLFailure("AES key setup");
+	return a;
+}
+
+/* Encrypt nblocks independent 16-byte blocks (AES, no chaining); in may equal out. */
+void
+crypto_aes_encrypt_blocks(CryptoAes *a, const uint8 *in, uint8 *out,
+						  size_t nblocks)
+{
+	int			len;
+
+	if (EVP_EncryptUpdate(a->ctx, out, &len, in,
+						  (int) (nblocks * AES_BLOCK_LEN)) != 1 ||
+		len != (int) (nblocks * AES_BLOCK_LEN))
+		ReportOpenSSLFailure("AES encryption");
+}

@@ -35,4 +35,24 @@ extern bool crypto_ed25519_verify(const uint8 *pub, const uint8 *msg,
 								  size_t msglen, const uint8 *sig);
 extern char *crypto_ed25519_public_pem(const uint8 *pub);
 
+/*
+ * Prepared keyed primitives.  The key is expanded once into OpenSSL state
+ * owned by a memory context: resetting or deleting that context frees and
+ * wipes the state, so nothing keyed outlives the query that prepared it.
+ */
+#define HMAC_SHA256_LEN		SHA256_LEN
+#define AES_BLOCK_LEN		16
+
+typedef struct CryptoHmac CryptoHmac;
+typedef struct CryptoAes CryptoAes;
+
+extern CryptoHmac *crypto_hmac_prepare(const uint8 *key, size_t keylen,
+									   MemoryContext mcxt);
+extern void crypto_hmac(CryptoHmac *h, const uint8 *data, size_t len,
+						uint8 *out);
+extern CryptoAes *crypto_aes_prepare(const uint8 *key, size_t keylen,
+									 MemoryContext mcxt);
+extern void crypto_aes_encrypt_blocks(CryptoAes *a, const uint8 *in,
+									  uint8 *out, size_t nblocks);
+
 #endif							/* AISEC_CRYPTO_H */

@@ -10,6 +10,13 @@
  * file named by the postmaster-level setting aisec.master_key_file, kept in
  * this backend's memory only, and wiped at backend exit.  No key ever goes
  * into a setting, a query text, a catalog others can read or a message.
+ *
+ * User keys (aisec.create_key and friends) have names matching
+ * ^[a-z_][a-z0-9_]{0,62}$, so they never collide with the reserved names
+ * that start with '$' (the signing key).  A key has versions 1, 2, ...; the
+ * highest is current, older ones stay for decryption until the key is
+ * dropped.  Changes take the key-store lock and then read the store with
+ * the latest snapshot, so concurrent changes to one key serialize cleanly.
  */
 #include "postgres.h"
 
@@ -30,6 +37,8 @@
 #include "aisec.h"
 #include "audit.h"
 #include "crypto.h"
+#include "keys.h"
+#include "masking.h"
 
 #define SIGNING_KEY_NAME	"$signing"
 #define SIGNING_PURPOSE		"ed25519"
@@ -354,4 +363,441 @@ signing_public_key(PG_FUNCTION_ARGS)
 					   "aisec.signing_public_key()");
 	EnsureSigningKey(pub);
 	PG_RETURN_TEXT_P(cstring_to_text(crypto_ed25519_public_pem(pub)));
+}
+
+/* ---------------------------------------------------------------------
+ * User keys: aisec.create_key, import_key, rotate_key, drop_key and the
+ * internal aisec_key_fetch() used by the masking functions.
+ * ---------------------------------------------------------------------
+ */
+
+static const char *const purpose_names[] = {"hmac", "ff1"};
+
+/* What one lookup in aisec.key_store found. */
+typedef struct KeyRow
+{
+	int32		version;		/* the version found (current unless asked) */
+	AisecKeyPurpose purpose;
+	bytea	   *wrapped;		/* wrapped secret, in the caller's context */
+} KeyRow;
+
+/* Raise invalid_name unless name is a valid user key name. */
+void
+aisec_key_check_name(const char *name)
+{
+	size_t		len = strlen(name);
+	bool		ok = len >= 1 && len <= AISEC_KEY_NAME_MAX &&
+		((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
+
+	for (size_t i = 1; ok && i < len; i++)
+		ok = (name[i] >= 'a' && name[i] <= 'z') ||
+			(name[i] >= '0' && name[i] <= '9') || name[i] == '_';
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid aisec key name"),
+				 errdetail("A key name is 1 to %d characters: lowercase ASCII letters, digits and "
+						   "underscores, not starting with a digit.", AISEC_KEY_NAME_MAX)));
+}
+
+/* Map a purpose's text to its enum; error for anything else. */
+static AisecKeyPurpose
+ParsePurpose(const char *purpose)
+{
+	for (int i = 0; i < lengthof(purpose_names); i++)
+		if (strcmp(purpose, purpose_names[i]) == 0)
+			return (AisecKeyPurpose) i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown aisec key purpose"),
+			 errhint("Use 'hmac' (pseudonyms, sticky noise) or 'ff1' (format-preserving tokens).")));
+	return AISEC_KEY_HMAC;		/* keep compiler quiet */
+}
+
+/* Return the text argument argno as a C string; error if it is NULL. */
+static char *
+RequireTextArg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", what)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * Look up key name at version (0 = current).  With latest, read the store
+ * with the latest snapshot (after taking the key-store lock).  Returns false
+ * if there is no such key or version.  User key names only: a name starting
+ * with '$' never gets here, since every caller validates it first.
+ */
+static bool
+LookupKey(const char *name, int32 version, bool latest, KeyRow *row)
+{
+	AisecSavedUser saved;
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		args[2];
+	bool		found = false;
+	int			rc;
+
+	args[0] = CStringGetTextDatum(name);
+	args[1] = Int32GetDatum(version);
+	aisec_become_owner(&saved);
+	SPI_connect();
+	if (latest)
+	{
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("SELECT version, purpose, wrapped FROM aisec.key_store "
+						   "WHERE name OPERATOR(pg_catalog.=) $1 AND "
+						   "($2 OPERATOR(pg_catalog.=) 0 OR version OPERATOR(pg_catalog.=) $2) "
+						   "ORDER BY version DESC LIMIT 1", 2, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(),
+								  InvalidSnapshot, true, false, 1);
+	}
+	else
+		rc = SPI_execute_with_args("SELECT version, purpose, wrapped FROM aisec.key_store "
+								   "WHERE name OPERATOR(pg_catalog.=) $1 AND "
+								   "($2 OPERATOR(pg_catalog.=) 0 OR version OPERATOR(pg_catalog.=) $2) "
+								   "ORDER BY version DESC LIMIT 1",
+								   2, argtypes, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "key store lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *purpose;
+
+		row->version = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		purpose = SPI_getvalue(tup, desc, 2);
+		row->purpose = ParsePurpose(purpose);
+		/* Copied into the caller's context, which outlives SPI_finish. */
+		row->wrapped = DatumGetByteaPP(SPI_datumTransfer(SPI_getbinval(tup, desc, 3, &isnull),
+														 false, -1));
+		found = true;
+	}
+	SPI_finish();
+	aisec_restore_user(&saved);
+	return found;
+}
+
+/* Raise undefined_object for a key that does not exist. */
+static void
+ReportNoSuchKey(const char *name, int32 version)
+{
+	if (version > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("aisec key \"%s\" has no version %d", name, version),
+				 errhint("SELECT * FROM aisec.keys lists the versions that exist.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("aisec key \"%s\" does not exist", name),
+			 errhint("An administrator creates keys with aisec.create_key(name, purpose).")));
+}
+
+/* Raise wrong_object_type for a key used for the wrong purpose. */
+static void
+ReportWrongPurpose(const char *name, AisecKeyPurpose has, AisecKeyPurpose wanted)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+			 errmsg("aisec key \"%s\" is a '%s' key, not a '%s' key",
+					name, purpose_names[has], purpose_names[wanted]),
+			 errhint("Create a separate key with purpose '%s'.", purpose_names[wanted])));
+}
+
+/* Check a secret's length against what its purpose allows. */
+static void
+CheckSecretLength(AisecKeyPurpose purpose, size_t len)
+{
+	if (purpose == AISEC_KEY_FF1 && len != 16 && len != 24 && len != 32)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an 'ff1' key must be 16, 24 or 32 bytes (AES-128, AES-192 or AES-256), not %zu", len)));
+	if (purpose == AISEC_KEY_HMAC && (len < 16 || len > AISEC_KEY_MAX_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an 'hmac' key must be 16 to %d bytes, not %zu", AISEC_KEY_MAX_LEN, len)));
+}
+
+/* Wrap secret and insert it as (name, version); the key-store lock is held. */
+static void
+StoreKey(const char *name, int32 version, AisecKeyPurpose purpose,
+		 const uint8 *secret, size_t len)
+{
+	AisecSavedUser saved;
+	const char *purpose_name = purpose_names[purpose];
+	bytea	   *wrapped = WrapSecret(name, version, purpose_name, secret, len);
+	Oid			argtypes[5] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, BYTEAOID};
+	Datum		args[5];
+	int			rc;
+
+	args[0] = CStringGetTextDatum(name);
+	args[1] = Int32GetDatum(version);
+	args[2] = CStringGetTextDatum(purpose_name);
+	args[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	args[4] = PointerGetDatum(wrapped);
+
+	aisec_become_owner(&saved);
+	SPI_connect();
+	rc = SPI_execute_with_args("INSERT INTO aisec.key_store "
+							   "(name, version, purpose, created_by, wrapped) "
+							   "VALUES ($1, $2, $3, $4, $5)",
+							   5, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "key store insert failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	aisec_restore_user(&saved);
+}
+
+/* Audit one key change; name and purpose are validated, so safe in JSON. */
+static void
+AuditKeyChange(const char *action, const char *name, AisecKeyPurpose purpose,
+			   int32 version, const char *source, size_t len)
+{
+	char	   *detail = psprintf("{\"purpose\": \"%s\", \"version\": %d, "
+								  "\"source\": \"%s\", \"bits\": %zu}",
+								  purpose_names[purpose], version, source, len * 8);
+
+	aisec_audit_log(action, name, detail);
+	pfree(detail);
+}
+
+/* Common start of every key change (role already checked): read-only check, name, lock. */
+static void
+BeginKeyChange(const char *name, const char *function_name)
+{
+	aisec_prevent_if_read_only(function_name);
+	aisec_key_check_name(name);
+	aisec_lock(AISEC_LOCK_KEY_STORE);
+}
+
+/* Create version 1 of a new key holding secret; error if the name is taken. */
+static void
+CreateKey(const char *name, AisecKeyPurpose purpose, const uint8 *secret,
+		  size_t len, const char *source)
+{
+	KeyRow		row;
+
+	if (LookupKey(name, 0, true, &row))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("aisec key \"%s\" already exists", name),
+				 errhint("Use aisec.rotate_key(name) for a new version, or pick another name.")));
+	StoreKey(name, 1, purpose, secret, len);
+	AuditKeyChange("key.create", name, purpose, 1, source, len);
+}
+
+PG_FUNCTION_INFO_V1(create_key);
+/* SQL: aisec.create_key(name, purpose) makes a random key; returns its version (1). */
+Datum
+create_key(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	AisecKeyPurpose purpose;
+	uint8		secret[32];
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.create_key()");
+	name = RequireTextArg(fcinfo, 0, "key name");
+	purpose = ParsePurpose(RequireTextArg(fcinfo, 1, "key purpose"));
+	BeginKeyChange(name, "aisec.create_key()");
+	crypto_random_bytes(secret, sizeof(secret));
+	PG_TRY();
+	{
+		CreateKey(name, purpose, secret, sizeof(secret), "generated");
+	}
+	PG_FINALLY();
+	{
+		crypto_cleanse(secret, sizeof(secret));
+	}
+	PG_END_TRY();
+	PG_RETURN_INT32(1);
+}
+
+PG_FUNCTION_INFO_V1(import_key);
+/* SQL: aisec.import_key(name, secret, purpose) stores a given secret as version 1. */
+Datum
+import_key(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	AisecKeyPurpose purpose;
+	bytea	   *secret;
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.import_key()");
+	name = RequireTextArg(fcinfo, 0, "key name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key secret must not be null")));
+	purpose = ParsePurpose(RequireTextArg(fcinfo, 2, "key purpose"));
+	secret = PG_GETARG_BYTEA_PP(1);
+	BeginKeyChange(name, "aisec.import_key()");
+	CheckSecretLength(purpose, VARSIZE_ANY_EXHDR(secret));
+	CreateKey(name, purpose, (const uint8 *) VARDATA_ANY(secret),
+			  VARSIZE_ANY_EXHDR(secret), "imported");
+	PG_RETURN_INT32(1);
+}
+
+PG_FUNCTION_INFO_V1(rotate_key);
+/* SQL: aisec.rotate_key(name) adds a random new current version; returns it. */
+Datum
+rotate_key(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	KeyRow		row;
+	uint8		secret[32];
+	int32		version;
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.rotate_key()");
+	name = RequireTextArg(fcinfo, 0, "key name");
+	BeginKeyChange(name, "aisec.rotate_key()");
+	if (!LookupKey(name, 0, true, &row))
+		ReportNoSuchKey(name, 0);
+	if (row.version == PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("aisec key \"%s\" cannot be rotated any further", name)));
+	version = row.version + 1;
+	crypto_random_bytes(secret, sizeof(secret));
+	PG_TRY();
+	{
+		StoreKey(name, version, row.purpose, secret, sizeof(secret));
+	}
+	PG_FINALLY();
+	{
+		crypto_cleanse(secret, sizeof(secret));
+	}
+	PG_END_TRY();
+	AuditKeyChange("key.rotate", name, row.purpose, version, "generated", sizeof(secret));
+	PG_RETURN_INT32(version);
+}
+
+PG_FUNCTION_INFO_V1(drop_key);
+/* SQL: aisec.drop_key(name) destroys every version; returns how many. */
+Datum
+drop_key(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	AisecSavedUser saved;
+	KeyRow		row;
+	Oid			argtype = TEXTOID;
+	Datum		arg;
+	char	   *user;
+	char	   *detail;
+	uint64		n;
+	int			rc;
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.drop_key()");
+	name = RequireTextArg(fcinfo, 0, "key name");
+	BeginKeyChange(name, "aisec.drop_key()");
+	if (!LookupKey(name, 0, true, &row))
+		ReportNoSuchKey(name, 0);
+	user = aisec_mask_rule_using_key(name);
+	if (user != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("aisec key \"%s\" is used by the masking rule on %s", name, user),
+				 errhint("Drop or change that rule first (aisec.drop_mask or aisec.set_mask).")));
+
+	arg = CStringGetTextDatum(name);
+	aisec_become_owner(&saved);
+	SPI_connect();
+	rc = SPI_execute_with_args("DELETE FROM aisec.key_store WHERE name OPERATOR(pg_catalog.=) $1",
+							   1, &argtype, &arg, NULL, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "key store delete failed: %s", SPI_result_code_string(rc));
+	n = SPI_processed;
+	SPI_finish();
+	aisec_restore_user(&saved);
+
+	detail = psprintf("{\"purpose\": \"%s\", \"versions\": " UINT64_FORMAT "}",
+					  purpose_names[row.purpose], n);
+	aisec_audit_log("key.drop", name, detail);
+	PG_RETURN_INT32((int32) n);
+}
+
+/* Copy a key's secret (version 0 = current) into secret; see keys.h. */
+int32
+aisec_key_fetch(const char *name, AisecKeyPurpose purpose, int32 version,
+				uint8 *secret, size_t *len)
+{
+	KeyRow		row;
+	size_t		wlen;
+
+	aisec_key_check_name(name);
+	if (!LookupKey(name, version, false, &row))
+		ReportNoSuchKey(name, version);
+	if (row.purpose != purpose)
+		ReportWrongPurpose(name, row.purpose, purpose);
+	wlen = VARSIZE_ANY_EXHDR(row.wrapped);
+	if (wlen < AEAD_OVERHEAD || wlen - AEAD_OVERHEAD > AISEC_KEY_MAX_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aisec key \"%s\" version %d is malformed", name, row.version)));
+	*len = wlen - AEAD_OVERHEAD;
+	UnwrapSecret(name, row.version, purpose_names[purpose], row.wrapped,
+				 secret, *len);
+	return row.version;
+}
+
+/* True if key name exists with that purpose; error if with another. */
+bool
+aisec_key_exists(const char *name, AisecKeyPurpose purpose)
+{
+	KeyRow		row;
+
+	aisec_key_check_name(name);
+	if (!LookupKey(name, 0, false, &row))
+		return false;
+	if (row.purpose != purpose)
+		ReportWrongPurpose(name, row.purpose, purpose);
+	return true;
+}
+
+/* Fetch a key and prepare keyed state from it; the secret is wiped here. */
+static void *
+PrepareKeyed(const char *name, AisecKeyPurpose purpose, int32 version,
+			 MemoryContext mcxt, int32 *used)
+{
+	uint8		secret[AISEC_KEY_MAX_LEN];
+	size_t		len = 0;
+	void	   *volatile state = NULL;
+
+	PG_TRY();
+	{
+		*used = aisec_key_fetch(name, purpose, version, secret, &len);
+		if (purpose == AISEC_KEY_HMAC)
+			state = crypto_hmac_prepare(secret, len, mcxt);
+		else
+			state = crypto_aes_prepare(secret, len, mcxt);
+	}
+	PG_CATCH();
+	{
+		crypto_cleanse(secret, sizeof(secret));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	crypto_cleanse(secret, sizeof(secret));
+	return state;
+}
+
+/* Prepared HMAC-SHA-256 under an 'hmac' key; see keys.h. */
+CryptoHmac *
+aisec_key_prepare_hmac(const char *name, int32 version, MemoryContext mcxt,
+					   int32 *used)
+{
+	return (CryptoHmac *) PrepareKeyed(name, AISEC_KEY_HMAC, version, mcxt, used);
+}
+
+/* Prepared AES under an 'ff1' key; see keys.h. */
+CryptoAes *
+aisec_key_prepare_aes(const char *name, int32 version, MemoryContext mcxt,
+					  int32 *used)
+{
+	return (CryptoAes *) PrepareKeyed(name, AISEC_KEY_FF1, version, mcxt, used);
 }
