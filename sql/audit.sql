@@ -18,7 +18,7 @@ SELECT aisec.audit('dataset.register', 'public.loans', '{"rows": 5000}');
 SELECT aisec.audit('note', NULL);                      -- object may be NULL; detail defaults to {}
 SELECT aisec.audit('note', 'x', NULL);                 -- NULL detail is {} too
 SET ROLE regress_audit_admin;
-SELECT aisec.audit('mask.set', 'public.loans.email', '{"rule": "email", "n": [1, 2.5, null, true]}');
+SELECT aisec.audit('example.set', 'public.loans.email', '{"rule": "email", "n": [1, 2.5, null, true]}');
 RESET ROLE;
 
 -- actor is the session user and login the role that logged in: SET ROLE
