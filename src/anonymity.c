@@ -101,8 +101,8 @@ aisec_quasi_identifier_list(Oid relid, ArrayType *qis)
 	return buf.data;
 }
 
-PG_FUNCTION_INFO_V1(k_anonymity);
 /* SQL: aisec.k_anonymity(rel, quasi_identifiers) returns the smallest class size. */
+PG_FUNCTION_INFO_V1(k_anonymity);
 Datum
 k_anonymity(PG_FUNCTION_ARGS)
 {

@@ -145,8 +145,8 @@ MergeView(CategoryState *st, const CategoryView *c)
 		AddValue(st, c->labels[i], c->lens[i], c->counts[i]);
 }
 
-PG_FUNCTION_INFO_V1(category_counts_transfn);
 /* Count one value; NULL values are skipped. */
+PG_FUNCTION_INFO_V1(category_counts_transfn);
 Datum
 category_counts_transfn(PG_FUNCTION_ARGS)
 {
@@ -168,8 +168,8 @@ category_counts_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(category_counts_merge_transfn);
 /* Add a stored aisec.category_stats value to the state. */
+PG_FUNCTION_INFO_V1(category_counts_merge_transfn);
 Datum
 category_counts_merge_transfn(PG_FUNCTION_ARGS)
 {
@@ -191,8 +191,8 @@ category_counts_merge_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(category_counts_combinefn);
 /* Merge two partial states. */
+PG_FUNCTION_INFO_V1(category_counts_combinefn);
 Datum
 category_counts_combinefn(PG_FUNCTION_ARGS)
 {
@@ -214,8 +214,8 @@ category_counts_combinefn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s1);
 }
 
-PG_FUNCTION_INFO_V1(category_counts_serialfn);
 /* Serialize a partial state (same bytes as an aisec.category_stats). */
+PG_FUNCTION_INFO_V1(category_counts_serialfn);
 Datum
 category_counts_serialfn(PG_FUNCTION_ARGS)
 {
@@ -225,8 +225,8 @@ category_counts_serialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(EncodeCategories(st));
 }
 
-PG_FUNCTION_INFO_V1(category_counts_deserialfn);
 /* Rebuild a partial state from bytes, validating them first. */
+PG_FUNCTION_INFO_V1(category_counts_deserialfn);
 Datum
 category_counts_deserialfn(PG_FUNCTION_ARGS)
 {
@@ -243,8 +243,8 @@ category_counts_deserialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(category_counts_finalfn);
 /* Return the counts; NULL when no non-NULL value was seen. */
+PG_FUNCTION_INFO_V1(category_counts_finalfn);
 Datum
 category_counts_finalfn(PG_FUNCTION_ARGS)
 {
@@ -257,8 +257,8 @@ category_counts_finalfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(EncodeCategories(st));
 }
 
-PG_FUNCTION_INFO_V1(category_stats_in);
 /* Read the JSON text form: {"n": N, "counts": {"value": count, ...}}. */
+PG_FUNCTION_INFO_V1(category_stats_in);
 Datum
 category_stats_in(PG_FUNCTION_ARGS)
 {
@@ -302,8 +302,8 @@ category_stats_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(out);
 }
 
-PG_FUNCTION_INFO_V1(category_stats_out);
 /* Print category counts as JSON, categories in byte order. */
+PG_FUNCTION_INFO_V1(category_stats_out);
 Datum
 category_stats_out(PG_FUNCTION_ARGS)
 {
@@ -324,8 +324,8 @@ category_stats_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
-PG_FUNCTION_INFO_V1(category_stats_recv);
 /* Read the binary form (the serialized state), validating it. */
+PG_FUNCTION_INFO_V1(category_stats_recv);
 Datum
 category_stats_recv(PG_FUNCTION_ARGS)
 {
@@ -336,8 +336,8 @@ category_stats_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(v);
 }
 
-PG_FUNCTION_INFO_V1(category_stats_send);
 /* Write the binary form (the serialized state). */
+PG_FUNCTION_INFO_V1(category_stats_send);
 Datum
 category_stats_send(PG_FUNCTION_ARGS)
 {
@@ -348,8 +348,8 @@ category_stats_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(v);
 }
 
-PG_FUNCTION_INFO_V1(category_frequencies);
 /* List the categories: value, count and proportion. */
+PG_FUNCTION_INFO_V1(category_frequencies);
 Datum
 category_frequencies(PG_FUNCTION_ARGS)
 {
@@ -372,8 +372,8 @@ category_frequencies(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(category_stats_from_bytea);
 /* Cast bytea (the binary form) to aisec.category_stats, validating it. */
+PG_FUNCTION_INFO_V1(category_stats_from_bytea);
 Datum
 category_stats_from_bytea(PG_FUNCTION_ARGS)
 {

@@ -296,8 +296,8 @@ StateFromView(const ContingencyView *t, MemoryContext cxt)
 	return st;
 }
 
-PG_FUNCTION_INFO_V1(contingency_transfn);
 /* Count one (a, b) pair; rows where either is NULL are skipped. */
+PG_FUNCTION_INFO_V1(contingency_transfn);
 Datum
 contingency_transfn(PG_FUNCTION_ARGS)
 {
@@ -322,8 +322,8 @@ contingency_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(contingency_merge_transfn);
 /* Add a stored aisec.contingency_stats value to the state. */
+PG_FUNCTION_INFO_V1(contingency_merge_transfn);
 Datum
 contingency_merge_transfn(PG_FUNCTION_ARGS)
 {
@@ -346,8 +346,8 @@ contingency_merge_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(contingency_combinefn);
 /* Merge two partial states (parallel query, partial aggregation). */
+PG_FUNCTION_INFO_V1(contingency_combinefn);
 Datum
 contingency_combinefn(PG_FUNCTION_ARGS)
 {
@@ -369,8 +369,8 @@ contingency_combinefn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s1);
 }
 
-PG_FUNCTION_INFO_V1(contingency_serialfn);
 /* Serialize a partial state (same bytes as an aisec.contingency_stats). */
+PG_FUNCTION_INFO_V1(contingency_serialfn);
 Datum
 contingency_serialfn(PG_FUNCTION_ARGS)
 {
@@ -380,8 +380,8 @@ contingency_serialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(EncodeContingency(st));
 }
 
-PG_FUNCTION_INFO_V1(contingency_deserialfn);
 /* Rebuild a partial state from bytes, validating them first. */
+PG_FUNCTION_INFO_V1(contingency_deserialfn);
 Datum
 contingency_deserialfn(PG_FUNCTION_ARGS)
 {
@@ -394,8 +394,8 @@ contingency_deserialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(StateFromView(&t, cxt));
 }
 
-PG_FUNCTION_INFO_V1(contingency_finalfn);
 /* Return the table as an aisec.contingency_stats; NULL for no pairs. */
+PG_FUNCTION_INFO_V1(contingency_finalfn);
 Datum
 contingency_finalfn(PG_FUNCTION_ARGS)
 {
@@ -408,8 +408,8 @@ contingency_finalfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(EncodeContingency(st));
 }
 
-PG_FUNCTION_INFO_V1(contingency_stats_in);
 /* Read the JSON text form (labels in any order; output is canonical). */
+PG_FUNCTION_INFO_V1(contingency_stats_in);
 Datum
 contingency_stats_in(PG_FUNCTION_ARGS)
 {
@@ -473,8 +473,8 @@ contingency_stats_in(PG_FUNCTION_ARGS)
 	}
 }
 
-PG_FUNCTION_INFO_V1(contingency_stats_out);
 /* Print a table as JSON: n, row labels, column labels, counts by row. */
+PG_FUNCTION_INFO_V1(contingency_stats_out);
 Datum
 contingency_stats_out(PG_FUNCTION_ARGS)
 {
@@ -510,8 +510,8 @@ contingency_stats_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
-PG_FUNCTION_INFO_V1(contingency_stats_recv);
 /* Read the binary form (the serialized state), validating it. */
+PG_FUNCTION_INFO_V1(contingency_stats_recv);
 Datum
 contingency_stats_recv(PG_FUNCTION_ARGS)
 {
@@ -522,8 +522,8 @@ contingency_stats_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(v);
 }
 
-PG_FUNCTION_INFO_V1(contingency_stats_send);
 /* Write the binary form (the serialized state). */
+PG_FUNCTION_INFO_V1(contingency_stats_send);
 Datum
 contingency_stats_send(PG_FUNCTION_ARGS)
 {
@@ -568,8 +568,8 @@ PearsonChiSquare(const ContingencyView *t)
 	return chi2;
 }
 
-PG_FUNCTION_INFO_V1(chi2_test);
 /* Pearson's chi-square test of independence: statistic, dof, p-value. */
+PG_FUNCTION_INFO_V1(chi2_test);
 Datum
 chi2_test(PG_FUNCTION_ARGS)
 {
@@ -595,8 +595,8 @@ chi2_test(PG_FUNCTION_ARGS)
 													  values, nulls)));
 }
 
-PG_FUNCTION_INFO_V1(cramers_v);
 /* Cramer's V = sqrt(chi2 / (n (min(R, C) - 1))); NULL for a 1 x C table. */
+PG_FUNCTION_INFO_V1(cramers_v);
 Datum
 cramers_v(PG_FUNCTION_ARGS)
 {
@@ -613,8 +613,8 @@ cramers_v(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(Min(v, 1.0));
 }
 
-PG_FUNCTION_INFO_V1(chi2_p_value);
 /* P(X >= statistic) for X chi-square with dof degrees of freedom. */
+PG_FUNCTION_INFO_V1(chi2_p_value);
 Datum
 chi2_p_value(PG_FUNCTION_ARGS)
 {
@@ -633,8 +633,8 @@ chi2_p_value(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(chi2_upper_tail(x, (double) dof));
 }
 
-PG_FUNCTION_INFO_V1(contingency_cells);
 /* List the table's cells: a, b, count, and the count expected under independence. */
+PG_FUNCTION_INFO_V1(contingency_cells);
 Datum
 contingency_cells(PG_FUNCTION_ARGS)
 {
@@ -669,8 +669,8 @@ contingency_cells(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(contingency_stats_from_bytea);
 /* Cast bytea (the binary form) to aisec.contingency_stats, validating it. */
+PG_FUNCTION_INFO_V1(contingency_stats_from_bytea);
 Datum
 contingency_stats_from_bytea(PG_FUNCTION_ARGS)
 {

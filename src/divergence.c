@@ -180,8 +180,8 @@ Proportions(const int64 *counts, int64 n, int k, double eps)
 	return p;
 }
 
-PG_FUNCTION_INFO_V1(psi);
 /* Population stability index: sum of (actual - expected) ln(actual / expected). */
+PG_FUNCTION_INFO_V1(psi);
 Datum
 psi(PG_FUNCTION_ARGS)
 {
@@ -205,8 +205,8 @@ psi(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(Max(sum, 0.0));
 }
 
-PG_FUNCTION_INFO_V1(kl_divergence);
 /* Kullback-Leibler divergence D(p || q) = sum of p ln(p / q). */
+PG_FUNCTION_INFO_V1(kl_divergence);
 Datum
 kl_divergence(PG_FUNCTION_ARGS)
 {
@@ -230,8 +230,8 @@ kl_divergence(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(Max(sum, 0.0));
 }
 
-PG_FUNCTION_INFO_V1(js_divergence);
 /* Jensen-Shannon divergence: (D(p || m) + D(q || m)) / 2, m = (p + q) / 2. */
+PG_FUNCTION_INFO_V1(js_divergence);
 Datum
 js_divergence(PG_FUNCTION_ARGS)
 {
@@ -255,8 +255,8 @@ js_divergence(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(Min(Max(sum / 2.0, 0.0), M_LN2));
 }
 
-PG_FUNCTION_INFO_V1(ks_statistic);
 /* Two-sample Kolmogorov-Smirnov D between histograms, at the bin edges. */
+PG_FUNCTION_INFO_V1(ks_statistic);
 Datum
 ks_statistic(PG_FUNCTION_ARGS)
 {
@@ -302,8 +302,8 @@ SortedValues(ArrayType *arr, int *n)
 	return v;
 }
 
-PG_FUNCTION_INFO_V1(ks_statistic_values);
 /* Exact two-sample Kolmogorov-Smirnov D = max |F1(x) - F2(x)| over raw values. */
+PG_FUNCTION_INFO_V1(ks_statistic_values);
 Datum
 ks_statistic_values(PG_FUNCTION_ARGS)
 {
@@ -331,8 +331,8 @@ ks_statistic_values(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(d);
 }
 
-PG_FUNCTION_INFO_V1(class_imbalance);
 /* Class imbalance of a label distribution (see doc/drift.md). */
+PG_FUNCTION_INFO_V1(class_imbalance);
 Datum
 class_imbalance(PG_FUNCTION_ARGS)
 {

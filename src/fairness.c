@@ -379,16 +379,16 @@ AccumulateRow(FunctionCallInfo fcinfo, bool weighted)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(fairness_transfn);
 /* Add one unweighted row (grp, y_true, y_pred) to the state. */
+PG_FUNCTION_INFO_V1(fairness_transfn);
 Datum
 fairness_transfn(PG_FUNCTION_ARGS)
 {
 	return AccumulateRow(fcinfo, false);
 }
 
-PG_FUNCTION_INFO_V1(fairness_weighted_transfn);
 /* Add one weighted row (grp, y_true, y_pred, weight) to the state. */
+PG_FUNCTION_INFO_V1(fairness_weighted_transfn);
 Datum
 fairness_weighted_transfn(PG_FUNCTION_ARGS)
 {
@@ -702,8 +702,8 @@ StateFromStats(MemoryContext ctx, const FairStats *stats)
 	return st;
 }
 
-PG_FUNCTION_INFO_V1(fairness_finalfn);
 /* Return the state as an aisec.fairness_stats value; no rows gives NULL. */
+PG_FUNCTION_INFO_V1(fairness_finalfn);
 Datum
 fairness_finalfn(PG_FUNCTION_ARGS)
 {
@@ -713,8 +713,8 @@ fairness_finalfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(EncodeState((FairState *) PG_GETARG_POINTER(0)));
 }
 
-PG_FUNCTION_INFO_V1(fairness_serialfn);
 /* Serialize a partial state for parallel or distributed aggregation. */
+PG_FUNCTION_INFO_V1(fairness_serialfn);
 Datum
 fairness_serialfn(PG_FUNCTION_ARGS)
 {
@@ -722,8 +722,8 @@ fairness_serialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(EncodeState((FairState *) PG_GETARG_POINTER(0)));
 }
 
-PG_FUNCTION_INFO_V1(fairness_deserialfn);
 /* Rebuild a partial state from its validated serialized form. */
+PG_FUNCTION_INFO_V1(fairness_deserialfn);
 Datum
 fairness_deserialfn(PG_FUNCTION_ARGS)
 {
@@ -734,8 +734,8 @@ fairness_deserialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(fairness_combinefn);
 /* Merge the second partial state into the first. */
+PG_FUNCTION_INFO_V1(fairness_combinefn);
 Datum
 fairness_combinefn(PG_FUNCTION_ARGS)
 {
@@ -757,8 +757,8 @@ fairness_combinefn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st1);
 }
 
-PG_FUNCTION_INFO_V1(fairness_merge_transfn);
 /* Add a stored aisec.fairness_stats value to the state; NULL is skipped. */
+PG_FUNCTION_INFO_V1(fairness_merge_transfn);
 Datum
 fairness_merge_transfn(PG_FUNCTION_ARGS)
 {
@@ -791,8 +791,8 @@ AppendJsonNumber(StringInfo buf, double d)
 	appendStringInfoString(buf, tmp);
 }
 
-PG_FUNCTION_INFO_V1(fairness_stats_out);
 /* Print a value as JSON: groups, their row and weight totals, non-empty cells. */
+PG_FUNCTION_INFO_V1(fairness_stats_out);
 Datum
 fairness_stats_out(PG_FUNCTION_ARGS)
 {
@@ -880,8 +880,8 @@ JsonLabel(JsonbContainer *obj, const char *key)
 	return 0;					/* keep compiler quiet */
 }
 
-PG_FUNCTION_INFO_V1(fairness_stats_in);
 /* Read the JSON that fairness_stats_out prints; validate it like any value. */
+PG_FUNCTION_INFO_V1(fairness_stats_in);
 Datum
 fairness_stats_in(PG_FUNCTION_ARGS)
 {
@@ -963,8 +963,8 @@ fairness_stats_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(result);
 }
 
-PG_FUNCTION_INFO_V1(fairness_stats_recv);
 /* Read the binary format (the value's bytes), validating it. */
+PG_FUNCTION_INFO_V1(fairness_stats_recv);
 Datum
 fairness_stats_recv(PG_FUNCTION_ARGS)
 {
@@ -979,8 +979,8 @@ fairness_stats_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(result);
 }
 
-PG_FUNCTION_INFO_V1(fairness_stats_send);
 /* Write the binary format: the value's bytes. */
+PG_FUNCTION_INFO_V1(fairness_stats_send);
 Datum
 fairness_stats_send(PG_FUNCTION_ARGS)
 {
@@ -989,8 +989,8 @@ fairness_stats_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(v);
 }
 
-PG_FUNCTION_INFO_V1(fairness_stats_from_bytes);
 /* Cast bytea to aisec.fairness_stats, validating the bytes. */
+PG_FUNCTION_INFO_V1(fairness_stats_from_bytes);
 Datum
 fairness_stats_from_bytes(PG_FUNCTION_ARGS)
 {

@@ -147,96 +147,96 @@ GroupRate(FunctionCallInfo fcinfo, FairRate which)
 	PG_RETURN_FLOAT8(r.rate);
 }
 
-PG_FUNCTION_INFO_V1(selection_rate);
 /* P(y_pred) in a group. */
+PG_FUNCTION_INFO_V1(selection_rate);
 Datum
 selection_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_SELECTION_RATE);
 }
 
-PG_FUNCTION_INFO_V1(base_rate);
 /* P(y_true) in a group. */
+PG_FUNCTION_INFO_V1(base_rate);
 Datum
 base_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_BASE_RATE);
 }
 
-PG_FUNCTION_INFO_V1(true_positive_rate);
 /* TP / (TP + FN) in a group. */
+PG_FUNCTION_INFO_V1(true_positive_rate);
 Datum
 true_positive_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_TPR);
 }
 
-PG_FUNCTION_INFO_V1(false_positive_rate);
 /* FP / (FP + TN) in a group. */
+PG_FUNCTION_INFO_V1(false_positive_rate);
 Datum
 false_positive_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_FPR);
 }
 
-PG_FUNCTION_INFO_V1(false_negative_rate);
 /* FN / (TP + FN) in a group. */
+PG_FUNCTION_INFO_V1(false_negative_rate);
 Datum
 false_negative_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_FNR);
 }
 
-PG_FUNCTION_INFO_V1(true_negative_rate);
 /* TN / (FP + TN) in a group. */
+PG_FUNCTION_INFO_V1(true_negative_rate);
 Datum
 true_negative_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_TNR);
 }
 
-PG_FUNCTION_INFO_V1(positive_predictive_value);
 /* TP / (TP + FP) in a group. */
+PG_FUNCTION_INFO_V1(positive_predictive_value);
 Datum
 positive_predictive_value(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_PPV);
 }
 
-PG_FUNCTION_INFO_V1(negative_predictive_value);
 /* TN / (TN + FN) in a group. */
+PG_FUNCTION_INFO_V1(negative_predictive_value);
 Datum
 negative_predictive_value(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_NPV);
 }
 
-PG_FUNCTION_INFO_V1(false_discovery_rate);
 /* FP / (TP + FP) in a group. */
+PG_FUNCTION_INFO_V1(false_discovery_rate);
 Datum
 false_discovery_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_FDR);
 }
 
-PG_FUNCTION_INFO_V1(false_omission_rate);
 /* FN / (TN + FN) in a group. */
+PG_FUNCTION_INFO_V1(false_omission_rate);
 Datum
 false_omission_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_FOR);
 }
 
-PG_FUNCTION_INFO_V1(accuracy);
 /* (TP + TN) / (TP + FP + FN + TN) in a group. */
+PG_FUNCTION_INFO_V1(accuracy);
 Datum
 accuracy(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_ACCURACY);
 }
 
-PG_FUNCTION_INFO_V1(error_rate);
 /* (FP + FN) / (TP + FP + FN + TN) in a group. */
+PG_FUNCTION_INFO_V1(error_rate);
 Datum
 error_rate(PG_FUNCTION_ARGS)
 {
@@ -314,48 +314,48 @@ BetweenGroups(FunctionCallInfo fcinfo, FairRate a, FairRate b, bool ratio)
 	PG_RETURN_FLOAT8(x);
 }
 
-PG_FUNCTION_INFO_V1(demographic_parity_difference);
 /* Largest minus smallest selection rate over groups (Fairlearn). */
+PG_FUNCTION_INFO_V1(demographic_parity_difference);
 Datum
 demographic_parity_difference(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_SELECTION_RATE, FAIR_SELECTION_RATE, false);
 }
 
-PG_FUNCTION_INFO_V1(demographic_parity_ratio);
 /* Smallest over largest selection rate over groups (Fairlearn). */
+PG_FUNCTION_INFO_V1(demographic_parity_ratio);
 Datum
 demographic_parity_ratio(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_SELECTION_RATE, FAIR_SELECTION_RATE, true);
 }
 
-PG_FUNCTION_INFO_V1(equalized_odds_difference);
 /* The larger of the TPR and FPR differences (Fairlearn). */
+PG_FUNCTION_INFO_V1(equalized_odds_difference);
 Datum
 equalized_odds_difference(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_TPR, FAIR_FPR, false);
 }
 
-PG_FUNCTION_INFO_V1(equalized_odds_ratio);
 /* The smaller of the TPR and FPR ratios (Fairlearn). */
+PG_FUNCTION_INFO_V1(equalized_odds_ratio);
 Datum
 equalized_odds_ratio(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_TPR, FAIR_FPR, true);
 }
 
-PG_FUNCTION_INFO_V1(equal_opportunity_difference);
 /* Largest minus smallest TPR over groups (Fairlearn). */
+PG_FUNCTION_INFO_V1(equal_opportunity_difference);
 Datum
 equal_opportunity_difference(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_TPR, FAIR_TPR, false);
 }
 
-PG_FUNCTION_INFO_V1(equal_opportunity_ratio);
 /* Smallest over largest TPR over groups (Fairlearn). */
+PG_FUNCTION_INFO_V1(equal_opportunity_ratio);
 Datum
 equal_opportunity_ratio(PG_FUNCTION_ARGS)
 {
@@ -431,40 +431,40 @@ UnprivilegedVsPrivileged(FunctionCallInfo fcinfo, PairMetric metric)
 	PG_RETURN_FLOAT8(result);
 }
 
-PG_FUNCTION_INFO_V1(disparate_impact);
 /* Selection rate of the unprivileged group over the privileged group's. */
+PG_FUNCTION_INFO_V1(disparate_impact);
 Datum
 disparate_impact(PG_FUNCTION_ARGS)
 {
 	return UnprivilegedVsPrivileged(fcinfo, PAIR_DISPARATE_IMPACT);
 }
 
-PG_FUNCTION_INFO_V1(statistical_parity_difference);
 /* Selection rate of the unprivileged group minus the privileged group's. */
+PG_FUNCTION_INFO_V1(statistical_parity_difference);
 Datum
 statistical_parity_difference(PG_FUNCTION_ARGS)
 {
 	return UnprivilegedVsPrivileged(fcinfo, PAIR_STATISTICAL_PARITY);
 }
 
-PG_FUNCTION_INFO_V1(average_odds_difference);
 /* Mean of the FPR and TPR differences, unprivileged minus privileged. */
+PG_FUNCTION_INFO_V1(average_odds_difference);
 Datum
 average_odds_difference(PG_FUNCTION_ARGS)
 {
 	return UnprivilegedVsPrivileged(fcinfo, PAIR_AVERAGE_ODDS);
 }
 
-PG_FUNCTION_INFO_V1(average_abs_odds_difference);
 /* Mean of the absolute FPR and TPR differences. */
+PG_FUNCTION_INFO_V1(average_abs_odds_difference);
 Datum
 average_abs_odds_difference(PG_FUNCTION_ARGS)
 {
 	return UnprivilegedVsPrivileged(fcinfo, PAIR_AVERAGE_ABS_ODDS);
 }
 
-PG_FUNCTION_INFO_V1(equal_opportunity_difference_pair);
 /* TPR of the unprivileged group minus the privileged group's (AIF360). */
+PG_FUNCTION_INFO_V1(equal_opportunity_difference_pair);
 Datum
 equal_opportunity_difference_pair(PG_FUNCTION_ARGS)
 {

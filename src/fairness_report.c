@@ -192,8 +192,8 @@ enum
 	R_NCOLS
 };
 
-PG_FUNCTION_INFO_V1(fairness_report);
 /* Return one row per group: rates, intervals, ratio to the reference, verdict. */
+PG_FUNCTION_INFO_V1(fairness_report);
 Datum
 fairness_report(PG_FUNCTION_ARGS)
 {
@@ -315,8 +315,8 @@ AppendGroupLabel(StringInfo buf, const FairGroup *g)
 #define SVG_BAR			16
 #define SVG_X(v)		(SVG_LEFT + (v) * SVG_PLOT)
 
-PG_FUNCTION_INFO_V1(fairness_svg);
 /* Draw per-group selection rates, their intervals and the four-fifths band. */
+PG_FUNCTION_INFO_V1(fairness_svg);
 Datum
 fairness_svg(PG_FUNCTION_ARGS)
 {

@@ -582,16 +582,16 @@ Ff1Call(FunctionCallInfo fcinfo, bool encrypt, int32 version, const char *fn)
 	PG_RETURN_TEXT_P(DigitsToText(digits, n, &cache->alpha));
 }
 
-PG_FUNCTION_INFO_V1(ff1_encrypt);
 /* SQL: aisec.ff1_encrypt(value, key, alphabet, tweak) returns the FF1 token. */
+PG_FUNCTION_INFO_V1(ff1_encrypt);
 Datum
 ff1_encrypt(PG_FUNCTION_ARGS)
 {
 	return Ff1Call(fcinfo, true, 0, "aisec.ff1_encrypt()");
 }
 
-PG_FUNCTION_INFO_V1(ff1_decrypt);
 /* SQL: aisec.ff1_decrypt(token, key, alphabet, tweak, key_version) reverses it (admin only). */
+PG_FUNCTION_INFO_V1(ff1_decrypt);
 Datum
 ff1_decrypt(PG_FUNCTION_ARGS)
 {

@@ -193,8 +193,8 @@ SlotOf(const HistogramState *st, double v)
 	return Min((int32) b, st->bins);
 }
 
-PG_FUNCTION_INFO_V1(histogram_transfn);
 /* Count one value; NULL values are skipped, NULL bounds are an error. */
+PG_FUNCTION_INFO_V1(histogram_transfn);
 Datum
 histogram_transfn(PG_FUNCTION_ARGS)
 {
@@ -230,8 +230,8 @@ histogram_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(histogram_merge_transfn);
 /* Add a stored aisec.histogram_stats value to the state. */
+PG_FUNCTION_INFO_V1(histogram_merge_transfn);
 Datum
 histogram_merge_transfn(PG_FUNCTION_ARGS)
 {
@@ -254,8 +254,8 @@ histogram_merge_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(histogram_combinefn);
 /* Merge two partial states; their bins must be the same. */
+PG_FUNCTION_INFO_V1(histogram_combinefn);
 Datum
 histogram_combinefn(PG_FUNCTION_ARGS)
 {
@@ -277,8 +277,8 @@ histogram_combinefn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s1);
 }
 
-PG_FUNCTION_INFO_V1(histogram_serialfn);
 /* Serialize a partial state (same bytes as an aisec.histogram_stats). */
+PG_FUNCTION_INFO_V1(histogram_serialfn);
 Datum
 histogram_serialfn(PG_FUNCTION_ARGS)
 {
@@ -288,8 +288,8 @@ histogram_serialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(EncodeHistogram(st));
 }
 
-PG_FUNCTION_INFO_V1(histogram_deserialfn);
 /* Rebuild a partial state from bytes, validating them first. */
+PG_FUNCTION_INFO_V1(histogram_deserialfn);
 Datum
 histogram_deserialfn(PG_FUNCTION_ARGS)
 {
@@ -302,8 +302,8 @@ histogram_deserialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(StateFromView(&h, cxt));
 }
 
-PG_FUNCTION_INFO_V1(histogram_finalfn);
 /* Return the histogram; NULL when no non-NULL value was seen. */
+PG_FUNCTION_INFO_V1(histogram_finalfn);
 Datum
 histogram_finalfn(PG_FUNCTION_ARGS)
 {
@@ -318,8 +318,8 @@ histogram_finalfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(EncodeHistogram(st));
 }
 
-PG_FUNCTION_INFO_V1(histogram_stats_in);
 /* Read the JSON text form. */
+PG_FUNCTION_INFO_V1(histogram_stats_in);
 Datum
 histogram_stats_in(PG_FUNCTION_ARGS)
 {
@@ -356,8 +356,8 @@ histogram_stats_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(v);
 }
 
-PG_FUNCTION_INFO_V1(histogram_stats_out);
 /* Print a histogram as JSON. */
+PG_FUNCTION_INFO_V1(histogram_stats_out);
 Datum
 histogram_stats_out(PG_FUNCTION_ARGS)
 {
@@ -378,8 +378,8 @@ histogram_stats_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
-PG_FUNCTION_INFO_V1(histogram_stats_recv);
 /* Read the binary form (the serialized state), validating it. */
+PG_FUNCTION_INFO_V1(histogram_stats_recv);
 Datum
 histogram_stats_recv(PG_FUNCTION_ARGS)
 {
@@ -390,8 +390,8 @@ histogram_stats_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(v);
 }
 
-PG_FUNCTION_INFO_V1(histogram_stats_send);
 /* Write the binary form (the serialized state). */
+PG_FUNCTION_INFO_V1(histogram_stats_send);
 Datum
 histogram_stats_send(PG_FUNCTION_ARGS)
 {
@@ -402,8 +402,8 @@ histogram_stats_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(v);
 }
 
-PG_FUNCTION_INFO_V1(histogram_bins);
 /* List the slots: bin number, its bounds, count and proportion. */
+PG_FUNCTION_INFO_V1(histogram_bins);
 Datum
 histogram_bins(PG_FUNCTION_ARGS)
 {
@@ -433,8 +433,8 @@ histogram_bins(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(histogram_stats_from_bytea);
 /* Cast bytea (the binary form) to aisec.histogram_stats, validating it. */
+PG_FUNCTION_INFO_V1(histogram_stats_from_bytea);
 Datum
 histogram_stats_from_bytea(PG_FUNCTION_ARGS)
 {

@@ -960,8 +960,8 @@ NextTransition(Tuplestorestate *ts, int ptr, TupleTableSlot *slot)
 	return tuplestore_gettupleslot(ts, true, false, slot);
 }
 
-PG_FUNCTION_INFO_V1(capture);
 /* Trigger: record a statement's inserted, updated and deleted rows. */
+PG_FUNCTION_INFO_V1(capture);
 Datum
 capture(PG_FUNCTION_ARGS)
 {
@@ -1044,8 +1044,8 @@ capture(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-PG_FUNCTION_INFO_V1(history_refuse_change);
 /* Trigger: refuse direct writes to history and version records. */
+PG_FUNCTION_INFO_V1(history_refuse_change);
 Datum
 history_refuse_change(PG_FUNCTION_ARGS)
 {
@@ -1270,8 +1270,8 @@ CaptureExistingRows(Relation rel, const TrackedTable *tt)
 	return n;
 }
 
-PG_FUNCTION_INFO_V1(track);
 /* SQL: aisec.track(rel) starts governing a table; returns its number. */
+PG_FUNCTION_INFO_V1(track);
 Datum
 track(PG_FUNCTION_ARGS)
 {
@@ -1352,8 +1352,8 @@ track(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(tt.table_no);
 }
 
-PG_FUNCTION_INFO_V1(untrack);
 /* SQL: aisec.untrack(rel) stops governing a table that is in no dataset. */
+PG_FUNCTION_INFO_V1(untrack);
 Datum
 untrack(PG_FUNCTION_ARGS)
 {
@@ -1405,8 +1405,8 @@ untrack(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-PG_FUNCTION_INFO_V1(rid_table);
 /* SQL: aisec.rid_table(rid) names the tracked table a row id belongs to. */
+PG_FUNCTION_INFO_V1(rid_table);
 Datum
 rid_table(PG_FUNCTION_ARGS)
 {
@@ -1485,8 +1485,8 @@ CheckTrackedColumns(Oid relid, int32 table_no, ArrayType *recorded)
 	relation_close(rel, AccessShareLock);
 }
 
-PG_FUNCTION_INFO_V1(track_ddl_check);
 /* Event trigger: after ALTER TABLE on a tracked table, check its columns. */
+PG_FUNCTION_INFO_V1(track_ddl_check);
 Datum
 track_ddl_check(PG_FUNCTION_ARGS)
 {

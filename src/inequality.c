@@ -100,24 +100,24 @@ AccumulateBenefit(FunctionCallInfo fcinfo, bool has_alpha, double fixed_alpha)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(generalized_entropy_transfn);
 /* Count one row's benefit for aisec.generalized_entropy_index. */
+PG_FUNCTION_INFO_V1(generalized_entropy_transfn);
 Datum
 generalized_entropy_transfn(PG_FUNCTION_ARGS)
 {
 	return AccumulateBenefit(fcinfo, true, 0);
 }
 
-PG_FUNCTION_INFO_V1(theil_transfn);
 /* Count one row's benefit for aisec.theil_index (alpha = 1). */
+PG_FUNCTION_INFO_V1(theil_transfn);
 Datum
 theil_transfn(PG_FUNCTION_ARGS)
 {
 	return AccumulateBenefit(fcinfo, false, 1);
 }
 
-PG_FUNCTION_INFO_V1(inequality_combinefn);
 /* Add the second partial state's counts to the first. */
+PG_FUNCTION_INFO_V1(inequality_combinefn);
 Datum
 inequality_combinefn(PG_FUNCTION_ARGS)
 {
@@ -150,8 +150,8 @@ inequality_combinefn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st1);
 }
 
-PG_FUNCTION_INFO_V1(inequality_serialfn);
 /* Serialize: version, kind, two zero bytes, three int64 counts, alpha. */
+PG_FUNCTION_INFO_V1(inequality_serialfn);
 Datum
 inequality_serialfn(PG_FUNCTION_ARGS)
 {
@@ -169,8 +169,8 @@ inequality_serialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-PG_FUNCTION_INFO_V1(inequality_deserialfn);
 /* Rebuild a partial state, validating length, version and counts. */
+PG_FUNCTION_INFO_V1(inequality_deserialfn);
 Datum
 inequality_deserialfn(PG_FUNCTION_ARGS)
 {
@@ -208,8 +208,8 @@ inequality_deserialfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(generalized_entropy_finalfn);
 /* Compute GE(alpha) from the benefit counts. */
+PG_FUNCTION_INFO_V1(generalized_entropy_finalfn);
 Datum
 generalized_entropy_finalfn(PG_FUNCTION_ARGS)
 {

@@ -351,8 +351,8 @@ aisec_sign(const uint8 *msg, size_t msglen, uint8 *sig)
 	crypto_cleanse(priv, sizeof(priv));
 }
 
-PG_FUNCTION_INFO_V1(signing_public_key);
 /* Return the database's Ed25519 public key as PEM, creating it if needed. */
+PG_FUNCTION_INFO_V1(signing_public_key);
 Datum
 signing_public_key(PG_FUNCTION_ARGS)
 {
@@ -593,8 +593,8 @@ CreateKey(const char *name, AisecKeyPurpose purpose, const uint8 *secret,
 	AuditKeyChange("key.create", name, purpose, 1, source, len);
 }
 
-PG_FUNCTION_INFO_V1(create_key);
 /* SQL: aisec.create_key(name, purpose) makes a random key; returns its version (1). */
+PG_FUNCTION_INFO_V1(create_key);
 Datum
 create_key(PG_FUNCTION_ARGS)
 {
@@ -619,8 +619,8 @@ create_key(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(1);
 }
 
-PG_FUNCTION_INFO_V1(import_key);
 /* SQL: aisec.import_key(name, secret, purpose) stores a given secret as version 1. */
+PG_FUNCTION_INFO_V1(import_key);
 Datum
 import_key(PG_FUNCTION_ARGS)
 {
@@ -643,8 +643,8 @@ import_key(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(1);
 }
 
-PG_FUNCTION_INFO_V1(rotate_key);
 /* SQL: aisec.rotate_key(name) adds a random new current version; returns it. */
+PG_FUNCTION_INFO_V1(rotate_key);
 Datum
 rotate_key(PG_FUNCTION_ARGS)
 {
@@ -677,8 +677,8 @@ rotate_key(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(version);
 }
 
-PG_FUNCTION_INFO_V1(drop_key);
 /* SQL: aisec.drop_key(name) destroys every version; returns how many. */
+PG_FUNCTION_INFO_V1(drop_key);
 Datum
 drop_key(PG_FUNCTION_ARGS)
 {

@@ -98,8 +98,8 @@ WritePad(char *p, const char *pad, int padlen, int count)
 	return p;
 }
 
-PG_FUNCTION_INFO_V1(mask_partial);
 /* SQL: aisec.mask_partial(value, keep_prefix, keep_suffix, pad) hides the middle. */
+PG_FUNCTION_INFO_V1(mask_partial);
 Datum
 mask_partial(PG_FUNCTION_ARGS)
 {
@@ -194,8 +194,8 @@ ParseEmail(const char *s, int len, int *at, int *lastdot)
 	return true;
 }
 
-PG_FUNCTION_INFO_V1(mask_email);
 /* SQL: aisec.mask_email(value) keeps the local part's first character and the TLD. */
+PG_FUNCTION_INFO_V1(mask_email);
 Datum
 mask_email(PG_FUNCTION_ARGS)
 {
@@ -237,8 +237,8 @@ mask_email(PG_FUNCTION_ARGS)
 	}
 }
 
-PG_FUNCTION_INFO_V1(mask_digits);
 /* SQL: aisec.mask_digits(value, keep_last, pad) hides digits, keeps separators. */
+PG_FUNCTION_INFO_V1(mask_digits);
 Datum
 mask_digits(PG_FUNCTION_ARGS)
 {
@@ -303,8 +303,8 @@ FloorToStep(int64 v, int64 step, int64 min)
 	return r;
 }
 
-PG_FUNCTION_INFO_V1(generalize_int2);
 /* SQL: aisec.generalize(smallint, smallint) rounds down to the bucket start. */
+PG_FUNCTION_INFO_V1(generalize_int2);
 Datum
 generalize_int2(PG_FUNCTION_ARGS)
 {
@@ -314,8 +314,8 @@ generalize_int2(PG_FUNCTION_ARGS)
 	PG_RETURN_INT16((int16) FloorToStep(PG_GETARG_INT16(0), step, PG_INT16_MIN));
 }
 
-PG_FUNCTION_INFO_V1(generalize_int4);
 /* SQL: aisec.generalize(integer, integer) rounds down to the bucket start. */
+PG_FUNCTION_INFO_V1(generalize_int4);
 Datum
 generalize_int4(PG_FUNCTION_ARGS)
 {
@@ -325,8 +325,8 @@ generalize_int4(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32((int32) FloorToStep(PG_GETARG_INT32(0), step, PG_INT32_MIN));
 }
 
-PG_FUNCTION_INFO_V1(generalize_int8);
 /* SQL: aisec.generalize(bigint, bigint) rounds down to the bucket start. */
+PG_FUNCTION_INFO_V1(generalize_int8);
 Datum
 generalize_int8(PG_FUNCTION_ARGS)
 {
@@ -336,8 +336,8 @@ generalize_int8(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(FloorToStep(PG_GETARG_INT64(0), step, PG_INT64_MIN));
 }
 
-PG_FUNCTION_INFO_V1(generalize_numeric);
 /* SQL: aisec.generalize(numeric, numeric) rounds down to the bucket start, exactly. */
+PG_FUNCTION_INFO_V1(generalize_numeric);
 Datum
 generalize_numeric(PG_FUNCTION_ARGS)
 {
@@ -392,8 +392,8 @@ CheckUnit(text *unit, bool for_date)
 	return (Datum) 0;			/* keep compiler quiet */
 }
 
-PG_FUNCTION_INFO_V1(generalize_date);
 /* SQL: aisec.generalize(date, unit) truncates to the start of the unit. */
+PG_FUNCTION_INFO_V1(generalize_date);
 Datum
 generalize_date(PG_FUNCTION_ARGS)
 {
@@ -407,8 +407,8 @@ generalize_date(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(timestamp_date, ts));
 }
 
-PG_FUNCTION_INFO_V1(generalize_timestamp);
 /* SQL: aisec.generalize(timestamp, unit) truncates to the start of the unit. */
+PG_FUNCTION_INFO_V1(generalize_timestamp);
 Datum
 generalize_timestamp(PG_FUNCTION_ARGS)
 {
@@ -417,8 +417,8 @@ generalize_timestamp(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall2(timestamp_trunc, unit, PG_GETARG_DATUM(0)));
 }
 
-PG_FUNCTION_INFO_V1(generalize_timestamptz);
 /* SQL: aisec.generalize(timestamptz, unit) truncates in the session time zone. */
+PG_FUNCTION_INFO_V1(generalize_timestamptz);
 Datum
 generalize_timestamptz(PG_FUNCTION_ARGS)
 {

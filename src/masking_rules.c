@@ -979,8 +979,8 @@ MaskableRole(Name role)
  * ----------------------------------------------------------------
  */
 
-PG_FUNCTION_INFO_V1(set_mask);
 /* SQL: aisec.set_mask(rel, col, rule) checks, stores and applies a rule. */
+PG_FUNCTION_INFO_V1(set_mask);
 Datum
 set_mask(PG_FUNCTION_ARGS)
 {
@@ -1057,8 +1057,8 @@ set_mask(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 
-PG_FUNCTION_INFO_V1(drop_mask);
 /* SQL: aisec.drop_mask(rel, col) removes a column's rule; true if there was one. */
+PG_FUNCTION_INFO_V1(drop_mask);
 Datum
 drop_mask(PG_FUNCTION_ARGS)
 {
@@ -1090,8 +1090,8 @@ drop_mask(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-PG_FUNCTION_INFO_V1(masked_view);
 /* SQL: aisec.masked_view(rel) (re)creates aisec_masked.<table>; returns it. */
+PG_FUNCTION_INFO_V1(masked_view);
 Datum
 masked_view(PG_FUNCTION_ARGS)
 {
@@ -1112,8 +1112,8 @@ masked_view(PG_FUNCTION_ARGS)
 	PG_RETURN_OID(view);
 }
 
-PG_FUNCTION_INFO_V1(mask_role);
 /* SQL: aisec.mask_role(role) makes role read governed tables only through masked views. */
+PG_FUNCTION_INFO_V1(mask_role);
 Datum
 mask_role(PG_FUNCTION_ARGS)
 {
@@ -1145,8 +1145,8 @@ mask_role(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(list_length(rels));
 }
 
-PG_FUNCTION_INFO_V1(unmask_role);
 /* SQL: aisec.unmask_role(role) removes the role from masking; true if it was masked. */
+PG_FUNCTION_INFO_V1(unmask_role);
 Datum
 unmask_role(PG_FUNCTION_ARGS)
 {
@@ -1167,12 +1167,12 @@ unmask_role(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-PG_FUNCTION_INFO_V1(export_masked);
 /*
  * SQL: aisec.export_masked(rel, target, min_k, quasi_identifiers) copies the
  * masked view into a new table; with min_k, rows whose quasi-identifier
  * class (over the masked values) is smaller than min_k are left out.
  */
+PG_FUNCTION_INFO_V1(export_masked);
 Datum
 export_masked(PG_FUNCTION_ARGS)
 {
@@ -1289,12 +1289,12 @@ export_masked(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(rdesc, values, nulls)));
 }
 
-PG_FUNCTION_INFO_V1(mask_rule_resolve);
 /*
  * Trigger (BEFORE INSERT on aisec.mask_rule): set attnum from the column
  * name, so rules restored from a dump find their column even if the
  * restored table numbers its columns differently.
  */
+PG_FUNCTION_INFO_V1(mask_rule_resolve);
 Datum
 mask_rule_resolve(PG_FUNCTION_ARGS)
 {
@@ -1322,12 +1322,12 @@ mask_rule_resolve(PG_FUNCTION_ARGS)
 	return PointerGetDatum(heap_modify_tuple_by_cols(tup, desc, 1, &attcol, &value, &replace_null));
 }
 
-PG_FUNCTION_INFO_V1(mask_rule_sync);
 /*
  * Event trigger (ddl_command_end, ALTER TABLE): keep each rule's stored
  * column name equal to the current name of its attnum, so a renamed
  * column's rule is dumped under the new name.
  */
+PG_FUNCTION_INFO_V1(mask_rule_sync);
 Datum
 mask_rule_sync(PG_FUNCTION_ARGS)
 {

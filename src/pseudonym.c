@@ -74,8 +74,8 @@ GetHmacCache(FunctionCallInfo fcinfo, text *keyname, const char *fn)
 	return cache;
 }
 
-PG_FUNCTION_INFO_V1(pseudonymize);
 /* SQL: aisec.pseudonymize(value, key) returns 'v<version>:' || hex(HMAC-SHA-256). */
+PG_FUNCTION_INFO_V1(pseudonymize);
 Datum
 pseudonymize(PG_FUNCTION_ARGS)
 {
@@ -101,12 +101,12 @@ pseudonymize(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(result);
 }
 
-PG_FUNCTION_INFO_V1(sticky_noise);
 /*
  * SQL: aisec.sticky_noise(value, key, ratio) returns value * (1 + ratio * u),
  * u in [-1, 1) drawn from HMAC(key, context || value): the same value always
  * gets the same noise.
  */
+PG_FUNCTION_INFO_V1(sticky_noise);
 Datum
 sticky_noise(PG_FUNCTION_ARGS)
 {

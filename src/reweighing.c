@@ -30,8 +30,8 @@ LabelWeight(const FairGroup *g, int t)
 		g->cell[FAIR_CELL(t, FAIR_UNKNOWN)].w;
 }
 
-PG_FUNCTION_INFO_V1(reweighing);
 /* Return (grp, label, weight) for every group and both labels. */
+PG_FUNCTION_INFO_V1(reweighing);
 Datum
 reweighing(PG_FUNCTION_ARGS)
 {

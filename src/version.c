@@ -293,8 +293,8 @@ TableColumns(Oid relid)
  * ---------------------------------------------------------------------
  */
 
-PG_FUNCTION_INFO_V1(create_dataset);
 /* SQL: aisec.create_dataset(name, tables, description) declares a dataset. */
+PG_FUNCTION_INFO_V1(create_dataset);
 Datum
 create_dataset(PG_FUNCTION_ARGS)
 {
@@ -489,8 +489,8 @@ DatasetTables(int32 dataset_id, int *ntables, Snapshot snap)
 	return tables;
 }
 
-PG_FUNCTION_INFO_V1(version_commit);
 /* SQL: aisec.commit(dataset, message) records a new version. */
+PG_FUNCTION_INFO_V1(version_commit);
 Datum
 version_commit(PG_FUNCTION_ARGS)
 {
@@ -630,8 +630,8 @@ version_commit(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(version);
 }
 
-PG_FUNCTION_INFO_V1(version_tag);
 /* SQL: aisec.tag(dataset, version, tag) names a committed version. */
+PG_FUNCTION_INFO_V1(version_tag);
 Datum
 version_tag(PG_FUNCTION_ARGS)
 {
@@ -709,8 +709,8 @@ TagVersion(const Dataset *ds, const char *tag, Snapshot snap)
 	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
 }
 
-PG_FUNCTION_INFO_V1(checkout);
 /* SQL: aisec.checkout(NULL::t, version or tag) returns t's rows then. */
+PG_FUNCTION_INFO_V1(checkout);
 Datum
 checkout(PG_FUNCTION_ARGS)
 {
@@ -789,8 +789,8 @@ checkout(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(materialize);
 /* SQL: aisec.materialize(t, version, target) copies a version to a table. */
+PG_FUNCTION_INFO_V1(materialize);
 Datum
 materialize(PG_FUNCTION_ARGS)
 {
@@ -849,8 +849,8 @@ materialize(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(rows);
 }
 
-PG_FUNCTION_INFO_V1(manifest);
 /* SQL: aisec.manifest(dataset, version) describes a version as jsonb. */
+PG_FUNCTION_INFO_V1(manifest);
 Datum
 manifest(PG_FUNCTION_ARGS)
 {
@@ -912,8 +912,8 @@ manifest(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
-PG_FUNCTION_INFO_V1(diff);
 /* SQL: aisec.diff(t, from, to) lists rows added, removed and changed. */
+PG_FUNCTION_INFO_V1(diff);
 Datum
 diff(PG_FUNCTION_ARGS)
 {
@@ -1151,8 +1151,8 @@ TableState(int64 rows, const Fingerprint *fp)
 	return psprintf("rows=" INT64_FORMAT " fingerprint=%s", rows, Hex(fp->b, SHA256_LEN));
 }
 
-PG_FUNCTION_INFO_V1(verify);
 /* SQL: aisec.verify(dataset, version) recomputes fingerprints and hashes. */
+PG_FUNCTION_INFO_V1(verify);
 Datum
 verify(PG_FUNCTION_ARGS)
 {
