@@ -17,6 +17,13 @@ mode=${1:-test}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
+# Serialize install + run: several checkouts on one machine share the
+# installed extension.  flock -o holds the lock in the flock process itself,
+# so nothing this script starts (servers above all) inherits it.
+if [ -z "${AISEC_HARNESS_LOCKED:-}" ]; then
+	AISEC_HARNESS_LOCKED=1 exec flock -o /tmp/aisec-harness.lock "$0" "$@"
+fi
+
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/${AISEC_PG_VERSION:-15}/bin/pg_config}
 [ -x "$PG_CONFIG" ] || PG_CONFIG=$(command -v pg_config)
 export PG_CONFIG
@@ -40,12 +47,6 @@ else
 	RUNAS=()
 fi
 
-# Serialize install + run: several checkouts on one machine share the
-# installed extension.  flock -o holds the lock in the flock process itself,
-# so nothing this script starts (servers above all) inherits it.
-if [ -z "${AISEC_HARNESS_LOCKED:-}" ]; then
-	AISEC_HARNESS_LOCKED=1 exec flock -o /tmp/aisec-harness.lock "$0" "$@"
-fi
 
 say "install into $pkglibdir"
 $SUDO make -s PG_CONFIG="$PG_CONFIG" install

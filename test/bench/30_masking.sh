@@ -63,9 +63,9 @@ DO \$\$ BEGIN
     PERFORM aisec.create_key('bench_ff1', 'ff1');
   END IF;
 END \$\$;
-SELECT aisec.set_mask('bench_people', 'email', 'email');
-SELECT aisec.set_mask('bench_people', 'name', 'partial(1, 0)');
-SELECT aisec.set_mask('bench_people', 'income', 'generalize(10000)');
+SELECT aisec.set_mask('bench_people', 'email', 'email'),
+       aisec.set_mask('bench_people', 'name', 'partial(1, 0)'),
+       aisec.set_mask('bench_people', 'income', 'generalize(10000)') \g /dev/null
 SQL
 # Warm the cache.
 "${PSQL[@]}" -c "SELECT count(*) FROM bench_people" >/dev/null
