@@ -46,6 +46,11 @@
 #include "crypto.h"
 #include "encode.h"
 
+/* PG 15 added strtoi64() to c.h; give PG 14 the same (int64 is long there). */
+#if PG_VERSION_NUM < 150000
+#define strtoi64(str, endptr, base) ((int64) strtol(str, endptr, base))
+#endif
+
 /* Columns of aisec.audit_log, in table order. */
 enum
 {
