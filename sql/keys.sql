@@ -33,7 +33,10 @@ RESET ROLE;
 -- in no setting at all.
 SELECT name, context FROM pg_settings WHERE name LIKE 'aisec.%' ORDER BY name;
 SET ROLE regress_keys_nobody;
+-- Only the SQLSTATE (42501, insufficient_privilege): PG 16 reworded the message.
+\set VERBOSITY sqlstate
 SHOW aisec.master_key_file;
+\set VERBOSITY default
 SELECT count(*) AS visible_aisec_settings FROM pg_settings WHERE name LIKE 'aisec.%';
 RESET ROLE;
 -- A session cannot point aisec at another key file.

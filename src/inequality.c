@@ -23,6 +23,9 @@
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "utils/float.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
 
 #define INEQ_FORMAT_VERSION		1
 #define INEQ_KIND				'G'
