@@ -136,7 +136,10 @@ tap() {
 	cp -r test "$tmp/tap/"
 	[ "$(id -u)" = 0 ] && chown -R postgres: "$tmp/tap"
 	local rc=0
+	# TESTDATADIR/TESTLOGDIR: where PostgreSQL 16+'s TAP library puts its
+	# files (14 and 15 use TESTDIR).
 	(cd "$tmp/tap/test" && as env PATH="$bindir:$PATH" TESTDIR="$tmp/tap" \
+		TESTDATADIR="$tmp/tap/tmp_check" TESTLOGDIR="$tmp/tap/tmp_check/log" \
 		PG_REGRESS="$pgxs/src/test/regress/pg_regress" PGHOST= PGPORT= \
 		prove -I "$pgxs/src/test/perl" -I t t/*.pl) || rc=$?
 	if [ $rc -ne 0 ]; then
