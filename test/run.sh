@@ -47,7 +47,6 @@ else
 	RUNAS=()
 fi
 
-
 say "install into $pkglibdir"
 $SUDO make -s PG_CONFIG="$PG_CONFIG" install
 
