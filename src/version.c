@@ -720,7 +720,8 @@ typedef union ShortRow
 /*
  * Return a history row's value as a tuple header: a short varlena (the
  * usual case, rows under 127 bytes) is unpacked into buf, saving a palloc
- * per row; a compressed or external one is detoasted (palloc'd); an
+ * per row (an external toast pointer also has a 1-byte header, so it is
+ * excluded); a compressed or external one is detoasted (palloc'd); an
  * aligned one is returned in place.
  */
 static HeapTupleHeader
@@ -728,7 +729,7 @@ RowHeader(Datum data, ShortRow *buf)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(data);
 
-	if (VARATT_IS_SHORT(v))
+	if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v))
 	{
 		Size		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
 
