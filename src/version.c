@@ -709,6 +709,37 @@ TagVersion(const Dataset *ds, const char *tag, Snapshot snap)
 	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
 }
 
+/* A row stored in history as a short varlena, unpacked with its 4-byte header. */
+typedef union ShortRow
+{
+	char		data[VARHDRSZ + VARATT_SHORT_MAX];
+	double		force_align_d;
+	int64		force_align_i64;
+} ShortRow;
+
+/*
+ * Return a history row's value as a tuple header: a short varlena (the
+ * usual case, rows under 127 bytes) is unpacked into buf, saving a palloc
+ * per row (an external toast pointer also has a 1-byte header, so it is
+ * excluded); a compressed or external one is detoasted (palloc'd); an
+ * aligned one is returned in place.
+ */
+static HeapTupleHeader
+RowHeader(Datum data, ShortRow *buf)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(data);
+
+	if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v))
+	{
+		Size		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+
+		SET_VARSIZE(buf->data, len + VARHDRSZ);
+		memcpy(buf->data + VARHDRSZ, VARDATA_SHORT(v), len);
+		return (HeapTupleHeader) buf->data;
+	}
+	return DatumGetHeapTupleHeader(data);
+}
+
 /* SQL: aisec.checkout(NULL::t, version or tag) returns t's rows then. */
 PG_FUNCTION_INFO_V1(checkout);
 Datum
@@ -724,8 +755,10 @@ checkout(PG_FUNCTION_ARGS)
 	Tuplestorestate *ts;
 	TupleDesc	desc;
 	Relation	hrel;
+	TupleDesc	hdesc;
 	TableScanDesc scan;
-	TupleTableSlot *slot;
+	HeapTuple	tup;
+	ShortRow	shortrow;
 	EndedMap   *ended;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.checkout()");
@@ -753,36 +786,34 @@ checkout(PG_FUNCTION_ARGS)
 	ended = history_ended_map(&tt, version, snap);
 	ts = aisec_begin_srf(fcinfo, &desc);
 	hrel = table_open(tt.history, AccessShareLock);
+	hdesc = RelationGetDescr(hrel);
 	scan = table_beginscan(hrel, snap, 0, NULL);
-	slot = table_slot_create(hrel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
 		int64		from;
 		Datum		data;
-		HeapTupleHeader hdr;
 		HeapTupleData row;
 
 		CHECK_FOR_INTERRUPTS();
-		from = DatumGetInt64(slot_getattr(slot, HC_VALID_FROM + 1, &isnull));
+		from = DatumGetInt64(heap_getattr(tup, HC_VALID_FROM + 1, hdesc, &isnull));
 		if (from > version)
 			continue;
-		if (history_ended_at(ended, DatumGetInt64(slot_getattr(slot, HC_RID + 1, &isnull)),
+		if (history_ended_at(ended, DatumGetInt64(heap_getattr(tup, HC_RID + 1, hdesc, &isnull)),
 							 from) != 0)
 			continue;
-		data = slot_getattr(slot, HC_DATA + 1, &isnull);
+		data = heap_getattr(tup, HC_DATA + 1, hdesc, &isnull);
 		if (isnull)
 			continue;			/* redacted */
-		hdr = DatumGetHeapTupleHeader(data);
-		row.t_len = HeapTupleHeaderGetDatumLength(hdr);
+		row.t_data = RowHeader(data, &shortrow);
+		row.t_len = HeapTupleHeaderGetDatumLength(row.t_data);
 		ItemPointerSetInvalid(&row.t_self);
 		row.t_tableOid = InvalidOid;
-		row.t_data = hdr;
 		tuplestore_puttuple(ts, &row);
-		if ((Pointer) hdr != DatumGetPointer(data))
-			pfree(hdr);
+		if ((Pointer) row.t_data != DatumGetPointer(data) &&
+			(Pointer) row.t_data != shortrow.data)
+			pfree(row.t_data);
 	}
-	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	table_close(hrel, AccessShareLock);
 	history_ended_map_free(ended);
