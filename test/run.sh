@@ -4,7 +4,8 @@
 #
 #   test/run.sh test       pg_regress + isolation + TAP suites
 #   test/run.sh demo       narrated walkthrough (test/demo/*.sql)
-#   test/run.sh bench      benchmarks (test/bench/*.sh)
+#   test/run.sh bench      benchmarks (test/bench/*.sh; AISEC_BENCH=<prefix>
+#                          runs only the matching ones)
 #   test/run.sh valgrind   pg_regress + isolation suites with every backend
 #                          under valgrind memcheck
 #
@@ -186,7 +187,8 @@ bench)
 	psql -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE aisec_bench"
 	export PGDATABASE=aisec_bench AISEC_BINDIR=$bindir
 	printf '\n%-46s %14s %14s %9s  %s\n' "workload" "aisec" "baseline" "ratio" "target"
-	for f in test/bench/*.sh; do
+	# AISEC_BENCH=<prefix> runs only the matching scripts (e.g. 50_versioning).
+	for f in test/bench/${AISEC_BENCH:-}*.sh; do
 		bash "$f"
 	done
 	;;
