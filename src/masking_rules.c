@@ -1249,8 +1249,8 @@ export_masked(PG_FUNCTION_ARGS)
 		appendStringInfo(&sql,
 						 "CREATE TABLE %s AS SELECT %s FROM (SELECT v.*, pg_catalog.count(*) OVER "
 						 "(PARTITION BY %s) AS \"aisec class size\" FROM %s v) s "
-						 "WHERE s.\"aisec class size\" OPERATOR(pg_catalog.>=) %d",
-						 quote_identifier(target), cols.data, qis, qview, min_k);
+						 "WHERE s.\"aisec class size\" OPERATOR(pg_catalog.>=) $1",
+						 quote_identifier(target), cols.data, qis, qview);
 	else
 		appendStringInfo(&sql, "CREATE TABLE %s AS SELECT %s FROM %s",
 						 quote_identifier(target), cols.data, qview);
@@ -1263,7 +1263,14 @@ export_masked(PG_FUNCTION_ARGS)
 
 		total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	rc = SPI_execute(sql.data, false, 0);
+	{
+		Oid			argtype = INT8OID;
+		Datum		arg = Int64GetDatum((int64) min_k);
+
+		/* min_k goes in as a parameter; only quoted identifiers are in the text. */
+		rc = SPI_execute_with_args(sql.data, min_k > 0 ? 1 : 0, &argtype, &arg,
+								   NULL, false, 0);
+	}
 	if (rc != SPI_OK_UTILITY && rc != SPI_OK_SELINTO)
 		elog(ERROR, "masked export failed: %s", SPI_result_code_string(rc));
 	exported = (int64) SPI_processed;
