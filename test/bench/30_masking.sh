@@ -5,43 +5,15 @@
 # Each figure is the best of three runs.  Run by `make bench` (test/run.sh
 # exports PGHOST, PGPORT and PGDATABASE=aisec_bench).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 ROWS=${AISEC_BENCH_ROWS:-1000000}
-PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 
-# Print one result line in the format make bench expects.
-line() { printf '%-46s %14s %14s %9s  %s\n' "$1" "$2" "$3" "$4" "$5"; }
+# Every run is a fresh session with parallel query off.
+SERIAL="SET max_parallel_workers_per_gather = 0"
+best_ms() { time_ms -f -s "$SERIAL" "$1" 3; }
 
-# Run one SQL statement three times; print the best time in ms.
-best_ms() {
-	local sql=$1 best=""
-	for _ in 1 2 3; do
-		local t
-		t=$("${PSQL[@]}" -c "SET max_parallel_workers_per_gather = 0" -c '\timing on' -c "$sql" |
-			sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
-		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-	done
-	printf '%.0f' "$best"
-}
-
-# Run a query whose rows go to the client (psql, output discarded) three
-# times; print the best wall-clock time in ms.
-best_client_ms() {
-	local sql=$1 best=""
-	for _ in 1 2 3; do
-		local s e t
-		s=$(date +%s%N)
-		"${PSQL[@]}" -c "SET max_parallel_workers_per_gather = 0" -c "$sql" >/dev/null
-		e=$(date +%s%N)
-		t=$(( (e - s) / 1000000 ))
-		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
-	done
-	echo "$best"
-}
-
-ratio() { awk "BEGIN{printf \"%.2fx\", $1 / $2}"; }
-
-"${PSQL[@]}" <<SQL
+sql <<SQL
 CREATE EXTENSION IF NOT EXISTS aisec;
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 DROP TABLE IF EXISTS bench_people, bench_export, bench_ctas;
@@ -68,7 +40,7 @@ SELECT aisec.set_mask('bench_people', 'email', 'email'),
        aisec.set_mask('bench_people', 'income', 'generalize(10000)') \g /dev/null
 SQL
 # Warm the cache.
-"${PSQL[@]}" -c "SELECT count(*) FROM bench_people" >/dev/null
+sql "SELECT count(*) FROM bench_people" >/dev/null
 
 # pgcrypto's text form, as a user would write it: hmac(text, text, text).
 KEY="'bench-hmac-key-of-32-characters!'"
@@ -78,37 +50,37 @@ lower_ms=$(best_ms "$(wrap 'lower(email)')")
 sha_ms=$(best_ms "$(wrap 'sha256(email::bytea)')")
 hmac_ms=$(best_ms "$(wrap "encode(hmac(email, $KEY, 'sha256'), 'hex')")")
 pseudo_ms=$(best_ms "$(wrap "aisec.pseudonymize(email, 'bench_hmac')")")
-line "pseudonymize vs pgcrypto hmac+hex (${ROWS} rows)" "${pseudo_ms} ms" "${hmac_ms} ms" "$(ratio "$pseudo_ms" "$hmac_ms")" "<= 0.8x"
-line "pseudonymize vs built-in sha256()" "${pseudo_ms} ms" "${sha_ms} ms" "$(ratio "$pseudo_ms" "$sha_ms")" "<= 1.3x"
+report "pseudonymize vs pgcrypto hmac+hex (${ROWS} rows)" "$(ms "$pseudo_ms")" "$(ms "$hmac_ms")" "$(ratio "$pseudo_ms" "$hmac_ms")" "<= 0.8x"
+report "pseudonymize vs built-in sha256()" "$(ms "$pseudo_ms")" "$(ms "$sha_ms")" "$(ratio "$pseudo_ms" "$sha_ms")" "<= 1.3x"
 
 email_ms=$(best_ms "$(wrap 'aisec.mask_email(email)')")
-line "mask_email vs lower()" "${email_ms} ms" "${lower_ms} ms" "$(ratio "$email_ms" "$lower_ms")" "<= 1.5x"
+report "mask_email vs lower()" "$(ms "$email_ms")" "$(ms "$lower_ms")" "$(ratio "$email_ms" "$lower_ms")" "<= 1.5x"
 partial_ms=$(best_ms "$(wrap 'aisec.mask_partial(email, 1, 2)')")
-line "mask_partial vs lower()" "${partial_ms} ms" "${lower_ms} ms" "$(ratio "$partial_ms" "$lower_ms")" "<= 1.5x"
+report "mask_partial vs lower()" "$(ms "$partial_ms")" "$(ms "$lower_ms")" "$(ratio "$partial_ms" "$lower_ms")" "<= 1.5x"
 lower_card_ms=$(best_ms "$(wrap 'lower(card)')")
 digits_ms=$(best_ms "$(wrap 'aisec.mask_digits(card)')")
-line "mask_digits vs lower() (16-digit cards)" "${digits_ms} ms" "${lower_card_ms} ms" "$(ratio "$digits_ms" "$lower_card_ms")" "<= 1.5x"
+report "mask_digits vs lower() (16-digit cards)" "$(ms "$digits_ms")" "$(ms "$lower_card_ms")" "$(ratio "$digits_ms" "$lower_card_ms")" "<= 1.5x"
 # The same mask as mask_email, written with regexp_replace.
 REGEXP_MASK="regexp_replace(regexp_replace(email, '(?<!^)[^@](?=[^@]*@)', '*', 'g'), '(?<=@[^@]*)[^@](?=[^@]*[.][a-z]+\$)', '*', 'g')"
 regexp_ms=$(best_ms "$(wrap "$REGEXP_MASK")")
-line "mask_email vs regexp_replace email mask" "${email_ms} ms" "${regexp_ms} ms" "$(ratio "$email_ms" "$regexp_ms")" "<= 0.05x (>= 20x faster)"
+report "mask_email vs regexp_replace email mask" "$(ms "$email_ms")" "$(ms "$regexp_ms")" "$(ratio "$email_ms" "$regexp_ms")" "<= 0.05x (>= 20x faster)"
 
 ff1_ms=$(best_ms "$(wrap "aisec.ff1_encrypt(card, 'bench_ff1')")")
 rate=$(awk "BEGIN{printf \"%.0fk/s\", $ROWS / $ff1_ms}")
-line "ff1_encrypt, 16-digit numbers vs lower()" "${ff1_ms} ms" "${lower_card_ms} ms" "$(ratio "$ff1_ms" "$lower_card_ms")" ">= 200k values/s: ${rate}"
+report "ff1_encrypt, 16-digit numbers vs lower()" "$(ms "$ff1_ms")" "$(ms "$lower_card_ms")" "$(ratio "$ff1_ms" "$lower_card_ms")" ">= 200k values/s: ${rate}"
 
 # Reading as a training job does: every row to a client.  Then the server
 # side alone (COPY to /dev/null), where the masks' own cost shows most.
-view_ms=$(best_client_ms "SELECT * FROM aisec_masked.bench_people")
-base_ms=$(best_client_ms "SELECT * FROM bench_people")
-line "read masked view (3 rules) vs base, to client" "${view_ms} ms" "${base_ms} ms" "$(ratio "$view_ms" "$base_ms")" "<= 1.5x"
+view_ms=$(client_ms -s "$SERIAL" "SELECT * FROM aisec_masked.bench_people")
+base_ms=$(client_ms -s "$SERIAL" "SELECT * FROM bench_people")
+report "read masked view (3 rules) vs base, to client" "$(ms "$view_ms")" "$(ms "$base_ms")" "$(ratio "$view_ms" "$base_ms")" "<= 1.5x"
 view_ms=$(best_ms "COPY (SELECT * FROM aisec_masked.bench_people) TO '/dev/null'")
 base_ms=$(best_ms "COPY (SELECT * FROM bench_people) TO '/dev/null'")
-line "same, server side only (COPY to /dev/null)" "${view_ms} ms" "${base_ms} ms" "$(ratio "$view_ms" "$base_ms")" "report"
+report "same, server side only (COPY to /dev/null)" "$(ms "$view_ms")" "$(ms "$base_ms")" "$(ratio "$view_ms" "$base_ms")" "report"
 
 export_ms=$(best_ms "DROP TABLE IF EXISTS bench_export; SELECT * FROM aisec.export_masked('bench_people', 'bench_export')")
 ctas_ms=$(best_ms "DROP TABLE IF EXISTS bench_ctas; CREATE TABLE bench_ctas AS SELECT * FROM bench_people")
-line "export_masked vs CREATE TABLE AS base" "${export_ms} ms" "${ctas_ms} ms" "$(ratio "$export_ms" "$ctas_ms")" "report"
+report "export_masked vs CREATE TABLE AS base" "$(ms "$export_ms")" "$(ms "$ctas_ms")" "$(ratio "$export_ms" "$ctas_ms")" "report"
 
-"${PSQL[@]}" -c "SELECT aisec.drop_mask('bench_people', c) FROM unnest(ARRAY['email', 'name', 'income']) c" >/dev/null
-"${PSQL[@]}" -c "DROP TABLE bench_people, bench_export, bench_ctas" >/dev/null
+sql "SELECT aisec.drop_mask('bench_people', c) FROM unnest(ARRAY['email', 'name', 'income']) c" >/dev/null
+sql "DROP TABLE bench_people, bench_export, bench_ctas" >/dev/null

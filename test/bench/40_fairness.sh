@@ -8,16 +8,16 @@
 # Each figure is the best of $AISEC_BENCH_REPEAT runs (default 3), in ms.
 # Uses psql with PGHOST/PGPORT/PGDATABASE from test/run.sh.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 rows=${AISEC_BENCH_ROWS:-10000000}
 repeat=${AISEC_BENCH_REPEAT:-3}
-psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 # Data, generated once: 8 groups of unequal size, interleaved (no two
 # neighbouring rows share a group, the worst case for a group cache), labels
 # and predictions whose rates differ by group.  Frozen and vacuumed so every
 # measurement reads the same all-visible pages.
-psql_q <<SQL
+sql <<SQL
 DROP TABLE IF EXISTS fair_bench;
 CREATE TABLE fair_bench (grp text, y boolean, p boolean);
 INSERT INTO fair_bench
@@ -28,17 +28,9 @@ FROM generate_series(1, $rows) i;
 VACUUM (FREEZE, ANALYZE) fair_bench;
 SQL
 
-# best_ms SETTINGS QUERY: the smallest of $repeat timings, after one warm-up.
-best_ms() {
-	local settings=$1 query=$2 script
-	script="$settings"$'\n'"\\timing on"
-	for _ in $(seq 0 "$repeat"); do
-		script+=$'\n'"$query"
-	done
-	psql_q -o /dev/null -c '' >/dev/null
-	psql_q -o /dev/null <<<"$script" |
-		awk '/^Time:/ { t[n++] = $2 } END { best = ""; for (i = 1; i < n; i++) if (best == "" || t[i] < best) best = t[i]; printf "%.1f\n", best }'
-}
+# best_ms SETTINGS QUERY: the smallest of $repeat timings in one session,
+# after one warm-up run.
+best_ms() { time_ms -s "$1" -w 1 "$2" "$repeat"; }
 
 serial="SET max_parallel_workers_per_gather = 0;"
 parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
@@ -53,17 +45,16 @@ aisec=$(best_ms "$serial" "$q_aisec")
 aisec_par=$(best_ms "$parallel" "$q_aisec")
 
 # Check that the parallel plan really is a parallel partial aggregate.
-if ! psql_q -At -c "$parallel EXPLAIN (COSTS OFF) $q_aisec" | grep -q 'Partial Aggregate'; then
+if ! sql "$parallel EXPLAIN (COSTS OFF) $q_aisec" | grep -q 'Partial Aggregate'; then
 	echo "40_fairness: the parallel plan has no Partial Aggregate" >&2
 	exit 1
 fi
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 label=$(awk -v r="$rows" 'BEGIN { if (r >= 1e6) printf "%gM", r / 1e6; else printf "%d", r }')
 
-printf '%-46s %14s %14s %9s  %s\n' "fairness+report vs same-column scan, $label" \
-	"$aisec ms" "$scan ms" "$(ratio "$aisec" "$scan")" "<= 1.5x (aisec / scan)"
-printf '%-46s %14s %14s %9s  %s\n' "fairness+report vs plain-SQL matrix, $label" \
-	"$aisec ms" "$plain ms" "$(ratio "$plain" "$aisec")" ">= 1.5x (plain / aisec)"
-printf '%-46s %14s %14s %9s  %s\n' "fairness parallel 2 workers vs 0, $label" \
-	"$aisec_par ms" "$aisec ms" "$(ratio "$aisec" "$aisec_par")" ">= 1.6x (0 / 2 workers)"
+report "fairness+report vs same-column scan, $label" \
+	"$(ms "$aisec")" "$(ms "$scan")" "$(ratio "$aisec" "$scan")" "<= 1.5x (aisec / scan)"
+report "fairness+report vs plain-SQL matrix, $label" \
+	"$(ms "$aisec")" "$(ms "$plain")" "$(ratio "$plain" "$aisec")" ">= 1.5x (plain / aisec)"
+report "fairness parallel 2 workers vs 0, $label" \
+	"$(ms "$aisec_par")" "$(ms "$aisec")" "$(ratio "$aisec" "$aisec_par")" ">= 1.6x (0 / 2 workers)"
