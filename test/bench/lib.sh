@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for test/bench/*.sh (sourced, not run).
 # The harness (test/run.sh bench) exports PGHOST, PGPORT, PGDATABASE and
 # AISEC_BINDIR for a throwaway cluster.
@@ -112,3 +113,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%
 report() {
 	printf '%-46s %14s %14s %9s  %s\n' "$1" "$2" "$3" "$4" "$5"
 }
+
+# Print one result line for two times in ms: workload, aisec ms, baseline
+# ms, target; the ratio is aisec / baseline.
+report_ms() { report "$1" "$(ms "$2")" "$(ms "$3")" "$(ratio "$2" "$3")" "$4"; }
