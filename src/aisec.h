@@ -36,6 +36,7 @@ extern Oid	aisec_extension_owner(void);
 extern Oid	aisec_relid(const char *relname);
 extern void aisec_lock(AisecLock which);
 extern void aisec_lock_shared(AisecLock which);
+extern bool aisec_lock_held(AisecLock which);
 extern void aisec_prevent_if_read_only(const char *function_name);
 
 /* Saved identity while C code acts as the extension owner (see privilege.c). */

@@ -13,6 +13,10 @@
  * by whoever held the lock before it, even in REPEATABLE READ.  seq is the
  * head's seq + 1, so a rolled-back append leaves no gap and no trace.
  *
+ * An entry records the appending session's session user and login, except
+ * that the refusal worker (refusal.c) records the refused session's: the
+ * encoding is the same either way.
+ *
  * Entries are inserted with CatalogTupleInsert (heap and index insert, no
  * executor): no trigger fires, so the statement-level triggers on the table
  * can refuse every UPDATE, DELETE and TRUNCATE, for every role.
@@ -165,14 +169,13 @@ BytesToDatum(const uint8 *data, size_t len)
 	return PointerGetDatum(b);
 }
 
-/* Append one entry to the chain; see the file header for how. */
-int64
-aisec_audit_append(const char *action, const char *object, Jsonb *detail)
+/* Append one entry, recorded as done by actor/login; see the file header. */
+static int64
+AppendEntry(const char *actor, const char *login, const char *action,
+			const char *object, Jsonb *detail)
 {
 	char	   *detail_text;
 	size_t		detail_len;
-	char	   *actor;
-	char	   *login;
 	Relation	rel;
 	int64		seq;
 	uint8		prev[SHA256_LEN];
@@ -205,8 +208,6 @@ aisec_audit_append(const char *action, const char *object, Jsonb *detail)
 				 errhint("Record identifiers and counts, not data.")));
 
 	aisec_prevent_if_read_only("aisec.audit()");
-	actor = GetUserNameFromId(GetSessionUserId(), false);
-	login = GetUserNameFromId(GetAuthenticatedUserId(), false);
 
 	aisec_lock(AISEC_LOCK_AUDIT_APPEND);
 	rel = table_open(aisec_relid("audit_log"), RowExclusiveLock);
@@ -241,6 +242,15 @@ aisec_audit_append(const char *action, const char *object, Jsonb *detail)
 	return seq;
 }
 
+/* Append one entry, done by this session's session user and login. */
+int64
+aisec_audit_append(const char *action, const char *object, Jsonb *detail)
+{
+	return AppendEntry(GetUserNameFromId(GetSessionUserId(), false),
+					   GetUserNameFromId(GetAuthenticatedUserId(), false),
+					   action, object, detail);
+}
+
 /* Append an entry whose detail is JSON text built by aisec itself. */
 int64
 aisec_audit_log(const char *action, const char *object, const char *detail_json)
@@ -248,6 +258,20 @@ aisec_audit_log(const char *action, const char *object, const char *detail_json)
 	Datum		detail = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail_json));
 
 	return aisec_audit_append(action, object, DatumGetJsonbP(detail));
+}
+
+/*
+ * Append an entry done by another session, whose session user and login are
+ * given by name (the refusal worker, refusal.c, records the refused
+ * session's roles, not its own).
+ */
+int64
+aisec_audit_log_as(const char *actor, const char *login, const char *action,
+				   const char *object, const char *detail_json)
+{
+	Datum		detail = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail_json));
+
+	return AppendEntry(actor, login, action, object, DatumGetJsonbP(detail));
 }
 
 /* Record a problem at seq if it is the first one the walk has met. */

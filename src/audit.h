@@ -17,4 +17,12 @@ extern int64 aisec_audit_append(const char *action, const char *object,
 extern int64 aisec_audit_log(const char *action, const char *object,
 							 const char *detail_json);
 
+/*
+ * Same as aisec_audit_log, recorded as done by the given session user
+ * (actor) and login instead of this session's (for the refusal worker).
+ */
+extern int64 aisec_audit_log_as(const char *actor, const char *login,
+								const char *action, const char *object,
+								const char *detail_json);
+
 #endif							/* AISEC_AUDIT_H */

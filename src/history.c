@@ -58,6 +58,7 @@
 #include "audit.h"
 #include "crypto.h"
 #include "history.h"
+#include "refusal.h"
 
 /* Columns of aisec.tracked, in table order. */
 enum
@@ -1065,10 +1066,8 @@ history_refuse_change(PG_FUNCTION_ARGS)
 		op = "TRUNCATE";
 	rel = RelationGetRelationName(td->tg_relation);
 
-	/* The refusal rolls back any audit entry, so it goes to the server log. */
-	ereport(LOG,
-			(errmsg("aisec: refused %s on %s.%s by role \"%s\"", op, AISEC_SCHEMA, rel,
-					GetUserNameFromId(GetUserId(), false))));
+	/* The error rolls back our own writes: another process audits it. */
+	aisec_audit_refusal(op, rel);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("%s on %s.%s is not allowed", op, AISEC_SCHEMA, rel),

@@ -68,7 +68,7 @@ COMMENT ON FUNCTION aisec.capture() IS 'trigger on tracked tables: records inser
 CREATE FUNCTION aisec.history_refuse_change() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'history_refuse_change';
 REVOKE ALL ON FUNCTION aisec.history_refuse_change() FROM PUBLIC;
-COMMENT ON FUNCTION aisec.history_refuse_change() IS 'trigger: refuses direct writes to history and version records, for every role';
+COMMENT ON FUNCTION aisec.history_refuse_change() IS 'trigger: refuses direct writes to history and version records, for every role, and has each refusal recorded in the audit log (version.refused)';
 
 -- Registry tables are written only by aisec's own functions.  INSERT is let
 -- through: pg_dump restores these tables' rows into the extension's tables

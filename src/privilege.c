@@ -131,6 +131,13 @@ aisec_relid(const char *relname)
 	return relid;
 }
 
+/* Fill in the lock tag of one of aisec's private locks (see LockAisecTag). */
+static void
+SetAisecTag(LOCKTAG *tag, AisecLock which)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 0x61697365, 0, 0x41 + (int) which);
+}
+
 /*
  * Take one of aisec's private transaction-level locks in the given mode,
  * waiting as needed.
@@ -145,7 +152,7 @@ LockAisecTag(AisecLock which, LOCKMODE mode)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0x61697365, 0, 0x41 + (int) which);
+	SetAisecTag(&tag, which);
 	(void) LockAcquire(&tag, mode, false, false);
 }
 
@@ -165,6 +172,20 @@ void
 aisec_lock_shared(AisecLock which)
 {
 	LockAisecTag(which, ShareLock);
+}
+
+/* Return true if this transaction holds one of aisec's locks exclusively. */
+bool
+aisec_lock_held(AisecLock which)
+{
+	LOCKTAG		tag;
+
+	SetAisecTag(&tag, which);
+#if PG_VERSION_NUM >= 170000
+	return LockHeldByMe(&tag, ExclusiveLock, false);
+#else
+	return LockHeldByMe(&tag, ExclusiveLock);
+#endif
 }
 
 /* Refuse to write in read-only transactions, recovery and parallel mode. */
