@@ -267,7 +267,11 @@ RequireSelect(Oid relid)
 		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
 }
 
-/* The current columns of a table, as jsonb text [{"name":..,"type":..},..]. */
+/*
+ * The current columns of a table and the masking rule in force on each, as
+ * jsonb text [{"name":..,"type":..[,"mask":..]},..]; the mask is the rule's
+ * canonical text (masking_rules.c), which names keys but holds none.
+ */
 static char *
 TableColumns(Oid relid)
 {
@@ -278,6 +282,11 @@ TableColumns(Oid relid)
 
 	(void) aisec_spi_run("SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
 						 "'name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) "
+						 "OPERATOR(pg_catalog.||) COALESCE("
+						 "  (SELECT pg_catalog.jsonb_build_object('mask', m.rule) FROM aisec.mask_rule m"
+						 "   WHERE m.rel OPERATOR(pg_catalog.=) a.attrelid::pg_catalog.regclass"
+						 "     AND m.attnum OPERATOR(pg_catalog.=) a.attnum),"
+						 "  '{}'::pg_catalog.jsonb) "
 						 "ORDER BY a.attnum) "
 						 "FROM pg_catalog.pg_attribute a "
 						 "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
@@ -929,7 +938,14 @@ manifest(PG_FUNCTION_ARGS)
 						 "     'columns', t.columns) ORDER BY t.table_no)"
 						 "   FROM aisec.version_table t"
 						 "   WHERE t.dataset_id = v.dataset_id AND t.version = v.version),"
-						 " 'masking_rules', NULL)"
+						 " 'masking_rules', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+						 "     'table', t.table_name, 'column', c.col OPERATOR(pg_catalog.->>) 'name',"
+						 "     'rule', c.col OPERATOR(pg_catalog.->>) 'mask') ORDER BY t.table_no, c.n),"
+						 "     '[]'::pg_catalog.jsonb)"
+						 "   FROM aisec.version_table t,"
+						 "     pg_catalog.jsonb_array_elements(t.columns) WITH ORDINALITY AS c(col, n)"
+						 "   WHERE t.dataset_id = v.dataset_id AND t.version = v.version"
+						 "     AND c.col OPERATOR(pg_catalog.?) 'mask'))"
 						 " FROM aisec.version v JOIN aisec.dataset d ON d.id = v.dataset_id"
 						 " WHERE v.dataset_id = $1 AND v.version = $2",
 						 true, 2, types, values, NULL, snap);
