@@ -1007,11 +1007,13 @@ diff(PG_FUNCTION_ARGS)
 	 * OFFSET 0 keeps that a nested loop).  hi_only: row versions in hi but not in lo;
 	 * lo_only: the reverse.  A row changed back to identical values (binary
 	 * image equality) is left out.  (Note "data IS NULL" would test the
-	 * row's fields, not the row.)
+	 * row's fields, not the row.)  The rows are sorted before their jsonb
+	 * is formed, so the sort holds row images, not the larger jsonb.
 	 */
 	hist = aisec_qualified_name(tt.history);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
+					 "SELECT k, rid, pg_catalog.to_jsonb(ld), pg_catalog.to_jsonb(hd) FROM ("
 					 "WITH ended AS MATERIALIZED (SELECT rid, valid_from FROM %s"
 					 "  WHERE valid_to > $1 AND valid_to <= $2),"
 					 " hi_only AS (SELECT h.rid, h.data FROM %s h"
@@ -1022,11 +1024,11 @@ diff(PG_FUNCTION_ARGS)
 					 "  (SELECT * FROM ended WHERE valid_from <= $1 ORDER BY rid) e CROSS JOIN LATERAL"
 					 "  (SELECT h.data FROM %s h WHERE h.rid OPERATOR(pg_catalog.=) e.rid"
 					 "     AND h.valid_from OPERATOR(pg_catalog.=) e.valid_from OFFSET 0) x)"
-					 " SELECT CASE WHEN l.rid IS NULL THEN 1 WHEN h.rid IS NULL THEN 2 ELSE 3 END,"
-					 "   COALESCE(h.rid, l.rid), pg_catalog.to_jsonb(l.data), pg_catalog.to_jsonb(h.data)"
+					 " SELECT CASE WHEN l.rid IS NULL THEN 1 WHEN h.rid IS NULL THEN 2 ELSE 3 END AS k,"
+					 "   COALESCE(h.rid, l.rid) AS rid, l.data AS ld, h.data AS hd"
 					 " FROM hi_only h FULL JOIN lo_only l ON h.rid OPERATOR(pg_catalog.=) l.rid"
 					 " WHERE h.rid IS NULL OR l.rid IS NULL OR NOT (h.data OPERATOR(pg_catalog.*=) l.data)"
-					 " ORDER BY 2",
+					 " ORDER BY 2) s",
 					 aisec_qualified_name(tt.ended), hist, hist);
 	values[0] = Int64GetDatum(lo);
 	values[1] = Int64GetDatum(hi);
