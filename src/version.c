@@ -194,6 +194,7 @@ LoadDataset(const char *name, Snapshot snap)
 	Dataset		ds;
 	bool		isnull;
 
+	CheckName("dataset", name);	/* so that an error never echoes a huge name */
 	if (aisec_spi_run("SELECT id, head FROM aisec.dataset WHERE name = $1",
 					  true, 1, types, values, NULL, snap) != 1)
 		ereport(ERROR,
@@ -709,6 +710,7 @@ TagVersion(const Dataset *ds, const char *tag, Snapshot snap)
 	Datum		values[2] = {Int32GetDatum(ds->id), CStringGetTextDatum(tag)};
 	bool		isnull;
 
+	CheckName("tag", tag);
 	if (aisec_spi_run("SELECT version FROM aisec.tag WHERE dataset_id = $1 AND tag = $2",
 					  true, 2, types, values, NULL, snap) != 1)
 		ereport(ERROR,
