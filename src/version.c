@@ -18,6 +18,13 @@
 #include "postgres.h"
 
 #include "access/heapam.h"
+#include "access/stratnum.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/datum.h"
+#include "catalog/pg_am_d.h"
+#include "access/relscan.h"
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -194,6 +201,7 @@ LoadDataset(const char *name, Snapshot snap)
 	Dataset		ds;
 	bool		isnull;
 
+	CheckName("dataset", name);	/* so that an error never echoes a huge name */
 	if (aisec_spi_run("SELECT id, head FROM aisec.dataset WHERE name = $1",
 					  true, 1, types, values, NULL, snap) != 1)
 		ereport(ERROR,
@@ -267,7 +275,11 @@ RequireSelect(Oid relid)
 		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
 }
 
-/* The current columns of a table, as jsonb text [{"name":..,"type":..},..]. */
+/*
+ * The current columns of a table and the masking rule in force on each, as
+ * jsonb text [{"name":..,"type":..[,"mask":..]},..]; the mask is the rule's
+ * canonical text (masking_rules.c), which names keys but holds none.
+ */
 static char *
 TableColumns(Oid relid)
 {
@@ -278,6 +290,11 @@ TableColumns(Oid relid)
 
 	(void) aisec_spi_run("SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
 						 "'name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) "
+						 "OPERATOR(pg_catalog.||) COALESCE("
+						 "  (SELECT pg_catalog.jsonb_build_object('mask', m.rule) FROM aisec.mask_rule m"
+						 "   WHERE m.rel OPERATOR(pg_catalog.=) a.attrelid::pg_catalog.regclass"
+						 "     AND m.attnum OPERATOR(pg_catalog.=) a.attnum),"
+						 "  '{}'::pg_catalog.jsonb) "
 						 "ORDER BY a.attnum) "
 						 "FROM pg_catalog.pg_attribute a "
 						 "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
@@ -700,6 +717,7 @@ TagVersion(const Dataset *ds, const char *tag, Snapshot snap)
 	Datum		values[2] = {Int32GetDatum(ds->id), CStringGetTextDatum(tag)};
 	bool		isnull;
 
+	CheckName("tag", tag);
 	if (aisec_spi_run("SELECT version FROM aisec.tag WHERE dataset_id = $1 AND tag = $2",
 					  true, 2, types, values, NULL, snap) != 1)
 		ereport(ERROR,
@@ -929,7 +947,14 @@ manifest(PG_FUNCTION_ARGS)
 						 "     'columns', t.columns) ORDER BY t.table_no)"
 						 "   FROM aisec.version_table t"
 						 "   WHERE t.dataset_id = v.dataset_id AND t.version = v.version),"
-						 " 'masking_rules', NULL)"
+						 " 'masking_rules', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+						 "     'table', t.table_name, 'column', c.col OPERATOR(pg_catalog.->>) 'name',"
+						 "     'rule', c.col OPERATOR(pg_catalog.->>) 'mask') ORDER BY t.table_no, c.n),"
+						 "     '[]'::pg_catalog.jsonb)"
+						 "   FROM aisec.version_table t,"
+						 "     pg_catalog.jsonb_array_elements(t.columns) WITH ORDINALITY AS c(col, n)"
+						 "   WHERE t.dataset_id = v.dataset_id AND t.version = v.version"
+						 "     AND c.col OPERATOR(pg_catalog.?) 'mask'))"
 						 " FROM aisec.version v JOIN aisec.dataset d ON d.id = v.dataset_id"
 						 " WHERE v.dataset_id = $1 AND v.version = $2",
 						 true, 2, types, values, NULL, snap);
@@ -943,11 +968,105 @@ manifest(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
+/* One row of a diff: its images at the lower and the higher version. */
+typedef struct DiffRow
+{
+	int64		rid;
+	Datum		lo;				/* row at the lower version, if in it */
+	Datum		hi;				/* row at the higher version, if in it */
+	bool		has_lo;
+	bool		has_hi;
+	bool		lo_null;		/* redacted image */
+	bool		hi_null;
+} DiffRow;
+
+/* Order diff rows by row id. */
+static int
+CompareDiffRows(const void *a, const void *b)
+{
+	int64		x = (*(DiffRow *const *) a)->rid;
+	int64		y = (*(DiffRow *const *) b)->rid;
+
+	return (x > y) - (x < y);
+}
+
+/* Open the btree on a history table's rid column. */
+static Relation
+OpenRidIndex(Relation hrel)
+{
+	List	   *indexes = RelationGetIndexList(hrel);
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (idx->rd_rel->relam == BTREE_AM_OID)
+			return idx;
+		index_close(idx, AccessShareLock);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("history table %s has no index on rid", RelationGetRelationName(hrel))));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* The entry of rid in rows (created empty if new). */
+static DiffRow *
+DiffEntry(HTAB *rows, int64 rid)
+{
+	bool		found;
+	DiffRow    *r = hash_search(rows, &rid, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		memset(r, 0, sizeof(*r));
+		r->rid = rid;
+	}
+	return r;
+}
+
+/*
+ * Fetch into r->lo the history record (rid, valid_from) through the rid
+ * index (a row has one record per version, so the pair names it).
+ */
+static void
+FetchLoImage(IndexScanDesc scan, TupleTableSlot *slot, DiffRow *r, int64 valid_from)
+{
+	ScanKeyData key;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(r->rid));
+	index_rescan(scan, &key, 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+
+		if (DatumGetInt64(slot_getattr(slot, HC_VALID_FROM + 1, &isnull)) != valid_from)
+			continue;
+		r->lo = slot_getattr(slot, HC_DATA + 1, &r->lo_null);
+		if (!r->lo_null)
+			r->lo = datumCopy(r->lo, false, -1);
+		r->has_lo = true;
+		return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("history has an ended record for row %lld but not the record itself",
+					(long long) r->rid),
+			 errhint("Run aisec.verify() to find what was changed.")));
+}
+
 /* SQL: aisec.diff(t, from, to) lists rows added, removed and changed. */
 PG_FUNCTION_INFO_V1(diff);
 Datum
 diff(PG_FUNCTION_ARGS)
 {
+	static const char *const kinds[2][3] = {
+		/* from < to: rows only in the higher version were added */
+		{"added", "removed", "changed"},
+		/* from > to: rows only in the higher version were removed */
+		{"removed", "added", "changed"},
+	};
 	Oid			relid;
 	int64		from;
 	int64		to;
@@ -957,13 +1076,24 @@ diff(PG_FUNCTION_ARGS)
 	TrackedTable tt;
 	Dataset		ds;
 	AisecSpi	spi;
-	StringInfoData sql;
 	Oid			types[2] = {INT8OID, INT8OID};
 	Datum		values[2];
-	int			n;
 	Tuplestorestate *ts;
 	TupleDesc	desc;
-	char	   *hist;
+	HASHCTL		ctl;
+	HTAB	   *rows;
+	HTAB	   *ended;
+	int			n;
+	int64	   *lo_from;
+	DiffRow   **lo_rows;
+	int			nlo = 0;
+	HASH_SEQ_STATUS seq;
+	DiffRow    *r;
+	DiffRow   **out;
+	int			nout = 0;
+	FmgrInfo	eqfn;
+	FmgrInfo	jsonfn;
+	MemoryContext rowcxt;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.diff()");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -975,73 +1105,137 @@ diff(PG_FUNCTION_ARGS)
 	to = PG_GETARG_INT64(2);
 	RequireSelect(relid);
 
+	ts = aisec_begin_srf(fcinfo, &desc);
 	aisec_spi_begin(&spi);
 	ds = TableDataset(relid, &tt, snap);
 	CheckVersion(&ds, from, true);
 	CheckVersion(&ds, to, true);
 	lo = Min(from, to);
 	hi = Max(from, to);
+	if (lo == hi)
+	{
+		aisec_spi_end(&spi);
+		return (Datum) 0;
+	}
 
 	/*
-	 * Only records that appeared or ended in (lo, hi] are read: "ended"
-	 * (found through the BRIN index on valid_to of the append-only ended
-	 * records), the records that appeared (BRIN on history.valid_from:
-	 * history is append-only, so they sit in its last pages) and the lo
-	 * versions of ended records (one rid index probe each, in rid order;
-	 * OFFSET 0 keeps that a nested loop).  hi_only: row versions in hi but not in lo;
-	 * lo_only: the reverse.  A row changed back to identical values (binary
-	 * image equality) is left out.  (Note "data IS NULL" would test the
-	 * row's fields, not the row.)
+	 * Only records that ended or appeared in (lo, hi] are read, through the
+	 * BRIN indexes on the append-only ended records' valid_to and history's
+	 * valid_from (they sit in the tables' last pages); a row's image at lo,
+	 * if it changed, is one rid index probe.  Neither the table nor the
+	 * rest of its history is read.
 	 */
-	hist = aisec_qualified_name(tt.history);
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "WITH ended AS MATERIALIZED (SELECT rid, valid_from FROM %s"
-					 "  WHERE valid_to > $1 AND valid_to <= $2),"
-					 " hi_only AS (SELECT h.rid, h.data FROM %s h"
-					 "  WHERE h.valid_from > $1 AND h.valid_from <= $2"
-					 "    AND NOT EXISTS (SELECT FROM ended e WHERE e.rid OPERATOR(pg_catalog.=) h.rid"
-					 "      AND e.valid_from OPERATOR(pg_catalog.=) h.valid_from)),"
-					 " lo_only AS (SELECT e.rid, x.data FROM"
-					 "  (SELECT * FROM ended WHERE valid_from <= $1 ORDER BY rid) e CROSS JOIN LATERAL"
-					 "  (SELECT h.data FROM %s h WHERE h.rid OPERATOR(pg_catalog.=) e.rid"
-					 "     AND h.valid_from OPERATOR(pg_catalog.=) e.valid_from OFFSET 0) x)"
-					 " SELECT CASE WHEN l.rid IS NULL THEN 1 WHEN h.rid IS NULL THEN 2 ELSE 3 END,"
-					 "   COALESCE(h.rid, l.rid), pg_catalog.to_jsonb(l.data), pg_catalog.to_jsonb(h.data)"
-					 " FROM hi_only h FULL JOIN lo_only l ON h.rid OPERATOR(pg_catalog.=) l.rid"
-					 " WHERE h.rid IS NULL OR l.rid IS NULL OR NOT (h.data OPERATOR(pg_catalog.*=) l.data)"
-					 " ORDER BY 2",
-					 aisec_qualified_name(tt.ended), hist, hist);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64) * 2;
+	ctl.entrysize = sizeof(int64) * 2;
+	ctl.hcxt = CurrentMemoryContext;
+	ended = hash_create("aisec diff ended", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(DiffRow);
+	rows = hash_create("aisec diff rows", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	values[0] = Int64GetDatum(lo);
 	values[1] = Int64GetDatum(hi);
-	n = (lo == hi) ? 0 : aisec_spi_run(sql.data, true, 2, types, values, NULL, snap);
 
-	ts = aisec_begin_srf(fcinfo, &desc);
+	/* Row versions that ended in (lo, hi]; those that began by lo were in lo. */
+	n = aisec_spi_run(psprintf("SELECT rid, valid_from FROM %s WHERE valid_to > $1 AND valid_to <= $2",
+							   aisec_qualified_name(tt.ended)),
+					  true, 2, types, values, NULL, snap);
+	lo_from = palloc(sizeof(int64) * Max(n, 1));
+	lo_rows = palloc(sizeof(DiffRow *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		static const char *const kinds[2][4] = {
-			/* from < to: hi-only rows were added */
-			{NULL, "added", "removed", "changed"},
-			/* from > to: hi-only rows were removed */
-			{NULL, "removed", "added", "changed"},
-		};
 		bool		isnull;
-		bool		lo_null;
-		bool		hi_null;
-		int			kind = DatumGetInt32(aisec_spi_value(i, 0, &isnull));
-		Datum		lo_j = aisec_spi_value(i, 2, &lo_null);
-		Datum		hi_j = aisec_spi_value(i, 3, &hi_null);
-		Datum		out[4];
-		bool		outnull[4] = {0};
+		int64		key[2];
 
-		out[0] = CStringGetTextDatum(kinds[from > to][kind]);
-		out[1] = aisec_spi_value(i, 1, &isnull);
+		key[0] = DatumGetInt64(aisec_spi_value(i, 0, &isnull));
+		key[1] = DatumGetInt64(aisec_spi_value(i, 1, &isnull));
+		(void) hash_search(ended, key, HASH_ENTER, NULL);
+		if (key[1] <= lo)
+		{
+			lo_rows[nlo] = DiffEntry(rows, key[0]);
+			lo_from[nlo++] = key[1];
+		}
+	}
+
+	/* Row versions that began in (lo, hi] and had not ended by hi are in hi. */
+	n = aisec_spi_run(psprintf("SELECT rid, valid_from, data FROM %s WHERE valid_from > $1 AND valid_from <= $2",
+							   aisec_qualified_name(tt.history)),
+					  true, 2, types, values, NULL, snap);
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+		int64		key[2];
+
+		key[0] = DatumGetInt64(aisec_spi_value(i, 0, &isnull));
+		key[1] = DatumGetInt64(aisec_spi_value(i, 1, &isnull));
+		if (hash_search(ended, key, HASH_FIND, NULL) != NULL)
+			continue;
+		r = DiffEntry(rows, key[0]);
+		r->hi = aisec_spi_value(i, 2, &r->hi_null);
+		r->has_hi = true;
+	}
+
+	/* The images at lo of the rows that changed, in rid order. */
+	if (nlo > 0)
+	{
+		Relation	hrel = table_open(tt.history, AccessShareLock);
+		Relation	ridx = OpenRidIndex(hrel);
+		IndexScanDesc scan = index_beginscan(hrel, ridx, snap, 1, 0);
+		TupleTableSlot *slot = table_slot_create(hrel, NULL);
+
+		for (int i = 0; i < nlo; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			FetchLoImage(scan, slot, lo_rows[i], lo_from[i]);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		index_endscan(scan);
+		index_close(ridx, AccessShareLock);
+		table_close(hrel, AccessShareLock);
+	}
+
+	/* Rows in both versions with identical images did not change. */
+	fmgr_info(F_RECORD_IMAGE_EQ, &eqfn);
+	out = palloc(sizeof(DiffRow *) * Max(hash_get_num_entries(rows), 1));
+	hash_seq_init(&seq, rows);
+	while ((r = hash_seq_search(&seq)) != NULL)
+	{
+		if (r->has_lo && r->has_hi &&
+			(r->lo_null || r->hi_null ||
+			 DatumGetBool(FunctionCall2(&eqfn, r->lo, r->hi))))
+			continue;
+		out[nout++] = r;
+	}
+	qsort(out, nout, sizeof(DiffRow *), CompareDiffRows);
+
+	/* to_jsonb(anyelement) reads its argument's type from its call expression. */
+	fmgr_info(F_TO_JSONB, &jsonfn);
+	jsonfn.fn_expr = (Node *) makeFuncExpr(F_TO_JSONB, JSONBOID,
+										   list_make1(makeNullConst(get_rel_type_id(relid), -1, InvalidOid)),
+										   InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aisec diff row",
+								   ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < nout; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+		Datum		row[4];
+		bool		rownull[4] = {0};
+		int			kind = out[i]->has_lo ? (out[i]->has_hi ? 2 : 1) : 0;
+		bool		lo_isnull = !out[i]->has_lo || out[i]->lo_null;
+		bool		hi_isnull = !out[i]->has_hi || out[i]->hi_null;
+		Datum		lo_j = lo_isnull ? (Datum) 0 : FunctionCall1(&jsonfn, out[i]->lo);
+		Datum		hi_j = hi_isnull ? (Datum) 0 : FunctionCall1(&jsonfn, out[i]->hi);
+
 		/* before is the row at from_version, after the row at to_version */
-		out[2] = from < to ? lo_j : hi_j;
-		outnull[2] = from < to ? lo_null : hi_null;
-		out[3] = from < to ? hi_j : lo_j;
-		outnull[3] = from < to ? hi_null : lo_null;
-		tuplestore_putvalues(ts, desc, out, outnull);
+		row[0] = CStringGetTextDatum(kinds[from > to][kind]);
+		row[1] = Int64GetDatum(out[i]->rid);
+		row[2] = from < to ? lo_j : hi_j;
+		rownull[2] = from < to ? lo_isnull : hi_isnull;
+		row[3] = from < to ? hi_j : lo_j;
+		rownull[3] = from < to ? hi_isnull : lo_isnull;
+		tuplestore_putvalues(ts, desc, row, rownull);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
 	}
 	aisec_spi_end(&spi);
 	return (Datum) 0;

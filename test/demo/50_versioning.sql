@@ -53,6 +53,9 @@ SELECT m->>'dataset' AS dataset, m->>'version' AS version, m->'tags' AS tags,
        m#>>'{tables,0,table}' AS "table", m#>>'{tables,0,rows}' AS rows,
        left(m->>'commit_hash', 16) || '...' AS commit_hash
 FROM aisec.manifest('credit_training', 2) m;
+\echo 'The manifest also records the masking rules in force at commit time:'
+SELECT r->>'column' AS "column", r->>'rule' AS rule
+FROM jsonb_array_elements(aisec.manifest('credit_training', 2)->'masking_rules') r;
 \echo 'A training job reads the tagged version, or copies it to a plain table:'
 SELECT count(*) AS training_rows FROM aisec.checkout(NULL::loans, 'credit-model-2026-01');
 
