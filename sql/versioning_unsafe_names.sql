@@ -1,4 +1,4 @@
--- versioning_hostile: identifiers and names that would break SQL built by
+-- versioning_unsafe_names: identifiers and names that would break SQL built by
 -- concatenation go through track, commit, checkout, diff, materialize,
 -- manifest and verify unharmed, and nothing else is touched.
 SET client_min_messages = warning;

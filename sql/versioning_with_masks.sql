@@ -1,4 +1,4 @@
--- versioning_manifest: a version records the masking rules in force when
+-- versioning_with_masks: a version records the masking rules in force when
 -- it was committed, and its manifest lists them (doc/versioning.md).
 SET client_min_messages = warning;
 CREATE TABLE vm_people (id bigint PRIMARY KEY, name text, email text, score int);
