@@ -113,7 +113,11 @@ SELECT email::bytea, salary::text FROM aisec_masked.sec_people ORDER BY 2;
 SELECT aisec.ff1_decrypt('0123456789', 'sec_card');
 SELECT * FROM aisec.key_store;
 SELECT count(*) AS key_settings_visible FROM pg_settings WHERE name LIKE 'aisec.%';
+-- Only the SQLSTATE (42501, insufficient_privilege): PostgreSQL words this
+-- message differently in 14, 15 and 16+.
+\set VERBOSITY sqlstate
 SHOW aisec.master_key_file;
+\set VERBOSITY default
 RESET ROLE;
 -- and the superuser sees everything the reader could not
 SELECT count(*) > 0 AS stats_exist FROM pg_stats WHERE tablename = 'sec_people';
