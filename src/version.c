@@ -43,6 +43,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -1056,6 +1057,200 @@ FetchLoImage(IndexScanDesc scan, TupleTableSlot *slot, DiffRow *r, int64 valid_f
 			 errhint("Run aisec.verify() to find what was changed.")));
 }
 
+/*
+ * Forming a row's jsonb as to_jsonb(row) does, faster.  to_jsonb looks up
+ * each column's type category and prints every number to parse it back,
+ * per row; for the common built-in types the category is fixed here once
+ * and the value converted directly.  The result is the same jsonb: object
+ * keys are the column names (jsonb orders them), NULLs are nulls, numbers
+ * are numerics (NaN and infinities strings, as to_jsonb makes them), dates
+ * and times use to_jsonb's own encoder, text is the string.  A table with
+ * any other column type (floats, arrays, json, domains, ...) goes through
+ * to_jsonb itself.
+ */
+typedef enum RowJsonbKind
+{
+	RJ_OTHER = 0,				/* not handled here: use to_jsonb */
+	RJ_BOOL,
+	RJ_INT2,
+	RJ_INT4,
+	RJ_INT8,
+	RJ_NUMERIC,
+	RJ_TEXT,
+	RJ_DATETIME
+} RowJsonbKind;
+
+/* Longest text value formed here; longer ones go through to_jsonb. */
+#define ROW_JSONB_MAX_TEXT	(1024 * 1024)
+
+typedef struct RowJsonb
+{
+	TupleDesc	desc;			/* the table's row type */
+	bool		fast;			/* every live column has a kind */
+	RowJsonbKind *kinds;
+	Datum	   *values;
+	bool	   *nulls;
+	FmgrInfo	to_jsonb;		/* to_jsonb(row), with its argument type */
+} RowJsonb;
+
+/* Prepare to form jsonb for rows of relation relid. */
+static void
+RowJsonbInit(RowJsonb *rj, Oid relid)
+{
+	Oid			rowtype = get_rel_type_id(relid);
+
+	rj->desc = lookup_rowtype_tupdesc_copy(rowtype, -1);
+	rj->kinds = palloc0(sizeof(RowJsonbKind) * Max(rj->desc->natts, 1));
+	rj->values = palloc(sizeof(Datum) * Max(rj->desc->natts, 1));
+	rj->nulls = palloc(sizeof(bool) * Max(rj->desc->natts, 1));
+	rj->fast = true;
+	for (int i = 0; i < rj->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(rj->desc, i);
+
+		if (att->attisdropped)
+			continue;
+		switch (att->atttypid)
+		{
+			case BOOLOID:
+				rj->kinds[i] = RJ_BOOL;
+				break;
+			case INT2OID:
+				rj->kinds[i] = RJ_INT2;
+				break;
+			case INT4OID:
+				rj->kinds[i] = RJ_INT4;
+				break;
+			case INT8OID:
+				rj->kinds[i] = RJ_INT8;
+				break;
+			case NUMERICOID:
+				rj->kinds[i] = RJ_NUMERIC;
+				break;
+			case TEXTOID:
+			case VARCHAROID:
+			case BPCHAROID:
+				rj->kinds[i] = RJ_TEXT;
+				break;
+			case DATEOID:
+			case TIMESTAMPOID:
+			case TIMESTAMPTZOID:
+				rj->kinds[i] = RJ_DATETIME;
+				break;
+			default:
+				rj->fast = false;
+		}
+	}
+
+	/* to_jsonb(anyelement) reads its argument's type from its call expression. */
+	fmgr_info(F_TO_JSONB, &rj->to_jsonb);
+	rj->to_jsonb.fn_expr = (Node *) makeFuncExpr(F_TO_JSONB, JSONBOID,
+												 list_make1(makeNullConst(rowtype, -1, InvalidOid)),
+												 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+}
+
+/* Set v to a column value as to_jsonb would convert it; false if it cannot. */
+static bool
+ColumnJsonb(RowJsonbKind kind, Oid type, Datum d, JsonbValue *v)
+{
+	switch (kind)
+	{
+		case RJ_BOOL:
+			v->type = jbvBool;
+			v->val.boolean = DatumGetBool(d);
+			return true;
+		case RJ_INT2:
+			v->type = jbvNumeric;
+			v->val.numeric = int64_to_numeric(DatumGetInt16(d));
+			return true;
+		case RJ_INT4:
+			v->type = jbvNumeric;
+			v->val.numeric = int64_to_numeric(DatumGetInt32(d));
+			return true;
+		case RJ_INT8:
+			v->type = jbvNumeric;
+			v->val.numeric = int64_to_numeric(DatumGetInt64(d));
+			return true;
+		case RJ_NUMERIC:
+			{
+				Numeric		n = DatumGetNumeric(d);
+
+				if (numeric_is_nan(n) || numeric_is_inf(n))
+				{
+					v->type = jbvString;
+					v->val.string.val = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+					v->val.string.len = strlen(v->val.string.val);
+				}
+				else
+				{
+					v->type = jbvNumeric;
+					v->val.numeric = n;
+				}
+				return true;
+			}
+		case RJ_TEXT:
+			{
+				text	   *t = DatumGetTextPP(d);
+
+				if (VARSIZE_ANY_EXHDR(t) > ROW_JSONB_MAX_TEXT)
+					return false;
+				v->type = jbvString;
+				v->val.string.val = VARDATA_ANY(t);
+				v->val.string.len = VARSIZE_ANY_EXHDR(t);
+				return true;
+			}
+		case RJ_DATETIME:
+			v->type = jbvString;
+			v->val.string.val = JsonEncodeDateTime(NULL, d, type, NULL);
+			v->val.string.len = strlen(v->val.string.val);
+			return true;
+		case RJ_OTHER:
+			break;
+	}
+	return false;
+}
+
+/* jsonb of a row of the table, equal to to_jsonb(row). */
+static Datum
+RowJsonbMake(RowJsonb *rj, Datum row)
+{
+	HeapTupleHeader td;
+	HeapTupleData tmp;
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+
+	if (!rj->fast)
+		return FunctionCall1(&rj->to_jsonb, row);
+	td = DatumGetHeapTupleHeader(row);
+	tmp.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tmp.t_self);
+	tmp.t_tableOid = InvalidOid;
+	tmp.t_data = td;
+	heap_deform_tuple(&tmp, rj->desc, rj->values, rj->nulls);
+
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < rj->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(rj->desc, i);
+		JsonbValue	key;
+		JsonbValue	v;
+
+		if (att->attisdropped)
+			continue;
+		if (rj->nulls[i])
+			v.type = jbvNull;
+		else if (!ColumnJsonb(rj->kinds[i], att->atttypid, rj->values[i], &v))
+			return FunctionCall1(&rj->to_jsonb, row);
+		key.type = jbvString;
+		key.val.string.val = NameStr(att->attname);
+		key.val.string.len = strlen(NameStr(att->attname));
+		(void) pushJsonbValue(&state, WJB_KEY, &key);
+		(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	}
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(result));
+}
+
 /* SQL: aisec.diff(t, from, to) lists rows added, removed and changed. */
 PG_FUNCTION_INFO_V1(diff);
 Datum
@@ -1092,7 +1287,7 @@ diff(PG_FUNCTION_ARGS)
 	DiffRow   **out;
 	int			nout = 0;
 	FmgrInfo	eqfn;
-	FmgrInfo	jsonfn;
+	RowJsonb	rj;
 	MemoryContext rowcxt;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.diff()");
@@ -1208,11 +1403,7 @@ diff(PG_FUNCTION_ARGS)
 	}
 	qsort(out, nout, sizeof(DiffRow *), CompareDiffRows);
 
-	/* to_jsonb(anyelement) reads its argument's type from its call expression. */
-	fmgr_info(F_TO_JSONB, &jsonfn);
-	jsonfn.fn_expr = (Node *) makeFuncExpr(F_TO_JSONB, JSONBOID,
-										   list_make1(makeNullConst(get_rel_type_id(relid), -1, InvalidOid)),
-										   InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	RowJsonbInit(&rj, relid);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aisec diff row",
 								   ALLOCSET_DEFAULT_SIZES);
 	for (int i = 0; i < nout; i++)
@@ -1223,8 +1414,8 @@ diff(PG_FUNCTION_ARGS)
 		int			kind = out[i]->has_lo ? (out[i]->has_hi ? 2 : 1) : 0;
 		bool		lo_isnull = !out[i]->has_lo || out[i]->lo_null;
 		bool		hi_isnull = !out[i]->has_hi || out[i]->hi_null;
-		Datum		lo_j = lo_isnull ? (Datum) 0 : FunctionCall1(&jsonfn, out[i]->lo);
-		Datum		hi_j = hi_isnull ? (Datum) 0 : FunctionCall1(&jsonfn, out[i]->hi);
+		Datum		lo_j = lo_isnull ? (Datum) 0 : RowJsonbMake(&rj, out[i]->lo);
+		Datum		hi_j = hi_isnull ? (Datum) 0 : RowJsonbMake(&rj, out[i]->hi);
 
 		/* before is the row at from_version, after the row at to_version */
 		row[0] = CStringGetTextDatum(kinds[from > to][kind]);
