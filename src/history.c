@@ -34,6 +34,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "commands/event_trigger.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -878,22 +879,12 @@ CaptureInsert(Capture *c, TupleTableSlot *slot)
 	MemoryContextReset(c->rowcxt);
 }
 
-/*
- * End the open history record of a row that is going away: the row's
- * latest record (highest valid_from) is its open one.  Record that it ended
- * in the pending version, or delete it if it appeared in the pending
- * version itself (it was never part of a committed version).  History
- * records themselves are never updated, so this is an index lookup and an
- * append to the narrow ended-records table.
- */
-static void
-CaptureRemove(Capture *c, int64 rid)
+/* Find rid's latest history record: its valid_from, where it is, its hash. */
+static bool
+LatestRecord(Capture *c, int64 rid, int64 *from, ItemPointer tid, uint8 *hash)
 {
 	ScanKeyData key;
 	bool		found = false;
-	int64		from = 0;
-	ItemPointerData tid;
-	uint8		hash[SHA256_LEN];
 
 	/* The scan's own memory lives in the statement's context, not rowcxt. */
 	if (c->scan == NULL)
@@ -906,7 +897,7 @@ CaptureRemove(Capture *c, int64 rid)
 		int64		f = DatumGetInt64(slot_getattr(c->hslot, HC_VALID_FROM + 1, &isnull));
 		bytea	   *h;
 
-		if (found && f <= from)
+		if (found && f <= *from)
 			continue;
 		h = DatumGetByteaPP(slot_getattr(c->hslot, HC_HASH + 1, &isnull));
 		if (isnull || VARSIZE_ANY_EXHDR(h) != SHA256_LEN)
@@ -916,16 +907,32 @@ CaptureRemove(Capture *c, int64 rid)
 							RelationGetRelationName(c->rel), (long long) rid),
 					 errhint("Run aisec.verify() on the table's dataset.")));
 		memcpy(hash, VARDATA_ANY(h), SHA256_LEN);
-		from = f;
-		tid = c->hslot->tts_tid;
+		*from = f;
+		*tid = c->hslot->tts_tid;
 		found = true;
 	}
+	return found;
+}
+
+/*
+ * End the open history record of a row that is going away: the row's
+ * latest record (highest valid_from) is its open one.  Record that it ended
+ * in the pending version, or delete it if it appeared in the pending
+ * version itself (it was never part of a committed version).  History
+ * records themselves are never updated, so this is an index lookup and an
+ * append to the narrow ended-records table.  Return false if the row has
+ * no record: it was inserted since the last commit, which will give it one.
+ */
+static bool
+CaptureRemove(Capture *c, int64 rid)
+{
+	int64		from = 0;
+	ItemPointerData tid;
+	uint8		hash[SHA256_LEN];
+	bool		found = LatestRecord(c, rid, &from, &tid, hash);
+
 	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("row %lld of tracked table %s has no current history record",
-						(long long) rid, RelationGetRelationName(c->rel)),
-				 errhint("Run aisec.verify() on the table's dataset.")));
+		return false;
 	fingerprint_sub(&c->delta, hash);
 	if (from >= c->tt.pending)
 		CatalogTupleDelete(c->hrel, &tid);
@@ -940,6 +947,575 @@ CaptureRemove(Capture *c, int64 rid)
 		CaptureBuffer(c, c->ebuf, &c->ne, c->erel, values, nulls);
 	}
 	c->rows--;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Rows not yet in history
+ *
+ * An inserted row gets its history record from the next commit, not when
+ * it is written: a row trigger notes its row id and ctid in memory, the
+ * statement's AFTER trigger writes the notes to aisec.pending_row, and
+ * commit hashes the rows found there (history_capture_pending).  UPDATE
+ * and DELETE of such a row note that too.  A ctid can go stale (the row
+ * is updated again, or the table is rewritten): commit follows update
+ * chains, and scans the table for any row it still cannot find.
+ * ---------------------------------------------------------------------
+ */
+
+/* Columns of aisec.pending_row. */
+enum
+{
+	PR_TABLE_NO = 0,
+	PR_SEQ,
+	PR_ENTRIES,
+	PR_NCOLS
+};
+
+/* What an entry of aisec.pending_row says about a row id. */
+#define PENDING_AT		'i'		/* inserted; its tuple was at tid */
+#define PENDING_MOVED	'u'		/* updated; where to, not noted */
+#define PENDING_GONE	'd'		/* deleted */
+
+/* kind (1), row id (8), block (4), offset (2), big-endian */
+#define PENDING_ENTRY_LEN	15
+
+/* Notes held in memory before they are written, per buffer. */
+#define NOTES_MAX		(1 << 20)
+
+typedef struct PendingNote
+{
+	int64		rid;
+	ItemPointerData tid;
+	char		kind;
+	int32		order;			/* position among a commit's entries */
+} PendingNote;
+
+/* Notes on one tracked table from one (sub)transaction, not yet written. */
+typedef struct NoteBuffer
+{
+	struct NoteBuffer *next;
+	Oid			relid;
+	int32		table_no;
+	AttrNumber	ridatt;
+	SubTransactionId subid;
+	int			n;
+	int			size;
+	PendingNote *notes;
+} NoteBuffer;
+
+/* The transaction's note buffers (in TopTransactionContext). */
+static NoteBuffer *note_buffers = NULL;
+static NoteBuffer *note_last = NULL;	/* the one used last */
+static bool note_callbacks = false;
+
+/* Append n notes, encoded, as one row of aisec.pending_row. */
+static void
+WritePending(int32 table_no, const PendingNote *notes, int n)
+{
+	Relation	rel;
+	Datum		values[PR_NCOLS];
+	bool		nulls[PR_NCOLS] = {0};
+	bytea	   *entries;
+	uint8	   *p;
+	HeapTuple	tup;
+
+	if (n == 0)
+		return;
+	entries = palloc(VARHDRSZ + (Size) n * PENDING_ENTRY_LEN);
+	SET_VARSIZE(entries, VARHDRSZ + (Size) n * PENDING_ENTRY_LEN);
+	p = (uint8 *) VARDATA(entries);
+	for (int i = 0; i < n; i++)
+	{
+		uint64		rid = (uint64) notes[i].rid;
+		uint32		block = ItemPointerGetBlockNumberNoCheck(&notes[i].tid);
+		uint16		off = ItemPointerGetOffsetNumberNoCheck(&notes[i].tid);
+
+		p[0] = (uint8) notes[i].kind;
+		for (int b = 0; b < 8; b++)
+			p[1 + b] = (uint8) (rid >> (56 - 8 * b));
+		for (int b = 0; b < 4; b++)
+			p[9 + b] = (uint8) (block >> (24 - 8 * b));
+		p[13] = (uint8) (off >> 8);
+		p[14] = (uint8) off;
+		p += PENDING_ENTRY_LEN;
+	}
+
+	rel = table_open(aisec_relid("pending_row"), RowExclusiveLock);
+	values[PR_TABLE_NO] = Int32GetDatum(table_no);
+	values[PR_SEQ] = Int64GetDatum(nextval_internal(aisec_relid("pending_row_seq"), false));
+	values[PR_ENTRIES] = PointerGetDatum(entries);
+	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	CatalogTupleInsert(rel, tup);
+	heap_freetuple(tup);
+	table_close(rel, NoLock);
+	pfree(entries);
+}
+
+/* Decode the entries of one aisec.pending_row row, appending to *notes. */
+static void
+ReadPending(bytea *entries, PendingNote **notes, int *n, int *size)
+{
+	Size		len = VARSIZE_ANY_EXHDR(entries);
+	const uint8 *p = (const uint8 *) VARDATA_ANY(entries);
+
+	if (len % PENDING_ENTRY_LEN != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aisec.pending_row holds a malformed entry list")));
+	for (; len > 0; len -= PENDING_ENTRY_LEN, p += PENDING_ENTRY_LEN)
+	{
+		PendingNote *note;
+		uint64		rid = 0;
+		uint32		block = 0;
+
+		if (*n == *size)
+		{
+			*size = Max(*size * 2, 1024);
+			if ((Size) *size > MaxAllocHugeSize / sizeof(PendingNote))
+				elog(ERROR, "too many rows written since the last commit");
+			*notes = repalloc_huge(*notes, sizeof(PendingNote) * *size);
+		}
+		note = &(*notes)[*n];
+		for (int b = 0; b < 8; b++)
+			rid = (rid << 8) | p[1 + b];
+		for (int b = 0; b < 4; b++)
+			block = (block << 8) | p[9 + b];
+		note->kind = (char) p[0];
+		note->rid = (int64) rid;
+		ItemPointerSet(&note->tid, block, (OffsetNumber) ((p[13] << 8) | p[14]));
+		note->order = *n;
+		if (note->kind != PENDING_AT && note->kind != PENDING_MOVED &&
+			note->kind != PENDING_GONE)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("aisec.pending_row holds a malformed entry list")));
+		(*n)++;
+	}
+}
+
+/* Write the notes of one table (or all, InvalidOid) from one subtransaction (or all). */
+static void
+FlushNotes(Oid relid, SubTransactionId subid)
+{
+	for (NoteBuffer *nb = note_buffers; nb != NULL; nb = nb->next)
+	{
+		if (nb->n == 0 ||
+			(OidIsValid(relid) && nb->relid != relid) ||
+			(subid != InvalidSubTransactionId && nb->subid != subid))
+			continue;
+		/* Like every capture, hold the commit lock until the end. */
+		aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
+		WritePending(nb->table_no, nb->notes, nb->n);
+		nb->n = 0;
+		if (nb->size > 1024)
+		{
+			pfree(nb->notes);
+			nb->notes = NULL;
+			nb->size = 0;
+		}
+	}
+}
+
+/* Drop notes made in aborted subtransactions; hand committed ones up. */
+static void
+NotesSubXact(SubXactEvent event, SubTransactionId mySubid,
+			 SubTransactionId parentSubid, void *arg)
+{
+	for (NoteBuffer *nb = note_buffers; nb != NULL; nb = nb->next)
+	{
+		if (event == SUBXACT_EVENT_ABORT_SUB && nb->subid >= mySubid)
+		{
+			nb->n = 0;
+			nb->subid = InvalidSubTransactionId;
+		}
+		else if (event == SUBXACT_EVENT_COMMIT_SUB && nb->subid == mySubid)
+			nb->subid = parentSubid;
+	}
+	note_last = NULL;
+}
+
+/* Write any notes left at commit; forget them when the transaction ends. */
+static void
+NotesXact(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			FlushNotes(InvalidOid, InvalidSubTransactionId);
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			note_buffers = NULL;
+			note_last = NULL;
+			break;
+		default:
+			break;
+	}
+}
+
+/* The buffer for notes on relid in the current subtransaction. */
+static NoteBuffer *
+NoteBufferFor(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	NoteBuffer *nb;
+	TrackedTable tt;
+
+	if (note_last && note_last->relid == relid && note_last->subid == subid)
+		return note_last;
+	for (nb = note_buffers; nb != NULL; nb = nb->next)
+		if (nb->relid == relid && nb->subid == subid)
+			return note_last = nb;
+
+	if (!note_callbacks)
+	{
+		RegisterXactCallback(NotesXact, NULL);
+		RegisterSubXactCallback(NotesSubXact, NULL);
+		note_callbacks = true;
+	}
+	if (!history_lookup(relid, &tt))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s is not tracked by aisec", RelationGetRelationName(rel)),
+				 errhint("Drop the leftover aisec_capture_* triggers or call aisec.track().")));
+	nb = MemoryContextAllocZero(TopTransactionContext, sizeof(NoteBuffer));
+	nb->relid = relid;
+	nb->table_no = tt.table_no;
+	nb->ridatt = get_attnum(relid, RID_COLUMN);
+	nb->subid = subid;
+	if (nb->ridatt == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tracked table %s has no %s column",
+						RelationGetRelationName(rel), RID_COLUMN)));
+	nb->next = note_buffers;
+	note_buffers = nb;
+	return note_last = nb;
+}
+
+/* Add a note to a buffer, writing the buffer out when it is full. */
+static void
+AddNote(NoteBuffer *nb, int64 rid, ItemPointer tid, char kind)
+{
+	PendingNote *note;
+
+	if (nb->n == NOTES_MAX)
+		FlushNotes(nb->relid, nb->subid);
+	if (nb->n == nb->size)
+	{
+		int			size = Max(nb->size * 2, 1024);
+
+		nb->notes = nb->notes
+			? repalloc(nb->notes, sizeof(PendingNote) * size)
+			: MemoryContextAlloc(TopTransactionContext, sizeof(PendingNote) * size);
+		nb->size = size;
+	}
+	note = &nb->notes[nb->n++];
+	note->rid = rid;
+	if (tid)
+		note->tid = *tid;
+	else
+		ItemPointerSetInvalid(&note->tid);
+	note->kind = kind;
+	note->order = 0;
+}
+
+/* Forget the unwritten notes on a table (it is being untracked). */
+static void
+ForgetNotes(Oid relid)
+{
+	for (NoteBuffer *nb = note_buffers; nb != NULL; nb = nb->next)
+		if (nb->relid == relid)
+			nb->n = 0;
+}
+
+/* Trigger: note where an inserted row is, for the next commit. */
+PG_FUNCTION_INFO_V1(capture_row);
+Datum
+capture_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	NoteBuffer *nb;
+	bool		isnull;
+	int64		rid;
+	int64		table_no;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "aisec.capture_row: not called as a trigger");
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		elog(ERROR, "aisec.capture_row: must be an AFTER INSERT ... FOR EACH ROW trigger");
+	nb = NoteBufferFor(td->tg_relation);
+	rid = DatumGetInt64(slot_getattr(td->tg_trigslot, nb->ridatt, &isnull));
+	table_no = nb->table_no;
+	if (isnull || rid <= 0 || (rid >> RID_TABLE_SHIFT) != table_no)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s in tracked table %s", RID_COLUMN,
+						RelationGetRelationName(td->tg_relation)),
+				 errdetail("Row ids of this table lie between %lld and %lld.",
+						   (long long) (table_no << RID_TABLE_SHIFT) + 1,
+						   (long long) ((table_no + 1) << RID_TABLE_SHIFT) - 1),
+				 errhint("Let aisec assign %s: do not use OVERRIDING SYSTEM VALUE.",
+						 RID_COLUMN)));
+	AddNote(nb, rid, &td->tg_trigslot->tts_tid, PENDING_AT);
+	return PointerGetDatum(NULL);
+}
+
+/* Order notes by row id, then in the order they were written. */
+static int
+CompareNotes(const void *a, const void *b)
+{
+	const PendingNote *x = a;
+	const PendingNote *y = b;
+
+	if (x->rid != y->rid)
+		return x->rid < y->rid ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Order row ids. */
+static int
+CompareRids(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* The highest row id in a table's history (0 if none). */
+static int64
+HistoryMaxRid(Capture *c)
+{
+	IndexScanDesc scan = index_beginscan(c->hrel, c->ridx, c->snap, 0, 0);
+	int64		max = 0;
+
+	index_rescan(scan, NULL, 0, NULL, 0);
+	if (index_getnext_slot(scan, BackwardScanDirection, c->hslot))
+	{
+		bool		isnull;
+
+		max = DatumGetInt64(slot_getattr(c->hslot, HC_RID + 1, &isnull));
+	}
+	index_endscan(scan);
+	return max;
+}
+
+/* Where commit looks for the rows noted in aisec.pending_row. */
+typedef struct PendingScan
+{
+	Capture    *c;
+	Relation	rel;
+	BlockNumber nblocks;
+	IndexFetchTableData *fetch;
+	TableScanDesc tidscan;
+	TupleTableSlot *slot;
+	int64		maxrid;			/* rows above have no history record */
+	EndedMap   *ended;			/* built when first needed */
+} PendingScan;
+
+/*
+ * Find the current version of a row noted at tid: along its HOT chain,
+ * else along its update links.  True, with the tuple in ps->slot, if that
+ * version is visible to the commit and still has row id rid.
+ */
+static bool
+FindNoted(PendingScan *ps, int64 rid, ItemPointer tid)
+{
+	ItemPointerData t = *tid;
+	bool		call_again = false;
+	bool		all_dead = false;
+	bool		isnull;
+
+	if (!ItemPointerIsValid(&t) || ItemPointerGetBlockNumber(&t) >= ps->nblocks)
+		return false;
+	if (table_index_fetch_tuple(ps->fetch, &t, ps->c->snap, ps->slot, &call_again, &all_dead) &&
+		DatumGetInt64(slot_getattr(ps->slot, ps->c->ridatt, &isnull)) == rid && !isnull)
+		return true;
+	t = *tid;
+	if (!table_tuple_tid_valid(ps->tidscan, &t))
+		return false;
+	table_tuple_get_latest_tid(ps->tidscan, &t);
+	return table_tuple_fetch_row_version(ps->rel, &t, ps->c->snap, ps->slot) &&
+		DatumGetInt64(slot_getattr(ps->slot, ps->c->ridatt, &isnull)) == rid && !isnull;
+}
+
+/* Refuse a second row with the same row id. */
+static void
+DuplicateRid(Relation rel, int64 rid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNIQUE_VIOLATION),
+			 errmsg("row id %lld is used by two rows of tracked table %s",
+					(long long) rid, RelationGetRelationName(rel)),
+			 errdetail("A row was inserted with an explicit %s (OVERRIDING SYSTEM VALUE or COPY) that another row has.",
+					   RID_COLUMN),
+			 errhint("Delete one of the two rows, then commit again.")));
+}
+
+/* Give a row written since the last commit its history record. */
+static void
+CaptureNoted(PendingScan *ps, TupleTableSlot *slot, int64 rid)
+{
+	Capture    *c = ps->c;
+
+	if (rid <= ps->maxrid)
+	{
+		int64		from = 0;
+		ItemPointerData htid;
+		uint8		hash[SHA256_LEN];
+
+		/* An explicit row id: it may name a row that is still current. */
+		if (LatestRecord(c, rid, &from, &htid, hash))
+		{
+			if (ps->ended == NULL)
+				ps->ended = history_ended_map(&c->tt, c->tt.pending, c->snap);
+			if (history_ended_at(ps->ended, rid, from) == 0)
+				DuplicateRid(ps->rel, rid);
+		}
+	}
+	CaptureInsert(c, slot);
+}
+
+/*
+ * Give the rows of a tracked table written since the last commit, as noted
+ * in aisec.pending_row, their history records in the pending version, and
+ * append the change to aisec.pending_delta.  Called by commit, which holds
+ * the commit lock exclusively: no writer adds notes meanwhile.  Returns
+ * the number of rows captured.
+ */
+int64
+history_capture_pending(const TrackedTable *tt)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "aisec pending rows",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	AisecSpi	spi;
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(tt->table_no)};
+	PendingNote *notes;
+	int			n = 0;
+	int			size = 1024;
+	int			nrows;
+	int64		captured;
+	Capture		c;
+	PendingScan ps;
+	int64	   *lost;
+	int			nlost = 0;
+
+	old = MemoryContextSwitchTo(cxt);
+	notes = palloc(sizeof(PendingNote) * size);
+	MemoryContextSwitchTo(old);
+	aisec_spi_begin(&spi);
+	nrows = aisec_spi_run("SELECT entries FROM aisec.pending_row WHERE table_no = $1 ORDER BY seq",
+						  true, 1, types, values, NULL, snap);
+	old = MemoryContextSwitchTo(cxt);
+	for (int i = 0; i < nrows; i++)
+	{
+		bool		isnull;
+
+		ReadPending(DatumGetByteaPP(aisec_spi_value(i, 0, &isnull)), &notes, &n, &size);
+	}
+	MemoryContextSwitchTo(old);
+	if (nrows > 0)
+		(void) aisec_spi_run("DELETE FROM aisec.pending_row WHERE table_no = $1",
+							 true, 1, types, values, NULL, snap);
+	aisec_spi_end(&spi);
+	UnregisterSnapshot(snap);
+	if (n == 0)
+	{
+		MemoryContextDelete(cxt);
+		return 0;
+	}
+
+	memset(&ps, 0, sizeof(ps));
+	ps.c = &c;
+	ps.rel = table_open(tt->relid, AccessShareLock);
+	CaptureBegin(&c, ps.rel, tt);
+	ps.nblocks = RelationGetNumberOfBlocks(ps.rel);
+	ps.fetch = table_index_fetch_begin(ps.rel);
+	ps.tidscan = table_beginscan_tid(ps.rel, c.snap);
+	ps.slot = table_slot_create(ps.rel, NULL);
+	ps.maxrid = HistoryMaxRid(&c);
+	lost = MemoryContextAlloc(cxt, sizeof(int64) * n);
+
+	/* Each row id's notes in the order written: the last says what it is. */
+	qsort(notes, n, sizeof(PendingNote), CompareNotes);
+	for (int i = 0; i < n;)
+	{
+		int			j = i;
+		int64		rid = notes[i].rid;
+		bool		found = false;
+		ItemPointerData at;
+
+		CHECK_FOR_INTERRUPTS();
+		while (j < n && notes[j].rid == rid)
+			j++;
+		if (notes[j - 1].kind != PENDING_GONE)
+		{
+			for (int k = i; k < j; k++)
+			{
+				if (notes[k].kind != PENDING_AT || !FindNoted(&ps, rid, &notes[k].tid))
+					continue;
+				if (found && ItemPointerEquals(&at, &ps.slot->tts_tid))
+					continue;
+				if (found)
+					DuplicateRid(ps.rel, rid);
+				at = ps.slot->tts_tid;
+				found = true;
+				CaptureNoted(&ps, ps.slot, rid);
+			}
+			if (!found)
+				lost[nlost++] = rid;
+		}
+		i = j;
+	}
+
+	/* Rows whose noted ctids led nowhere (the table was rewritten): scan. */
+	if (nlost > 0)
+	{
+		TableScanDesc scan = table_beginscan(ps.rel, c.snap, 0, NULL);
+		bool	   *seen = MemoryContextAllocZero(cxt, sizeof(bool) * nlost);
+
+		qsort(lost, nlost, sizeof(int64), CompareRids);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, ps.slot))
+		{
+			bool		isnull;
+			int64		rid = DatumGetInt64(slot_getattr(ps.slot, c.ridatt, &isnull));
+			int64	   *hit;
+
+			CHECK_FOR_INTERRUPTS();
+			if (isnull)
+				continue;
+			hit = bsearch(&rid, lost, nlost, sizeof(int64), CompareRids);
+			if (hit == NULL)
+				continue;
+			if (seen[hit - lost])
+				DuplicateRid(ps.rel, rid);
+			seen[hit - lost] = true;
+			CaptureNoted(&ps, ps.slot, rid);
+		}
+		table_endscan(scan);
+	}
+
+	captured = c.rows;
+	if (ps.ended)
+		history_ended_map_free(ps.ended);
+	ExecDropSingleTupleTableSlot(ps.slot);
+	table_endscan(ps.tidscan);
+	table_index_fetch_end(ps.fetch);
+	CaptureEnd(&c);
+	table_close(ps.rel, NoLock);
+	MemoryContextDelete(cxt);
+	return captured;
 }
 
 /* Position a private read pointer at the start of a transition table. */
@@ -973,6 +1549,7 @@ capture(PG_FUNCTION_ARGS)
 	TupleTableSlot *newslot = NULL;
 	int			oldptr = 0;
 	int			newptr = 0;
+	NoteBuffer *notes;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "aisec.capture: not called as a trigger");
@@ -986,6 +1563,13 @@ capture(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_AFTER(td->tg_event))
 		elog(ERROR, "aisec.capture: must be an AFTER ... FOR EACH STATEMENT trigger");
 
+	/* INSERT: write what capture_row noted; the next commit does the rest. */
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		FlushNotes(RelationGetRelid(td->tg_relation), GetCurrentSubTransactionId());
+		return PointerGetDatum(NULL);
+	}
+
 	/* Hold the commit lock until the transaction ends; then read pending. */
 	aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
 	if (!history_lookup(RelationGetRelid(td->tg_relation), &tt))
@@ -996,6 +1580,7 @@ capture(PG_FUNCTION_ARGS)
 				 errhint("Drop the leftover aisec_capture_* triggers or call aisec.track().")));
 
 	CaptureBegin(&c, td->tg_relation, &tt);
+	notes = NoteBufferFor(td->tg_relation);
 	if (td->tg_oldtable)
 	{
 		oldptr = OpenTransition(td->tg_oldtable);
@@ -1022,26 +1607,31 @@ capture(PG_FUNCTION_ARGS)
 						 errmsg("cannot change %s of tracked table %s", RID_COLUMN,
 								RelationGetRelationName(c.rel)),
 						 errdetail("A row id is stable for the life of the row.")));
-			CaptureRemove(&c, rid);
-			CaptureInsert(&c, newslot);
+			if (CaptureRemove(&c, rid))
+				CaptureInsert(&c, newslot);
+			else
+				AddNote(notes, rid, NULL, PENDING_MOVED);
 		}
 	}
 	else if (oldslot)
 	{
 		while (NextTransition(td->tg_oldtable, oldptr, oldslot))
-			CaptureRemove(&c, RowRid(&c, oldslot));
+		{
+			int64		rid = RowRid(&c, oldslot);
+
+			if (!CaptureRemove(&c, rid))
+				AddNote(notes, rid, NULL, PENDING_GONE);
+		}
 	}
-	else if (newslot)
-	{
-		while (NextTransition(td->tg_newtable, newptr, newslot))
-			CaptureInsert(&c, newslot);
-	}
+	else
+		elog(ERROR, "aisec.capture: fired without transition tables");
 
 	if (oldslot)
 		ExecDropSingleTupleTableSlot(oldslot);
 	if (newslot)
 		ExecDropSingleTupleTableSlot(newslot);
 	CaptureEnd(&c);
+	FlushNotes(RelationGetRelid(td->tg_relation), GetCurrentSubTransactionId());
 	return PointerGetDatum(NULL);
 }
 
@@ -1218,8 +1808,9 @@ CreateCaptureTriggers(const char *qrel)
 {
 	static const char *const triggers[] = {
 		"CREATE TRIGGER aisec_capture_insert AFTER INSERT ON %s "
-		"REFERENCING NEW TABLE AS aisec_new "
 		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+		"CREATE TRIGGER aisec_capture_insert_row AFTER INSERT ON %s "
+		"FOR EACH ROW EXECUTE FUNCTION aisec.capture_row()",
 		"CREATE TRIGGER aisec_capture_update AFTER UPDATE ON %s "
 		"REFERENCING OLD TABLE AS aisec_old NEW TABLE AS aisec_new "
 		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
@@ -1230,7 +1821,7 @@ CreateCaptureTriggers(const char *qrel)
 		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
 	};
 	static const char *const names[] = {
-		"aisec_capture_insert", "aisec_capture_update",
+		"aisec_capture_insert", "aisec_capture_insert_row", "aisec_capture_update",
 		"aisec_capture_delete", "aisec_capture_truncate",
 	};
 
@@ -1318,7 +1909,6 @@ track(PG_FUNCTION_ARGS)
 		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
 		   " CACHE " CppAsString2(RID_CACHE) ")",
 		   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
-	RunDdl(false, "ALTER TABLE %s ADD UNIQUE (" RID_COLUMN ")", qrel);
 	CreateCaptureTriggers(qrel);
 
 	/* As the extension owner: the history table and the registry row. */
@@ -1390,9 +1980,13 @@ untrack(PG_FUNCTION_ARGS)
 						 true, 1, types, values, NULL, NULL);
 	(void) aisec_spi_run("DELETE FROM aisec.pending_delta WHERE table_no = $1",
 						 true, 1, types, values, NULL, NULL);
+	(void) aisec_spi_run("DELETE FROM aisec.pending_row WHERE table_no = $1",
+						 true, 1, types, values, NULL, NULL);
+	ForgetNotes(relid);
 	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.history));
 	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.ended));
 	RunDdl(false, "DROP TRIGGER aisec_capture_insert ON %s", qrel);
+	RunDdl(false, "DROP TRIGGER aisec_capture_insert_row ON %s", qrel);
 	RunDdl(false, "DROP TRIGGER aisec_capture_update ON %s", qrel);
 	RunDdl(false, "DROP TRIGGER aisec_capture_delete ON %s", qrel);
 	RunDdl(false, "DROP TRIGGER aisec_capture_truncate ON %s", qrel);

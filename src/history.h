@@ -67,6 +67,8 @@ typedef struct Fingerprint
 extern bool history_lookup(Oid relid, TrackedTable *out);
 extern bool history_lookup_no(int32 table_no, TrackedTable *out);
 
+extern int64 history_capture_pending(const TrackedTable *tt);
+
 extern RowEncoder *history_encoder(TupleDesc desc);
 extern void history_encoder_done(RowEncoder *enc);
 extern void history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,

@@ -59,11 +59,37 @@ REVOKE ALL ON aisec.pending_delta FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.pending_delta', '');
 COMMENT ON TABLE aisec.pending_delta IS 'aisec: per-statement change to a pending version (rows added minus removed; sum of added minus removed row hashes mod 2^256)';
 
+-- Rows written since the last commit that have no history record yet:
+-- each flush of a statement's row notes appends one row, whose entries
+-- are 15 bytes each (kind 'i' inserted at a ctid, 'u' updated, 'd'
+-- deleted; row id; block; offset; big-endian).  The next commit of the
+-- table's dataset gives those rows their records and deletes these rows.
+CREATE SEQUENCE aisec.pending_row_seq;
+REVOKE ALL ON SEQUENCE aisec.pending_row_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.pending_row_seq', '');
+COMMENT ON SEQUENCE aisec.pending_row_seq IS 'aisec: the order of aisec.pending_row entries';
+CREATE TABLE aisec.pending_row (
+    table_no integer NOT NULL,
+    seq      bigint  NOT NULL,
+    entries  bytea   NOT NULL
+);
+ALTER TABLE aisec.pending_row ALTER COLUMN entries SET STORAGE EXTERNAL;
+CREATE INDEX pending_row_table ON aisec.pending_row (table_no, seq);
+REVOKE ALL ON aisec.pending_row FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.pending_row', '');
+COMMENT ON TABLE aisec.pending_row IS 'aisec: rows of tracked tables written since the last commit that the next commit gives history records (doc/versioning.md)';
+
 CREATE FUNCTION aisec.capture() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'capture';
 REVOKE ALL ON FUNCTION aisec.capture() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.capture() TO aisec_admin;
 COMMENT ON FUNCTION aisec.capture() IS 'trigger on tracked tables: records inserted, updated and deleted rows in their history; refuses TRUNCATE';
+
+CREATE FUNCTION aisec.capture_row() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'capture_row';
+REVOKE ALL ON FUNCTION aisec.capture_row() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.capture_row() TO aisec_admin;
+COMMENT ON FUNCTION aisec.capture_row() IS 'row trigger on tracked tables: notes where each inserted row is, for the next commit to give it a history record';
 
 CREATE FUNCTION aisec.history_refuse_change() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'history_refuse_change';

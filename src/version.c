@@ -549,6 +549,14 @@ version_commit(PG_FUNCTION_ARGS)
 	tables = DatasetTables(ds.id, &ntables, snap);
 	vts = palloc0(sizeof(VersionTable) * Max(ntables, 1));
 
+	/* Rows written since the last commit get their history records now. */
+	for (int i = 0; i < ntables; i++)
+		if (tables[i].pending == version)
+			(void) history_capture_pending(&tables[i]);
+	CommandCounterIncrement();
+	UnregisterSnapshot(snap);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+
 	for (int i = 0; i < ntables; i++)
 	{
 		VersionTable *vt = &vts[i];
