@@ -1459,23 +1459,26 @@ history_capture_pending(const TrackedTable *tt)
 		CHECK_FOR_INTERRUPTS();
 		while (j < n && notes[j].rid == rid)
 			j++;
-		if (notes[j - 1].kind != PENDING_GONE)
+
+		/*
+		 * Whatever the last note says, a noted tuple that is still there
+		 * counts (a deleted twin with the same explicit id leaves a "deleted"
+		 * note).  If none is, only a row not deleted last needs the scan.
+		 */
+		for (int k = i; k < j; k++)
 		{
-			for (int k = i; k < j; k++)
-			{
-				if (notes[k].kind != PENDING_AT || !FindNoted(&ps, rid, &notes[k].tid))
-					continue;
-				if (found && ItemPointerEquals(&at, &ps.slot->tts_tid))
-					continue;
-				if (found)
-					DuplicateRid(ps.rel, rid);
-				at = ps.slot->tts_tid;
-				found = true;
-				CaptureNoted(&ps, ps.slot, rid);
-			}
-			if (!found)
-				lost[nlost++] = rid;
+			if (notes[k].kind != PENDING_AT || !FindNoted(&ps, rid, &notes[k].tid))
+				continue;
+			if (found && ItemPointerEquals(&at, &ps.slot->tts_tid))
+				continue;
+			if (found)
+				DuplicateRid(ps.rel, rid);
+			at = ps.slot->tts_tid;
+			found = true;
+			CaptureNoted(&ps, ps.slot, rid);
 		}
+		if (!found && notes[j - 1].kind != PENDING_GONE)
+			lost[nlost++] = rid;
 		i = j;
 	}
 

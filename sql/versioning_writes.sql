@@ -1,0 +1,166 @@
+-- Rows written since the last commit: inserted rows get their history
+-- records from the next commit, which finds them through the ctids a row
+-- trigger noted (following HOT chains and update links) or, when the
+-- table was rewritten meanwhile, by scanning it.  Every version must check
+-- out exactly as the table was when it was committed.
+
+CREATE TABLE wr (id int PRIMARY KEY, v text, n int);
+SELECT aisec.track('wr') IS NOT NULL AS tracked;
+SELECT table_no AS wr_no FROM aisec.tracked WHERE rel = 'wr'::regclass \gset
+SELECT aisec.create_dataset('writes', ARRAY['wr'::regclass]) IS NOT NULL AS created;
+
+-- checkout(v) must equal the table now; run after each commit.
+CREATE FUNCTION pg_temp.same_as_table(version bigint) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT count(*) FROM (
+        (SELECT * FROM aisec.checkout(NULL::wr, version) EXCEPT ALL SELECT * FROM wr)
+        UNION ALL
+        (SELECT * FROM wr EXCEPT ALL SELECT * FROM aisec.checkout(NULL::wr, version))) d
+$$;
+-- History records and pending entries of the table.
+CREATE FUNCTION pg_temp.counts(OUT history bigint, OUT pending bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('SELECT count(*) FROM %s',
+                   (SELECT t.history FROM aisec.tracked t WHERE t.rel = 'wr'::regclass)) INTO history;
+    SELECT count(*) INTO pending FROM aisec.pending_row p
+    JOIN aisec.tracked t USING (table_no) WHERE t.rel = 'wr'::regclass;
+END $$;
+CREATE FUNCTION pg_temp.records_per_version() RETURNS TABLE (valid_from bigint, records bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format('SELECT valid_from, count(*) FROM %s GROUP BY 1 ORDER BY 1',
+                   (SELECT t.history FROM aisec.tracked t WHERE t.rel = 'wr'::regclass));
+END $$;
+
+-- 1. An INSERT writes no history, only a note; the commit writes history.
+INSERT INTO wr SELECT g, 'row ' || g, g FROM generate_series(1, 1000) g;
+SELECT * FROM pg_temp.counts();
+SELECT aisec.commit('writes', 'load') AS version;
+SELECT * FROM pg_temp.counts();
+SELECT pg_temp.same_as_table(1) AS differences;
+
+-- 2. Inserted, then changed before the commit: a HOT update (same page),
+--    a non-HOT one (the new version goes elsewhere), two updates in a row,
+--    a delete, and an insert that a later statement deletes again.
+INSERT INTO wr SELECT g, 'new ' || g, g FROM generate_series(1001, 1100) g;
+UPDATE wr SET n = -n WHERE id BETWEEN 1001 AND 1010;
+UPDATE wr SET v = repeat('x', 3000) WHERE id BETWEEN 1011 AND 1015;
+UPDATE wr SET n = 0 WHERE id = 1016;
+UPDATE wr SET n = 1 WHERE id = 1016;
+DELETE FROM wr WHERE id BETWEEN 1090 AND 1100;
+INSERT INTO wr VALUES (5000, 'short-lived', 0);
+DELETE FROM wr WHERE id = 5000;
+SELECT aisec.commit('writes', 'inserted and changed') AS version;
+SELECT pg_temp.same_as_table(2) AS differences;
+SELECT pg_temp.same_as_table(1) = 0 AS v1_is_table_now;
+SELECT rows FROM aisec.versions WHERE dataset = 'writes' ORDER BY version;
+
+-- 3. Savepoints: notes of a rolled-back subtransaction are dropped, the
+--    outer ones kept; so are notes of a failed plpgsql block.
+BEGIN;
+INSERT INTO wr VALUES (2001, 'outer', 1);
+SAVEPOINT s;
+INSERT INTO wr VALUES (2002, 'rolled back', 1);
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO wr VALUES (2003, 'after rollback', 1);
+SAVEPOINT t;
+INSERT INTO wr VALUES (2004, 'released', 1);
+RELEASE SAVEPOINT t;
+DO $$
+BEGIN
+    INSERT INTO wr VALUES (2005, 'failed block', 1);
+    RAISE EXCEPTION 'undo the block';
+EXCEPTION WHEN raise_exception THEN
+    INSERT INTO wr VALUES (2006, 'handler', 1);
+END $$;
+COMMIT;
+SELECT aisec.commit('writes', 'savepoints') AS version;
+SELECT id, v FROM aisec.checkout(NULL::wr, 3) WHERE id > 2000 ORDER BY id;
+SELECT pg_temp.same_as_table(3) AS differences;
+
+-- 4. A rewrite between the writes and the commit moves every row, so the
+--    noted ctids point at other rows or nowhere: commit scans instead.
+INSERT INTO wr SELECT g, 'moved ' || g, g FROM generate_series(3001, 3200) g;
+UPDATE wr SET n = n + 1 WHERE id BETWEEN 3001 AND 3050;
+DELETE FROM wr WHERE id < 500;
+VACUUM FULL wr;
+SELECT aisec.commit('writes', 'after a rewrite') AS version;
+SELECT pg_temp.same_as_table(4) AS differences;
+SELECT rows FROM aisec.versions WHERE dataset = 'writes' AND version = 4;
+
+-- 5. Update chains broken by VACUUM: the row is found by the scan.
+INSERT INTO wr VALUES (4001, 'chain', 0);
+UPDATE wr SET v = repeat('y', 3000), n = 1 WHERE id = 4001;
+VACUUM wr;
+UPDATE wr SET n = 2 WHERE id = 4001;
+VACUUM wr;
+SELECT aisec.commit('writes', 'broken chain') AS version;
+SELECT n FROM aisec.checkout(NULL::wr, 5) WHERE id = 4001;
+
+-- 6. COPY, INSERT ... ON CONFLICT, and a commit in the writing transaction.
+COPY wr (id, v, n) FROM stdin;
+6001	copied	1
+6002	copied	2
+\.
+INSERT INTO wr VALUES (6002, 'upserted', 20), (6003, 'upsert new', 3)
+    ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v, n = EXCLUDED.n;
+BEGIN;
+INSERT INTO wr VALUES (6004, 'same transaction', 4);
+SELECT aisec.commit('writes', 'copy and upsert') AS version;
+COMMIT;
+SELECT id, v, n FROM aisec.checkout(NULL::wr, 6) WHERE id > 6000 ORDER BY id;
+SELECT pg_temp.same_as_table(6) AS differences;
+
+-- 7. Another trigger that updates each inserted row before aisec's row
+--    trigger runs (names fire in order): the commit follows the update.
+CREATE FUNCTION pg_temp.bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE wr SET n = n + 100 WHERE id = NEW.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER a_bump AFTER INSERT ON wr FOR EACH ROW EXECUTE FUNCTION pg_temp.bump();
+INSERT INTO wr VALUES (7001, 'bumped', 1);
+DROP TRIGGER a_bump ON wr;
+SELECT aisec.commit('writes', 'bumped') AS version;
+SELECT n FROM aisec.checkout(NULL::wr, 7) WHERE id = 7001;
+
+-- 8. Explicit row ids.  Another row's id: the commit refuses and changes
+--    nothing; once one of the two rows is gone, it commits.
+SELECT aisec_rid AS rid_10 FROM wr WHERE id = 1000 \gset
+INSERT INTO wr (id, v, n, aisec_rid) OVERRIDING SYSTEM VALUE VALUES (8001, 'twin', 1, :rid_10);
+\set VERBOSITY sqlstate
+SELECT aisec.commit('writes', 'twin');
+\set VERBOSITY default
+SELECT max(version) AS head FROM aisec.versions WHERE dataset = 'writes';
+SELECT * FROM pg_temp.counts();
+DELETE FROM wr WHERE id = 8001;
+SELECT aisec.commit('writes', 'twin gone') AS version;
+SELECT pg_temp.same_as_table(8) AS differences;
+-- Two new rows with one id.
+INSERT INTO wr (id, v, n, aisec_rid) OVERRIDING SYSTEM VALUE VALUES
+    (8002, 'one', 1, (:wr_no::bigint << 40) + 999999),
+    (8003, 'two', 1, (:wr_no::bigint << 40) + 999999);
+\set VERBOSITY sqlstate
+SELECT aisec.commit('writes', 'two of a kind');
+\set VERBOSITY default
+DELETE FROM wr WHERE id = 8003;
+-- The id of a deleted row may come back.
+SELECT aisec_rid AS rid_1000 FROM wr WHERE id = 999 \gset
+DELETE FROM wr WHERE id = 999;
+SELECT aisec.commit('writes', 'one deleted') AS version;
+INSERT INTO wr (id, v, n, aisec_rid) OVERRIDING SYSTEM VALUE VALUES (999, 'back', 1, :rid_1000);
+SELECT aisec.commit('writes', 'back again') AS version;
+SELECT pg_temp.same_as_table(10) AS differences;
+-- Outside the table's range: refused when written.
+INSERT INTO wr (id, v, n, aisec_rid) OVERRIDING SYSTEM VALUE VALUES (8004, 'alien', 1, 7);
+
+-- 9. Every version still checks out as committed, and verifies.
+SELECT version, rows, (SELECT count(*) FROM aisec.checkout(NULL::wr, version)) = rows AS rows_match
+FROM aisec.versions WHERE dataset = 'writes' ORDER BY version;
+SELECT bool_and(ok) AS all_ok, count(*) FROM aisec.verify('writes');
+-- History holds one record per row a version added: the rows inserted
+-- (updates of rows not yet committed add none), and in version 8 row 1000
+-- again, because deleting its twin (same explicit id) ended its record.
+SELECT * FROM pg_temp.counts();
+SELECT * FROM pg_temp.records_per_version();
