@@ -7,6 +7,8 @@
 \echo 'insert, update and delete in the table''s history, with a salted SHA-256'
 \echo 'hash per row version.  A dataset is a set of tracked tables; a commit is'
 \echo 'a cheap marker over that history, fingerprinted and hash-chained.'
+\echo 'Updates and deletes are recorded as they happen; inserted rows are only'
+\echo 'noted, and the next commit writes their history, so loading stays fast.'
 \echo
 SELECT aisec.track('loans') AS table_no;
 SELECT aisec.create_dataset('credit_training', ARRAY['loans'::regclass],
@@ -26,6 +28,10 @@ SELECT 5000 + g, 'Applicant ' || g, 'applicant' || g || '@example.com',
 FROM generate_series(1, 200) g;
 UPDATE loans SET income = income * 1.05 WHERE id % 125 = 0;
 DELETE FROM loans WHERE id % 200 = 7;
+\echo 'Noted for the next commit: the 200 inserted rows (one entry per statement),'
+\echo 'one of them since updated and one deleted:'
+SELECT count(*) AS entries, sum(length(entries)) / 15 AS notes
+FROM aisec.pending_row;
 SELECT aisec.commit('credit_training', 'January refresh') AS version;
 
 \echo
