@@ -164,3 +164,31 @@ SELECT bool_and(ok) AS all_ok, count(*) FROM aisec.verify('writes');
 -- again, because deleting its twin (same explicit id) ended its record.
 SELECT * FROM pg_temp.counts();
 SELECT * FROM pg_temp.records_per_version();
+
+-- 10. Hand-written notes that do not decode are refused by the commit,
+--     which changes nothing.
+INSERT INTO aisec.pending_row VALUES (:wr_no, 0, '\x01');
+SELECT aisec.commit('writes', 'malformed');
+INSERT INTO wr VALUES (9001, 'after a bad note', 1);
+DELETE FROM aisec.pending_row WHERE seq = 0;
+INSERT INTO aisec.pending_row VALUES (:wr_no, 0, '\x7a0000000000000001000000000001');
+SELECT aisec.commit('writes', 'malformed');
+DELETE FROM aisec.pending_row WHERE seq = 0;
+SELECT aisec.commit('writes', 'good again') AS version;
+SELECT pg_temp.same_as_table(11) AS differences;
+
+-- 11. Untracking drops the notes of a table with rows not yet committed;
+--     tracking it again starts over.
+CREATE TABLE wr_loose (id int PRIMARY KEY);
+SELECT aisec.track('wr_loose') IS NOT NULL AS tracked;
+BEGIN;
+INSERT INTO wr_loose SELECT generate_series(1, 10);
+SELECT aisec.untrack('wr_loose');
+INSERT INTO wr_loose VALUES (11);
+COMMIT;
+SELECT count(*) AS notes_left FROM aisec.pending_row p
+WHERE NOT EXISTS (SELECT FROM aisec.tracked t WHERE t.table_no = p.table_no);
+SELECT aisec.track('wr_loose') IS NOT NULL AS tracked_again;
+SELECT aisec.create_dataset('loose', ARRAY['wr_loose'::regclass]) IS NOT NULL AS created;
+SELECT aisec.commit('loose') AS version;
+SELECT count(*) FROM aisec.checkout(NULL::wr_loose, 1);
