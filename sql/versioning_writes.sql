@@ -192,3 +192,23 @@ SELECT aisec.track('wr_loose') IS NOT NULL AS tracked_again;
 SELECT aisec.create_dataset('loose', ARRAY['wr_loose'::regclass]) IS NOT NULL AS created;
 SELECT aisec.commit('loose') AS version;
 SELECT count(*) FROM aisec.checkout(NULL::wr_loose, 1);
+
+-- 12. Many subtransactions (a loop with an exception block), one in seven
+--     rolled back: the commit records exactly the rows that stayed.
+DO $$
+BEGIN
+    FOR i IN 1..2000 LOOP
+        BEGIN
+            INSERT INTO wr VALUES (10000 + i, 'loop', i);
+            IF i % 7 = 0 THEN
+                RAISE EXCEPTION 'skip';
+            END IF;
+        EXCEPTION WHEN raise_exception THEN
+            NULL;
+        END;
+    END LOOP;
+END $$;
+SELECT aisec.commit('writes', 'loop') AS version;
+SELECT count(*) AS loop_rows FROM aisec.checkout(NULL::wr, 12) WHERE id > 10000;
+SELECT pg_temp.same_as_table(12) AS differences;
+SELECT bool_and(ok) AS all_ok FROM aisec.verify('writes');

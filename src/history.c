@@ -1108,29 +1108,46 @@ FlushNotes(Oid relid, SubTransactionId subid)
 		aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
 		WritePending(nb->table_no, nb->notes, nb->n);
 		nb->n = 0;
-		if (nb->size > 1024)
-		{
-			pfree(nb->notes);
-			nb->notes = NULL;
-			nb->size = 0;
-		}
+		pfree(nb->notes);
+		nb->notes = NULL;
+		nb->size = 0;
 	}
 }
 
-/* Drop notes made in aborted subtransactions; hand committed ones up. */
+/*
+ * Drop the buffers of an aborted subtransaction (and of its children) with
+ * their notes; hand a committed one's notes up to its parent.  Empty
+ * buffers go too, so a loop of many subtransactions does not pile them up.
+ */
 static void
 NotesSubXact(SubXactEvent event, SubTransactionId mySubid,
 			 SubTransactionId parentSubid, void *arg)
 {
-	for (NoteBuffer *nb = note_buffers; nb != NULL; nb = nb->next)
+	NoteBuffer **link = &note_buffers;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
+		return;
+	while (*link != NULL)
 	{
-		if (event == SUBXACT_EVENT_ABORT_SUB && nb->subid >= mySubid)
+		NoteBuffer *nb = *link;
+		bool		drop = false;
+
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+			drop = nb->subid >= mySubid;
+		else if (nb->subid == mySubid)
 		{
-			nb->n = 0;
-			nb->subid = InvalidSubTransactionId;
-		}
-		else if (event == SUBXACT_EVENT_COMMIT_SUB && nb->subid == mySubid)
+			drop = nb->n == 0;
 			nb->subid = parentSubid;
+		}
+		if (drop)
+		{
+			*link = nb->next;
+			if (nb->notes)
+				pfree(nb->notes);
+			pfree(nb);
+		}
+		else
+			link = &nb->next;
 	}
 	note_last = NULL;
 }
@@ -1209,7 +1226,7 @@ AddNote(NoteBuffer *nb, int64 rid, ItemPointer tid, char kind)
 		FlushNotes(nb->relid, nb->subid);
 	if (nb->n == nb->size)
 	{
-		int			size = Max(nb->size * 2, 1024);
+		int			size = Max(nb->size * 2, 64);
 
 		nb->notes = nb->notes
 			? repalloc(nb->notes, sizeof(PendingNote) * size)
