@@ -1183,6 +1183,7 @@ NoteBufferFor(Relation rel)
 	SubTransactionId subid = GetCurrentSubTransactionId();
 	NoteBuffer *nb;
 	TrackedTable tt;
+	AttrNumber	ridatt;
 
 	if (note_last && note_last->relid == relid && note_last->subid == subid)
 		return note_last;
@@ -1201,16 +1202,17 @@ NoteBufferFor(Relation rel)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table %s is not tracked by aisec", RelationGetRelationName(rel)),
 				 errhint("Drop the leftover aisec_capture_* triggers or call aisec.track().")));
-	nb = MemoryContextAllocZero(TopTransactionContext, sizeof(NoteBuffer));
-	nb->relid = relid;
-	nb->table_no = tt.table_no;
-	nb->ridatt = get_attnum(relid, RID_COLUMN);
-	nb->subid = subid;
-	if (nb->ridatt == InvalidAttrNumber)
+	ridatt = get_attnum(relid, RID_COLUMN);
+	if (ridatt == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("tracked table %s has no %s column",
 						RelationGetRelationName(rel), RID_COLUMN)));
+	nb = MemoryContextAllocZero(TopTransactionContext, sizeof(NoteBuffer));
+	nb->relid = relid;
+	nb->table_no = tt.table_no;
+	nb->ridatt = ridatt;
+	nb->subid = subid;
 	nb->next = note_buffers;
 	note_buffers = nb;
 	return note_last = nb;
@@ -1462,7 +1464,7 @@ history_capture_pending(const TrackedTable *tt)
 	ps.tidscan = table_beginscan_tid(ps.rel, c.snap);
 	ps.slot = table_slot_create(ps.rel, NULL);
 	ps.maxrid = HistoryMaxRid(&c);
-	lost = MemoryContextAlloc(cxt, sizeof(int64) * n);
+	lost = MemoryContextAllocHuge(cxt, sizeof(int64) * n);
 
 	/* Each row id's notes in the order written: the last says what it is. */
 	qsort(notes, n, sizeof(PendingNote), CompareNotes);
@@ -1503,8 +1505,9 @@ history_capture_pending(const TrackedTable *tt)
 	if (nlost > 0)
 	{
 		TableScanDesc scan = table_beginscan(ps.rel, c.snap, 0, NULL);
-		bool	   *seen = MemoryContextAllocZero(cxt, sizeof(bool) * nlost);
+		bool	   *seen = MemoryContextAllocHuge(cxt, sizeof(bool) * nlost);
 
+		memset(seen, 0, sizeof(bool) * nlost);
 		qsort(lost, nlost, sizeof(int64), CompareRids);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, ps.slot))
 		{
