@@ -212,3 +212,14 @@ SELECT aisec.commit('writes', 'loop') AS version;
 SELECT count(*) AS loop_rows FROM aisec.checkout(NULL::wr, 12) WHERE id > 10000;
 SELECT pg_temp.same_as_table(12) AS differences;
 SELECT bool_and(ok) AS all_ok FROM aisec.verify('writes');
+
+-- 13. A row inserted and deleted again before the commit is a change (as
+--     an update that is undone is): a new version with the same rows.
+INSERT INTO wr VALUES (20000, 'brief', 1);
+DELETE FROM wr WHERE id = 20000;
+SELECT aisec.commit('writes', 'inserted and deleted') AS version;
+SELECT v.rows = p.rows AS same_rows, v.fingerprint = p.fingerprint AS same_fingerprint
+FROM aisec.versions v JOIN aisec.versions p ON p.dataset = v.dataset AND p.version = v.parent
+WHERE v.dataset = 'writes' AND v.version = 13;
+-- Nothing since: no new version.
+SELECT aisec.commit('writes', 'nothing') AS version;

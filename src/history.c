@@ -657,6 +657,7 @@ typedef struct Capture
 	int			ne;
 	Fingerprint delta;
 	int64		rows;
+	bool		changed;		/* record the change even if it nets to zero */
 } Capture;
 
 /* Open the history of a tracked table for writing. */
@@ -799,7 +800,8 @@ CaptureEnd(Capture *c)
 	table_close(c->hrel, NoLock);
 	table_close(c->erel, NoLock);
 
-	if (c->rows != 0 || memcmp(c->delta.b, (uint8[SHA256_LEN]) {0}, SHA256_LEN) != 0)
+	if (c->changed || c->rows != 0 ||
+		memcmp(c->delta.b, (uint8[SHA256_LEN]) {0}, SHA256_LEN) != 0)
 	{
 		Relation	drel = table_open(aisec_relid("pending_delta"), RowExclusiveLock);
 		Datum		values[PD_NCOLS];
@@ -1529,6 +1531,8 @@ history_capture_pending(const TrackedTable *tt)
 		table_endscan(scan);
 	}
 
+	/* Rows inserted and deleted again are a change too (no new records). */
+	c.changed = true;
 	captured = c.rows;
 	if (ps.ended)
 		history_ended_map_free(ps.ended);
