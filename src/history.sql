@@ -83,7 +83,7 @@ CREATE FUNCTION aisec.capture() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'capture';
 REVOKE ALL ON FUNCTION aisec.capture() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.capture() TO aisec_admin;
-COMMENT ON FUNCTION aisec.capture() IS 'trigger on tracked tables: records inserted, updated and deleted rows in their history; refuses TRUNCATE';
+COMMENT ON FUNCTION aisec.capture() IS 'statement trigger on tracked tables: records updated and deleted rows in their history, writes the notes aisec.capture_row() took of inserted rows for the next commit; refuses TRUNCATE';
 
 CREATE FUNCTION aisec.capture_row() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'capture_row';
