@@ -223,3 +223,21 @@ FROM aisec.versions v JOIN aisec.versions p ON p.dataset = v.dataset AND p.versi
 WHERE v.dataset = 'writes' AND v.version = 13;
 -- Nothing since: no new version.
 SELECT aisec.commit('writes', 'nothing') AS version;
+
+-- 14. A table tracked by an earlier aisec (its INSERT trigger has a
+--     transition table and no row trigger, as a dump of that version
+--     restores it) still has its inserted rows recorded, when written.
+CREATE TABLE wr_old (id int PRIMARY KEY, v text);
+SELECT aisec.track('wr_old') IS NOT NULL AS tracked;
+DROP TRIGGER aisec_capture_insert_row ON wr_old;
+DROP TRIGGER aisec_capture_insert ON wr_old;
+CREATE TRIGGER aisec_capture_insert AFTER INSERT ON wr_old
+    REFERENCING NEW TABLE AS aisec_new
+    FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture();
+INSERT INTO wr_old VALUES (1, 'a'), (2, 'b');
+SELECT count(*) AS notes FROM aisec.pending_row p JOIN aisec.tracked t USING (table_no)
+WHERE t.rel = 'wr_old'::regclass;
+SELECT history AS wr_old_history FROM aisec.tracked WHERE rel = 'wr_old'::regclass \gset
+SELECT count(*) AS records, min(valid_from) AS valid_from FROM :wr_old_history;
+SELECT aisec.untrack('wr_old');
+SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'wr_old'::regclass;

@@ -1590,8 +1590,12 @@ capture(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_AFTER(td->tg_event))
 		elog(ERROR, "aisec.capture: must be an AFTER ... FOR EACH STATEMENT trigger");
 
-	/* INSERT: write what capture_row noted; the next commit does the rest. */
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	/*
+	 * INSERT: write what capture_row noted; the next commit does the rest.
+	 * (A trigger created by an earlier aisec, with a transition table,
+	 * still records inserted rows at once, below.)
+	 */
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && td->tg_newtable == NULL)
 	{
 		FlushNotes(RelationGetRelid(td->tg_relation), GetCurrentSubTransactionId());
 		return PointerGetDatum(NULL);
@@ -1649,6 +1653,11 @@ capture(PG_FUNCTION_ARGS)
 			if (!CaptureRemove(&c, rid))
 				AddNote(notes, rid, NULL, PENDING_GONE);
 		}
+	}
+	else if (newslot)
+	{
+		while (NextTransition(td->tg_newtable, newptr, newslot))
+			CaptureInsert(&c, newslot);
 	}
 	else
 		elog(ERROR, "aisec.capture: fired without transition tables");
@@ -2013,7 +2022,8 @@ untrack(PG_FUNCTION_ARGS)
 	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.history));
 	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.ended));
 	RunDdl(false, "DROP TRIGGER aisec_capture_insert ON %s", qrel);
-	RunDdl(false, "DROP TRIGGER aisec_capture_insert_row ON %s", qrel);
+	if (OidIsValid(get_trigger_oid(relid, "aisec_capture_insert_row", true)))
+		RunDdl(false, "DROP TRIGGER aisec_capture_insert_row ON %s", qrel);
 	RunDdl(false, "DROP TRIGGER aisec_capture_update ON %s", qrel);
 	RunDdl(false, "DROP TRIGGER aisec_capture_delete ON %s", qrel);
 	RunDdl(false, "DROP TRIGGER aisec_capture_truncate ON %s", qrel);
