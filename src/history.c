@@ -822,24 +822,31 @@ CaptureEnd(Capture *c)
 	}
 }
 
-/* Read a row's aisec_rid, checking that it belongs to this table. */
+/* Read a row's aisec_rid (column ridatt), checking that it belongs to rel. */
 static int64
-RowRid(Capture *c, TupleTableSlot *slot)
+SlotRid(Relation rel, int32 table_no, AttrNumber ridatt, TupleTableSlot *slot)
 {
 	bool		isnull;
-	int64		rid = DatumGetInt64(slot_getattr(slot, c->ridatt, &isnull));
+	int64		rid = DatumGetInt64(slot_getattr(slot, ridatt, &isnull));
 
-	if (isnull || rid <= 0 || (rid >> RID_TABLE_SHIFT) != c->tt.table_no)
+	if (isnull || rid <= 0 || (rid >> RID_TABLE_SHIFT) != table_no)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid %s in tracked table %s", RID_COLUMN,
-						RelationGetRelationName(c->rel)),
+						RelationGetRelationName(rel)),
 				 errdetail("Row ids of this table lie between %lld and %lld.",
-						   (long long) ((int64) c->tt.table_no << RID_TABLE_SHIFT) + 1,
-						   (long long) (((int64) c->tt.table_no + 1) << RID_TABLE_SHIFT) - 1),
+						   (long long) ((int64) table_no << RID_TABLE_SHIFT) + 1,
+						   (long long) (((int64) table_no + 1) << RID_TABLE_SHIFT) - 1),
 				 errhint("Let aisec assign %s: do not use OVERRIDING SYSTEM VALUE.",
 						 RID_COLUMN)));
 	return rid;
+}
+
+/* Read a captured row's aisec_rid, checking it. */
+static int64
+RowRid(Capture *c, TupleTableSlot *slot)
+{
+	return SlotRid(c->rel, c->tt.table_no, c->ridatt, slot);
 }
 
 /* Wrap raw bytes as a bytea datum. */
@@ -1263,9 +1270,7 @@ capture_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	NoteBuffer *nb;
-	bool		isnull;
 	int64		rid;
-	int64		table_no;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "aisec.capture_row: not called as a trigger");
@@ -1273,18 +1278,7 @@ capture_row(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		elog(ERROR, "aisec.capture_row: must be an AFTER INSERT ... FOR EACH ROW trigger");
 	nb = NoteBufferFor(td->tg_relation);
-	rid = DatumGetInt64(slot_getattr(td->tg_trigslot, nb->ridatt, &isnull));
-	table_no = nb->table_no;
-	if (isnull || rid <= 0 || (rid >> RID_TABLE_SHIFT) != table_no)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s in tracked table %s", RID_COLUMN,
-						RelationGetRelationName(td->tg_relation)),
-				 errdetail("Row ids of this table lie between %lld and %lld.",
-						   (long long) (table_no << RID_TABLE_SHIFT) + 1,
-						   (long long) ((table_no + 1) << RID_TABLE_SHIFT) - 1),
-				 errhint("Let aisec assign %s: do not use OVERRIDING SYSTEM VALUE.",
-						 RID_COLUMN)));
+	rid = SlotRid(td->tg_relation, nb->table_no, nb->ridatt, td->tg_trigslot);
 	AddNote(nb, rid, &td->tg_trigslot->tts_tid, PENDING_AT);
 	return PointerGetDatum(NULL);
 }
