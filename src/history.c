@@ -1006,6 +1006,7 @@ typedef struct NoteBuffer
 	struct NoteBuffer *next;
 	Oid			relid;
 	int32		table_no;
+	Oid			history;		/* history_<n> */
 	AttrNumber	ridatt;
 	SubTransactionId subid;
 	int			n;
@@ -1103,6 +1104,103 @@ ReadPending(bytea *entries, PendingNote **notes, int *n, int *size)
 	}
 }
 
+/* Open the btree on a history table's rid column (AccessShareLock). */
+Relation
+history_open_rid_index(Relation hrel)
+{
+	List	   *indexes = RelationGetIndexList(hrel);
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (idx->rd_rel->relam == BTREE_AM_OID)
+			return idx;
+		index_close(idx, AccessShareLock);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("history table %s has no index on rid", RelationGetRelationName(hrel))));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* The highest row id with a record visible to snap in history hrel (0 if none). */
+static int64
+MaxRecordedRid(Relation hrel, Relation ridx, Snapshot snap, TupleTableSlot *slot)
+{
+	IndexScanDesc scan = index_beginscan(hrel, ridx, snap, 0, 0);
+	int64		max = 0;
+
+	index_rescan(scan, NULL, 0, NULL, 0);
+	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	{
+		bool		isnull;
+
+		max = DatumGetInt64(slot_getattr(slot, HC_RID + 1, &isnull));
+	}
+	index_endscan(scan);
+	return max;
+}
+
+/*
+ * Refuse an inserted row whose id names a row the table's history holds,
+ * current or deleted: a row id names one row for the life of the table.
+ * Only an explicit id (OVERRIDING SYSTEM VALUE, COPY) or a reset identity
+ * sequence can do that, so only ids up to the highest recorded one are
+ * looked up.  Called with the commit lock held (no commit adds records
+ * meanwhile) and before any later statement can update or delete the row:
+ * capture would otherwise take the history of the row the id named for
+ * this row's.
+ */
+static void
+RefuseRecordedRids(NoteBuffer *nb)
+{
+	Relation	hrel = NULL;
+	Relation	ridx = NULL;
+	Snapshot	snap = NULL;
+	IndexScanDesc scan = NULL;
+	TupleTableSlot *slot = NULL;
+	int64		maxrid = 0;
+
+	for (int i = 0; i < nb->n; i++)
+	{
+		PendingNote *note = &nb->notes[i];
+		ScanKeyData key;
+
+		if (note->kind != PENDING_AT)
+			continue;
+		if (hrel == NULL)
+		{
+			hrel = table_open(nb->history, AccessShareLock);
+			ridx = history_open_rid_index(hrel);
+			snap = RegisterSnapshot(GetLatestSnapshot());
+			slot = table_slot_create(hrel, NULL);
+			maxrid = MaxRecordedRid(hrel, ridx, snap, slot);
+			scan = index_beginscan(hrel, ridx, snap, 1, 0);
+		}
+		if (note->rid > maxrid)
+			continue;
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(note->rid));
+		index_rescan(scan, &key, 1, NULL, 0);
+		if (index_getnext_slot(scan, ForwardScanDirection, slot))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("row id %lld of tracked table %s already names a row in its history",
+							(long long) note->rid, get_rel_name(nb->relid)),
+					 errdetail("A row id names one row for the life of the table: it is not given to another row, even after that row is deleted."),
+					 errhint("Insert the row without %s and aisec assigns a new one.",
+							 RID_COLUMN)));
+	}
+	if (hrel == NULL)
+		return;
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snap);
+	index_close(ridx, AccessShareLock);
+	table_close(hrel, AccessShareLock);
+}
+
 /* Write the notes of one table (or all, InvalidOid) from one subtransaction (or all). */
 static void
 FlushNotes(Oid relid, SubTransactionId subid)
@@ -1115,6 +1213,7 @@ FlushNotes(Oid relid, SubTransactionId subid)
 			continue;
 		/* Like every capture, hold the commit lock until the end. */
 		aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
+		RefuseRecordedRids(nb);
 		WritePending(nb->table_no, nb->notes, nb->n);
 		nb->n = 0;
 		pfree(nb->notes);
@@ -1220,6 +1319,7 @@ NoteBufferFor(Relation rel)
 	nb = MemoryContextAllocZero(TopTransactionContext, sizeof(NoteBuffer));
 	nb->relid = relid;
 	nb->table_no = tt.table_no;
+	nb->history = tt.history;
 	nb->ridatt = ridatt;
 	nb->subid = subid;
 	nb->next = note_buffers;
@@ -1305,24 +1405,6 @@ CompareRids(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The highest row id in a table's history (0 if none). */
-static int64
-HistoryMaxRid(Capture *c)
-{
-	IndexScanDesc scan = index_beginscan(c->hrel, c->ridx, c->snap, 0, 0);
-	int64		max = 0;
-
-	index_rescan(scan, NULL, 0, NULL, 0);
-	if (index_getnext_slot(scan, BackwardScanDirection, c->hslot))
-	{
-		bool		isnull;
-
-		max = DatumGetInt64(slot_getattr(c->hslot, HC_RID + 1, &isnull));
-	}
-	index_endscan(scan);
-	return max;
-}
-
 /* Where commit looks for the rows noted in aisec.pending_row. */
 typedef struct PendingScan
 {
@@ -1387,7 +1469,11 @@ CaptureNoted(PendingScan *ps, TupleTableSlot *slot, int64 rid)
 		ItemPointerData htid;
 		uint8		hash[SHA256_LEN];
 
-		/* An explicit row id: it may name a row that is still current. */
+		/*
+		 * An explicit row id naming a recorded row was refused when written
+		 * (RefuseRecordedRids); a row that got past that (its notes written
+		 * by an earlier aisec, or restored) may still twin a current row.
+		 */
 		if (LatestRecord(c, rid, &from, &htid, hash))
 		{
 			if (ps->ended == NULL)
@@ -1459,7 +1545,7 @@ history_capture_pending(const TrackedTable *tt)
 	ps.fetch = table_index_fetch_begin(ps.rel);
 	ps.tidscan = table_beginscan_tid(ps.rel, c.snap);
 	ps.slot = table_slot_create(ps.rel, NULL);
-	ps.maxrid = HistoryMaxRid(&c);
+	ps.maxrid = MaxRecordedRid(c.hrel, c.ridx, c.snap, c.hslot);
 	lost = MemoryContextAllocHuge(cxt, sizeof(int64) * n);
 
 	/* Each row id's notes in the order written: the last says what it is. */

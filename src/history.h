@@ -68,6 +68,7 @@ extern bool history_lookup(Oid relid, TrackedTable *out);
 extern bool history_lookup_no(int32 table_no, TrackedTable *out);
 
 extern int64 history_capture_pending(const TrackedTable *tt);
+extern Relation history_open_rid_index(Relation hrel);
 
 extern RowEncoder *history_encoder(TupleDesc desc);
 extern void history_encoder_done(RowEncoder *enc);

@@ -999,27 +999,6 @@ CompareDiffRows(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Open the btree on a history table's rid column. */
-static Relation
-OpenRidIndex(Relation hrel)
-{
-	List	   *indexes = RelationGetIndexList(hrel);
-	ListCell   *lc;
-
-	foreach(lc, indexes)
-	{
-		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
-
-		if (idx->rd_rel->relam == BTREE_AM_OID)
-			return idx;
-		index_close(idx, AccessShareLock);
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("history table %s has no index on rid", RelationGetRelationName(hrel))));
-	return NULL;				/* keep the compiler quiet */
-}
-
 /* The entry of rid in rows (created empty if new). */
 static DiffRow *
 DiffEntry(HTAB *rows, int64 rid)
@@ -1382,7 +1361,7 @@ diff(PG_FUNCTION_ARGS)
 	if (nlo > 0)
 	{
 		Relation	hrel = table_open(tt.history, AccessShareLock);
-		Relation	ridx = OpenRidIndex(hrel);
+		Relation	ridx = history_open_rid_index(hrel);
 		IndexScanDesc scan = index_beginscan(hrel, ridx, snap, 1, 0);
 		TupleTableSlot *slot = table_slot_create(hrel, NULL);
 
