@@ -248,8 +248,12 @@ SELECT aisec.commit('writes', 'nothing') AS version;
 --     restores it) still has its inserted rows recorded, when written.
 CREATE TABLE wr_old (id int PRIMARY KEY, v text);
 SELECT aisec.track('wr_old') IS NOT NULL AS tracked;
+-- (Dropping a capture trigger is refused, section 15: a superuser turns
+-- that guard off to set the table up.)
+ALTER EVENT TRIGGER aisec_track_drop DISABLE;
 DROP TRIGGER aisec_capture_insert_row ON wr_old;
 DROP TRIGGER aisec_capture_insert ON wr_old;
+ALTER EVENT TRIGGER aisec_track_drop ENABLE;
 CREATE TRIGGER aisec_capture_insert AFTER INSERT ON wr_old
     REFERENCING NEW TABLE AS aisec_new
     FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture();
@@ -260,3 +264,40 @@ SELECT history AS wr_old_history FROM aisec.tracked WHERE rel = 'wr_old'::regcla
 SELECT count(*) AS records, min(valid_from) AS valid_from FROM :wr_old_history;
 SELECT aisec.untrack('wr_old');
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'wr_old'::regclass;
+
+-- 15. Capture cannot be switched off while a table is tracked: disabling
+--     (by name, ALL, USER, or ENABLE REPLICA), dropping, renaming or
+--     replacing a capture trigger is refused, and so is dropping the
+--     table or its history with CASCADE (which would take the history's
+--     row column); those three are refused writes to history, audited
+--     (version.refused).  Nothing changes; every version still verifies.
+SELECT max(seq) AS seq15 FROM aisec.audit_log \gset
+\set VERBOSITY terse
+ALTER TABLE wr DISABLE TRIGGER aisec_capture_update;
+ALTER TABLE wr DISABLE TRIGGER ALL;
+ALTER TABLE wr DISABLE TRIGGER USER;
+ALTER TABLE wr ENABLE REPLICA TRIGGER aisec_capture_delete;
+DROP TRIGGER aisec_capture_update ON wr;
+DROP TRIGGER IF EXISTS aisec_capture_none ON wr;
+ALTER TRIGGER aisec_capture_insert_row ON wr RENAME TO capture_off;
+CREATE OR REPLACE TRIGGER aisec_capture_delete AFTER DELETE ON wr
+    FOR EACH STATEMENT EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger();
+DROP TABLE wr CASCADE;
+CREATE SCHEMA wr_schema;
+CREATE TABLE wr_schema.gone (id int);
+SELECT aisec.track('wr_schema.gone') IS NOT NULL AS tracked;
+DROP SCHEMA wr_schema CASCADE;
+SELECT history AS wr_history FROM aisec.tracked WHERE rel = 'wr'::regclass \gset
+DROP TABLE :wr_history;
+\set VERBOSITY default
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'wr'::regclass ORDER BY 1;
+SELECT object, detail->>'operation' AS operation FROM aisec.audit_log
+WHERE seq > :seq15 AND action = 'version.refused' ORDER BY seq;
+-- Other triggers on the table come and go as before; untracking removes
+-- the capture triggers (and then the table can go).
+CREATE TRIGGER wr_other AFTER UPDATE ON wr FOR EACH ROW
+    EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger();
+DROP TRIGGER wr_other ON wr;
+SELECT aisec.untrack('wr_schema.gone');
+DROP SCHEMA wr_schema CASCADE;
+SELECT bool_and(ok) AS all_ok FROM aisec.verify('writes');

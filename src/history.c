@@ -41,6 +41,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "nodes/makefuncs.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
@@ -2195,7 +2196,88 @@ CheckTrackedColumns(Oid relid, int32 table_no, ArrayType *recorded)
 	relation_close(rel, AccessShareLock);
 }
 
-/* Event trigger: after ALTER TABLE on a tracked table, check its columns. */
+/* Is name that of one of the capture triggers track() installs? */
+static bool
+IsCaptureTrigger(const char *name)
+{
+	return strncmp(name, "aisec_capture_", strlen("aisec_capture_")) == 0;
+}
+
+/* Refuse a change to a capture trigger of a tracked table. */
+static void
+RefuseCaptureTriggerChange(Oid relid, const char *trigger, const char *change)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot %s trigger \"%s\" of tracked table %s",
+					change, trigger, get_rel_name(relid)),
+			 errdetail("aisec records the table's changes through this trigger; without it the next version would not hold the table's rows."),
+			 errhint("To stop recording changes, untrack the table with aisec.untrack() (possible only outside a dataset).")));
+}
+
+/* Is relid a tracked table (latest snapshot)? */
+static bool
+IsTracked(Oid relid)
+{
+	TrackedTable tt;
+
+	return OidIsValid(relid) && history_lookup(relid, &tt);
+}
+
+/*
+ * After ALTER TABLE on a tracked table: its capture triggers must still
+ * fire (DISABLE TRIGGER, by name, ALL or USER, and ENABLE REPLICA would
+ * let changes go unrecorded).  A missing one is left to the commands that
+ * drop triggers: pg_restore creates them one by one.
+ */
+static void
+CheckCaptureTriggersFire(Oid relid)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	TriggerDesc *td;
+
+	if (rel == NULL)
+		return;
+	td = rel->trigdesc;
+	for (int i = 0; td != NULL && i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (IsCaptureTrigger(t->tgname) &&
+			(t->tgenabled == TRIGGER_DISABLED || t->tgenabled == TRIGGER_FIRES_ON_REPLICA))
+			RefuseCaptureTriggerChange(relid, t->tgname, "disable");
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+/* Refuse RENAME and CREATE OR REPLACE of a tracked table's capture trigger. */
+static void
+CheckTriggerCommand(Node *parsetree)
+{
+	if (IsA(parsetree, RenameStmt) &&
+		((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (IsCaptureTrigger(stmt->subname) && IsTracked(relid))
+			RefuseCaptureTriggerChange(relid, stmt->subname, "rename");
+	}
+	else if (IsA(parsetree, CreateTrigStmt) && ((CreateTrigStmt *) parsetree)->replace)
+	{
+		CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (IsCaptureTrigger(stmt->trigname) && IsTracked(relid))
+			RefuseCaptureTriggerChange(relid, stmt->trigname, "replace");
+	}
+}
+
+/*
+ * Event trigger (ddl_command_end): after ALTER TABLE on a tracked table,
+ * check its columns and that its capture triggers still fire; refuse
+ * renaming or replacing a capture trigger.
+ */
 PG_FUNCTION_INFO_V1(track_ddl_check);
 Datum
 track_ddl_check(PG_FUNCTION_ARGS)
@@ -2214,8 +2296,12 @@ track_ddl_check(PG_FUNCTION_ARGS)
 		elog(ERROR, "aisec.track_ddl_check: not called as an event trigger");
 	ev = (EventTriggerData *) fcinfo->context;
 
+	if (ev->parsetree == NULL)
+		PG_RETURN_VOID();
+	CheckTriggerCommand(ev->parsetree);
+
 	/* Only ALTER TABLE proper changes columns (not RENAME, SET SCHEMA). */
-	if (ev->parsetree == NULL || !IsA(ev->parsetree, AlterTableStmt))
+	if (!IsA(ev->parsetree, AlterTableStmt))
 		PG_RETURN_VOID();
 	stmt = (AlterTableStmt *) ev->parsetree;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
@@ -2242,6 +2328,71 @@ track_ddl_check(PG_FUNCTION_ARGS)
 	table_close(rel, AccessShareLock);
 
 	if (columns != NULL)
+	{
 		CheckTrackedColumns(relid, table_no, columns);
+		CheckCaptureTriggersFire(relid);
+	}
+	PG_RETURN_VOID();
+}
+
+/*
+ * Event trigger (sql_drop): refuse dropping a tracked table or its history,
+ * as DROP ... CASCADE, DROP SCHEMA ... CASCADE or DROP OWNED would (the
+ * history's row column depends on the table's row type), and dropping a
+ * capture trigger of a tracked table.  Committed versions never change;
+ * untrack() is the way out for a table in no dataset, and it removes the
+ * registry row before it drops anything.
+ */
+PG_FUNCTION_INFO_V1(track_drop_check);
+Datum
+track_drop_check(PG_FUNCTION_ARGS)
+{
+	AisecSpi	spi;
+	char	   *object = NULL;
+	int32		kind = 0;
+	int32		table_no = 0;
+	bool		isnull;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "aisec.track_drop_check: not called as an event trigger");
+
+	aisec_spi_begin(&spi);
+	if (aisec_spi_run("SELECT d.object_identity, CASE WHEN d.objid = t.rel THEN 1 "
+					  "WHEN d.object_type = 'trigger' THEN 3 ELSE 2 END AS kind, "
+					  "t.table_no "
+					  "FROM pg_catalog.pg_event_trigger_dropped_objects() d "
+					  "JOIN aisec.tracked t ON "
+					  "(d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+					  " AND ((d.objid = t.rel AND d.objsubid = 0) "
+					  "      OR d.objid IN (t.history, t.ended))) "
+					  "OR (d.object_type = 'trigger' "
+					  " AND d.address_names[3] LIKE 'aisec\\_capture\\_%' "
+					  " AND t.rel = pg_catalog.to_regclass(pg_catalog.quote_ident(d.address_names[1]) "
+					  "     OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+					  "     pg_catalog.quote_ident(d.address_names[2]))) "
+					  "ORDER BY kind LIMIT 1",
+					  true, 0, NULL, NULL, NULL, NULL) > 0)
+	{
+		object = TextDatumGetCString(aisec_spi_value(0, 0, &isnull));
+		kind = DatumGetInt32(aisec_spi_value(0, 1, &isnull));
+		table_no = DatumGetInt32(aisec_spi_value(0, 2, &isnull));
+	}
+	aisec_spi_end(&spi);
+	if (kind == 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot drop trigger %s", object),
+				 errdetail("aisec records the table's changes through this trigger; without it the next version would not hold the table's rows."),
+				 errhint("To stop recording changes, untrack the table with aisec.untrack() (possible only outside a dataset).")));
+	if (kind != 0)
+	{
+		/* The drop would have taken history with it: a refused write. */
+		aisec_audit_refusal("DROP", psprintf("history_%d", table_no));
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop %s %s", kind == 1 ? "tracked table" : "history", object),
+				 errdetail("The history of a tracked table holds its committed versions, which never change."),
+				 errhint("Untrack the table with aisec.untrack() first (possible only outside a dataset).")));
+	}
 	PG_RETURN_VOID();
 }

@@ -130,8 +130,16 @@ COMMENT ON FUNCTION aisec.rid_table(bigint) IS 'the tracked table an aisec_rid b
 CREATE FUNCTION aisec.track_ddl_check() RETURNS event_trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'track_ddl_check';
 REVOKE ALL ON FUNCTION aisec.track_ddl_check() FROM PUBLIC;
-COMMENT ON FUNCTION aisec.track_ddl_check() IS 'event trigger: refuses ALTER TABLE changes that would make a tracked table''s history unreadable';
+COMMENT ON FUNCTION aisec.track_ddl_check() IS 'event trigger: refuses ALTER TABLE changes that would make a tracked table''s history unreadable, and disabling, renaming or replacing its capture triggers';
 
 CREATE EVENT TRIGGER aisec_track_ddl ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'CREATE TRIGGER')
     EXECUTE FUNCTION aisec.track_ddl_check();
+
+CREATE FUNCTION aisec.track_drop_check() RETURNS event_trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'track_drop_check';
+REVOKE ALL ON FUNCTION aisec.track_drop_check() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.track_drop_check() IS 'event trigger: refuses dropping a tracked table, its history or its capture triggers (DROP TRIGGER, DROP ... CASCADE, DROP SCHEMA ... CASCADE, DROP OWNED)';
+
+CREATE EVENT TRIGGER aisec_track_drop ON sql_drop
+    EXECUTE FUNCTION aisec.track_drop_check();

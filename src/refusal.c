@@ -57,7 +57,7 @@ typedef struct RefusalArgs
 	Oid			session_user;	/* its session's session_user */
 	Oid			login;			/* the role that logged in */
 	Oid			current_user;	/* current_user when it was refused */
-	char		op[16];			/* INSERT, UPDATE, DELETE or TRUNCATE */
+	char		op[16];			/* INSERT, UPDATE, DELETE, TRUNCATE or DROP */
 	char		relname[NAMEDATALEN];	/* table in schema aisec */
 } RefusalArgs;
 

@@ -10,8 +10,9 @@
 
 /*
  * Record that this session's write of kind op (INSERT, UPDATE, DELETE,
- * TRUNCATE) on aisec.<relname> is being refused.  Call just before raising
- * the refusal's error; never raises one itself for want of a worker.
+ * TRUNCATE, DROP) on aisec.<relname> is being refused.  Call just before
+ * raising the refusal's error; never raises one itself for want of a
+ * worker.
  */
 extern void aisec_audit_refusal(const char *op, const char *relname);
 
