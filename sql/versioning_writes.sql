@@ -270,7 +270,8 @@ SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'wr_old'::regcl
 --     replacing a capture trigger is refused, and so is dropping the
 --     table or its history with CASCADE (which would take the history's
 --     row column); those three are refused writes to history, audited
---     (version.refused).  Nothing changes; every version still verifies.
+--     (version.refused).  So is making the table part of table inheritance
+--     or partitioning.  Nothing changes; every version still verifies.
 SELECT max(seq) AS seq15 FROM aisec.audit_log \gset
 \set VERBOSITY terse
 ALTER TABLE wr DISABLE TRIGGER aisec_capture_update;
@@ -289,7 +290,19 @@ SELECT aisec.track('wr_schema.gone') IS NOT NULL AS tracked;
 DROP SCHEMA wr_schema CASCADE;
 SELECT history AS wr_history FROM aisec.tracked WHERE rel = 'wr'::regclass \gset
 DROP TABLE :wr_history;
+-- Table inheritance and partitioning around a tracked table: an UPDATE
+-- through a parent would change its rows without its triggers firing.
+CREATE TABLE wr_child () INHERITS (wr);
+CREATE TABLE wr_parent (id int, v text, n int);
+ALTER TABLE wr INHERIT wr_parent;
+CREATE TABLE wr_other (id int NOT NULL, v text, n int, aisec_rid bigint NOT NULL);
+ALTER TABLE wr_other INHERIT wr;
+CREATE TABLE wr_parts (id int, v text, n int, aisec_rid bigint NOT NULL) PARTITION BY RANGE (id);
+ALTER TABLE wr_parts ATTACH PARTITION wr FOR VALUES FROM (0) TO (100000);
 \set VERBOSITY default
+SELECT count(*) AS inheritance FROM pg_inherits
+WHERE 'wr'::regclass IN (inhrelid, inhparent);
+DROP TABLE wr_parent, wr_other, wr_parts;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'wr'::regclass ORDER BY 1;
 SELECT object, detail->>'operation' AS operation FROM aisec.audit_log
 WHERE seq > :seq15 AND action = 'version.refused' ORDER BY seq;

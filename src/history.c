@@ -2273,6 +2273,57 @@ CheckTriggerCommand(Node *parsetree)
 	}
 }
 
+/* The tables relid inherits from or is inherited by (pg_inherits). */
+static List *
+InheritanceNeighbours(Oid relid)
+{
+	Relation	inh = table_open(InheritsRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(inh, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	List	   *related = NIL;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_inherits form = (Form_pg_inherits) GETSTRUCT(tup);
+
+		if (form->inhrelid == relid)
+			related = lappend_oid(related, form->inhparent);
+		else if (form->inhparent == relid)
+			related = lappend_oid(related, form->inhrelid);
+	}
+	systable_endscan(scan);
+	table_close(inh, AccessShareLock);
+	return related;
+}
+
+/*
+ * After CREATE TABLE or ALTER TABLE of relid: refuse table inheritance or
+ * partitioning that involves a tracked table.  An UPDATE or DELETE through
+ * a parent changes a child's rows without firing the child's statement
+ * triggers, so capture would miss it (and a tracked parent's scans would
+ * include rows its history does not hold).
+ */
+static void
+CheckInheritance(Oid relid)
+{
+	List	   *related = InheritanceNeighbours(relid);
+	ListCell   *lc;
+	Oid			tracked = InvalidOid;
+
+	if (related != NIL && IsTracked(relid))
+		tracked = relid;
+	foreach(lc, related)
+		if (!OidIsValid(tracked) && IsTracked(lfirst_oid(lc)))
+			tracked = lfirst_oid(lc);
+	if (OidIsValid(tracked))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("tracked table %s cannot take part in table inheritance or partitioning",
+						get_rel_name(tracked)),
+				 errdetail("An UPDATE or DELETE through a parent table changes its children's rows without aisec recording it.")));
+	list_free(related);
+}
+
 /*
  * Event trigger (ddl_command_end): after ALTER TABLE on a tracked table,
  * check its columns and that its capture triggers still fire; refuse
@@ -2299,6 +2350,13 @@ track_ddl_check(PG_FUNCTION_ARGS)
 	if (ev->parsetree == NULL)
 		PG_RETURN_VOID();
 	CheckTriggerCommand(ev->parsetree);
+	if (IsA(ev->parsetree, CreateStmt) || IsA(ev->parsetree, CreateForeignTableStmt))
+	{
+		relid = RangeVarGetRelid(((CreateStmt *) ev->parsetree)->relation, NoLock, true);
+		if (OidIsValid(relid))
+			CheckInheritance(relid);
+		PG_RETURN_VOID();
+	}
 
 	/* Only ALTER TABLE proper changes columns (not RENAME, SET SCHEMA). */
 	if (!IsA(ev->parsetree, AlterTableStmt))
@@ -2307,6 +2365,7 @@ track_ddl_check(PG_FUNCTION_ARGS)
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	if (!OidIsValid(relid))
 		PG_RETURN_VOID();
+	CheckInheritance(relid);
 
 	rel = table_open(aisec_relid("tracked"), AccessShareLock);
 	snap = RegisterSnapshot(GetLatestSnapshot());
