@@ -298,7 +298,14 @@ ALTER TABLE wr INHERIT wr_parent;
 CREATE TABLE wr_other (id int NOT NULL, v text, n int, aisec_rid bigint NOT NULL);
 ALTER TABLE wr_other INHERIT wr;
 CREATE TABLE wr_parts (id int, v text, n int, aisec_rid bigint NOT NULL) PARTITION BY RANGE (id);
-ALTER TABLE wr_parts ATTACH PARTITION wr FOR VALUES FROM (0) TO (100000);
+-- (PostgreSQL 17 refuses this itself: aisec_rid is an identity column.)
+DO $$
+BEGIN
+    ALTER TABLE wr_parts ATTACH PARTITION wr FOR VALUES FROM (0) TO (100000);
+    RAISE NOTICE 'attached';
+EXCEPTION WHEN feature_not_supported OR object_not_in_prerequisite_state THEN
+    RAISE NOTICE 'attaching wr as a partition is refused';
+END $$;
 \set VERBOSITY default
 SELECT count(*) AS inheritance FROM pg_inherits
 WHERE 'wr'::regclass IN (inhrelid, inhparent);
