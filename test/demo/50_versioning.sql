@@ -77,6 +77,11 @@ SELECT history FROM aisec.tracked WHERE rel = 'loans'::regclass \gset
 UPDATE :history SET valid_from = 1;
 TRUNCATE loans;
 \set ON_ERROR_STOP on
+\echo 'Nor can the table owner stop the recording or take history down with the table:'
+\set ON_ERROR_STOP off
+ALTER TABLE loans DISABLE TRIGGER ALL;
+DROP TABLE loans CASCADE;
+\set ON_ERROR_STOP on
 
 \echo
 \echo 'A superuser can switch that off -- and verify then names the damaged versions:'
