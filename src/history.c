@@ -2326,8 +2326,10 @@ CheckInheritance(Oid relid)
 
 /*
  * Event trigger (ddl_command_end): after ALTER TABLE on a tracked table,
- * check its columns and that its capture triggers still fire; refuse
- * renaming or replacing a capture trigger.
+ * check its columns and that its capture triggers still fire; after
+ * CREATE TABLE or ALTER TABLE of any table, refuse inheritance or
+ * partitioning involving a tracked table; refuse renaming or replacing a
+ * capture trigger.
  */
 PG_FUNCTION_INFO_V1(track_ddl_check);
 Datum
@@ -2416,8 +2418,8 @@ track_drop_check(PG_FUNCTION_ARGS)
 		elog(ERROR, "aisec.track_drop_check: not called as an event trigger");
 
 	aisec_spi_begin(&spi);
-	if (aisec_spi_run("SELECT d.object_identity, CASE WHEN d.objid = t.rel THEN 1 "
-					  "WHEN d.object_type = 'trigger' THEN 3 ELSE 2 END AS kind, "
+	if (aisec_spi_run("SELECT d.object_identity, CASE WHEN d.object_type = 'trigger' THEN 3 "
+					  "WHEN d.objid = t.rel THEN 1 ELSE 2 END AS kind, "
 					  "t.table_no "
 					  "FROM pg_catalog.pg_event_trigger_dropped_objects() d "
 					  "JOIN aisec.tracked t ON "
