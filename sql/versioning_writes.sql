@@ -313,6 +313,23 @@ DROP TABLE wr_parent, wr_other, wr_parts;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'wr'::regclass ORDER BY 1;
 SELECT object, detail->>'operation' AS operation FROM aisec.audit_log
 WHERE seq > :seq15 AND action = 'version.refused' ORDER BY seq;
+-- The same for a table's owner who is not a superuser.
+CREATE ROLE wr_owner;
+GRANT aisec_admin TO wr_owner;
+GRANT CREATE ON SCHEMA public TO wr_owner;
+SET ROLE wr_owner;
+CREATE TABLE wr_owned (id int PRIMARY KEY);
+SELECT aisec.track('wr_owned') IS NOT NULL AS tracked;
+\set VERBOSITY terse
+ALTER TABLE wr_owned DISABLE TRIGGER ALL;
+DROP TRIGGER aisec_capture_delete ON wr_owned;
+DROP TABLE wr_owned CASCADE;
+\set VERBOSITY default
+SELECT aisec.untrack('wr_owned');
+DROP TABLE wr_owned;
+RESET ROLE;
+REVOKE CREATE ON SCHEMA public FROM wr_owner;
+DROP ROLE wr_owner;
 -- Other triggers on the table come and go as before; untracking removes
 -- the capture triggers (and then the table can go).
 CREATE TRIGGER wr_other AFTER UPDATE ON wr FOR EACH ROW
