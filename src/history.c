@@ -42,6 +42,7 @@
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
@@ -2180,6 +2181,17 @@ CheckTrackedColumns(Oid relid, int32 table_no, ArrayType *recorded)
 					 errhint("Add the column without a default, then fill it with UPDATE, which aisec records.")));
 		added = true;
 	}
+	{
+		AttrNumber	ridatt = get_attnum(relid, RID_COLUMN);
+
+		if (ridatt == InvalidAttrNumber ||
+			TupleDescAttr(desc, ridatt - 1)->attidentity != ATTRIBUTE_IDENTITY_ALWAYS)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column %s of tracked table %s must stay GENERATED ALWAYS AS IDENTITY",
+							RID_COLUMN, RelationGetRelationName(rel)),
+					 errdetail("aisec gives every new row its id from that identity column.")));
+	}
 	if (added)
 	{
 		Oid			types[2] = {INT2ARRAYOID, INT4OID};
@@ -2250,12 +2262,87 @@ CheckCaptureTriggersFire(Oid relid)
 	relation_close(rel, AccessShareLock);
 }
 
-/* Refuse RENAME and CREATE OR REPLACE of a tracked table's capture trigger. */
-static void
-CheckTriggerCommand(Node *parsetree)
+/* Does a column of type typid hold values of type enumid (directly, in an array or a domain)? */
+static bool
+TypeHoldsEnum(Oid typid, Oid enumid)
 {
-	if (IsA(parsetree, RenameStmt) &&
-		((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
+	Oid			base = getBaseType(typid);
+	Oid			elem = get_element_type(base);
+
+	return base == enumid || (OidIsValid(elem) && getBaseType(elem) == enumid);
+}
+
+/*
+ * Refuse renaming a value of an enum type that a tracked table's column
+ * holds: row hashes encode the label (its binary send form), so every
+ * committed version holding it would fail verify.
+ */
+static void
+CheckEnumRename(AlterEnumStmt *stmt)
+{
+	Oid			enumid = typenameTypeId(NULL, makeTypeNameFromNameList(stmt->typeName));
+	Relation	reg = table_open(aisec_relid("tracked"), AccessShareLock);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(reg, snap, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(reg, NULL);
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(slot_getattr(slot, TR_REL + 1, &isnull));
+		Relation	rel = try_relation_open(relid, AccessShareLock);
+		TupleDesc	desc;
+
+		if (rel == NULL)
+			continue;
+		desc = RelationGetDescr(rel);
+		for (int i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped && TypeHoldsEnum(att->atttypid, enumid))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot rename a value of enum type %s: column \"%s\" of tracked table %s holds it",
+								format_type_be(enumid), NameStr(att->attname),
+								RelationGetRelationName(rel)),
+						 errdetail("Row hashes in the table's history encode the label; the committed versions would no longer verify."),
+						 errhint("Add a new value with ALTER TYPE ... ADD VALUE and UPDATE the rows to it, which aisec records.")));
+		}
+		relation_close(rel, AccessShareLock);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(reg, AccessShareLock);
+}
+
+/*
+ * Refuse renaming aisec_rid or a capture trigger of a tracked table,
+ * replacing a capture trigger, and renaming an enum value a tracked table
+ * holds.
+ */
+static void
+CheckCommand(Node *parsetree)
+{
+	if (IsA(parsetree, AlterEnumStmt) && ((AlterEnumStmt *) parsetree)->oldVal != NULL)
+		CheckEnumRename((AlterEnumStmt *) parsetree);
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_COLUMN &&
+			 strcmp(((RenameStmt *) parsetree)->subname, RID_COLUMN) == 0)
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (IsTracked(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot rename column %s of tracked table %s",
+							RID_COLUMN, get_rel_name(relid)),
+					 errdetail("aisec finds each row's id by that name.")));
+	}
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
 	{
 		RenameStmt *stmt = (RenameStmt *) parsetree;
 		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
@@ -2351,7 +2438,7 @@ track_ddl_check(PG_FUNCTION_ARGS)
 
 	if (ev->parsetree == NULL)
 		PG_RETURN_VOID();
-	CheckTriggerCommand(ev->parsetree);
+	CheckCommand(ev->parsetree);
 	if (IsA(ev->parsetree, CreateStmt) || IsA(ev->parsetree, CreateForeignTableStmt))
 	{
 		relid = RangeVarGetRelid(((CreateStmt *) ev->parsetree)->relation, NoLock, true);

@@ -130,11 +130,11 @@ COMMENT ON FUNCTION aisec.rid_table(bigint) IS 'the tracked table an aisec_rid b
 CREATE FUNCTION aisec.track_ddl_check() RETURNS event_trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'track_ddl_check';
 REVOKE ALL ON FUNCTION aisec.track_ddl_check() FROM PUBLIC;
-COMMENT ON FUNCTION aisec.track_ddl_check() IS 'event trigger: refuses ALTER TABLE changes that would make a tracked table''s history unreadable or that put it into table inheritance or partitioning, and disabling, renaming or replacing its capture triggers';
+COMMENT ON FUNCTION aisec.track_ddl_check() IS 'event trigger: refuses ALTER TABLE changes that would make a tracked table''s history unreadable (dropped columns, defaults, aisec_rid no longer an identity or renamed) or put it into table inheritance or partitioning, disabling, renaming or replacing its capture triggers, and renaming an enum value it holds';
 
 CREATE EVENT TRIGGER aisec_track_ddl ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER TRIGGER', 'CREATE TABLE',
-                 'CREATE FOREIGN TABLE', 'CREATE TRIGGER')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER TRIGGER', 'ALTER TYPE',
+                 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'CREATE TRIGGER')
     EXECUTE FUNCTION aisec.track_ddl_check();
 
 CREATE FUNCTION aisec.track_drop_check() RETURNS event_trigger
