@@ -115,7 +115,8 @@ FROM aisec.manifest('credit', 1) m;
 
 -- 7. Anyone can check a row hash and a fingerprint without aisec
 --    (doc/versioning.md): row hash = SHA-256(salt || encoding), the encoding
---    being attnum, length and binary send form of each non-NULL column.
+--    being attnum, length and binary send form of each non-NULL column
+--    (an array's with its element type OID, bytes 9-12, written as zeros).
 CREATE FUNCTION pg_temp.enc(attnum int, v bytea) RETURNS bytea LANGUAGE sql
     AS $$ SELECT CASE WHEN v IS NULL THEN '\x'::bytea
                  ELSE int2send(attnum::int2) || int4send(length(v)) || v END $$;
@@ -127,7 +128,7 @@ SELECT h.hash = sha256(h.salt
         || pg_temp.enc(5, boolsend((h.data).approved))
         || pg_temp.enc(6, date_send((h.data).applied))
         || pg_temp.enc(7, timestamptz_send((h.data).at))
-        || pg_temp.enc(8, array_send((h.data).tags))
+        || pg_temp.enc(8, overlay(array_send((h.data).tags) placing '\x00000000' from 9 for 4))
         || pg_temp.enc(9, jsonb_send((h.data).extra))
         || pg_temp.enc(10, textsend((h.data).essay))
         || pg_temp.enc(11, int8send((h.data).aisec_rid))) AS hash_checks

@@ -47,6 +47,7 @@
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/array.h"
+#include "utils/typcache.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -98,6 +99,7 @@ typedef enum EncodeKind
 	ENC_FLOAT4,					/* IEEE bits, big-endian */
 	ENC_FLOAT8,
 	ENC_TEXT,					/* text, varchar, bpchar: raw server bytes */
+	ENC_NESTED,					/* arrays, composites: AppendCanonical */
 	ENC_SEND					/* anything else: the type's send function */
 } EncodeKind;
 
@@ -105,6 +107,7 @@ typedef struct EncodeAttr
 {
 	AttrNumber	attnum;
 	EncodeKind	kind;
+	Oid			type;
 	FmgrInfo	send;
 } EncodeAttr;
 
@@ -209,6 +212,15 @@ EncodeKindFor(Oid type)
 	}
 }
 
+/* Is typid (or the type a domain is over) an array or a composite type? */
+static bool
+IsNestedType(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+
+	return type_is_array(base) || get_typtype(base) == TYPTYPE_COMPOSITE;
+}
+
 /*
  * Prepare to encode rows of desc.  Send functions that emit text use the
  * client encoding, so it is pinned to the server encoding (as in binary
@@ -230,8 +242,11 @@ history_encoder(TupleDesc desc)
 			continue;
 		ea = &enc->atts[enc->natts++];
 		ea->attnum = att->attnum;
-		ea->kind = EncodeKindFor(att->atttypid);
-		if (ea->kind == ENC_SEND)
+		ea->type = att->atttypid;
+		ea->kind = IsNestedType(att->atttypid) ? ENC_NESTED : EncodeKindFor(att->atttypid);
+		if (ea->kind == ENC_NESTED)
+			any_send = true;
+		else if (ea->kind == ENC_SEND)
 		{
 			Oid			sendfn;
 			bool		varlena;
@@ -280,7 +295,158 @@ AppendBigEndian(StringInfo buf, uint64 v, int n)
 	appendBinaryStringInfo(buf, (char *) be, n);
 }
 
-/* Append one value's binary send form, length-prefixed. */
+/* Reserve a 4-byte length at the end of buf; return where it is. */
+static int
+BeginLength(StringInfo buf)
+{
+	int			at = buf->len;
+
+	AppendBigEndian(buf, 0, 4);
+	return at;
+}
+
+/* Fill in the length reserved at offset at: the bytes appended since. */
+static void
+EndLength(StringInfo buf, int at)
+{
+	uint32		len = (uint32) (buf->len - at - 4);
+
+	for (int i = 0; i < 4; i++)
+		buf->data[at + i] = (char) (len >> (24 - 8 * i));
+}
+
+static void AppendCanonical(StringInfo buf, Oid type, Datum v);
+
+/*
+ * An array in array_send's form (dimensions, null flag, then each element
+ * length-prefixed, -1 for NULL) with the element type OID written as 0.
+ */
+static void
+AppendArray(StringInfo buf, Datum v)
+{
+	ArrayType  *a = DatumGetArrayTypeP(v);
+	Oid			elemtype = ARR_ELEMTYPE(a);
+	bool		nested = IsNestedType(elemtype);
+	FmgrInfo	send;
+	ArrayIterator it;
+	Datum		elem;
+	bool		isnull;
+
+	AppendBigEndian(buf, (uint32) ARR_NDIM(a), 4);
+	AppendBigEndian(buf, ARR_HASNULL(a) ? 1 : 0, 4);
+	AppendBigEndian(buf, 0, 4);
+	for (int i = 0; i < ARR_NDIM(a); i++)
+	{
+		AppendBigEndian(buf, (uint32) ARR_DIMS(a)[i], 4);
+		AppendBigEndian(buf, (uint32) ARR_LBOUND(a)[i], 4);
+	}
+	if (!nested)
+	{
+		Oid			sendfn;
+		bool		varlena;
+
+		getTypeBinaryOutputInfo(elemtype, &sendfn, &varlena);
+		fmgr_info(sendfn, &send);
+	}
+	it = array_create_iterator(a, 0, NULL);
+	while (array_iterate(it, &elem, &isnull))
+	{
+		int			at;
+
+		if (isnull)
+		{
+			AppendBigEndian(buf, (uint32) -1, 4);
+			continue;
+		}
+		at = BeginLength(buf);
+		if (nested)
+			AppendCanonical(buf, elemtype, elem);
+		else
+		{
+			bytea	   *b = SendFunctionCall(&send, elem);
+
+			appendBinaryStringInfo(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+		}
+		EndLength(buf, at);
+	}
+	array_free_iterator(it);
+}
+
+/*
+ * A composite value in record_send's form (number of live attributes, then
+ * per attribute its type OID and its value, length-prefixed, -1 for NULL)
+ * with every type OID written as 0.
+ */
+static void
+AppendRecord(StringInfo buf, Datum v)
+{
+	HeapTupleHeader td = DatumGetHeapTupleHeader(v);
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(td),
+											  HeapTupleHeaderGetTypMod(td));
+	HeapTupleData tuple;
+	Datum	   *values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	int			live = 0;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = td;
+	heap_deform_tuple(&tuple, desc, values, nulls);
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			live++;
+	AppendBigEndian(buf, (uint32) live, 4);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		int			at;
+
+		if (att->attisdropped)
+			continue;
+		AppendBigEndian(buf, 0, 4);
+		if (nulls[i])
+		{
+			AppendBigEndian(buf, (uint32) -1, 4);
+			continue;
+		}
+		at = BeginLength(buf);
+		AppendCanonical(buf, att->atttypid, values[i]);
+		EndLength(buf, at);
+	}
+	ReleaseTupleDesc(desc);
+}
+
+/*
+ * Append a value of type type in canonical form, without a length: its
+ * binary send form, except that arrays and composites, at any depth and
+ * also under domains, carry 0 where the send form carries a type OID.
+ * OIDs of user-defined types change across dump and restore; row hashes
+ * must not.
+ */
+static void
+AppendCanonical(StringInfo buf, Oid type, Datum v)
+{
+	Oid			base = getBaseType(type);
+
+	check_stack_depth();
+	if (type_is_array(base))
+		AppendArray(buf, v);
+	else if (get_typtype(base) == TYPTYPE_COMPOSITE)
+		AppendRecord(buf, v);
+	else
+	{
+		Oid			sendfn;
+		bool		varlena;
+		bytea	   *b;
+
+		getTypeBinaryOutputInfo(base, &sendfn, &varlena);
+		b = OidSendFunctionCall(sendfn, v);
+		appendBinaryStringInfo(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+	}
+}
+
+/* Append one value's canonical form, length-prefixed. */
 static void
 EncodeValue(StringInfo buf, EncodeAttr *ea, Datum v)
 {
@@ -328,6 +494,14 @@ EncodeValue(StringInfo buf, EncodeAttr *ea, Datum v)
 
 				AppendBigEndian(buf, VARSIZE_ANY_EXHDR(t), 4);
 				appendBinaryStringInfo(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				break;
+			}
+		case ENC_NESTED:
+			{
+				int			at = BeginLength(buf);
+
+				AppendCanonical(buf, ea->type, v);
+				EndLength(buf, at);
 				break;
 			}
 		case ENC_SEND:
