@@ -2436,14 +2436,31 @@ CheckCaptureTriggersFire(Oid relid)
 	relation_close(rel, AccessShareLock);
 }
 
-/* Does a column of type typid hold values of type enumid (directly, in an array or a domain)? */
+/*
+ * Can a value of type typid hold a value of enum type enumid: is it that
+ * enum, or an array, composite or domain that holds it at any depth?
+ */
 static bool
 TypeHoldsEnum(Oid typid, Oid enumid)
 {
 	Oid			base = getBaseType(typid);
-	Oid			elem = get_element_type(base);
+	bool		holds = false;
 
-	return base == enumid || (OidIsValid(elem) && getBaseType(elem) == enumid);
+	check_stack_depth();
+	if (base == enumid)
+		return true;
+	if (type_is_array(base))
+		return TypeHoldsEnum(get_element_type(base), enumid);
+	if (get_typtype(base) == TYPTYPE_COMPOSITE)
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
+
+		for (int i = 0; i < desc->natts && !holds; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				holds = TypeHoldsEnum(TupleDescAttr(desc, i)->atttypid, enumid);
+		ReleaseTupleDesc(desc);
+	}
+	return holds;
 }
 
 /*
