@@ -345,6 +345,12 @@ DROP TABLE wr_moods;
 DROP DOMAIN wr_mood_d;
 DROP TYPE wr_pair;
 DROP TYPE wr_mood, wr_feel, wr_other;
+-- A column whose values have no binary send form (aclitem), also inside
+-- an array, cannot be hashed: refused when tracking and when added.
+CREATE TABLE wr_acl (id int PRIMARY KEY, acl aclitem[]);
+SELECT aisec.track('wr_acl');
+ALTER TABLE wr ADD COLUMN acl aclitem;
+DROP TABLE wr_acl;
 -- The same for a table's owner who is not a superuser.
 CREATE ROLE wr_owner;
 GRANT aisec_admin TO wr_owner;

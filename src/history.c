@@ -55,6 +55,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -1963,6 +1964,57 @@ history_refuse_change(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * Does every value of type typid have a canonical encoding: a binary send
+ * function for it, or for each scalar inside it (arrays, composites and
+ * domains at any depth)?  Returns the first type without one, or InvalidOid.
+ */
+static Oid
+TypeWithoutSend(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+	Oid			missing = InvalidOid;
+
+	check_stack_depth();
+	if (type_is_array(base))
+		return TypeWithoutSend(get_element_type(base));
+	if (get_typtype(base) == TYPTYPE_COMPOSITE)
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
+
+		for (int i = 0; i < desc->natts && !OidIsValid(missing); i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				missing = TypeWithoutSend(TupleDescAttr(desc, i)->atttypid);
+		ReleaseTupleDesc(desc);
+		return missing;
+	}
+	{
+		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(base));
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for type %u", base);
+		if (!OidIsValid(((Form_pg_type) GETSTRUCT(tup))->typsend))
+			missing = base;
+		ReleaseSysCache(tup);
+	}
+	return missing;
+}
+
+/* Refuse a column whose values history could not hash. */
+static void
+CheckEncodable(Relation rel, Form_pg_attribute att)
+{
+	Oid			missing = TypeWithoutSend(att->atttypid);
+
+	if (OidIsValid(missing))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" of table %s cannot be versioned: type %s has no binary send function",
+						NameStr(att->attname), RelationGetRelationName(rel),
+						format_type_be(missing)),
+				 errdetail("Row hashes encode every value in its binary send form.")));
+}
+
 /* Refuse relations that cannot be tracked, with a reason. */
 static void
 CheckTrackable(Relation rel)
@@ -1997,6 +2049,9 @@ CheckTrackable(Relation rel)
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("table %s already has a column named %s", name, RID_COLUMN),
 				 errhint("aisec adds that column itself; rename yours first.")));
+	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
+		if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
+			CheckEncodable(rel, TupleDescAttr(RelationGetDescr(rel), i));
 }
 
 /* The live attnums of a relation, as an int2[] datum. */
@@ -2353,6 +2408,7 @@ CheckTrackedColumns(Oid relid, int32 table_no, ArrayType *recorded)
 							NameStr(att->attname), RelationGetRelationName(rel)),
 					 errdetail("Existing rows would get values that their history does not record."),
 					 errhint("Add the column without a default, then fill it with UPDATE, which aisec records.")));
+		CheckEncodable(rel, att);
 		added = true;
 	}
 	{
