@@ -715,16 +715,24 @@ history_ended_map_free(EndedMap *map)
  * ---------------------------------------------------------------------
  */
 
-/* Connect to SPI with search_path pinned to pg_catalog, pg_temp. */
+/*
+ * Connect to SPI with search_path pinned to pg_catalog, pg_temp.  The
+ * caller's memory context stays current (SPI_connect would make SPI's own
+ * current, which SPI_finish destroys): what the caller copies out of a
+ * result, such as a name it reports after aisec_spi_end, stays valid.
+ */
 void
 aisec_spi_begin(AisecSpi *s)
 {
+	MemoryContext caller = CurrentMemoryContext;
+
 	s->guc_nest = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(caller);
 }
 
 /* Disconnect from SPI and restore search_path. */
@@ -739,11 +747,14 @@ aisec_spi_end(AisecSpi *s)
  * Run one fixed statement with $n parameters; return SPI_processed.  With
  * as_owner, it runs as the extension owner and may write aisec's registry
  * and version tables.  With a valid snap, it reads through that snapshot.
+ * The result rows stay valid until the next run or aisec_spi_end; the
+ * caller's memory context is current again on return.
  */
 int
 aisec_spi_run(const char *sql, bool as_owner, int nargs, Oid *types,
 			  Datum *values, const char *nulls, Snapshot snap)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	SPIPlanPtr	plan;
 	AisecSavedUser saved;
 	int			rc;
@@ -776,6 +787,7 @@ aisec_spi_run(const char *sql, bool as_owner, int nargs, Oid *types,
 		}
 	}
 	PG_END_TRY();
+	MemoryContextSwitchTo(caller);
 	return (int) SPI_processed;
 }
 
