@@ -1976,47 +1976,62 @@ history_refuse_change(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
+/* A test on a scalar type (arg as FindScalarType passes it on). */
+typedef bool (*ScalarTypeTest) (Oid type, Oid arg);
+
 /*
- * Does every value of type typid have a canonical encoding: a binary send
- * function for it, or for each scalar inside it (arrays, composites and
- * domains at any depth)?  Returns the first type without one, or InvalidOid.
+ * The first scalar type that a value of type typid can hold (typid itself,
+ * or what its arrays, composites and domains hold, at any depth) passing
+ * test, or InvalidOid if none does.
  */
 static Oid
-TypeWithoutSend(Oid typid)
+FindScalarType(Oid typid, ScalarTypeTest test, Oid arg)
 {
 	Oid			base = getBaseType(typid);
-	Oid			missing = InvalidOid;
+	Oid			found = InvalidOid;
 
 	check_stack_depth();
 	if (type_is_array(base))
-		return TypeWithoutSend(get_element_type(base));
+		return FindScalarType(get_element_type(base), test, arg);
 	if (get_typtype(base) == TYPTYPE_COMPOSITE)
 	{
 		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
 
-		for (int i = 0; i < desc->natts && !OidIsValid(missing); i++)
+		for (int i = 0; i < desc->natts && !OidIsValid(found); i++)
 			if (!TupleDescAttr(desc, i)->attisdropped)
-				missing = TypeWithoutSend(TupleDescAttr(desc, i)->atttypid);
+				found = FindScalarType(TupleDescAttr(desc, i)->atttypid, test, arg);
 		ReleaseTupleDesc(desc);
-		return missing;
+		return found;
 	}
-	{
-		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(base));
+	return test(base, arg) ? base : InvalidOid;
+}
 
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for type %u", base);
-		if (!OidIsValid(((Form_pg_type) GETSTRUCT(tup))->typsend))
-			missing = base;
-		ReleaseSysCache(tup);
-	}
-	return missing;
+/* ScalarTypeTest: type has no binary send function. */
+static bool
+HasNoSend(Oid type, Oid arg)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+	bool		none;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", type);
+	none = !OidIsValid(((Form_pg_type) GETSTRUCT(tup))->typsend);
+	ReleaseSysCache(tup);
+	return none;
+}
+
+/* ScalarTypeTest: type is arg. */
+static bool
+IsTypeArg(Oid type, Oid arg)
+{
+	return type == arg;
 }
 
 /* Refuse a column whose values history could not hash. */
 static void
 CheckEncodable(Relation rel, Form_pg_attribute att)
 {
-	Oid			missing = TypeWithoutSend(att->atttypid);
+	Oid			missing = FindScalarType(att->atttypid, HasNoSend, InvalidOid);
 
 	if (OidIsValid(missing))
 		ereport(ERROR,
@@ -2505,33 +2520,6 @@ CheckCaptureTriggersFire(Oid relid)
 }
 
 /*
- * Can a value of type typid hold a value of enum type enumid: is it that
- * enum, or an array, composite or domain that holds it at any depth?
- */
-static bool
-TypeHoldsEnum(Oid typid, Oid enumid)
-{
-	Oid			base = getBaseType(typid);
-	bool		holds = false;
-
-	check_stack_depth();
-	if (base == enumid)
-		return true;
-	if (type_is_array(base))
-		return TypeHoldsEnum(get_element_type(base), enumid);
-	if (get_typtype(base) == TYPTYPE_COMPOSITE)
-	{
-		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
-
-		for (int i = 0; i < desc->natts && !holds; i++)
-			if (!TupleDescAttr(desc, i)->attisdropped)
-				holds = TypeHoldsEnum(TupleDescAttr(desc, i)->atttypid, enumid);
-		ReleaseTupleDesc(desc);
-	}
-	return holds;
-}
-
-/*
  * Refuse renaming a value of an enum type that a tracked table's column
  * holds: row hashes encode the label (its binary send form), so every
  * committed version holding it would fail verify.
@@ -2559,7 +2547,8 @@ CheckEnumRename(AlterEnumStmt *stmt)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
 
-			if (!att->attisdropped && TypeHoldsEnum(att->atttypid, enumid))
+			if (!att->attisdropped &&
+				OidIsValid(FindScalarType(att->atttypid, IsTypeArg, enumid)))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot rename a value of enum type %s: column \"%s\" of tracked table %s holds it",
