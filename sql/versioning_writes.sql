@@ -376,3 +376,71 @@ DROP TRIGGER wr_other ON wr;
 SELECT aisec.untrack('wr_schema.gone');
 DROP SCHEMA wr_schema CASCADE;
 SELECT bool_and(ok) AS all_ok FROM aisec.verify('writes');
+-- 16. An UPDATE or DELETE of at least as many rows as the history has
+-- pages finds the rows' open records with one pass over the history (a
+-- seq scan of it) instead of an index probe per row, in parts of at most
+-- hash_mem's worth of row ids: 2730 with work_mem at its minimum of 64kB.
+-- Either way the versions are the same.
+CREATE TABLE wr_big (id int PRIMARY KEY, v int);
+SELECT aisec.track('wr_big') IS NOT NULL AS tracked;
+SELECT aisec.create_dataset('big', ARRAY['wr_big'::regclass]);
+INSERT INTO wr_big SELECT g, 0 FROM generate_series(1, 6000) g;
+SELECT aisec.commit('big', 'all zero');
+-- Passes over the history (seq scans) and probes of its rid index (index
+-- scans) since history_scans_begin, in the same transaction.
+CREATE TEMP TABLE wr_scans_base (seq bigint, idx bigint);
+CREATE FUNCTION pg_temp.history_scans(rel regclass, OUT passes bigint, OUT probes bigint)
+LANGUAGE sql AS $$
+    SELECT s.seq_scan - b.seq, s.idx_scan - b.idx
+    FROM pg_catalog.pg_stat_xact_all_tables s, wr_scans_base b
+    WHERE s.relid = (SELECT history FROM aisec.tracked WHERE tracked.rel = $1)
+$$;
+CREATE FUNCTION pg_temp.history_scans_begin(rel regclass) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM wr_scans_base;
+    INSERT INTO wr_scans_base SELECT s.seq_scan, s.idx_scan
+    FROM pg_catalog.pg_stat_xact_all_tables s
+    WHERE s.relid = (SELECT history FROM aisec.tracked WHERE tracked.rel = $1);
+$$;
+SELECT pg_relation_size(history) / 8192 < 6000 / 20 AS history_pages_few
+FROM aisec.tracked WHERE rel = 'wr_big'::regclass;
+SET work_mem = '64kB';
+BEGIN;
+SELECT pg_temp.history_scans_begin('wr_big') \gset
+-- 6000 rows: three passes (2730, 2730 and 540 ids).
+UPDATE wr_big SET v = 1;
+SELECT * FROM pg_temp.history_scans('wr_big');
+-- 3000 of them again: their records, new in the pending version, are
+-- deleted (two passes).
+SELECT pg_temp.history_scans_begin('wr_big') \gset
+UPDATE wr_big SET v = 2 WHERE id % 2 = 0;
+SELECT * FROM pg_temp.history_scans('wr_big');
+COMMIT;
+RESET work_mem;
+SELECT aisec.commit('big', 'odd one, even two') AS v2 \gset
+-- One row: an index probe.
+BEGIN;
+SELECT pg_temp.history_scans_begin('wr_big') \gset
+UPDATE wr_big SET v = 3 WHERE id = 17;
+SELECT * FROM pg_temp.history_scans('wr_big');
+COMMIT;
+-- 1000 rows, each with two records (one ended): one pass, which meets
+-- the older record first and gives its hash back when it meets the later.
+BEGIN;
+SELECT pg_temp.history_scans_begin('wr_big') \gset
+DELETE FROM wr_big WHERE id > 5000;
+SELECT * FROM pg_temp.history_scans('wr_big');
+COMMIT;
+-- A rolled-back pass leaves nothing behind.
+BEGIN;
+SELECT pg_temp.history_scans_begin('wr_big') \gset
+UPDATE wr_big SET v = 4;
+ROLLBACK;
+SELECT aisec.commit('big', 'deleted the last thousand') AS v3 \gset
+SELECT v, count(*) FROM aisec.checkout(NULL::wr_big, 1) GROUP BY v ORDER BY v;
+SELECT v, count(*) FROM aisec.checkout(NULL::wr_big, :v2) GROUP BY v ORDER BY v;
+SELECT count(*) AS differs FROM (
+    (SELECT * FROM aisec.checkout(NULL::wr_big, :v3) EXCEPT ALL SELECT * FROM wr_big)
+    UNION ALL
+    (SELECT * FROM wr_big EXCEPT ALL SELECT * FROM aisec.checkout(NULL::wr_big, :v3))) d;
+SELECT version, "table", ok FROM aisec.verify('big') ORDER BY version, "table";
