@@ -431,6 +431,13 @@ SELECT pg_temp.history_scans_begin('wr_big') \gset
 DELETE FROM wr_big WHERE id > 5000;
 SELECT * FROM pg_temp.history_scans('wr_big');
 COMMIT;
+-- Under SERIALIZABLE a pass would take a predicate lock on the whole
+-- history, so even a large statement probes.
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT pg_temp.history_scans_begin('wr_big') \gset
+UPDATE wr_big SET v = 5 WHERE id <= 1000;
+SELECT * FROM pg_temp.history_scans('wr_big');
+COMMIT;
 -- A rolled-back pass leaves nothing behind.
 BEGIN;
 SELECT pg_temp.history_scans_begin('wr_big') \gset

@@ -1209,12 +1209,15 @@ OpenRecordsMax(void)
  * Whether n rows' open records are cheaper to find with one pass over the
  * history than with n index probes.  Measured on a 1M-row table whose
  * history did not fit in shared_buffers: a probe cost about as much as
- * reading one history page in a sequential pass (3.2 and 3.3 us).
+ * reading one history page in a sequential pass (3.2 and 3.3 us).  Under
+ * SERIALIZABLE a pass would take a predicate lock on the whole history,
+ * making concurrent writers of other rows conflict, so probes are kept.
  */
 static bool
 OpenRecordsByScan(Capture *c, int64 n)
 {
-	return n >= (int64) RelationGetNumberOfBlocks(c->hrel);
+	return !IsolationIsSerializable() &&
+		n >= (int64) RelationGetNumberOfBlocks(c->hrel);
 }
 
 /*
