@@ -379,8 +379,9 @@ SELECT bool_and(ok) AS all_ok FROM aisec.verify('writes');
 -- 16. An UPDATE or DELETE of at least as many rows as the history has
 -- pages finds the rows' open records with one pass over the history (a
 -- seq scan of it) instead of an index probe per row, in parts of at most
--- hash_mem's worth of row ids: 2730 with work_mem at its minimum of 64kB.
--- Either way the versions are the same.
+-- hash_mem's worth of row ids: 2730 with work_mem at its minimum of 64kB
+-- and hash_mem_multiplier 2 (its default from PostgreSQL 15 on).  Either
+-- way the versions are the same.
 CREATE TABLE wr_big (id int PRIMARY KEY, v int);
 SELECT aisec.track('wr_big') IS NOT NULL AS tracked;
 SELECT aisec.create_dataset('big', ARRAY['wr_big'::regclass]);
@@ -405,6 +406,7 @@ $$;
 SELECT pg_relation_size(history) / 8192 < 6000 / 20 AS history_pages_few
 FROM aisec.tracked WHERE rel = 'wr_big'::regclass;
 SET work_mem = '64kB';
+SET hash_mem_multiplier = 2;
 BEGIN;
 SELECT pg_temp.history_scans_begin('wr_big') \gset
 -- 6000 rows: three passes (2730, 2730 and 540 ids).
@@ -417,6 +419,7 @@ UPDATE wr_big SET v = 2 WHERE id % 2 = 0;
 SELECT * FROM pg_temp.history_scans('wr_big');
 COMMIT;
 RESET work_mem;
+RESET hash_mem_multiplier;
 SELECT aisec.commit('big', 'odd one, even two') AS v2 \gset
 -- One row: an index probe.
 BEGIN;
