@@ -441,6 +441,17 @@ SELECT pg_temp.history_scans_begin('wr_big') \gset
 UPDATE wr_big SET v = 5 WHERE id <= 1000;
 SELECT * FROM pg_temp.history_scans('wr_big');
 COMMIT;
+-- A part smaller than the history's page count is probed: 2740 rows in
+-- parts of 2730 are one pass, then 10 probes.
+SET work_mem = '64kB';
+SET hash_mem_multiplier = 2;
+BEGIN;
+SELECT pg_temp.history_scans_begin('wr_big') \gset
+UPDATE wr_big SET v = 6 WHERE id <= 2740;
+SELECT * FROM pg_temp.history_scans('wr_big');
+COMMIT;
+RESET work_mem;
+RESET hash_mem_multiplier;
 -- A rolled-back pass leaves nothing behind.
 BEGIN;
 SELECT pg_temp.history_scans_begin('wr_big') \gset

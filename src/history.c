@@ -848,6 +848,7 @@ typedef struct Capture
 	int64		rows;
 	bool		changed;		/* record the change even if it nets to zero */
 	struct openrec_hash *open;	/* open records looked up in one pass */
+	int64	   *rids;			/* the ids looked up, in the rows' order */
 	MemoryContext opencxt;
 } Capture;
 
@@ -1222,7 +1223,8 @@ OpenRecordsByScan(Capture *c, int64 n)
 
 /*
  * Read the next n rows of transition table ts (through read pointer ptr,
- * into slot) and find their open records with one pass over the history.
+ * into slot), keep their ids in c->rids, and find their open records with
+ * one pass over the history.
  * Each record found has its hash taken from the statement's fingerprint
  * delta at once (every one will be ended or deleted), so the table keeps
  * no hashes; when a later record of the same row turns up, the earlier
@@ -1240,6 +1242,7 @@ FindOpenRecords(Capture *c, Tuplestorestate *ts, int ptr, TupleTableSlot *slot, 
 										   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(c->opencxt);
 	c->open = openrec_create(c->opencxt, n, NULL);
+	c->rids = palloc(n * sizeof(int64));
 	MemoryContextSwitchTo(old);
 	for (int64 i = 0; i < n; i++)
 	{
@@ -1248,7 +1251,8 @@ FindOpenRecords(Capture *c, Tuplestorestate *ts, int ptr, TupleTableSlot *slot, 
 
 		if (!NextTransition(ts, ptr, slot))
 			elog(ERROR, "aisec.capture: transition table ended early");
-		e = openrec_insert(c->open, RowRid(c, slot), &found);
+		c->rids[i] = RowRid(c, slot);
+		e = openrec_insert(c->open, c->rids[i], &found);
 		if (found)
 			elog(ERROR, "aisec.capture: row id %lld changed twice by one statement",
 				 (long long) e->rid);
@@ -1296,6 +1300,7 @@ ForgetOpenRecords(Capture *c)
 	if (c->open == NULL)
 		return;
 	c->open = NULL;
+	c->rids = NULL;
 	MemoryContextReset(c->opencxt);
 }
 
@@ -2077,23 +2082,31 @@ capture(PG_FUNCTION_ARGS)
 
 	if (oldslot)
 	{
-		/* UPDATE and DELETE, in parts of at most OpenRecordsMax() rows. */
+		/*
+		 * UPDATE and DELETE, in parts of at most OpenRecordsMax() rows.  The
+		 * old rows are read once: by FindOpenRecords, which keeps their ids,
+		 * or here.
+		 */
 		int64		left = tuplestore_tuple_count(td->tg_oldtable);
-		int			lookptr = OpenTransition(td->tg_oldtable);
 
 		while (left > 0)
 		{
 			int64		part = Min(left, OpenRecordsMax());
 
 			if (OpenRecordsByScan(&c, part))
-				FindOpenRecords(&c, td->tg_oldtable, lookptr, oldslot, part);
+				FindOpenRecords(&c, td->tg_oldtable, oldptr, oldslot, part);
 			for (int64 i = 0; i < part; i++)
 			{
 				int64		rid;
 
-				if (!NextTransition(td->tg_oldtable, oldptr, oldslot))
-					elog(ERROR, "aisec.capture: transition table ended early");
-				rid = RowRid(&c, oldslot);
+				if (c.rids)
+					rid = c.rids[i];
+				else
+				{
+					if (!NextTransition(td->tg_oldtable, oldptr, oldslot))
+						elog(ERROR, "aisec.capture: transition table ended early");
+					rid = RowRid(&c, oldslot);
+				}
 				if (newslot)
 				{
 					/* UPDATE: old and new rows come in the same order. */
