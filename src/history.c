@@ -2365,12 +2365,7 @@ CreateHistory(int32 table_no, Oid relid, Oid *ended)
 		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
 		   "salt bytea, hash bytea NOT NULL, data %s)",
 		   qname, qtype);
-	/*
-	 * Updates add entries all over the rid index's key range; filled to
-	 * 70%, the fill random inserts leave a btree at anyway, a page takes
-	 * a 10% update of its rows without splitting.
-	 */
-	RunDdl(true, "CREATE INDEX ON %s (rid) WITH (fillfactor = 70)", qname);
+	RunDdl(true, "CREATE INDEX ON %s (rid)", qname);
 	RunDdl(true, "CREATE INDEX ON %s USING brin (valid_from)", qname);
 	ProtectHistory(qname);
 	RunDdl(true,
