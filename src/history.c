@@ -5,12 +5,17 @@
  *
  * The design is in doc/versioning.md ("Design note").  Invariants:
  *
- * - Every row of a tracked table has exactly one open record (valid_to NULL)
- *   in its history table; every committed version is the set of records
- *   with valid_from <= v < coalesce(valid_to, infinity).
- * - Capture writes history through heap_insert/heap_update and the indexes
- *   directly (CatalogTuple*), so no trigger fires on history tables and
- *   their statement triggers can refuse every direct write, for every role.
+ * - Every row of a tracked table that has a history record has exactly one
+ *   open record: its latest, with no ended record.  A row inserted since the
+ *   last commit has none yet; the commit writes it.  Committed version v is
+ *   the set of records with valid_from <= v and no ended record with
+ *   valid_to <= v.
+ * - Capture writes history through heap_multi_insert and the index access
+ *   methods directly, so no trigger fires on history tables and their
+ *   statement triggers can refuse every direct write, for every role.
+ *   Records are never updated: a record's end is an appended ended record,
+ *   and a record of the still-open pending version that changes again is
+ *   deleted.
  * - A capturing statement holds AISEC_LOCK_VERSION_COMMIT in share mode
  *   until its transaction ends and only then reads the pending version
  *   number, with the latest snapshot; aisec.commit() takes the lock
