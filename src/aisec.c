@@ -1,7 +1,8 @@
 /*
  * aisec.c
  *		Module entry point: the magic block and _PG_init, which defines
- *		aisec's settings and reserves the "aisec." prefix.
+ *		aisec's settings, reserves the "aisec." prefix and installs the
+ *		planner hook of aisec.checkout() (checkout_scan.c).
  */
 #include "postgres.h"
 
@@ -9,16 +10,18 @@
 #include "utils/guc.h"
 
 #include "aisec.h"
+#include "history.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Define settings; everything else is created lazily, per backend. */
+/* Define settings and hooks; everything else is created lazily, per backend. */
 void
 _PG_init(void)
 {
 	aisec_keys_init();
+	aisec_checkout_scan_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("aisec");
 #else

@@ -9,6 +9,7 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -84,6 +85,18 @@ extern void history_ended_map_free(EndedMap *map);
 
 extern void fingerprint_add(Fingerprint *acc, const uint8 *h);
 extern void fingerprint_sub(Fingerprint *acc, const uint8 *h);
+
+/* Reading a committed version of a tracked table (version.c). */
+typedef struct CheckoutReader CheckoutReader;
+
+extern CheckoutReader *version_checkout_begin(Oid rowtype, Oid versiontype, Datum version,
+											  bool isnull, Snapshot snap);
+extern HeapTuple version_checkout_next(CheckoutReader *r);
+extern void version_checkout_rescan(CheckoutReader *r);
+extern void version_checkout_end(CheckoutReader *r);
+
+/* The planner hook that reads aisec.checkout() without a tuplestore. */
+extern void aisec_checkout_scan_init(void);
 
 /* SPI helpers for aisec's own fixed queries (history.c). */
 typedef struct AisecSpi

@@ -767,26 +767,34 @@ RowHeader(Datum data, ShortRow *buf)
 	return DatumGetHeapTupleHeader(data);
 }
 
-/* SQL: aisec.checkout(NULL::t, version or tag) returns t's rows then. */
-PG_FUNCTION_INFO_V1(checkout);
-Datum
-checkout(PG_FUNCTION_ARGS)
+/* An open read of one committed version of a tracked table. */
+struct CheckoutReader
 {
-	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	Oid			relid = OidIsValid(argtype) ? get_typ_typrelid(argtype) : InvalidOid;
-	Snapshot	snap = GetActiveSnapshot();
+	int64		version;
+	Relation	hrel;
+	TableScanDesc scan;
+	EndedMap   *ended;
+	bool		done;			/* the scan has ended (heap_getnext would restart) */
+	HeapTupleData row;			/* the row last returned */
+	Pointer		copied;			/* its palloc'd detoasted value, if any */
+	ShortRow	shortrow;		/* or its unpacked short value */
+};
+
+/*
+ * Start reading the rows of a tracked table at a committed version, for
+ * aisec.checkout(NULL::t, version or tag): rowtype is the first argument's
+ * type, versiontype the second's (bigint or text), and version its value.
+ * Check the caller (role and SELECT on the table) and the version first.
+ */
+CheckoutReader *
+version_checkout_begin(Oid rowtype, Oid versiontype, Datum version, bool isnull,
+					   Snapshot snap)
+{
+	Oid			relid = OidIsValid(rowtype) ? get_typ_typrelid(rowtype) : InvalidOid;
+	CheckoutReader *r = palloc0(sizeof(CheckoutReader));
 	TrackedTable tt;
 	Dataset		ds;
 	AisecSpi	spi;
-	int64		version;
-	Tuplestorestate *ts;
-	TupleDesc	desc;
-	Relation	hrel;
-	TupleDesc	hdesc;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	ShortRow	shortrow;
-	EndedMap   *ended;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.checkout()");
 	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
@@ -794,7 +802,7 @@ checkout(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("aisec.checkout() needs a tracked table's row type"),
 				 errhint("Pass NULL cast to the table's type, as in aisec.checkout(NULL::loans, 3).")));
-	if (PG_ARGISNULL(1))
+	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("version or tag must not be NULL")));
@@ -802,48 +810,109 @@ checkout(PG_FUNCTION_ARGS)
 
 	aisec_spi_begin(&spi);
 	ds = TableDataset(relid, &tt, snap);
-	if (get_fn_expr_argtype(fcinfo->flinfo, 1) == INT8OID)
-		version = PG_GETARG_INT64(1);
+	if (versiontype == INT8OID)
+		r->version = DatumGetInt64(version);
 	else
-		version = TagVersion(&ds, text_to_cstring(PG_GETARG_TEXT_PP(1)), snap);
-	CheckVersion(&ds, version, false);
+		r->version = TagVersion(&ds, TextDatumGetCString(version), snap);
+	CheckVersion(&ds, r->version, false);
 	aisec_spi_end(&spi);
 
 	/* Records that ended by then are left out (a hash of the ended ones). */
-	ended = history_ended_map(&tt, version, snap);
-	ts = aisec_begin_srf(fcinfo, &desc);
-	hrel = table_open(tt.history, AccessShareLock);
-	hdesc = RelationGetDescr(hrel);
-	scan = table_beginscan(hrel, snap, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	r->ended = history_ended_map(&tt, r->version, snap);
+	r->hrel = table_open(tt.history, AccessShareLock);
+	r->scan = table_beginscan(r->hrel, snap, 0, NULL);
+	return r;
+}
+
+/*
+ * The next row of the version, as a tuple of the table's row type (the
+ * layout it had when the row was captured), or NULL at the end.  It stays
+ * valid until the next call.
+ */
+HeapTuple
+version_checkout_next(CheckoutReader *r)
+{
+	TupleDesc	hdesc = RelationGetDescr(r->hrel);
+	HeapTuple	tup;
+
+	if (r->copied)
+	{
+		pfree(r->copied);
+		r->copied = NULL;
+	}
+	if (r->done)
+		return NULL;
+	while ((tup = heap_getnext(r->scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
 		int64		from;
 		Datum		data;
-		HeapTupleData row;
 
 		CHECK_FOR_INTERRUPTS();
 		from = DatumGetInt64(heap_getattr(tup, HC_VALID_FROM + 1, hdesc, &isnull));
-		if (from > version)
+		if (from > r->version)
 			continue;
-		if (history_ended_at(ended, DatumGetInt64(heap_getattr(tup, HC_RID + 1, hdesc, &isnull)),
+		if (history_ended_at(r->ended, DatumGetInt64(heap_getattr(tup, HC_RID + 1, hdesc, &isnull)),
 							 from) != 0)
 			continue;
 		data = heap_getattr(tup, HC_DATA + 1, hdesc, &isnull);
 		if (isnull)
 			continue;			/* redacted */
-		row.t_data = RowHeader(data, &shortrow);
-		row.t_len = HeapTupleHeaderGetDatumLength(row.t_data);
-		ItemPointerSetInvalid(&row.t_self);
-		row.t_tableOid = InvalidOid;
-		tuplestore_puttuple(ts, &row);
-		if ((Pointer) row.t_data != DatumGetPointer(data) &&
-			(Pointer) row.t_data != shortrow.data)
-			pfree(row.t_data);
+		r->row.t_data = RowHeader(data, &r->shortrow);
+		r->row.t_len = HeapTupleHeaderGetDatumLength(r->row.t_data);
+		ItemPointerSetInvalid(&r->row.t_self);
+		r->row.t_tableOid = InvalidOid;
+		if ((Pointer) r->row.t_data != DatumGetPointer(data) &&
+			(Pointer) r->row.t_data != r->shortrow.data)
+			r->copied = (Pointer) r->row.t_data;
+		return &r->row;
 	}
-	table_endscan(scan);
-	table_close(hrel, AccessShareLock);
-	history_ended_map_free(ended);
+	r->done = true;
+	return NULL;
+}
+
+/* Read the version again from its first row. */
+void
+version_checkout_rescan(CheckoutReader *r)
+{
+	table_rescan(r->scan, NULL);
+	r->done = false;
+}
+
+/* Close a read of a version. */
+void
+version_checkout_end(CheckoutReader *r)
+{
+	if (r->copied)
+		pfree(r->copied);
+	table_endscan(r->scan);
+	table_close(r->hrel, AccessShareLock);
+	history_ended_map_free(r->ended);
+	pfree(r);
+}
+
+/*
+ * SQL: aisec.checkout(NULL::t, version or tag) returns t's rows then.  A
+ * query that reads it as the only function of a FROM item runs the custom
+ * scan of checkout_scan.c instead, which reads the same rows through the
+ * same reader without this tuplestore.
+ */
+PG_FUNCTION_INFO_V1(checkout);
+Datum
+checkout(PG_FUNCTION_ARGS)
+{
+	CheckoutReader *r;
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	HeapTuple	tup;
+
+	r = version_checkout_begin(get_fn_expr_argtype(fcinfo->flinfo, 0),
+							   get_fn_expr_argtype(fcinfo->flinfo, 1),
+							   PG_GETARG_DATUM(1), PG_ARGISNULL(1), GetActiveSnapshot());
+	ts = aisec_begin_srf(fcinfo, &desc);
+	while ((tup = version_checkout_next(r)) != NULL)
+		tuplestore_puttuple(ts, tup);
+	version_checkout_end(r);
 	return (Datum) 0;
 }
 

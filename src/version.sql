@@ -112,8 +112,15 @@ REVOKE ALL ON FUNCTION aisec.tag(text, bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.tag(text, bigint, text) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.tag(text, bigint, text) IS 'name a committed version; tags are immutable and unique per dataset';
 
+CREATE FUNCTION aisec.checkout_support(internal) RETURNS internal
+    LANGUAGE C STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'checkout_support';
+REVOKE ALL ON FUNCTION aisec.checkout_support(internal) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.checkout_support(internal) IS 'planner support of aisec.checkout(): estimates its rows as the table''s and loads the custom scan that reads a version without a tuplestore';
+
 CREATE FUNCTION aisec.checkout(rel anyelement, version bigint) RETURNS SETOF anyelement
     LANGUAGE C STABLE PARALLEL RESTRICTED
+    SUPPORT aisec.checkout_support
     AS 'MODULE_PATHNAME', 'checkout';
 REVOKE ALL ON FUNCTION aisec.checkout(anyelement, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, bigint) TO aisec_admin, aisec_engineer;
@@ -121,6 +128,7 @@ COMMENT ON FUNCTION aisec.checkout(anyelement, bigint) IS 'the rows of a tracked
 
 CREATE FUNCTION aisec.checkout(rel anyelement, tag text) RETURNS SETOF anyelement
     LANGUAGE C STABLE PARALLEL RESTRICTED
+    SUPPORT aisec.checkout_support
     AS 'MODULE_PATHNAME', 'checkout';
 REVOKE ALL ON FUNCTION aisec.checkout(anyelement, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, text) TO aisec_admin, aisec_engineer;
