@@ -26,6 +26,23 @@ SELECT aisec.tag('cs_data', 2, 'cs-train');
 EXPLAIN (COSTS OFF) SELECT * FROM aisec.checkout(NULL::cs, 1);
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id, length(note) FROM aisec.checkout(NULL::cs, 'cs-train');
 EXPLAIN (COSTS OFF) SELECT * FROM aisec.checkout(NULL::cs, 1) WITH ORDINALITY;
+-- Row marks keep the function scan too (EvalPlanQual may recheck a joined
+-- row: FOR UPDATE, the other FROM items of UPDATE or DELETE); writing a
+-- version into a table reads it through the custom scan.
+CREATE FUNCTION pg_temp.scans(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE line text; found text[] := '{}';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        IF line ~ 'Custom Scan \(aisec_checkout\)' THEN found := found || 'custom scan'::text; END IF;
+        IF line ~ 'Function Scan on checkout' THEN found := found || 'function scan'::text; END IF;
+    END LOOP;
+    RETURN array_to_string(found, ', ');
+END $$;
+SELECT pg_temp.scans('SELECT c.id FROM cs JOIN aisec.checkout(NULL::cs, 1) c USING (id) FOR UPDATE OF cs') AS for_update,
+       pg_temp.scans('UPDATE cs SET score = c.score FROM aisec.checkout(NULL::cs, 1) c WHERE cs.id = c.id') AS update_from,
+       pg_temp.scans('DELETE FROM cs USING aisec.checkout(NULL::cs, 1) c WHERE cs.id = c.id') AS delete_using,
+       pg_temp.scans('SELECT c.id FROM cs JOIN aisec.checkout(NULL::cs, 1) c USING (id)') AS join,
+       pg_temp.scans('CREATE TABLE cs_copy AS SELECT * FROM aisec.checkout(NULL::cs, 1)') AS create_as;
 
 -- 2. The same rows as the function scan, for each version and the tag:
 --    50 rows in version 1; 50 - 7 + 2 = 45 in version 2.
@@ -62,6 +79,14 @@ SELECT count(*) FROM aisec.checkout(NULL::cs, 1);
 SELECT id FROM aisec.checkout(NULL::cs, 1) ORDER BY id LIMIT 3;
 SELECT array_agg(o.id ORDER BY o.id) AS updated
 FROM aisec.checkout(NULL::cs, 1) o JOIN cs n USING (id) WHERE o.score <> n.score;
+-- An UPDATE that restores version 1's scores (through the function scan),
+-- rolled back.
+BEGIN;
+UPDATE cs SET score = o.score FROM aisec.checkout(NULL::cs, 1) o
+WHERE cs.id = o.id AND cs.score <> o.score;
+SELECT count(*) AS still_differ FROM aisec.checkout(NULL::cs, 1) o JOIN cs n USING (id)
+WHERE o.score <> n.score;
+ROLLBACK;
 
 -- 4. Arguments from other FROM items (LATERAL) and from an outer query:
 --    the scan starts over for each new version.  A nested loop that

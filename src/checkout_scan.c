@@ -7,7 +7,9 @@
  * a tuplestore, which spills to a temporary file beyond work_mem: for a
  * whole table, every row is written out and read back.  When the planner
  * meets aisec.checkout() as the only function of a FROM item (no WITH
- * ORDINALITY, no column definition list), a set_rel_pathlist hook replaces the function scan with this custom scan,
+ * ORDINALITY, no column definition list) in a query without row marks
+ * (FOR UPDATE, or the other FROM items of an UPDATE or DELETE, which
+ * EvalPlanQual may recheck), a set_rel_pathlist hook replaces the function scan with this custom scan,
  * which reads the history through the function's own reader
  * (version_checkout_*, version.c) one row at a time.  The rows are the same;
  * every other use of the function keeps the function scan.  Arguments that
@@ -173,6 +175,15 @@ CheckoutPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *r
 
 	if (prev_set_rel_pathlist)
 		prev_set_rel_pathlist(root, rel, rti, rte);
+
+	/*
+	 * Row marks (FOR UPDATE or SHARE, or the other FROM items of an
+	 * UPDATE, DELETE or MERGE) mean EvalPlanQual may recheck a row; a scan
+	 * with no relation of its own would have to hand back the row that was
+	 * joined, which the function scan does for itself.  Keep it there.
+	 */
+	if (root->rowMarks != NIL)
+		return;
 	if ((fexpr = CheckoutCall(rel, rte)) == NULL || rel->pathlist == NIL)
 		return;
 

@@ -64,6 +64,9 @@ SELECT r->>'column' AS "column", r->>'rule' AS rule
 FROM jsonb_array_elements(aisec.manifest('credit_training', 2)->'masking_rules') r;
 \echo 'A training job reads the tagged version, or copies it to a plain table:'
 SELECT count(*) AS training_rows FROM aisec.checkout(NULL::loans, 'credit-model-2026-01');
+\echo 'The rows stream straight from history (a custom scan, no tuplestore in between):'
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, income FROM aisec.checkout(NULL::loans, 'credit-model-2026-01') WHERE income > 50000;
 
 \echo
 \echo 'aisec.verify() recomputes every fingerprint from the stored rows and every'
