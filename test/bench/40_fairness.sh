@@ -18,6 +18,7 @@ repeat=${AISEC_BENCH_REPEAT:-3}
 # and predictions whose rates differ by group.  Frozen and vacuumed so every
 # measurement reads the same all-visible pages.
 sql <<SQL
+CREATE EXTENSION IF NOT EXISTS aisec;
 DROP TABLE IF EXISTS fair_bench;
 CREATE TABLE fair_bench (grp text, y boolean, p boolean);
 INSERT INTO fair_bench
