@@ -9,20 +9,21 @@
  * meets aisec.checkout() as the only function of a FROM item (no WITH
  * ORDINALITY, no column definition list) in a query without row marks
  * (FOR UPDATE, or the other FROM items of an UPDATE or DELETE, which
- * EvalPlanQual may recheck), a set_rel_pathlist hook replaces the function scan with this custom scan,
- * which reads the history through the function's own reader
- * (version_checkout_*, version.c) one row at a time.  The rows are the same;
- * every other use of the function keeps the function scan.  Arguments that
- * refer to other FROM items (LATERAL) become parameters, and the scan
- * starts over when they change, as the function scan would call the
- * function again.
+ * EvalPlanQual may recheck), a set_rel_pathlist hook replaces the
+ * function scan with this custom scan, which reads the history through
+ * the function's own reader (version_checkout_*, version.c) one row at a
+ * time.  The rows are the same; every other use of the function keeps the
+ * function scan.  Arguments that refer to other FROM items (LATERAL)
+ * become parameters, and the scan starts over when they change, as the
+ * function scan would call the function again.
  *
- * The scan checks what calling the function would check, when it starts
- * and under the role executing it: EXECUTE on the function, then
- * version_checkout_begin's role, SELECT privilege and version checks.
- * The planner hook is installed when the library is loaded; the function's
- * support function (checkout_support) loads it while the first query that
- * calls aisec.checkout() is being planned, and estimates its rows.
+ * The scan checks what calling the function would check, under the role
+ * executing it: EXECUTE on the function when the scan starts, then
+ * version_checkout_begin's role, SELECT privilege and version checks at
+ * the first row.  The planner hook is installed when the library is
+ * loaded; the function's support function (checkout_support) loads it
+ * while the first query that calls aisec.checkout() is being planned, and
+ * estimates its rows.
  */
 #include "postgres.h"
 
