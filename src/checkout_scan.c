@@ -109,7 +109,10 @@ static const CustomExecMethods checkout_exec_methods = {
  * ---------------------------------------------------------------------
  */
 
-/* Whether funcid is one of aisec.checkout()'s two forms. */
+/*
+ * Whether funcid is one of aisec.checkout()'s two forms: the C function
+ * "checkout" of this library, as aisec's schema declares it.
+ */
 static bool
 IsCheckout(Oid funcid)
 {
@@ -124,10 +127,14 @@ IsCheckout(Oid funcid)
 		strcmp(NameStr(proc->proname), "checkout") == 0 &&
 		proc->pronamespace == get_namespace_oid(AISEC_SCHEMA, true))
 	{
-		bool		isnull;
-		Datum		src = SysCacheGetAttr(PROCOID, tp, Anum_pg_proc_prosrc, &isnull);
+		bool		srcnull;
+		bool		binnull;
+		Datum		src = SysCacheGetAttr(PROCOID, tp, Anum_pg_proc_prosrc, &srcnull);
+		Datum		bin = SysCacheGetAttr(PROCOID, tp, Anum_pg_proc_probin, &binnull);
 
-		result = !isnull && strcmp(TextDatumGetCString(src), "checkout") == 0;
+		result = !srcnull && !binnull &&
+			strcmp(TextDatumGetCString(src), "checkout") == 0 &&
+			strcmp(TextDatumGetCString(bin), "$libdir/aisec") == 0;
 	}
 	ReleaseSysCache(tp);
 	return result;
