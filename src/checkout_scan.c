@@ -62,7 +62,6 @@
 typedef struct CheckoutScanState
 {
 	CustomScanState css;
-	Oid			funcid;
 	Oid			rowtype;		/* the table's row type (first argument's) */
 	Oid			versiontype;	/* bigint or text (second argument's) */
 	ExprState  *version;
@@ -297,7 +296,6 @@ BeginCheckoutScan(CustomScanState *node, EState *estate, int eflags)
 		aclcheck_error(acl, OBJECT_FUNCTION, get_func_name(fexpr->funcid));
 	InvokeFunctionExecuteHook(fexpr->funcid);
 
-	s->funcid = fexpr->funcid;
 	s->rowtype = exprType(linitial(fexpr->args));
 	s->versiontype = exprType(lsecond(fexpr->args));
 	s->version = ExecInitExpr(lsecond(fexpr->args), &node->ss.ps);
