@@ -407,20 +407,32 @@ SELECT pg_relation_size(history) / 8192 < 6000 / 20 AS history_pages_few
 FROM aisec.tracked WHERE rel = 'wr_big'::regclass;
 SET work_mem = '64kB';
 SET hash_mem_multiplier = 2;
+SELECT ended AS wr_big_ended, pending_version AS wr_big_pending, table_no AS wr_big_no
+FROM aisec.tracked WHERE rel = 'wr_big'::regclass \gset
 BEGIN;
 SELECT pg_temp.history_scans_begin('wr_big') \gset
--- 6000 rows: three passes (2730, 2730 and 540 ids).
+-- 6000 rows, the table's first change since the commit: no pass.  The
+-- new records are written; ending the old ones is left to the commit.
 UPDATE wr_big SET v = 1;
 SELECT * FROM pg_temp.history_scans('wr_big');
+SELECT count(*) AS ended_so_far FROM :wr_big_ended WHERE valid_to = :wr_big_pending;
 -- 3000 of them again: their records, new in the pending version, are
--- deleted (two passes).
+-- deleted (two passes, of 2730 and 270 ids).
 SELECT pg_temp.history_scans_begin('wr_big') \gset
 UPDATE wr_big SET v = 2 WHERE id % 2 = 0;
 SELECT * FROM pg_temp.history_scans('wr_big');
 COMMIT;
+-- The commit ends the 6000 old records: three passes (2730, 2730 and
+-- 540 ids); its one probe of the rid index finds the highest row id
+-- recorded.
+BEGIN;
+SELECT pg_temp.history_scans_begin('wr_big') \gset
+SELECT aisec.commit('big', 'odd one, even two') AS v2 \gset
+SELECT * FROM pg_temp.history_scans('wr_big');
+COMMIT;
+SELECT count(*) AS ended FROM :wr_big_ended WHERE valid_to = :v2;
 RESET work_mem;
 RESET hash_mem_multiplier;
-SELECT aisec.commit('big', 'odd one, even two') AS v2 \gset
 -- One row: an index probe.
 BEGIN;
 SELECT pg_temp.history_scans_begin('wr_big') \gset
@@ -458,10 +470,36 @@ SELECT pg_temp.history_scans_begin('wr_big') \gset
 UPDATE wr_big SET v = 4;
 ROLLBACK;
 SELECT aisec.commit('big', 'deleted the last thousand') AS v3 \gset
+-- A deferred UPDATE rolled back takes its notes with it.
+BEGIN;
+UPDATE wr_big SET v = 7;
+SELECT count(*) AS note_rows FROM aisec.pending_row WHERE table_no = :wr_big_no;
+ROLLBACK;
+SELECT count(*) AS note_rows FROM aisec.pending_row WHERE table_no = :wr_big_no;
+-- A deferred UPDATE, then rows deleted and updated again before the
+-- commit: their new records are deleted or replaced, and the commit
+-- still ends each row's committed record once.
+UPDATE wr_big SET v = 8;
+DELETE FROM wr_big WHERE id <= 10;
+UPDATE wr_big SET v = 9 WHERE id = 20;
+UPDATE wr_big SET v = 10 WHERE id > 4000;
+SELECT aisec.commit('big', 'eight, nine, ten') AS v4 \gset
+SELECT count(*) AS ended FROM :wr_big_ended WHERE valid_to = :v4;
+-- Rows inserted since the last commit wait for their records: the
+-- UPDATE does not defer (one pass).
+INSERT INTO wr_big SELECT g, 0 FROM generate_series(6001, 6010) g;
+BEGIN;
+SELECT pg_temp.history_scans_begin('wr_big') \gset
+UPDATE wr_big SET v = 11;
+SELECT * FROM pg_temp.history_scans('wr_big');
+COMMIT;
+SELECT aisec.commit('big', 'eleven') AS v5 \gset
+SELECT v, count(*) FROM aisec.checkout(NULL::wr_big, :v4) GROUP BY v ORDER BY v;
+SELECT v, count(*) FROM aisec.checkout(NULL::wr_big, :v5) GROUP BY v ORDER BY v;
 SELECT v, count(*) FROM aisec.checkout(NULL::wr_big, 1) GROUP BY v ORDER BY v;
 SELECT v, count(*) FROM aisec.checkout(NULL::wr_big, :v2) GROUP BY v ORDER BY v;
 SELECT count(*) AS differs FROM (
-    (SELECT * FROM aisec.checkout(NULL::wr_big, :v3) EXCEPT ALL SELECT * FROM wr_big)
+    (SELECT * FROM aisec.checkout(NULL::wr_big, :v5) EXCEPT ALL SELECT * FROM wr_big)
     UNION ALL
-    (SELECT * FROM wr_big EXCEPT ALL SELECT * FROM aisec.checkout(NULL::wr_big, :v3))) d;
+    (SELECT * FROM wr_big EXCEPT ALL SELECT * FROM aisec.checkout(NULL::wr_big, :v5))) d;
 SELECT version, "table", ok FROM aisec.verify('big') ORDER BY version, "table";

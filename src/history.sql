@@ -59,11 +59,14 @@ REVOKE ALL ON aisec.pending_delta FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.pending_delta', '');
 COMMENT ON TABLE aisec.pending_delta IS 'aisec: per-statement change to a pending version (rows added minus removed; sum of added minus removed row hashes mod 2^256)';
 
--- Rows written since the last commit that have no history record yet:
--- each flush of a statement's row notes appends one row, whose entries
--- are 15 bytes each (kind 'i' inserted at a ctid, 'u' updated, 'd'
--- deleted; row id; block; offset; big-endian).  The next commit of the
--- table's dataset gives those rows their records and deletes these rows.
+-- Rows written since the last commit that have no history record yet, or
+-- whose old record the next commit ends: each flush of a statement's row
+-- notes appends one row, whose entries are 15 bytes each (kind 'i'
+-- inserted at a ctid, 'u' updated, 'd' deleted, 'e' updated by a large
+-- UPDATE that wrote the new record and left ending the old one to the
+-- commit; row id; block; offset; big-endian).  The next commit of the
+-- table's dataset gives those rows their records, ends the old records,
+-- and deletes these rows.
 CREATE SEQUENCE aisec.pending_row_seq;
 REVOKE ALL ON SEQUENCE aisec.pending_row_seq FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.pending_row_seq', '');
