@@ -246,7 +246,9 @@ BEGIN
 END
 $$;
 
--- ==== Privileges: nothing of this capability is executable by PUBLIC.
+-- ==== Privileges: nothing of this capability is executable by PUBLIC (the
+-- one aisec function that is, capture_row_needed, is a trigger condition of
+-- dataset versioning; see privileges.sql).
 SELECT p.oid::regprocedure AS executable_by_public
   FROM pg_proc p
  WHERE p.pronamespace = 'aisec'::regnamespace

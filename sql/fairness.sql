@@ -283,8 +283,9 @@ SELECT aisec.fairness_merge(substring(s::bytea FROM 1 FOR 50)::aisec.fairness_st
 -- A one-group value cut inside its cells.
 SELECT substring(aisec.fairness(repeat('x', 300), true, true)::bytea FROM 1 FOR 400)::aisec.fairness_stats;
 
--- Privileges: nothing in aisec is executable by PUBLIC; the governance
--- roles compute statistics.
+-- Privileges: nothing in aisec is executable by PUBLIC (but the row
+-- trigger condition capture_row_needed, see privileges.sql); the
+-- governance roles compute statistics.
 SELECT p.oid::regprocedure
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'aisec' AND has_function_privilege('public', p.oid, 'EXECUTE');

@@ -131,8 +131,9 @@ SELECT count(*) AS settings_holding_keys FROM pg_settings
 SELECT count(*) AS audit_entries_with_wrapped_keys FROM aisec.audit_log a, aisec.key_store k
  WHERE strpos(a.detail::text, encode(k.wrapped, 'hex')) > 0 OR strpos(a.detail::text, encode(k.wrapped, 'base64')) > 0;
 
--- 6. No aisec function, table or view is usable by PUBLIC; every SECURITY
--- DEFINER function pins its search_path.
+-- 6. No aisec function, table or view is usable by PUBLIC (but the row
+-- trigger condition capture_row_needed, which touches no data or key; see
+-- privileges.sql); every SECURITY DEFINER function pins its search_path.
 SELECT p.oid::regprocedure AS executable_by_public
   FROM pg_proc p
  WHERE p.pronamespace IN ('aisec'::regnamespace, 'aisec_masked'::regnamespace)

@@ -3,7 +3,11 @@
 -- here without anyone having to remember to test it.
 
 -- 1. No function, procedure or aggregate in schema aisec is executable by
---    PUBLIC.  (Expected: no rows.)
+--    PUBLIC, except aisec.capture_row_needed(oid, tid): the WHEN condition
+--    of the row trigger on tracked tables, which runs as the inserting
+--    role.  It compares a ctid with this session's own record of a
+--    table's size and touches no data, key or erasure.  (Expected: that
+--    one row.)
 SELECT p.oid::regprocedure AS executable_by_public
 FROM pg_proc p
 CROSS JOIN LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a

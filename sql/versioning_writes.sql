@@ -252,6 +252,7 @@ SELECT aisec.track('wr_old') IS NOT NULL AS tracked;
 -- that guard off to set the table up.)
 ALTER EVENT TRIGGER aisec_track_drop DISABLE;
 DROP TRIGGER aisec_capture_insert_row ON wr_old;
+DROP TRIGGER aisec_capture_insert_begin ON wr_old;
 DROP TRIGGER aisec_capture_insert ON wr_old;
 ALTER EVENT TRIGGER aisec_track_drop ENABLE;
 CREATE TRIGGER aisec_capture_insert AFTER INSERT ON wr_old
@@ -503,3 +504,97 @@ SELECT count(*) AS differs FROM (
     UNION ALL
     (SELECT * FROM wr_big EXCEPT ALL SELECT * FROM aisec.checkout(NULL::wr_big, :v5))) d;
 SELECT version, "table", ok FROM aisec.verify('big') ORDER BY version, "table";
+
+-- 17. Inserted rows in the blocks an INSERT adds are noted by its
+--     statement trigger, rows in older blocks (with free space) by the
+--     row trigger: each inserted row is noted once either way.
+CREATE TABLE wr_ins (id int PRIMARY KEY, v text);
+SELECT aisec.track('wr_ins') IS NOT NULL AS tracked;
+SELECT aisec.create_dataset('ins', ARRAY['wr_ins'::regclass]) IS NOT NULL AS created;
+SELECT table_no AS wr_ins_no FROM aisec.tracked WHERE rel = 'wr_ins'::regclass \gset
+CREATE FUNCTION pg_temp.wr_ins_notes() RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce(sum(length(entries)) / 15, 0) FROM aisec.pending_row
+    WHERE table_no = (SELECT table_no FROM aisec.tracked WHERE rel = 'wr_ins'::regclass)
+$$;
+INSERT INTO wr_ins SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g;
+SELECT pg_temp.wr_ins_notes() AS notes;
+SELECT aisec.commit('ins', 'two thousand') AS i1 \gset
+-- Free space in every block, then rows into it and into new blocks.
+DELETE FROM wr_ins WHERE id % 2 = 0;
+VACUUM wr_ins;
+SELECT pg_relation_size('wr_ins') / current_setting('block_size')::int AS blocks_before \gset
+INSERT INTO wr_ins SELECT g, repeat('y', 100) FROM generate_series(2001, 5000) g;
+SELECT pg_relation_size('wr_ins') / current_setting('block_size')::int > :blocks_before AS grew,
+       (SELECT count(*) FROM wr_ins WHERE id > 2000 AND (ctid::text::point)[0] < :blocks_before) > 0 AS old_blocks_used,
+       (SELECT count(*) FROM wr_ins WHERE id > 2000 AND (ctid::text::point)[0] >= :blocks_before) > 0 AS new_blocks_used;
+SELECT pg_temp.wr_ins_notes() AS notes;
+-- In one transaction: a row inserted and updated (its note leads along the
+-- update chain), one inserted and deleted, and an INSERT ... ON CONFLICT
+-- whose updated rows (new versions in new blocks) are not inserted rows.
+BEGIN;
+INSERT INTO wr_ins VALUES (5001, 'to update'), (5002, 'to delete');
+UPDATE wr_ins SET v = 'updated' WHERE id = 5001;
+DELETE FROM wr_ins WHERE id = 5002;
+INSERT INTO wr_ins SELECT g, 'upserted' FROM generate_series(4991, 5010) g
+    ON CONFLICT (id) DO UPDATE SET v = 'conflict';
+COMMIT;
+-- A subtransaction rolled back takes its rows' notes with it.
+BEGIN;
+SAVEPOINT s;
+INSERT INTO wr_ins SELECT g, 'rolled back' FROM generate_series(6001, 7000) g;
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO wr_ins VALUES (7001, 'kept');
+COMMIT;
+-- An INSERT into the table from a trigger on another table, during an
+-- INSERT into the table: rows of the inner statement in blocks the outer
+-- one added are noted by both, which the commit takes as one.
+CREATE TABLE wr_ins_log (id int);
+CREATE FUNCTION pg_temp.wr_ins_more() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO wr_ins SELECT g, 'inner' FROM generate_series(NEW.id * 100 + 1, NEW.id * 100 + 49) g;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER wr_ins_more AFTER INSERT ON wr_ins_log FOR EACH ROW
+    EXECUTE FUNCTION pg_temp.wr_ins_more();
+CREATE FUNCTION pg_temp.wr_ins_outer(n int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO wr_ins_log VALUES (n);
+    RETURN n;
+END $$;
+INSERT INTO wr_ins
+SELECT g, CASE WHEN g % 100 = 0 THEN 'outer ' || pg_temp.wr_ins_outer(g / 100) ELSE 'outer' END
+FROM generate_series(8000, 8199) g WHERE g % 100 = 0 OR g % 100 > 49;
+SELECT aisec.commit('ins', 'old and new blocks') AS i2 \gset
+SELECT count(*) AS differs FROM (
+    (SELECT * FROM aisec.checkout(NULL::wr_ins, :i2) EXCEPT ALL SELECT * FROM wr_ins)
+    UNION ALL
+    (SELECT * FROM wr_ins EXCEPT ALL SELECT * FROM aisec.checkout(NULL::wr_ins, :i2))) d;
+SELECT count(*) AS rows, count(*) FILTER (WHERE v = 'updated') AS updated,
+       count(*) FILTER (WHERE v = 'conflict') AS conflict,
+       count(*) FILTER (WHERE v = 'upserted') AS upserted,
+       count(*) FILTER (WHERE v = 'inner') AS inner_rows,
+       count(*) FILTER (WHERE v LIKE 'outer%') AS outer_rows
+FROM aisec.checkout(NULL::wr_ins, :i2);
+SELECT version, ok FROM aisec.verify('ins') ORDER BY version;
+-- A table tracked before INSERTs noted rows in new blocks by statement
+-- (its row trigger has no WHEN condition and there is no BEFORE INSERT
+-- trigger, as a dump of that version restores them) notes every row by
+-- the row trigger.
+CREATE TABLE wr_prev (id int PRIMARY KEY, v text);
+SELECT aisec.track('wr_prev') IS NOT NULL AS tracked;
+SELECT aisec.create_dataset('prev', ARRAY['wr_prev'::regclass]) IS NOT NULL AS created;
+ALTER EVENT TRIGGER aisec_track_drop DISABLE;
+DROP TRIGGER aisec_capture_insert_begin ON wr_prev;
+DROP TRIGGER aisec_capture_insert_row ON wr_prev;
+ALTER EVENT TRIGGER aisec_track_drop ENABLE;
+CREATE TRIGGER aisec_capture_insert_row AFTER INSERT ON wr_prev
+    FOR EACH ROW EXECUTE FUNCTION aisec.capture_row();
+INSERT INTO wr_prev SELECT g, 'p' FROM generate_series(1, 500) g;
+SELECT aisec.commit('prev', 'five hundred') AS p1 \gset
+SELECT count(*) AS rows FROM aisec.checkout(NULL::wr_prev, :p1);
+SELECT version, ok FROM aisec.verify('prev') ORDER BY version;
+-- capture_row_needed() only compares a ctid with this session's own
+-- record of a table's size; outside an INSERT it says the row trigger
+-- must note the row.
+SELECT aisec.capture_row_needed('wr_ins'::regclass, '(0,1)') AS needed;
+SELECT aisec.capture_row_needed(NULL, '(0,1)') AS needed;

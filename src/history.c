@@ -7,7 +7,11 @@
  *
  * - Every row of a tracked table that has a history record has exactly one
  *   open record: its latest, with no ended record.  A row inserted since the
- *   last commit has none yet; the commit writes it.  Committed version v is
+ *   last commit has none yet; the commit writes it.  A large UPDATE that is
+ *   the table's first change since the last commit writes its rows' new
+ *   records and leaves ending their committed ones to the next commit
+ *   (DeferEnding); until then a row's latest record is its new one, and its
+ *   latest committed record is the one the commit ends.  Committed version v is
  *   the set of records with valid_from <= v and no ended record with
  *   valid_to <= v.
  * - Capture writes history through heap_multi_insert and the index access
@@ -1043,13 +1047,10 @@ CaptureEnd(Capture *c)
 	}
 }
 
-/* Read a row's aisec_rid (column ridatt), checking that it belongs to rel. */
+/* Check that a row id (NULL if isnull) read from rel belongs to rel. */
 static int64
-SlotRid(Relation rel, int32 table_no, AttrNumber ridatt, TupleTableSlot *slot)
+CheckRid(Relation rel, int32 table_no, int64 rid, bool isnull)
 {
-	bool		isnull;
-	int64		rid = DatumGetInt64(slot_getattr(slot, ridatt, &isnull));
-
 	if (isnull || rid <= 0 || (rid >> RID_TABLE_SHIFT) != table_no)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1061,6 +1062,16 @@ SlotRid(Relation rel, int32 table_no, AttrNumber ridatt, TupleTableSlot *slot)
 				 errhint("Let aisec assign %s: do not use OVERRIDING SYSTEM VALUE.",
 						 RID_COLUMN)));
 	return rid;
+}
+
+/* Read a row's aisec_rid (column ridatt), checking that it belongs to rel. */
+static int64
+SlotRid(Relation rel, int32 table_no, AttrNumber ridatt, TupleTableSlot *slot)
+{
+	bool		isnull;
+	int64		rid = DatumGetInt64(slot_getattr(slot, ridatt, &isnull));
+
+	return CheckRid(rel, table_no, rid, isnull);
 }
 
 /* Read a captured row's aisec_rid, checking it. */
@@ -1532,6 +1543,21 @@ static NoteBuffer *note_buffers = NULL;
 static NoteBuffer *note_last = NULL;	/* the one used last */
 static bool note_callbacks = false;
 
+/*
+ * The size of a tracked table when an INSERT (or COPY) into it started,
+ * for each such statement under way, innermost first (in
+ * TopTransactionContext).  See NoteNewBlocks.
+ */
+typedef struct InsertStart
+{
+	struct InsertStart *next;
+	Oid			relid;
+	BlockNumber nblocks;
+	SubTransactionId subid;
+} InsertStart;
+
+static InsertStart *insert_starts = NULL;
+
 /* Append n notes, encoded, as one row of aisec.pending_row. */
 static void
 WritePending(int32 table_no, const PendingNote *notes, int n)
@@ -1748,6 +1774,24 @@ NotesSubXact(SubXactEvent event, SubTransactionId mySubid,
 
 	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
 		return;
+	/* Statements that started in an aborted subtransaction have ended. */
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		InsertStart **s = &insert_starts;
+
+		while (*s != NULL)
+		{
+			InsertStart *start = *s;
+
+			if (start->subid >= mySubid)
+			{
+				*s = start->next;
+				pfree(start);
+			}
+			else
+				s = &start->next;
+		}
+	}
 	while (*link != NULL)
 	{
 		NoteBuffer *nb = *link;
@@ -1790,10 +1834,22 @@ NotesXact(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			note_buffers = NULL;
 			note_last = NULL;
+			insert_starts = NULL;
 			break;
 		default:
 			break;
 	}
+}
+
+/* Register the transaction callbacks that keep notes (once). */
+static void
+NoteCallbacks(void)
+{
+	if (note_callbacks)
+		return;
+	RegisterXactCallback(NotesXact, NULL);
+	RegisterSubXactCallback(NotesSubXact, NULL);
+	note_callbacks = true;
 }
 
 /* The buffer for notes on relid in the current subtransaction. */
@@ -1812,12 +1868,7 @@ NoteBufferFor(Relation rel)
 		if (nb->relid == relid && nb->subid == subid)
 			return note_last = nb;
 
-	if (!note_callbacks)
-	{
-		RegisterXactCallback(NotesXact, NULL);
-		RegisterSubXactCallback(NotesSubXact, NULL);
-		note_callbacks = true;
-	}
+	NoteCallbacks();
 	if (!history_lookup(relid, &tt))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1894,6 +1945,142 @@ capture_row(PG_FUNCTION_ARGS)
 	rid = SlotRid(td->tg_relation, nb->table_no, nb->ridatt, td->tg_trigslot);
 	AddNote(nb, rid, &td->tg_trigslot->tts_tid, PENDING_AT);
 	return PointerGetDatum(NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Inserted rows in new blocks
+ *
+ * The row trigger costs each inserted row an event in the after-trigger
+ * queue, a fetch of the row when the event fires and a function call,
+ * about as much as the rest of capture together.  Most rows an INSERT or
+ * COPY writes go into blocks it adds to the table.  So the statement's
+ * BEFORE trigger records the table's size; the row trigger's WHEN
+ * condition, capture_row_needed(), lets through only rows written into
+ * older blocks (with room to spare); and the statement's AFTER trigger
+ * notes the rows in the blocks added since: those the transaction
+ * inserted and has not deleted again (not new versions made by an
+ * UPDATE).  Rows another statement of the transaction wrote there (one
+ * nested in this one) may be noted twice, at the same place, which the
+ * commit takes as one.
+ * ---------------------------------------------------------------------
+ */
+
+/* BEFORE INSERT statement trigger: remember the table's size. */
+static void
+InsertStarts(Relation rel)
+{
+	InsertStart *start = MemoryContextAlloc(TopTransactionContext, sizeof(InsertStart));
+
+	NoteCallbacks();
+	start->relid = RelationGetRelid(rel);
+	start->nblocks = RelationGetNumberOfBlocks(rel);
+	start->subid = GetCurrentSubTransactionId();
+	start->next = insert_starts;
+	insert_starts = start;
+}
+
+/*
+ * WHEN condition of the row trigger: whether an inserted row (its table,
+ * its ctid) lies in a block the table had when the statement started, so
+ * that the row trigger must note it.  True if no statement start is known
+ * (rows applied by logical replication fire no statement trigger).
+ */
+PG_FUNCTION_INFO_V1(capture_row_needed);
+Datum
+capture_row_needed(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ItemPointer tid = (ItemPointer) PG_GETARG_POINTER(1);
+
+	for (InsertStart *start = insert_starts; start != NULL; start = start->next)
+		if (start->relid == relid)
+			PG_RETURN_BOOL(ItemPointerGetBlockNumberNoCheck(tid) < start->nblocks);
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * AFTER INSERT statement trigger: forget the statement's start and, if
+ * scan, note the rows it (or one it ran) inserted into the blocks it added
+ * to rel.
+ */
+static void
+NoteNewBlocks(Relation rel, bool scan)
+{
+	Oid			relid = RelationGetRelid(rel);
+	InsertStart **link = &insert_starts;
+	BlockNumber from;
+	BlockNumber to;
+	NoteBuffer *nb;
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	while (*link != NULL && (*link)->relid != relid)
+		link = &(*link)->next;
+	if (*link == NULL)
+		return;
+	{
+		InsertStart *start = *link;
+
+		from = start->nblocks;
+		*link = start->next;
+		pfree(start);
+	}
+	to = RelationGetNumberOfBlocks(rel);
+	if (!scan || from >= to)
+		return;
+	nb = NoteBufferFor(rel);
+	for (BlockNumber blk = from; blk < to; blk++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber maxoff;
+		int			n = 0;
+		OffsetNumber offs[MaxHeapTuplesPerPage];
+		int64		rids[MaxHeapTuplesPerPage];
+		bool		nulls[MaxHeapTuplesPerPage];
+
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBuffer(rel, blk);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = PageIsNew(page) ? InvalidOffsetNumber : PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		lp = PageGetItemId(page, off);
+			HeapTupleData tup;
+			HeapTupleHeader h;
+
+			if (!ItemIdIsNormal(lp))
+				continue;
+			h = (HeapTupleHeader) PageGetItem(page, lp);
+			ItemPointerSet(&tup.t_self, blk, off);
+
+			/* Inserted by this transaction, not by an UPDATE. */
+			if (!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetRawXmin(h)) ||
+				(h->t_infomask & HEAP_UPDATED))
+				continue;
+			/* Deleted again (not updated: its update chain leads on). */
+			if (!(h->t_infomask & HEAP_XMAX_INVALID) &&
+				!HEAP_XMAX_IS_LOCKED_ONLY(h->t_infomask) &&
+				!(h->t_infomask & HEAP_XMAX_IS_MULTI) &&
+				TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetRawXmax(h)) &&
+				ItemPointerEquals(&h->t_ctid, &tup.t_self))
+				continue;
+			tup.t_data = h;
+			tup.t_len = ItemIdGetLength(lp);
+			tup.t_tableOid = relid;
+			offs[n] = off;
+			rids[n] = DatumGetInt64(heap_getattr(&tup, nb->ridatt, desc, &nulls[n]));
+			n++;
+		}
+		UnlockReleaseBuffer(buf);
+		for (int i = 0; i < n; i++)
+		{
+			ItemPointerData tid;
+
+			ItemPointerSet(&tid, blk, offs[i]);
+			AddNote(nb, CheckRid(rel, nb->table_no, rids[i], nulls[i]), &tid, PENDING_AT);
+		}
+	}
 }
 
 /* Order notes by row id, then in the order they were written. */
@@ -2288,14 +2475,24 @@ capture(PG_FUNCTION_ARGS)
 						RelationGetRelationName(td->tg_relation)),
 				 errdetail("TRUNCATE leaves no record of the removed rows in the table's history."),
 				 errhint("Use DELETE, which aisec records, or aisec.untrack() the table first.")));
-	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_AFTER(td->tg_event))
+	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+		elog(ERROR, "aisec.capture: must be a FOR EACH STATEMENT trigger");
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && TRIGGER_FIRED_BEFORE(td->tg_event))
+	{
+		InsertStarts(td->tg_relation);
+		return PointerGetDatum(NULL);
+	}
+	if (!TRIGGER_FIRED_AFTER(td->tg_event))
 		elog(ERROR, "aisec.capture: must be an AFTER ... FOR EACH STATEMENT trigger");
 
 	/*
-	 * INSERT: write what capture_row noted; the next commit does the rest.
-	 * (A trigger created by an earlier aisec, with a transition table,
-	 * still records inserted rows at once, below.)
+	 * INSERT: note the rows in the blocks the statement added, write the
+	 * notes; the next commit does the rest.  (A trigger created by an
+	 * earlier aisec, with a transition table, still records inserted rows
+	 * at once, below.)
 	 */
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		NoteNewBlocks(td->tg_relation, td->tg_newtable == NULL);
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && td->tg_newtable == NULL)
 	{
 		FlushNotes(RelationGetRelid(td->tg_relation), GetCurrentSubTransactionId());
@@ -2646,10 +2843,13 @@ static void
 CreateCaptureTriggers(const char *qrel)
 {
 	static const char *const triggers[] = {
+		"CREATE TRIGGER aisec_capture_insert_begin BEFORE INSERT ON %s "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
 		"CREATE TRIGGER aisec_capture_insert AFTER INSERT ON %s "
 		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
 		"CREATE TRIGGER aisec_capture_insert_row AFTER INSERT ON %s "
-		"FOR EACH ROW EXECUTE FUNCTION aisec.capture_row()",
+		"FOR EACH ROW WHEN (aisec.capture_row_needed(NEW.tableoid, NEW.ctid)) "
+		"EXECUTE FUNCTION aisec.capture_row()",
 		"CREATE TRIGGER aisec_capture_update AFTER UPDATE ON %s "
 		"REFERENCING OLD TABLE AS aisec_old NEW TABLE AS aisec_new "
 		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
@@ -2660,7 +2860,8 @@ CreateCaptureTriggers(const char *qrel)
 		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
 	};
 	static const char *const names[] = {
-		"aisec_capture_insert", "aisec_capture_insert_row", "aisec_capture_update",
+		"aisec_capture_insert_begin", "aisec_capture_insert",
+		"aisec_capture_insert_row", "aisec_capture_update",
 		"aisec_capture_delete", "aisec_capture_truncate",
 	};
 
@@ -2824,6 +3025,8 @@ untrack(PG_FUNCTION_ARGS)
 	ForgetNotes(relid);
 	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.history));
 	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.ended));
+	if (OidIsValid(get_trigger_oid(relid, "aisec_capture_insert_begin", true)))
+		RunDdl(false, "DROP TRIGGER aisec_capture_insert_begin ON %s", qrel);
 	RunDdl(false, "DROP TRIGGER aisec_capture_insert ON %s", qrel);
 	if (OidIsValid(get_trigger_oid(relid, "aisec_capture_insert_row", true)))
 		RunDdl(false, "DROP TRIGGER aisec_capture_insert_row ON %s", qrel);

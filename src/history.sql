@@ -86,13 +86,21 @@ CREATE FUNCTION aisec.capture() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'capture';
 REVOKE ALL ON FUNCTION aisec.capture() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.capture() TO aisec_admin;
-COMMENT ON FUNCTION aisec.capture() IS 'statement trigger on tracked tables: records updated and deleted rows in their history, writes the notes aisec.capture_row() took of inserted rows for the next commit; refuses TRUNCATE';
+COMMENT ON FUNCTION aisec.capture() IS 'statement trigger on tracked tables: records updated and deleted rows in their history; notes the rows an INSERT wrote into the blocks it added and writes those notes and the ones aisec.capture_row() took of other inserted rows for the next commit; refuses TRUNCATE';
 
 CREATE FUNCTION aisec.capture_row() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'capture_row';
 REVOKE ALL ON FUNCTION aisec.capture_row() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.capture_row() TO aisec_admin;
 COMMENT ON FUNCTION aisec.capture_row() IS 'row trigger on tracked tables: notes where each inserted row is, for the next commit to give it a history record';
+
+-- The WHEN condition of the row trigger above, evaluated as the inserting
+-- role, so every role may execute it: it only compares a ctid with the
+-- size the table had when the session's current INSERT into it started.
+CREATE FUNCTION aisec.capture_row_needed(oid, tid) RETURNS boolean
+    LANGUAGE C STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'capture_row_needed';
+GRANT EXECUTE ON FUNCTION aisec.capture_row_needed(oid, tid) TO PUBLIC;
+COMMENT ON FUNCTION aisec.capture_row_needed(oid, tid) IS 'WHEN condition of the aisec_capture_insert_row trigger: whether an inserted row (table OID, ctid) lies in a block the table had when the INSERT started; rows in the blocks it added are noted by its statement trigger (doc/versioning.md)';
 
 CREATE FUNCTION aisec.history_refuse_change() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'history_refuse_change';
