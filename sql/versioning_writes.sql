@@ -512,9 +512,14 @@ CREATE TABLE wr_ins (id int PRIMARY KEY, v text);
 SELECT aisec.track('wr_ins') IS NOT NULL AS tracked;
 SELECT aisec.create_dataset('ins', ARRAY['wr_ins'::regclass]) IS NOT NULL AS created;
 SELECT table_no AS wr_ins_no FROM aisec.tracked WHERE rel = 'wr_ins'::regclass \gset
+-- The notes waiting for the next commit: an entry list starts with byte 1
+-- and the number of notes, 4 bytes big-endian (doc/versioning.md).
 CREATE FUNCTION pg_temp.wr_ins_notes() RETURNS bigint LANGUAGE sql AS $$
-    SELECT coalesce(sum(length(entries)) / 15, 0) FROM aisec.pending_row
+    SELECT coalesce(sum((get_byte(entries, 1)::bigint << 24) | (get_byte(entries, 2) << 16)
+                        | (get_byte(entries, 3) << 8) | get_byte(entries, 4)), 0)
+    FROM aisec.pending_row
     WHERE table_no = (SELECT table_no FROM aisec.tracked WHERE rel = 'wr_ins'::regclass)
+      AND get_byte(entries, 0) = 1
 $$;
 INSERT INTO wr_ins SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g;
 SELECT pg_temp.wr_ins_notes() AS notes;
@@ -598,3 +603,25 @@ SELECT version, ok FROM aisec.verify('prev') ORDER BY version;
 -- must note the row.
 SELECT aisec.capture_row_needed('wr_ins'::regclass, '(0,1)') AS needed;
 SELECT aisec.capture_row_needed(NULL, '(0,1)') AS needed;
+-- An entry list in the fixed form an earlier aisec wrote (15 bytes a
+-- note: kind, row id, block, offset), as a dump of that version restores
+-- it, is still read by the commit.
+INSERT INTO wr_prev VALUES (501, 'fixed form');
+UPDATE aisec.pending_row SET entries = (
+    SELECT decode('69' || lpad(to_hex(aisec_rid), 16, '0')
+                  || lpad(to_hex((ctid::text::point)[0]::int), 8, '0')
+                  || lpad(to_hex((ctid::text::point)[1]::int), 4, '0'), 'hex')
+    FROM wr_prev WHERE id = 501)
+WHERE table_no = (SELECT table_no FROM aisec.tracked WHERE rel = 'wr_prev'::regclass);
+SELECT length(entries) AS fixed_form_bytes FROM aisec.pending_row
+WHERE table_no = (SELECT table_no FROM aisec.tracked WHERE rel = 'wr_prev'::regclass);
+SELECT aisec.commit('prev', 'one more') AS p2 \gset
+SELECT count(*) AS rows, count(*) FILTER (WHERE v = 'fixed form') AS fixed_form
+FROM aisec.checkout(NULL::wr_prev, :p2);
+SELECT version, ok FROM aisec.verify('prev') ORDER BY version;
+-- A malformed entry list is refused, and the commit changes nothing.
+INSERT INTO wr_prev VALUES (502, 'bad notes');
+UPDATE aisec.pending_row SET entries = '\x01000000050a'
+WHERE table_no = (SELECT table_no FROM aisec.tracked WHERE rel = 'wr_prev'::regclass);
+SELECT aisec.commit('prev', 'refused');
+SELECT max(version) AS last_version FROM aisec.versions WHERE dataset = 'prev';

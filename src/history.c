@@ -1510,8 +1510,20 @@ enum
 #define PENDING_ENDS	'e'		/* updated, new record written; the open
 								 * committed record ends at commit */
 
-/* kind (1), row id (8), block (4), offset (2), big-endian */
+/*
+ * An entry list (aisec.pending_row.entries) is written in one of two forms:
+ * - fixed (earlier aisec): 15 bytes per note, kind (1), row id (8),
+ *   block (4), offset (2), big-endian;
+ * - delta: NOTES_DELTA, the number of notes (4 bytes, big-endian), then
+ *   per note its kind (1 byte) and, as unsigned LEB128 varints, the
+ *   zigzag-encoded differences of its row id and block number from the
+ *   previous note's (0 before the first) and its offset.  Rows inserted
+ *   one after another take 4 bytes each.
+ * A note without a ctid has block InvalidBlockNumber and offset 0.
+ */
 #define PENDING_ENTRY_LEN	15
+#define NOTES_DELTA		0x01
+#define NOTES_HEADER	(VARHDRSZ + 1 + 4)
 
 /* Notes held in memory before they are written, per buffer. */
 #define NOTES_MAX		(1 << 20)
@@ -1524,7 +1536,11 @@ typedef struct PendingNote
 	int32		order;			/* position among a commit's entries */
 } PendingNote;
 
-/* Notes on one tracked table from one (sub)transaction, not yet written. */
+/*
+ * Notes on one tracked table from one (sub)transaction, not yet written:
+ * an entry list in the delta form, built in place (data; its first
+ * NOTES_HEADER bytes are filled in when it is written).
+ */
 typedef struct NoteBuffer
 {
 	struct NoteBuffer *next;
@@ -1533,10 +1549,135 @@ typedef struct NoteBuffer
 	Oid			history;		/* history_<n> */
 	AttrNumber	ridatt;
 	SubTransactionId subid;
-	int			n;
-	int			size;
-	PendingNote *notes;
+	int			n;				/* notes */
+	Size		len;			/* bytes used in data */
+	Size		size;			/* bytes allocated */
+	uint8	   *data;
+	int64		last_rid;		/* the last note's, for the next delta */
+	int64		last_block;
 } NoteBuffer;
+
+/* Drop the notes of a buffer (written or forgotten). */
+static void
+ForgetBuffer(NoteBuffer *nb)
+{
+	nb->n = 0;
+	nb->len = NOTES_HEADER;
+	nb->last_rid = 0;
+	nb->last_block = 0;
+}
+
+/* Reads the notes of an entry list in either form, in order. */
+typedef struct NoteReader
+{
+	const uint8 *p;
+	const uint8 *end;
+	bool		delta;
+	int64		left;
+	int64		rid;
+	int64		block;
+} NoteReader;
+
+static void
+NoteCorrupt(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("aisec.pending_row holds a malformed entry list")));
+}
+
+/* Start reading an entry list of len bytes at p. */
+static void
+NoteReaderInit(NoteReader *r, const uint8 *p, Size len)
+{
+	memset(r, 0, sizeof(*r));
+	r->p = p;
+	r->end = p + len;
+	if (len > 0 && p[0] == NOTES_DELTA)
+	{
+		if (len < 5)
+			NoteCorrupt();
+		r->delta = true;
+		r->left = ((int64) p[1] << 24) | (p[2] << 16) | (p[3] << 8) | p[4];
+		r->p += 5;
+	}
+	else if (len % PENDING_ENTRY_LEN != 0)
+		NoteCorrupt();
+}
+
+/* Read an unsigned LEB128 varint. */
+static uint64
+NoteVarint(NoteReader *r)
+{
+	uint64		v = 0;
+
+	for (int shift = 0; shift < 64; shift += 7)
+	{
+		uint8		b;
+
+		if (r->p >= r->end)
+			NoteCorrupt();
+		b = *r->p++;
+		v |= (uint64) (b & 0x7F) << shift;
+		if ((b & 0x80) == 0)
+			return v;
+	}
+	NoteCorrupt();
+	return 0;					/* keep the compiler quiet */
+}
+
+/* The next note into *note (not its order); false at the end. */
+static bool
+NoteNext(NoteReader *r, PendingNote *note)
+{
+	uint64		block;
+	uint64		off;
+
+	if (r->delta)
+	{
+		uint64		d;
+
+		if (r->left == 0)
+		{
+			if (r->p != r->end)
+				NoteCorrupt();
+			return false;
+		}
+		r->left--;
+		if (r->p >= r->end)
+			NoteCorrupt();
+		note->kind = (char) *r->p++;
+		d = NoteVarint(r);
+		r->rid += (int64) ((d >> 1) ^ -(d & 1));
+		d = NoteVarint(r);
+		r->block += (int64) ((d >> 1) ^ -(d & 1));
+		off = NoteVarint(r);
+		block = (uint64) r->block;
+		note->rid = r->rid;
+	}
+	else
+	{
+		uint64		rid = 0;
+
+		if (r->p == r->end)
+			return false;
+		for (int b = 0; b < 8; b++)
+			rid = (rid << 8) | r->p[1 + b];
+		block = 0;
+		for (int b = 0; b < 4; b++)
+			block = (block << 8) | r->p[9 + b];
+		off = (r->p[13] << 8) | r->p[14];
+		note->kind = (char) r->p[0];
+		note->rid = (int64) rid;
+		r->p += PENDING_ENTRY_LEN;
+	}
+	if (block > PG_UINT32_MAX || off > PG_UINT16_MAX ||
+		(note->kind != PENDING_AT && note->kind != PENDING_MOVED &&
+		 note->kind != PENDING_GONE && note->kind != PENDING_ENDS))
+		NoteCorrupt();
+	ItemPointerSet(&note->tid, (BlockNumber) block, (OffsetNumber) off);
+	return true;
+}
 
 /* The transaction's note buffers (in TopTransactionContext). */
 static NoteBuffer *note_buffers = NULL;
@@ -1558,66 +1699,42 @@ typedef struct InsertStart
 
 static InsertStart *insert_starts = NULL;
 
-/* Append n notes, encoded, as one row of aisec.pending_row. */
+/* Write the notes of nb as one row of aisec.pending_row. */
 static void
-WritePending(int32 table_no, const PendingNote *notes, int n)
+WritePending(NoteBuffer *nb)
 {
 	Relation	rel;
 	Datum		values[PR_NCOLS];
 	bool		nulls[PR_NCOLS] = {0};
-	bytea	   *entries;
-	uint8	   *p;
 	HeapTuple	tup;
 
-	if (n == 0)
+	if (nb->n == 0)
 		return;
-	entries = palloc(VARHDRSZ + (Size) n * PENDING_ENTRY_LEN);
-	SET_VARSIZE(entries, VARHDRSZ + (Size) n * PENDING_ENTRY_LEN);
-	p = (uint8 *) VARDATA(entries);
-	for (int i = 0; i < n; i++)
-	{
-		uint64		rid = (uint64) notes[i].rid;
-		uint32		block = ItemPointerGetBlockNumberNoCheck(&notes[i].tid);
-		uint16		off = ItemPointerGetOffsetNumberNoCheck(&notes[i].tid);
-
-		p[0] = (uint8) notes[i].kind;
-		for (int b = 0; b < 8; b++)
-			p[1 + b] = (uint8) (rid >> (56 - 8 * b));
-		for (int b = 0; b < 4; b++)
-			p[9 + b] = (uint8) (block >> (24 - 8 * b));
-		p[13] = (uint8) (off >> 8);
-		p[14] = (uint8) off;
-		p += PENDING_ENTRY_LEN;
-	}
+	SET_VARSIZE(nb->data, nb->len);
+	nb->data[VARHDRSZ] = NOTES_DELTA;
+	for (int b = 0; b < 4; b++)
+		nb->data[VARHDRSZ + 1 + b] = (uint8) ((uint32) nb->n >> (24 - 8 * b));
 
 	rel = table_open(aisec_relid("pending_row"), RowExclusiveLock);
-	values[PR_TABLE_NO] = Int32GetDatum(table_no);
+	values[PR_TABLE_NO] = Int32GetDatum(nb->table_no);
 	values[PR_SEQ] = Int64GetDatum(nextval_internal(aisec_relid("pending_row_seq"), false));
-	values[PR_ENTRIES] = PointerGetDatum(entries);
+	values[PR_ENTRIES] = PointerGetDatum(nb->data);
 	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	CatalogTupleInsert(rel, tup);
 	heap_freetuple(tup);
 	table_close(rel, NoLock);
-	pfree(entries);
 }
 
 /* Decode the entries of one aisec.pending_row row, appending to *notes. */
 static void
 ReadPending(bytea *entries, PendingNote **notes, int *n, int *size)
 {
-	Size		len = VARSIZE_ANY_EXHDR(entries);
-	const uint8 *p = (const uint8 *) VARDATA_ANY(entries);
+	NoteReader r;
+	PendingNote note;
 
-	if (len % PENDING_ENTRY_LEN != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("aisec.pending_row holds a malformed entry list")));
-	for (; len > 0; len -= PENDING_ENTRY_LEN, p += PENDING_ENTRY_LEN)
+	NoteReaderInit(&r, (const uint8 *) VARDATA_ANY(entries), VARSIZE_ANY_EXHDR(entries));
+	while (NoteNext(&r, &note))
 	{
-		PendingNote *note;
-		uint64		rid = 0;
-		uint32		block = 0;
-
 		if (*n == *size)
 		{
 			*size = Max(*size * 2, 1024);
@@ -1625,21 +1742,8 @@ ReadPending(bytea *entries, PendingNote **notes, int *n, int *size)
 				elog(ERROR, "too many rows written since the last commit");
 			*notes = repalloc_huge(*notes, sizeof(PendingNote) * *size);
 		}
-		note = &(*notes)[*n];
-		for (int b = 0; b < 8; b++)
-			rid = (rid << 8) | p[1 + b];
-		for (int b = 0; b < 4; b++)
-			block = (block << 8) | p[9 + b];
-		note->kind = (char) p[0];
-		note->rid = (int64) rid;
-		ItemPointerSet(&note->tid, block, (OffsetNumber) ((p[13] << 8) | p[14]));
-		note->order = *n;
-		if (note->kind != PENDING_AT && note->kind != PENDING_MOVED &&
-			note->kind != PENDING_GONE && note->kind != PENDING_ENDS)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("aisec.pending_row holds a malformed entry list")));
-		(*n)++;
+		note.order = *n;
+		(*notes)[(*n)++] = note;
 	}
 }
 
@@ -1702,9 +1806,17 @@ RefuseRecordedRids(NoteBuffer *nb)
 	TupleTableSlot *slot = NULL;
 	int64		maxrid = 0;
 
-	for (int i = 0; i < nb->n; i++)
+	NoteReader r;
+	PendingNote notebuf;
+	PendingNote *note = &notebuf;
+
+	SET_VARSIZE(nb->data, nb->len);
+	nb->data[VARHDRSZ] = NOTES_DELTA;
+	for (int b = 0; b < 4; b++)
+		nb->data[VARHDRSZ + 1 + b] = (uint8) ((uint32) nb->n >> (24 - 8 * b));
+	NoteReaderInit(&r, nb->data + VARHDRSZ, nb->len - VARHDRSZ);
+	while (NoteNext(&r, note))
 	{
-		PendingNote *note = &nb->notes[i];
 		ScanKeyData key;
 
 		if (note->kind != PENDING_AT)
@@ -1753,11 +1865,8 @@ FlushNotes(Oid relid, SubTransactionId subid)
 		/* Like every capture, hold the commit lock until the end. */
 		aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
 		RefuseRecordedRids(nb);
-		WritePending(nb->table_no, nb->notes, nb->n);
-		nb->n = 0;
-		pfree(nb->notes);
-		nb->notes = NULL;
-		nb->size = 0;
+		WritePending(nb);
+		ForgetBuffer(nb);
 	}
 }
 
@@ -1807,8 +1916,8 @@ NotesSubXact(SubXactEvent event, SubTransactionId mySubid,
 		if (drop)
 		{
 			*link = nb->next;
-			if (nb->notes)
-				pfree(nb->notes);
+			if (nb->data)
+				pfree(nb->data);
 			pfree(nb);
 		}
 		else
@@ -1891,31 +2000,48 @@ NoteBufferFor(Relation rel)
 	return note_last = nb;
 }
 
+/* Append v to nb as an unsigned LEB128 varint. */
+static inline void
+NoteAppendVarint(NoteBuffer *nb, uint64 v)
+{
+	while (v >= 0x80)
+	{
+		nb->data[nb->len++] = (uint8) (v | 0x80);
+		v >>= 7;
+	}
+	nb->data[nb->len++] = (uint8) v;
+}
+
 /* Add a note to a buffer, writing the buffer out when it is full. */
 static void
 AddNote(NoteBuffer *nb, int64 rid, ItemPointer tid, char kind)
 {
-	PendingNote *note;
+	int64		block = tid ? ItemPointerGetBlockNumberNoCheck(tid) : InvalidBlockNumber;
+	uint64		d;
 
 	if (nb->n == NOTES_MAX)
 		FlushNotes(nb->relid, nb->subid);
-	if (nb->n == nb->size)
+	/* kind, and up to 10, 10 and 3 bytes of varints */
+	if (nb->data == NULL || nb->size - nb->len < 24)
 	{
-		int			size = Max(nb->size * 2, 64);
+		Size		size = Max(nb->size * 2, 1024);
 
-		nb->notes = nb->notes
-			? repalloc(nb->notes, sizeof(PendingNote) * size)
-			: MemoryContextAlloc(TopTransactionContext, sizeof(PendingNote) * size);
+		nb->data = nb->data
+			? repalloc(nb->data, size)
+			: MemoryContextAlloc(TopTransactionContext, size);
 		nb->size = size;
+		if (nb->len < NOTES_HEADER)
+			nb->len = NOTES_HEADER;
 	}
-	note = &nb->notes[nb->n++];
-	note->rid = rid;
-	if (tid)
-		note->tid = *tid;
-	else
-		ItemPointerSetInvalid(&note->tid);
-	note->kind = kind;
-	note->order = 0;
+	nb->data[nb->len++] = (uint8) kind;
+	d = (uint64) rid - (uint64) nb->last_rid;
+	NoteAppendVarint(nb, (d << 1) ^ (uint64) ((int64) d >> 63));
+	d = (uint64) block - (uint64) nb->last_block;
+	NoteAppendVarint(nb, (d << 1) ^ (uint64) ((int64) d >> 63));
+	NoteAppendVarint(nb, tid ? ItemPointerGetOffsetNumberNoCheck(tid) : 0);
+	nb->last_rid = rid;
+	nb->last_block = block;
+	nb->n++;
 }
 
 /* Forget the unwritten notes on a table (it is being untracked). */
@@ -1924,7 +2050,7 @@ ForgetNotes(Oid relid)
 {
 	for (NoteBuffer *nb = note_buffers; nb != NULL; nb = nb->next)
 		if (nb->relid == relid)
-			nb->n = 0;
+			ForgetBuffer(nb);
 }
 
 /* Trigger: note where an inserted row is, for the next commit. */

@@ -61,10 +61,12 @@ COMMENT ON TABLE aisec.pending_delta IS 'aisec: per-statement change to a pendin
 
 -- Rows written since the last commit that have no history record yet, or
 -- whose old record the next commit ends: each flush of a statement's row
--- notes appends one row, whose entries are 15 bytes each (kind 'i'
--- inserted at a ctid, 'u' updated, 'd' deleted, 'e' updated by a large
--- UPDATE that wrote the new record and left ending the old one to the
--- commit; row id; block; offset; big-endian).  The next commit of the
+-- notes appends one row.  A note is a kind ('i' inserted at a ctid, 'u'
+-- updated, 'd' deleted, 'e' updated by a large UPDATE that wrote the new
+-- record and left ending the old one to the commit), a row id and a ctid;
+-- entries holds them delta-encoded (byte 1, the count, then per note its
+-- kind and varints; about 4 bytes a note) or, as an earlier aisec wrote
+-- them, 15 bytes each (doc/versioning.md).  The next commit of the
 -- table's dataset gives those rows their records, ends the old records,
 -- and deletes these rows.
 CREATE SEQUENCE aisec.pending_row_seq;
