@@ -1289,7 +1289,8 @@ LookUpRids(Capture *c, Tuplestorestate *ts, int ptr, TupleTableSlot *slot,
 	if (c->opencxt == NULL)
 		c->opencxt = AllocSetContextCreate(c->stmtcxt, "aisec open records",
 										   ALLOCSET_DEFAULT_SIZES);
-	while (bits < 62 && ((int64) 1 << bits) < 16 * n)
+	/* At most 2^29 bits (64 MB): more would only cut false positives. */
+	while (bits < 29 && ((int64) 1 << bits) < 16 * n)
 		bits++;
 	old = MemoryContextSwitchTo(c->opencxt);
 	c->open = openrec_create(c->opencxt, n, NULL);
@@ -1372,6 +1373,7 @@ FindOpenRecords(Capture *c, int64 below)
 			OpenEntry  *e;
 			int64		rid;
 			int64		f;
+			Datum		d;
 			bool		isnull;
 			uint8		hash[SHA256_LEN];
 
@@ -1392,8 +1394,8 @@ FindOpenRecords(Capture *c, int64 below)
 			f = DatumGetInt64(heap_getattr(&tup, HC_VALID_FROM + 1, hdesc, &isnull));
 			if ((e->from != 0 && f <= e->from) || f >= below)
 				continue;
-			CopyHash(c, heap_getattr(&tup, HC_HASH + 1, hdesc, &isnull), isnull,
-					 rid, hash);
+			d = heap_getattr(&tup, HC_HASH + 1, hdesc, &isnull);
+			CopyHash(c, d, isnull, rid, hash);
 			fingerprint_sub(&c->delta, hash);
 			if (e->from != 0)
 			{
@@ -1567,6 +1569,16 @@ ForgetBuffer(NoteBuffer *nb)
 	nb->last_block = 0;
 }
 
+/* Fill in the header of nb's entry list (a bytea), so it can be read or written. */
+static void
+SealNotes(NoteBuffer *nb)
+{
+	SET_VARSIZE(nb->data, nb->len);
+	nb->data[VARHDRSZ] = NOTES_DELTA;
+	for (int b = 0; b < 4; b++)
+		nb->data[VARHDRSZ + 1 + b] = (uint8) ((uint32) nb->n >> (24 - 8 * b));
+}
+
 /* Reads the notes of an entry list in either form, in order. */
 typedef struct NoteReader
 {
@@ -1710,10 +1722,7 @@ WritePending(NoteBuffer *nb)
 
 	if (nb->n == 0)
 		return;
-	SET_VARSIZE(nb->data, nb->len);
-	nb->data[VARHDRSZ] = NOTES_DELTA;
-	for (int b = 0; b < 4; b++)
-		nb->data[VARHDRSZ + 1 + b] = (uint8) ((uint32) nb->n >> (24 - 8 * b));
+	SealNotes(nb);
 
 	rel = table_open(aisec_relid("pending_row"), RowExclusiveLock);
 	values[PR_TABLE_NO] = Int32GetDatum(nb->table_no);
@@ -1805,15 +1814,11 @@ RefuseRecordedRids(NoteBuffer *nb)
 	IndexScanDesc scan = NULL;
 	TupleTableSlot *slot = NULL;
 	int64		maxrid = 0;
-
 	NoteReader r;
 	PendingNote notebuf;
 	PendingNote *note = &notebuf;
 
-	SET_VARSIZE(nb->data, nb->len);
-	nb->data[VARHDRSZ] = NOTES_DELTA;
-	for (int b = 0; b < 4; b++)
-		nb->data[VARHDRSZ + 1 + b] = (uint8) ((uint32) nb->n >> (24 - 8 * b));
+	SealNotes(nb);
 	NoteReaderInit(&r, nb->data + VARHDRSZ, nb->len - VARHDRSZ);
 	while (NoteNext(&r, note))
 	{
