@@ -28,9 +28,12 @@ SELECT 5000 + g, 'Applicant ' || g, 'applicant' || g || '@example.com',
 FROM generate_series(1, 200) g;
 UPDATE loans SET income = income * 1.05 WHERE id % 125 = 0;
 DELETE FROM loans WHERE id % 200 = 7;
-\echo 'Noted for the next commit: the 200 inserted rows (one entry per statement),'
-\echo 'one of them since updated and one deleted:'
-SELECT count(*) AS entries, sum(length(entries)) / 15 AS notes
+\echo 'Noted for the next commit: the 200 inserted rows (one entry per statement,'
+\echo 'about 4 bytes a row), one of them since updated and one deleted:'
+SELECT count(*) AS entries,
+       sum((get_byte(entries, 1)::bigint << 24) | (get_byte(entries, 2) << 16)
+           | (get_byte(entries, 3) << 8) | get_byte(entries, 4)) AS notes,
+       sum(length(entries)) AS bytes
 FROM aisec.pending_row;
 SELECT aisec.commit('credit_training', 'January refresh') AS version;
 
