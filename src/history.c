@@ -861,6 +861,8 @@ typedef struct Capture
 	uint64	   *filter;			/* bits set for the ids looked up */
 	int			filter_shift;	/* 64 - log2(bits in filter) */
 	int64	   *rids;			/* the ids looked up, in the rows' order */
+	bool	   *skip;			/* NULL, or rids[i] comes again later */
+	bool		passed;			/* open records found by FindOpenRecords */
 	MemoryContext opencxt;
 } Capture;
 
@@ -1231,6 +1233,16 @@ typedef struct OpenEntry
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
+/* Order row ids. */
+static int
+CompareRids(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
 /* Row ids looked up in one pass at most: hash_mem, as a hash join. */
 static int64
 OpenRecordsMax(void)
@@ -1278,6 +1290,11 @@ FilterHas(const Capture *c, int64 rid)
  * Take n row ids to look up: rids, or else the ids of the next n rows of
  * transition table ts (read through read pointer ptr into slot).  Keep
  * them in c->rids, in order, and in the open-records table and its filter.
+ * An UPDATE changes a row twice when a foreign-key cascade it sets off
+ * comes back to the row (a self-referencing ON UPDATE CASCADE), and its
+ * transition tables then hold the row twice, in the order of the changes:
+ * c->skip marks each occurrence but the last, so that the row's open
+ * record is ended once and its last version recorded.
  */
 static void
 LookUpRids(Capture *c, Tuplestorestate *ts, int ptr, TupleTableSlot *slot,
@@ -1314,12 +1331,60 @@ LookUpRids(Capture *c, Tuplestorestate *ts, int ptr, TupleTableSlot *slot,
 		}
 		e = openrec_insert(c->open, c->rids[i], &found);
 		if (found)
-			elog(ERROR, "aisec.capture: row id %lld changed twice by one statement",
-				 (long long) e->rid);
+		{
+			if (c->skip == NULL)
+				c->skip = MemoryContextAllocZero(c->opencxt, n * sizeof(bool));
+			continue;
+		}
 		e->from = 0;
 		b = FilterBit(c, c->rids[i]);
 		c->filter[b / 64] |= UINT64CONST(1) << (b % 64);
 	}
+	if (c->skip)
+	{
+		/* Mark every occurrence that a later one of the same id follows. */
+		struct openrec_hash *later = openrec_create(c->opencxt, n, NULL);
+
+		for (int64 i = n - 1; i >= 0; i--)
+		{
+			bool		found;
+
+			(void) openrec_insert(later, c->rids[i], &found);
+			c->skip[i] = found;
+		}
+		openrec_destroy(later);
+	}
+}
+
+/*
+ * Refuse an UPDATE of more rows than one part (OpenRecordsMax) that
+ * changed a row twice: LookUpRids sees one part at a time.  Reads all n
+ * old rows of ts, then rewinds its read pointer.
+ */
+static void
+RefuseRepeatedRids(Capture *c, Tuplestorestate *ts, int ptr, TupleTableSlot *slot, int64 n)
+{
+	int64	   *all = MemoryContextAllocHuge(c->stmtcxt, n * sizeof(int64));
+
+	for (int64 i = 0; i < n; i++)
+	{
+		if (!NextTransition(ts, ptr, slot))
+			elog(ERROR, "aisec.capture: transition table ended early");
+		all[i] = RowRid(c, slot);
+	}
+	qsort(all, n, sizeof(int64), CompareRids);
+	for (int64 i = 1; i < n; i++)
+		if (all[i] == all[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot record an UPDATE of more than %lld rows that changes a row of tracked table %s twice",
+							(long long) OpenRecordsMax(), RelationGetRelationName(c->rel)),
+					 errdetail("A foreign-key cascade changed row id %lld again.",
+							   (long long) all[i]),
+					 errhint("Raise work_mem, or update fewer rows at a time.")));
+	pfree(all);
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
 }
 
 /*
@@ -1413,6 +1478,7 @@ FindOpenRecords(Capture *c, int64 below)
 	if (ring)
 		FreeAccessStrategy(ring);
 	ExecDropSingleTupleTableSlot(prev);
+	c->passed = true;
 }
 
 /* Drop the open records found by FindOpenRecords. */
@@ -1424,6 +1490,8 @@ ForgetOpenRecords(Capture *c)
 	c->open = NULL;
 	c->rids = NULL;
 	c->filter = NULL;
+	c->skip = NULL;
+	c->passed = false;
 	MemoryContextReset(c->opencxt);
 }
 
@@ -1455,7 +1523,7 @@ CaptureRemove(Capture *c, int64 rid)
 	int64		from = 0;
 	ItemPointerData tid;
 
-	if (c->open)
+	if (c->passed)
 	{
 		/* Found by FindOpenRecords, its hash already taken off. */
 		OpenEntry  *e = openrec_lookup(c->open, rid);
@@ -2226,16 +2294,6 @@ CompareNotes(const void *a, const void *b)
 	return (x->order > y->order) - (x->order < y->order);
 }
 
-/* Order row ids. */
-static int
-CompareRids(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Where commit looks for the rows noted in aisec.pending_row. */
 typedef struct PendingScan
 {
@@ -2663,17 +2721,18 @@ capture(PG_FUNCTION_ARGS)
 		int64		left = tuplestore_tuple_count(td->tg_oldtable);
 		bool		defer = newslot && DeferEnding(&c, left);
 
+		if (newslot && left > OpenRecordsMax())
+			RefuseRepeatedRids(&c, td->tg_oldtable, oldptr, oldslot, left);
 		while (left > 0)
 		{
 			int64		part = Min(left, OpenRecordsMax());
+			bool		pass = !defer && OpenRecordsByScan(&c, part);
 
-			if (defer)
+			/* An UPDATE's ids are always taken first (LookUpRids on repeats). */
+			if (newslot || pass)
 				LookUpRids(&c, td->tg_oldtable, oldptr, oldslot, NULL, part);
-			else if (OpenRecordsByScan(&c, part))
-			{
-				LookUpRids(&c, td->tg_oldtable, oldptr, oldslot, NULL, part);
+			if (pass)
 				FindOpenRecords(&c, PG_INT64_MAX);
-			}
 			for (int64 i = 0; i < part; i++)
 			{
 				int64		rid;
@@ -2697,6 +2756,8 @@ capture(PG_FUNCTION_ARGS)
 								 errmsg("cannot change %s of tracked table %s", RID_COLUMN,
 										RelationGetRelationName(c.rel)),
 								 errdetail("A row id is stable for the life of the row.")));
+					if (c.skip && c.skip[i])
+						continue;	/* the row changes again later */
 					if (defer)
 					{
 						CaptureInsert(&c, newslot);
