@@ -1243,6 +1243,17 @@ CompareRids(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sort n row ids; return one that occurs twice, or 0 if none does. */
+static int64
+RepeatedRid(int64 *rids, int64 n)
+{
+	qsort(rids, n, sizeof(int64), CompareRids);
+	for (int64 i = 1; i < n; i++)
+		if (rids[i] == rids[i - 1])
+			return rids[i];
+	return 0;
+}
+
 /* Row ids looked up in one pass at most: hash_mem, as a hash join. */
 static int64
 OpenRecordsMax(void)
@@ -1365,6 +1376,7 @@ static void
 RefuseRepeatedRids(Capture *c, Tuplestorestate *ts, int ptr, TupleTableSlot *slot, int64 n)
 {
 	int64	   *all = MemoryContextAllocHuge(c->stmtcxt, n * sizeof(int64));
+	int64		repeated;
 
 	for (int64 i = 0; i < n; i++)
 	{
@@ -1372,16 +1384,15 @@ RefuseRepeatedRids(Capture *c, Tuplestorestate *ts, int ptr, TupleTableSlot *slo
 			elog(ERROR, "aisec.capture: transition table ended early");
 		all[i] = RowRid(c, slot);
 	}
-	qsort(all, n, sizeof(int64), CompareRids);
-	for (int64 i = 1; i < n; i++)
-		if (all[i] == all[i - 1])
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot record an UPDATE of more than %lld rows that changes a row of tracked table %s twice",
-							(long long) OpenRecordsMax(), RelationGetRelationName(c->rel)),
-					 errdetail("A foreign-key cascade changed row id %lld again.",
-							   (long long) all[i]),
-					 errhint("Raise work_mem, or update fewer rows at a time.")));
+	repeated = RepeatedRid(all, n);
+	if (repeated != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot record an UPDATE of more than %lld rows that changes a row of tracked table %s twice",
+						(long long) OpenRecordsMax(), RelationGetRelationName(c->rel)),
+				 errdetail("A foreign-key cascade changed row id %lld again.",
+						   (long long) repeated),
+				 errhint("Raise work_mem, or update fewer rows at a time.")));
 	pfree(all);
 	tuplestore_select_read_pointer(ts, ptr);
 	tuplestore_rescan(ts);
@@ -2383,13 +2394,13 @@ CaptureNoted(PendingScan *ps, TupleTableSlot *slot, int64 rid)
 static void
 EndDeferred(Capture *c, int64 *rids, int64 n)
 {
-	qsort(rids, n, sizeof(int64), CompareRids);
-	for (int64 i = 1; i < n; i++)
-		if (rids[i] == rids[i - 1])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("aisec.pending_row notes row %lld of %s as updated twice",
-							(long long) rids[i], RelationGetRelationName(c->rel))));
+	int64		repeated = RepeatedRid(rids, n);
+
+	if (repeated != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aisec.pending_row notes row %lld of %s as updated twice",
+						(long long) repeated, RelationGetRelationName(c->rel))));
 	for (int64 done = 0; done < n;)
 	{
 		int64		part = Min(n - done, OpenRecordsMax());
