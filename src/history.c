@@ -2726,8 +2726,9 @@ capture(PG_FUNCTION_ARGS)
 		/*
 		 * UPDATE and DELETE, in parts of at most OpenRecordsMax() rows.  The
 		 * old rows are read once: by LookUpRids, which keeps their ids, or
-		 * here.  A large UPDATE may leave ending the old records to the next
-		 * commit (DeferEnding).
+		 * here (and once before, by RefuseRepeatedRids, for an UPDATE of
+		 * more than one part).  A large UPDATE may leave ending the old
+		 * records to the next commit (DeferEnding).
 		 */
 		int64		left = tuplestore_tuple_count(td->tg_oldtable);
 		bool		defer = newslot && DeferEnding(&c, left);
