@@ -19,7 +19,9 @@ need_pkg() {
 
 need_pkg "postgresql-$PGV" "test -x /usr/lib/postgresql/$PGV/bin/initdb"
 need_pkg "postgresql-contrib" "test -f /usr/share/postgresql/$PGV/extension/pgcrypto.control"
-need_pkg "postgresql-server-dev-$PGV" "test -f /usr/lib/postgresql/$PGV/lib/pgxs/src/makefiles/pgxs.mk"
+# pgxs.mk alone is not enough: postgresql-client ships it, without the
+# server headers.
+need_pkg "postgresql-server-dev-$PGV" "test -f /usr/include/postgresql/$PGV/server/postgres.h && test -f /usr/lib/postgresql/$PGV/lib/pgxs/src/makefiles/pgxs.mk"
 need_pkg "libssl-dev" "test -f /usr/include/openssl/evp.h"
 need_pkg "libipc-run-perl" "perl -MIPC::Run -e 1"
 need_pkg "openssl" "command -v openssl"
