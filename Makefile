@@ -9,12 +9,19 @@ EXTENSION	= aisec
 EXTVERSION	= 0.1.0
 
 MODULE_big	= aisec
-OBJS		= $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# One folder per capability under src/ (doc/architecture.md): its C files,
+# its headers (<folder>/<folder>.h is the door other folders include) and
+# the SQL that declares it.
+OBJS		= $(patsubst %.c,%.o,$(sort $(wildcard src/*/*.c)))
 DATA_built	= src/$(EXTENSION)--$(EXTVERSION).sql
 
-# The install script is assembled from the SQL beside each C file: schema.sql
-# (schema, roles, shared objects) first, then every other src/*.sql by name.
-SQL_SOURCES	= src/schema.sql $(filter-out src/schema.sql $(DATA_built),$(sort $(wildcard src/*.sql)))
+# The install script is assembled from the SQL beside the C files:
+# src/core/schema.sql (schema, roles, shared objects) first, then every
+# other src/*/*.sql ordered by file name (not by folder), which keeps the
+# objects in the order every earlier release created them.
+SQL_FILES	= $(filter-out src/core/schema.sql,$(wildcard src/*/*.sql))
+SQL_SOURCES	= src/core/schema.sql $(foreach f,$(sort $(notdir $(SQL_FILES))),$(filter %/$(f),$(SQL_FILES)))
+PG_CPPFLAGS	+= -I$(srcdir)/src
 
 # pg_regress runs sql/<name>.sql in name order.
 REGRESS		= $(sort $(basename $(notdir $(wildcard sql/*.sql))))
@@ -23,7 +30,7 @@ REGRESS_OPTS	= --load-extension=$(EXTENSION)
 ISOLATION	= $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS	= --inputdir=test/isolation --load-extension=$(EXTENSION)
 
-# OpenSSL: only src/crypto.c calls it.
+# OpenSSL: only src/core/crypto.c calls it.
 SHLIB_LINK	+= -lcrypto
 
 # Warning-free under -Wall -Wextra -Werror.  PostgreSQL's own headers and
@@ -47,7 +54,7 @@ all install installcheck:
 endif
 
 $(DATA_built): $(SQL_SOURCES) aisec.control Makefile
-	@echo "-- aisec $(EXTVERSION): generated from src/*.sql by the Makefile; edit those files." > $@
+	@echo "-- aisec $(EXTVERSION): generated from src/*/*.sql by the Makefile; edit those files." > $@
 	@printf '%s\n' '\echo Use "CREATE EXTENSION aisec" to load this file. \quit' >> $@
 	@for f in $(SQL_SOURCES); do echo; echo "-- ==== $$f ===="; cat $$f; done >> $@
 

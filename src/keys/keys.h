@@ -48,4 +48,15 @@ extern void aisec_key_check_name(const char *name);
 /* True if key `name` exists with that purpose (no secret is read). */
 extern bool aisec_key_exists(const char *name, AisecKeyPurpose purpose);
 
+/* _PG_init: define the master key setting, register the digest signer. */
+extern void aisec_keys_init(void);
+
+/*
+ * A check that names what still uses key name ("table.column" of a
+ * masking rule), or returns NULL.  src/masking/ registers it, so keys
+ * never calls into masking (masking depends on keys, not the reverse).
+ */
+typedef char *(*AisecKeyUseCheck) (const char *name);
+extern void aisec_keys_set_use_check(AisecKeyUseCheck check);
+
 #endif							/* AISEC_KEYS_H */

@@ -30,8 +30,7 @@
 
 #include "contingency.h"
 #include "specfun.h"
-#include "srf.h"
-#include "statecodec.h"
+#include "core/core.h"
 
 /* Create an empty state in cxt. */
 static ContingencyState *

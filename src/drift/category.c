@@ -19,9 +19,7 @@
 #include "utils/builtins.h"
 
 #include "category.h"
-#include "labelset.h"
-#include "srf.h"
-#include "statecodec.h"
+#include "core/core.h"
 
 /* The in-memory aggregate state. */
 typedef struct CategoryState

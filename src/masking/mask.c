@@ -25,7 +25,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-#include "aisec.h"
+#include "core/core.h"
 #include "masking.h"
 
 #define EMAIL_MAX_LEN	254		/* RFC 5321 path limit */

@@ -23,8 +23,7 @@
 #include "utils/float.h"
 
 #include "histogram.h"
-#include "srf.h"
-#include "statecodec.h"
+#include "core/core.h"
 
 /* The in-memory aggregate state. */
 typedef struct HistogramState

@@ -8,7 +8,7 @@
 
 #include "postgres.h"
 
-#include "labelset.h"
+#include "core/core.h"
 
 #define CONTINGENCY_TYPE_NAME	"aisec.contingency_stats"
 /* At most this many cells (rows x columns) per table. */

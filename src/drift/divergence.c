@@ -30,7 +30,7 @@
 #include "category.h"
 #include "divergence.h"
 #include "histogram.h"
-#include "statecodec.h"
+#include "core/core.h"
 
 /* Two count vectors over the same bins (categories aligned by label). */
 typedef struct AlignedCounts

@@ -45,10 +45,27 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "aisec.h"
+#include "core/core.h"
 #include "audit.h"
-#include "crypto.h"
-#include "encode.h"
+
+/* The digest signer keys registered at load (aisec_audit_set_signer). */
+static const AisecAuditSigner *signer = NULL;
+
+/* Register the signer of audit digests (src/keys/ does, in _PG_init). */
+void
+aisec_audit_set_signer(const AisecAuditSigner *s)
+{
+	signer = s;
+}
+
+/* The registered signer; without one, digests cannot be signed. */
+static const AisecAuditSigner *
+Signer(void)
+{
+	if (signer == NULL)
+		elog(ERROR, "aisec: no audit digest signer is registered");
+	return signer;
+}
 
 /* PG 15 added strtoi64() to c.h; PG 14 gets an equivalent (long long >= 64 bits). */
 #if PG_VERSION_NUM < 150000
@@ -505,11 +522,11 @@ audit_digest(PG_FUNCTION_ARGS)
 	 * writes).  Otherwise the digest covers the chain as this statement
 	 * sees it.
 	 */
-	if (!aisec_signing_public(pub))
+	if (!Signer()->public_key(pub))
 	{
 		uint8		probe[ED25519_SIG_LEN];
 
-		aisec_sign((const uint8 *) "", 0, probe);
+		Signer()->sign((const uint8 *) "", 0, probe);
 	}
 	PushCopiedSnapshot(GetActiveSnapshot());
 	UpdateActiveSnapshotCommandId();
@@ -525,7 +542,7 @@ audit_digest(PG_FUNCTION_ARGS)
 	hash_hex = ToHex(st.last_hash, SHA256_LEN);
 	at = FormatUtc(GetCurrentTimestamp());
 	msg = DigestMessage(st.last_seq, hash_hex, at);
-	aisec_sign((const uint8 *) msg, strlen(msg), sig);
+	Signer()->sign((const uint8 *) msg, strlen(msg), sig);
 
 	sig64 = palloc(pg_b64_enc_len(ED25519_SIG_LEN) + 1);
 	siglen = pg_b64_encode((const char *) sig, ED25519_SIG_LEN, sig64,
@@ -635,7 +652,7 @@ audit_verify_digest(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 
 	/* Without a signing key, nothing was ever signed here. */
-	if (!aisec_signing_public(pub))
+	if (!Signer()->public_key(pub))
 		PG_RETURN_BOOL(false);
 	msg = DigestMessage(seq, hash_hex, at);
 	if (!crypto_ed25519_verify(pub, (const uint8 *) msg, strlen(msg), sig))

@@ -34,11 +34,9 @@
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 
-#include "aisec.h"
-#include "audit.h"
-#include "crypto.h"
+#include "core/core.h"
+#include "audit/audit.h"
 #include "keys.h"
-#include "masking.h"
 
 #define SIGNING_KEY_NAME	"$signing"
 #define SIGNING_PURPOSE		"ed25519"
@@ -55,8 +53,25 @@ WipeMasterKey(int code, Datum arg)
 	master_key_loaded = false;
 }
 
+static bool SigningPublic(uint8 *pub);
+static void SignMessage(const uint8 *msg, size_t msglen, uint8 *sig);
+
+/* The signer of audit digests, handed to the audit log at load. */
+static const AisecAuditSigner digest_signer = {SigningPublic, SignMessage};
+
+/* What asks whether a key is still in use (src/masking/ registers it). */
+static AisecKeyUseCheck key_use_check = NULL;
+
+/* Register the check drop_key runs before dropping a key. */
+void
+aisec_keys_set_use_check(AisecKeyUseCheck check)
+{
+	key_use_check = check;
+}
+
 /*
- * Define aisec.master_key_file; called from _PG_init.
+ * Define aisec.master_key_file and hand the audit log its digest signer;
+ * called from _PG_init.
  *
  * Preloaded (shared_preload_libraries), it is a postmaster setting, fixed
  * until restart.  A postmaster setting cannot be defined by a library loaded
@@ -76,6 +91,7 @@ aisec_keys_init(void)
 							   process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
+	aisec_audit_set_signer(&digest_signer);
 }
 
 /* Raise the error for an unusable master key file; never names its contents. */
@@ -323,8 +339,8 @@ EnsureSigningKey(uint8 *pub)
 }
 
 /* Fill pub with the signing key's public half; false if none exists yet. */
-bool
-aisec_signing_public(uint8 *pub)
+static bool
+SigningPublic(uint8 *pub)
 {
 	int32		version;
 
@@ -332,8 +348,8 @@ aisec_signing_public(uint8 *pub)
 }
 
 /* Sign msg with the database's signing key (created on first need). */
-void
-aisec_sign(const uint8 *msg, size_t msglen, uint8 *sig)
+static void
+SignMessage(const uint8 *msg, size_t msglen, uint8 *sig)
 {
 	uint8		pub[ED25519_KEY_LEN];
 	uint8		priv[ED25519_KEY_LEN];
@@ -697,7 +713,7 @@ drop_key(PG_FUNCTION_ARGS)
 	BeginKeyChange(name, "aisec.drop_key()");
 	if (!LookupKey(name, 0, true, &row))
 		ReportNoSuchKey(name, 0);
-	user = aisec_mask_rule_using_key(name);
+	user = key_use_check ? key_use_check(name) : NULL;
 	if (user != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),

@@ -24,7 +24,7 @@
 #include "utils/builtins.h"
 
 #include "fairness.h"
-#include "srf.h"
+#include "core/core.h"
 
 #define FOUR_FIFTHS		0.8
 

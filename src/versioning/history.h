@@ -15,7 +15,7 @@
 #include "lib/stringinfo.h"
 #include "utils/snapshot.h"
 
-#include "crypto.h"
+#include "core/core.h"
 
 /* aisec_rid = table_no << RID_TABLE_SHIFT | n */
 #define RID_TABLE_SHIFT		40
@@ -97,19 +97,5 @@ extern void version_checkout_end(CheckoutReader *r);
 
 /* The planner hook that reads aisec.checkout() without a tuplestore. */
 extern void aisec_checkout_scan_init(void);
-
-/* SPI helpers for aisec's own fixed queries (history.c). */
-typedef struct AisecSpi
-{
-	int			guc_nest;
-} AisecSpi;
-
-extern void aisec_spi_begin(AisecSpi *s);
-extern void aisec_spi_end(AisecSpi *s);
-extern int	aisec_spi_run(const char *sql, bool as_owner, int nargs,
-						  Oid *types, Datum *values, const char *nulls,
-						  Snapshot snap);
-extern Datum aisec_spi_value(int row, int col, bool *isnull);
-extern char *aisec_qualified_name(Oid relid);
 
 #endif							/* AISEC_HISTORY_H */

@@ -50,12 +50,9 @@
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
-#include "aisec.h"
-#include "audit.h"
-#include "crypto.h"
-#include "encode.h"
+#include "core/core.h"
+#include "audit/audit.h"
 #include "history.h"
-#include "srf.h"
 
 #define COMMIT_ENCODING_TAG	"aisec.commit.v1"
 #define MAX_NAME_LEN		100

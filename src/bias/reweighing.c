@@ -19,7 +19,7 @@
 #include "utils/builtins.h"
 
 #include "fairness.h"
-#include "srf.h"
+#include "core/core.h"
 
 /* Sum the weights of a group's rows with y_true = t (any y_pred). */
 static double

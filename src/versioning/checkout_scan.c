@@ -53,7 +53,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#include "aisec.h"
+#include "core/core.h"
 #include "history.h"
 
 #define CHECKOUT_SCAN_NAME	"aisec_checkout"

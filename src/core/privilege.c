@@ -26,7 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "aisec.h"
+#include "core.h"
 
 static const struct
 {

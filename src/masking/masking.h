@@ -12,7 +12,7 @@
 #include "utils/array.h"
 
 /* Name "table.column" of a masking rule that uses key name, or NULL. */
-extern char *aisec_mask_rule_using_key(const char *name);
+extern void aisec_masking_init(void);
 
 /*
  * Raise insufficient_privilege unless the current user may use keyed masks

@@ -69,11 +69,9 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "aisec.h"
-#include "audit.h"
-#include "crypto.h"
+#include "core/core.h"
+#include "audit/audit.h"
 #include "history.h"
-#include "refusal.h"
 
 /* Columns of aisec.tracked, in table order. */
 enum
@@ -130,9 +128,6 @@ struct RowEncoder
 	MemoryContext cxt;			/* reset per row */
 	int			guc_nest;		/* > 0 if client_encoding was pinned */
 };
-
-/* Set while aisec's own code writes its registry and version tables. */
-static bool internal_write = false;
 
 /* Random bytes handed out as row salts, refilled in blocks. */
 static uint8 salt_pool[ROW_SALT_LEN * 256];
@@ -718,106 +713,6 @@ history_ended_map_free(EndedMap *map)
 {
 	MemoryContextDelete(map->cxt);
 	pfree(map);
-}
-
-/* ---------------------------------------------------------------------
- * SPI helpers for aisec's own fixed queries
- * ---------------------------------------------------------------------
- */
-
-/*
- * Connect to SPI with search_path pinned to pg_catalog, pg_temp.  The
- * caller's memory context stays current (SPI_connect would make SPI's own
- * current, which SPI_finish destroys): what the caller copies out of a
- * result, such as a name it reports after aisec_spi_end, stays valid.
- */
-void
-aisec_spi_begin(AisecSpi *s)
-{
-	MemoryContext caller = CurrentMemoryContext;
-
-	s->guc_nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	MemoryContextSwitchTo(caller);
-}
-
-/* Disconnect from SPI and restore search_path. */
-void
-aisec_spi_end(AisecSpi *s)
-{
-	SPI_finish();
-	AtEOXact_GUC(true, s->guc_nest);
-}
-
-/*
- * Run one fixed statement with $n parameters; return SPI_processed.  With
- * as_owner, it runs as the extension owner and may write aisec's registry
- * and version tables.  With a valid snap, it reads through that snapshot.
- * The result rows stay valid until the next run or aisec_spi_end; the
- * caller's memory context is current again on return.
- */
-int
-aisec_spi_run(const char *sql, bool as_owner, int nargs, Oid *types,
-			  Datum *values, const char *nulls, Snapshot snap)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	SPIPlanPtr	plan;
-	AisecSavedUser saved;
-	int			rc;
-
-	if (as_owner)
-	{
-		aisec_become_owner(&saved);
-		internal_write = true;
-	}
-	PG_TRY();
-	{
-		plan = SPI_prepare(sql, nargs, types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		rc = SPI_execute_snapshot(plan, values, nulls,
-								  snap ? snap : InvalidSnapshot,
-								  InvalidSnapshot, false, true, 0);
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
-				 SPI_result_code_string(rc));
-		SPI_freeplan(plan);
-	}
-	PG_FINALLY();
-	{
-		if (as_owner)
-		{
-			internal_write = false;
-			aisec_restore_user(&saved);
-		}
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(caller);
-	return (int) SPI_processed;
-}
-
-/* Column col (0-based) of result row row of the last aisec_spi_run. */
-Datum
-aisec_spi_value(int row, int col, bool *isnull)
-{
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
-						 col + 1, isnull);
-}
-
-/* schema.name of a relation, each part quoted as needed. */
-char *
-aisec_qualified_name(Oid relid)
-{
-	char	   *rel = get_rel_name(relid);
-
-	if (rel == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), rel);
 }
 
 /* ---------------------------------------------------------------------
@@ -2817,7 +2712,7 @@ history_refuse_change(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "aisec.history_refuse_change: not called as a trigger");
-	if (internal_write)
+	if (aisec_spi_owner_writing())
 		return PointerGetDatum(NULL);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		op = "UPDATE";
@@ -2960,42 +2855,16 @@ LiveAttnums(TupleDesc desc)
 	return PointerGetDatum(construct_array(elems, n, INT2OID, 2, true, TYPALIGN_SHORT));
 }
 
-/* Run a DDL statement built from quoted identifiers and numbers. */
-static void
-RunDdl(bool as_owner, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-RunDdl(bool as_owner, const char *fmt,...)
-{
-	StringInfoData sql;
-
-	initStringInfo(&sql);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&sql, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&sql, needed);
-	}
-	(void) aisec_spi_run(sql.data, as_owner, 0, NULL, NULL, NULL, NULL);
-	pfree(sql.data);
-}
-
 /* Make a history or ended-records table refuse direct writes; no grants. */
 static void
 ProtectHistory(const char *qname)
 {
-	RunDdl(true, "REVOKE ALL ON %s FROM PUBLIC", qname);
-	RunDdl(true,
+	aisec_spi_ddl(true, "REVOKE ALL ON %s FROM PUBLIC", qname);
+	aisec_spi_ddl(true,
 		   "CREATE TRIGGER refuse_change BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE "
 		   "ON %s FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change()",
 		   qname);
-	RunDdl(true, "ALTER TABLE %s ENABLE ALWAYS TRIGGER refuse_change", qname);
+	aisec_spi_ddl(true, "ALTER TABLE %s ENABLE ALWAYS TRIGGER refuse_change", qname);
 }
 
 /*
@@ -3018,23 +2887,23 @@ CreateHistory(int32 table_no, Oid relid, Oid *ended)
 	snprintf(ename, sizeof(ename), "history_%d_ended", table_no);
 	qname = quote_qualified_identifier(AISEC_SCHEMA, name);
 	qename = quote_qualified_identifier(AISEC_SCHEMA, ename);
-	RunDdl(true,
+	aisec_spi_ddl(true,
 		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
 		   "salt bytea, hash bytea NOT NULL, data %s)",
 		   qname, qtype);
-	RunDdl(true, "CREATE INDEX ON %s (rid)", qname);
-	RunDdl(true, "CREATE INDEX ON %s USING brin (valid_from)", qname);
+	aisec_spi_ddl(true, "CREATE INDEX ON %s (rid)", qname);
+	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_from)", qname);
 	ProtectHistory(qname);
-	RunDdl(true,
+	aisec_spi_ddl(true,
 		   "COMMENT ON TABLE %s IS 'aisec history of table number %d: every row version "
 		   "with valid_from, salt, hash and the row (doc/versioning.md)'",
 		   qname, table_no);
-	RunDdl(true,
+	aisec_spi_ddl(true,
 		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
 		   "valid_to bigint NOT NULL)", qename);
-	RunDdl(true, "CREATE INDEX ON %s USING brin (valid_to)", qename);
+	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_to)", qename);
 	ProtectHistory(qename);
-	RunDdl(true,
+	aisec_spi_ddl(true,
 		   "COMMENT ON TABLE %s IS 'aisec history of table number %d: the version "
 		   "(valid_to) in which each ended row version (rid, valid_from) disappeared'",
 		   qename, table_no);
@@ -3071,8 +2940,8 @@ CreateCaptureTriggers(const char *qrel)
 
 	for (int i = 0; i < lengthof(triggers); i++)
 	{
-		RunDdl(false, triggers[i], qrel);
-		RunDdl(false, "ALTER TABLE %s ENABLE ALWAYS TRIGGER %s", qrel, names[i]);
+		aisec_spi_ddl(false, triggers[i], qrel);
+		aisec_spi_ddl(false, "ALTER TABLE %s ENABLE ALWAYS TRIGGER %s", qrel, names[i]);
 	}
 }
 
@@ -3148,7 +3017,7 @@ track(PG_FUNCTION_ARGS)
 	first = ((int64) tt.table_no << RID_TABLE_SHIFT) + 1;
 
 	/* As the caller, who must own the table. */
-	RunDdl(false,
+	aisec_spi_ddl(false,
 		   "ALTER TABLE %s ADD COLUMN " RID_COLUMN " bigint GENERATED ALWAYS AS IDENTITY "
 		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
 		   " CACHE " CppAsString2(RID_CACHE) ")",
@@ -3227,17 +3096,17 @@ untrack(PG_FUNCTION_ARGS)
 	(void) aisec_spi_run("DELETE FROM aisec.pending_row WHERE table_no = $1",
 						 true, 1, types, values, NULL, NULL);
 	ForgetNotes(relid);
-	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.history));
-	RunDdl(true, "DROP TABLE %s", aisec_qualified_name(tt.ended));
+	aisec_spi_ddl(true, "DROP TABLE %s", aisec_qualified_name(tt.history));
+	aisec_spi_ddl(true, "DROP TABLE %s", aisec_qualified_name(tt.ended));
 	if (OidIsValid(get_trigger_oid(relid, "aisec_capture_insert_begin", true)))
-		RunDdl(false, "DROP TRIGGER aisec_capture_insert_begin ON %s", qrel);
-	RunDdl(false, "DROP TRIGGER aisec_capture_insert ON %s", qrel);
+		aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_insert_begin ON %s", qrel);
+	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_insert ON %s", qrel);
 	if (OidIsValid(get_trigger_oid(relid, "aisec_capture_insert_row", true)))
-		RunDdl(false, "DROP TRIGGER aisec_capture_insert_row ON %s", qrel);
-	RunDdl(false, "DROP TRIGGER aisec_capture_update ON %s", qrel);
-	RunDdl(false, "DROP TRIGGER aisec_capture_delete ON %s", qrel);
-	RunDdl(false, "DROP TRIGGER aisec_capture_truncate ON %s", qrel);
-	RunDdl(false, "ALTER TABLE %s DROP COLUMN " RID_COLUMN, qrel);
+		aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_insert_row ON %s", qrel);
+	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_update ON %s", qrel);
+	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_delete ON %s", qrel);
+	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_truncate ON %s", qrel);
+	aisec_spi_ddl(false, "ALTER TABLE %s DROP COLUMN " RID_COLUMN, qrel);
 	aisec_spi_end(&spi);
 
 	aisec_audit_log("version.untrack", qrel,

@@ -21,7 +21,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "aisec.h"
+#include "core/core.h"
 #include "masking.h"
 
 /* Return "schema"."table" for relid, quoted; error if it is gone. */

@@ -56,9 +56,9 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "aisec.h"
-#include "audit.h"
-#include "keys.h"
+#include "core/core.h"
+#include "audit/audit.h"
+#include "keys/keys.h"
 #include "masking.h"
 
 #define MASKED_SCHEMA		"aisec_masked"
@@ -1354,8 +1354,8 @@ mask_rule_sync(PG_FUNCTION_ARGS)
 }
 
 /* Name "table.column" of a masking rule that uses key name, or NULL. */
-char *
-aisec_mask_rule_using_key(const char *name)
+static char *
+MaskRuleUsingKey(const char *name)
 {
 	MemoryContext caller;
 	AisecSavedUser saved;
@@ -1406,4 +1406,11 @@ aisec_require_keyed_use(const char *function_name)
 	aisec_restore_user(&saved);
 	if (!masked)
 		aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, function_name);
+}
+
+/* _PG_init: tell keys how to ask whether a masking rule uses a key. */
+void
+aisec_masking_init(void)
+{
+	aisec_keys_set_use_check(MaskRuleUsingKey);
 }

@@ -29,9 +29,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "aisec.h"
-#include "crypto.h"
-#include "keys.h"
+#include "core/core.h"
+#include "keys/keys.h"
 #include "masking.h"
 
 #define FF1_MIN_DOMAIN		1000000 /* radix^n must reach 10^6 (Rev. 1) */

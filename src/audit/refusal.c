@@ -41,9 +41,8 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "aisec.h"
+#include "core/core.h"
 #include "audit.h"
-#include "refusal.h"
 
 /* How long a refusing backend waits for its audit entry. */
 #define REFUSAL_WAIT_MS		10000

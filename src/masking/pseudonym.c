@@ -24,9 +24,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "aisec.h"
-#include "crypto.h"
-#include "keys.h"
+#include "core/core.h"
+#include "keys/keys.h"
 #include "masking.h"
 
 #define NOISE_CONTEXT	"aisec.sticky_noise.v1"

@@ -1,0 +1,55 @@
+/*
+ * audit.h
+ *		The door of src/audit/: what other aisec folders call to record a
+ *		governance action in the hash-chained audit log, or a refusal
+ *		outside the refused transaction (refusal.c).
+ */
+#ifndef AISEC_AUDIT_H
+#define AISEC_AUDIT_H
+
+#include "postgres.h"
+#include "utils/jsonb.h"
+
+/* Append an entry; detail must be a JSON object.  Returns its seq. */
+extern int64 aisec_audit_append(const char *action, const char *object,
+								Jsonb *detail);
+
+/* Same, with detail given as JSON text (built by the caller, no user data). */
+extern int64 aisec_audit_log(const char *action, const char *object,
+							 const char *detail_json);
+
+/*
+ * Same as aisec_audit_log, recorded as done by the given session user
+ * (actor) and login instead of this session's (for the refusal worker).
+ */
+extern int64 aisec_audit_log_as(const char *actor, const char *login,
+								const char *action, const char *object,
+								const char *detail_json);
+
+/*
+ * Record that this session's write of kind op (INSERT, UPDATE, DELETE,
+ * TRUNCATE, DROP) on aisec.<relname> is being refused.  Call just before
+ * raising the refusal's error; never raises one itself for want of a
+ * worker (refusal.c).
+ */
+extern void aisec_audit_refusal(const char *op, const char *relname);
+
+/* Entry point of the background worker that writes the entry. */
+extern PGDLLEXPORT void aisec_refusal_worker_main(Datum main_arg);
+
+/*
+ * Who signs audit digests.  The signing key belongs to src/keys/, which
+ * depends on the audit log (it records key changes); so keys hands its
+ * signer to the audit log at load time instead of the audit log calling
+ * into keys.  public_key fills pub and returns false if no signing key
+ * exists yet; sign creates the key on first need.
+ */
+typedef struct AisecAuditSigner
+{
+	bool		(*public_key) (uint8 *pub);
+	void		(*sign) (const uint8 *msg, size_t msglen, uint8 *sig);
+} AisecAuditSigner;
+
+extern void aisec_audit_set_signer(const AisecAuditSigner *signer);
+
+#endif							/* AISEC_AUDIT_H */
