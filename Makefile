@@ -32,6 +32,8 @@ ISOLATION_OPTS	= --inputdir=test/isolation --load-extension=$(EXTENSION)
 
 # OpenSSL: only src/core/crypto.c calls it.
 SHLIB_LINK	+= -lcrypto
+# Export only aisec_* entry points (src/module/exports.map; GNU ld).
+SHLIB_LINK	+= -Wl,--version-script=$(srcdir)/src/module/exports.map
 
 # Warning-free under -Wall -Wextra -Werror.  PostgreSQL's own headers and
 # calling convention (PG_FUNCTION_ARGS, unused fcinfo) trip three -Wextra

@@ -412,9 +412,9 @@ WalkChain(int64 stop_seq, ChainState *st)
 }
 
 /* SQL: aisec.audit(action, object, detail) appends an entry, returns seq. */
-PG_FUNCTION_INFO_V1(audit);
+PG_FUNCTION_INFO_V1(aisec_audit);
 Datum
-audit(PG_FUNCTION_ARGS)
+aisec_audit(PG_FUNCTION_ARGS)
 {
 	char	   *action;
 	char	   *object;
@@ -436,9 +436,9 @@ audit(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.audit_verify() recomputes the whole chain. */
-PG_FUNCTION_INFO_V1(audit_verify);
+PG_FUNCTION_INFO_V1(aisec_audit_verify);
 Datum
-audit_verify(PG_FUNCTION_ARGS)
+aisec_audit_verify(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
 	ChainState	st;
@@ -499,9 +499,9 @@ DigestMessage(int64 seq, const char *hash_hex, const char *at)
 }
 
 /* SQL: aisec.audit_digest() returns the signed head of the chain. */
-PG_FUNCTION_INFO_V1(audit_digest);
+PG_FUNCTION_INFO_V1(aisec_audit_digest);
 Datum
-audit_digest(PG_FUNCTION_ARGS)
+aisec_audit_digest(PG_FUNCTION_ARGS)
 {
 	uint8		pub[ED25519_KEY_LEN];
 	uint8		sig[ED25519_SIG_LEN];
@@ -602,9 +602,9 @@ DigestSeq(JsonbValue *v)
 }
 
 /* SQL: aisec.audit_verify_digest(d): is d signed and still on today's chain? */
-PG_FUNCTION_INFO_V1(audit_verify_digest);
+PG_FUNCTION_INFO_V1(aisec_audit_verify_digest);
 Datum
-audit_verify_digest(PG_FUNCTION_ARGS)
+aisec_audit_verify_digest(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *digest;
 	char	   *format;
@@ -668,9 +668,9 @@ audit_verify_digest(PG_FUNCTION_ARGS)
 }
 
 /* Trigger: refuse UPDATE, DELETE and TRUNCATE on the append-only log. */
-PG_FUNCTION_INFO_V1(audit_refuse_change);
+PG_FUNCTION_INFO_V1(aisec_audit_refuse_change);
 Datum
-audit_refuse_change(PG_FUNCTION_ARGS)
+aisec_audit_refuse_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	const char *op = "change";

@@ -23,7 +23,7 @@ COMMENT ON COLUMN aisec.audit_log.prev_hash IS 'hash of the entry before (32 zer
 COMMENT ON COLUMN aisec.audit_log.hash IS 'SHA-256(prev_hash || canonical encoding of this entry)';
 
 CREATE FUNCTION aisec.audit_refuse_change() RETURNS trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'audit_refuse_change';
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_audit_refuse_change';
 REVOKE ALL ON FUNCTION aisec.audit_refuse_change() FROM PUBLIC;
 COMMENT ON FUNCTION aisec.audit_refuse_change() IS 'trigger: refuses UPDATE, DELETE and TRUNCATE on aisec.audit_log';
 
@@ -41,7 +41,7 @@ ALTER TABLE aisec.audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
 CREATE FUNCTION aisec.audit(action text, object text, detail jsonb DEFAULT '{}')
     RETURNS bigint
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'audit';
+    AS 'MODULE_PATHNAME', 'aisec_audit';
 REVOKE ALL ON FUNCTION aisec.audit(text, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.audit(text, text, jsonb) TO aisec_admin;
 COMMENT ON FUNCTION aisec.audit(text, text, jsonb) IS 'append an entry to the hash-chained audit log; returns its seq';
@@ -50,21 +50,21 @@ CREATE FUNCTION aisec.audit_verify(
     OUT ok boolean, OUT entries bigint, OUT first_bad_seq bigint, OUT detail text)
     RETURNS record
     LANGUAGE C STABLE PARALLEL RESTRICTED
-    AS 'MODULE_PATHNAME', 'audit_verify';
+    AS 'MODULE_PATHNAME', 'aisec_audit_verify';
 REVOKE ALL ON FUNCTION aisec.audit_verify() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.audit_verify() TO aisec_admin, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.audit_verify() IS 'recompute the audit chain; names the first entry changed, deleted, inserted or reordered';
 
 CREATE FUNCTION aisec.audit_digest() RETURNS jsonb
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'audit_digest';
+    AS 'MODULE_PATHNAME', 'aisec_audit_digest';
 REVOKE ALL ON FUNCTION aisec.audit_digest() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.audit_digest() TO aisec_admin, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.audit_digest() IS 'signed (Ed25519) digest of the audit chain head: seq, hash, time; keep a copy outside the database';
 
 CREATE FUNCTION aisec.audit_verify_digest(digest jsonb) RETURNS boolean
     LANGUAGE C STABLE PARALLEL RESTRICTED
-    AS 'MODULE_PATHNAME', 'audit_verify_digest';
+    AS 'MODULE_PATHNAME', 'aisec_audit_verify_digest';
 REVOKE ALL ON FUNCTION aisec.audit_verify_digest(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.audit_verify_digest(jsonb) TO aisec_admin, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.audit_verify_digest(jsonb) IS 'true if a digest from aisec.audit_digest() carries a valid signature and today''s chain still leads to it';

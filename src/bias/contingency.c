@@ -296,9 +296,9 @@ StateFromView(const ContingencyView *t, MemoryContext cxt)
 }
 
 /* Count one (a, b) pair; rows where either is NULL are skipped. */
-PG_FUNCTION_INFO_V1(contingency_transfn);
+PG_FUNCTION_INFO_V1(aisec_contingency_transfn);
 Datum
-contingency_transfn(PG_FUNCTION_ARGS)
+aisec_contingency_transfn(PG_FUNCTION_ARGS)
 {
 	ContingencyState *st = PG_ARGISNULL(0) ? NULL : (ContingencyState *) PG_GETARG_POINTER(0);
 	text	   *a;
@@ -322,9 +322,9 @@ contingency_transfn(PG_FUNCTION_ARGS)
 }
 
 /* Add a stored aisec.contingency_stats value to the state. */
-PG_FUNCTION_INFO_V1(contingency_merge_transfn);
+PG_FUNCTION_INFO_V1(aisec_contingency_merge_transfn);
 Datum
-contingency_merge_transfn(PG_FUNCTION_ARGS)
+aisec_contingency_merge_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.contingency_merge_transfn");
 	ContingencyState *st = PG_ARGISNULL(0) ? NULL : (ContingencyState *) PG_GETARG_POINTER(0);
@@ -346,9 +346,9 @@ contingency_merge_transfn(PG_FUNCTION_ARGS)
 }
 
 /* Merge two partial states (parallel query, partial aggregation). */
-PG_FUNCTION_INFO_V1(contingency_combinefn);
+PG_FUNCTION_INFO_V1(aisec_contingency_combinefn);
 Datum
-contingency_combinefn(PG_FUNCTION_ARGS)
+aisec_contingency_combinefn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.contingency_combinefn");
 	ContingencyState *s1 = PG_ARGISNULL(0) ? NULL : (ContingencyState *) PG_GETARG_POINTER(0);
@@ -369,9 +369,9 @@ contingency_combinefn(PG_FUNCTION_ARGS)
 }
 
 /* Serialize a partial state (same bytes as an aisec.contingency_stats). */
-PG_FUNCTION_INFO_V1(contingency_serialfn);
+PG_FUNCTION_INFO_V1(aisec_contingency_serialfn);
 Datum
-contingency_serialfn(PG_FUNCTION_ARGS)
+aisec_contingency_serialfn(PG_FUNCTION_ARGS)
 {
 	ContingencyState *st = (ContingencyState *) PG_GETARG_POINTER(0);
 
@@ -380,9 +380,9 @@ contingency_serialfn(PG_FUNCTION_ARGS)
 }
 
 /* Rebuild a partial state from bytes, validating them first. */
-PG_FUNCTION_INFO_V1(contingency_deserialfn);
+PG_FUNCTION_INFO_V1(aisec_contingency_deserialfn);
 Datum
-contingency_deserialfn(PG_FUNCTION_ARGS)
+aisec_contingency_deserialfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt;
 	ContingencyView t;
@@ -394,9 +394,9 @@ contingency_deserialfn(PG_FUNCTION_ARGS)
 }
 
 /* Return the table as an aisec.contingency_stats; NULL for no pairs. */
-PG_FUNCTION_INFO_V1(contingency_finalfn);
+PG_FUNCTION_INFO_V1(aisec_contingency_finalfn);
 Datum
-contingency_finalfn(PG_FUNCTION_ARGS)
+aisec_contingency_finalfn(PG_FUNCTION_ARGS)
 {
 	ContingencyState *st;
 
@@ -408,9 +408,9 @@ contingency_finalfn(PG_FUNCTION_ARGS)
 }
 
 /* Read the JSON text form (labels in any order; output is canonical). */
-PG_FUNCTION_INFO_V1(contingency_stats_in);
+PG_FUNCTION_INFO_V1(aisec_contingency_stats_in);
 Datum
-contingency_stats_in(PG_FUNCTION_ARGS)
+aisec_contingency_stats_in(PG_FUNCTION_ARGS)
 {
 	const char *tn = CONTINGENCY_TYPE_NAME;
 	JsonbContainer *obj = state_json_parse(PG_GETARG_CSTRING(0), tn);
@@ -473,9 +473,9 @@ contingency_stats_in(PG_FUNCTION_ARGS)
 }
 
 /* Print a table as JSON: n, row labels, column labels, counts by row. */
-PG_FUNCTION_INFO_V1(contingency_stats_out);
+PG_FUNCTION_INFO_V1(aisec_contingency_stats_out);
 Datum
-contingency_stats_out(PG_FUNCTION_ARGS)
+aisec_contingency_stats_out(PG_FUNCTION_ARGS)
 {
 	ContingencyView t;
 	StringInfoData buf;
@@ -510,9 +510,9 @@ contingency_stats_out(PG_FUNCTION_ARGS)
 }
 
 /* Read the binary form (the serialized state), validating it. */
-PG_FUNCTION_INFO_V1(contingency_stats_recv);
+PG_FUNCTION_INFO_V1(aisec_contingency_stats_recv);
 Datum
-contingency_stats_recv(PG_FUNCTION_ARGS)
+aisec_contingency_stats_recv(PG_FUNCTION_ARGS)
 {
 	struct varlena *v = state_recv_bytes((StringInfo) PG_GETARG_POINTER(0));
 	ContingencyView	t;
@@ -522,9 +522,9 @@ contingency_stats_recv(PG_FUNCTION_ARGS)
 }
 
 /* Write the binary form (the serialized state). */
-PG_FUNCTION_INFO_V1(contingency_stats_send);
+PG_FUNCTION_INFO_V1(aisec_contingency_stats_send);
 Datum
-contingency_stats_send(PG_FUNCTION_ARGS)
+aisec_contingency_stats_send(PG_FUNCTION_ARGS)
 {
 	struct varlena *v = PG_GETARG_VARLENA_P(0);
 	ContingencyView t;
@@ -568,9 +568,9 @@ PearsonChiSquare(const ContingencyView *t)
 }
 
 /* Pearson's chi-square test of independence: statistic, dof, p-value. */
-PG_FUNCTION_INFO_V1(chi2_test);
+PG_FUNCTION_INFO_V1(aisec_chi2_test);
 Datum
-chi2_test(PG_FUNCTION_ARGS)
+aisec_chi2_test(PG_FUNCTION_ARGS)
 {
 	ContingencyView t;
 	TupleDesc	tupdesc;
@@ -595,9 +595,9 @@ chi2_test(PG_FUNCTION_ARGS)
 }
 
 /* Cramer's V = sqrt(chi2 / (n (min(R, C) - 1))); NULL for a 1 x C table. */
-PG_FUNCTION_INFO_V1(cramers_v);
+PG_FUNCTION_INFO_V1(aisec_cramers_v);
 Datum
-cramers_v(PG_FUNCTION_ARGS)
+aisec_cramers_v(PG_FUNCTION_ARGS)
 {
 	ContingencyView t;
 	uint32		k;
@@ -613,9 +613,9 @@ cramers_v(PG_FUNCTION_ARGS)
 }
 
 /* P(X >= statistic) for X chi-square with dof degrees of freedom. */
-PG_FUNCTION_INFO_V1(chi2_p_value);
+PG_FUNCTION_INFO_V1(aisec_chi2_p_value);
 Datum
-chi2_p_value(PG_FUNCTION_ARGS)
+aisec_chi2_p_value(PG_FUNCTION_ARGS)
 {
 	double		x = PG_GETARG_FLOAT8(0);
 	int32		dof = PG_GETARG_INT32(1);
@@ -633,9 +633,9 @@ chi2_p_value(PG_FUNCTION_ARGS)
 }
 
 /* List the table's cells: a, b, count, and the count expected under independence. */
-PG_FUNCTION_INFO_V1(contingency_cells);
+PG_FUNCTION_INFO_V1(aisec_contingency_cells);
 Datum
-contingency_cells(PG_FUNCTION_ARGS)
+aisec_contingency_cells(PG_FUNCTION_ARGS)
 {
 	TupleDesc	srfdesc;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -669,9 +669,9 @@ contingency_cells(PG_FUNCTION_ARGS)
 }
 
 /* Cast bytea (the binary form) to aisec.contingency_stats, validating it. */
-PG_FUNCTION_INFO_V1(contingency_stats_from_bytea);
+PG_FUNCTION_INFO_V1(aisec_contingency_stats_from_bytea);
 Datum
-contingency_stats_from_bytea(PG_FUNCTION_ARGS)
+aisec_contingency_stats_from_bytea(PG_FUNCTION_ARGS)
 {
 	bytea	   *v = PG_GETARG_BYTEA_P_COPY(0);
 	ContingencyView	view;

@@ -5,16 +5,16 @@ CREATE TYPE aisec.contingency_stats;
 
 CREATE FUNCTION aisec.contingency_stats_in(cstring) RETURNS aisec.contingency_stats
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_stats_in';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_in';
 CREATE FUNCTION aisec.contingency_stats_out(aisec.contingency_stats) RETURNS cstring
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_stats_out';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_out';
 CREATE FUNCTION aisec.contingency_stats_recv(internal) RETURNS aisec.contingency_stats
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_stats_recv';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_recv';
 CREATE FUNCTION aisec.contingency_stats_send(aisec.contingency_stats) RETURNS bytea
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_stats_send';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_send';
 
 CREATE TYPE aisec.contingency_stats (
     INPUT = aisec.contingency_stats_in,
@@ -39,7 +39,7 @@ COMMENT ON FUNCTION aisec.contingency_stats_send(aisec.contingency_stats) IS 'Bi
 -- Casts to and from the binary form (what the aggregate serializes).
 CREATE FUNCTION aisec.contingency_stats_from_bytea(bytea) RETURNS aisec.contingency_stats
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_stats_from_bytea';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_from_bytea';
 REVOKE ALL ON FUNCTION aisec.contingency_stats_from_bytea(bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.contingency_stats_from_bytea(bytea) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.contingency_stats_from_bytea(bytea) IS 'Read the binary form of aisec.contingency_stats, rejecting truncated, oversized, inconsistent or unknown-version input';
@@ -53,22 +53,22 @@ COMMENT ON CAST (aisec.contingency_stats AS bytea) IS 'The binary form (format i
 -- check their support functions against their owner, not the caller.
 CREATE FUNCTION aisec.contingency_transfn(internal, text, text) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_transfn';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_transfn';
 CREATE FUNCTION aisec.contingency_merge_transfn(internal, aisec.contingency_stats) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_merge_transfn';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_merge_transfn';
 CREATE FUNCTION aisec.contingency_combinefn(internal, internal) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_combinefn';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_combinefn';
 CREATE FUNCTION aisec.contingency_serialfn(internal) RETURNS bytea
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_serialfn';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_serialfn';
 CREATE FUNCTION aisec.contingency_deserialfn(bytea, internal) RETURNS internal
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_deserialfn';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_deserialfn';
 CREATE FUNCTION aisec.contingency_finalfn(internal) RETURNS aisec.contingency_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'contingency_finalfn';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_finalfn';
 REVOKE ALL ON FUNCTION aisec.contingency_transfn(internal, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.contingency_merge_transfn(internal, aisec.contingency_stats) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.contingency_combinefn(internal, internal) FROM PUBLIC;
@@ -112,21 +112,21 @@ COMMENT ON AGGREGATE aisec.contingency_merge(aisec.contingency_stats) IS 'Sum st
 CREATE FUNCTION aisec.chi2_test(c aisec.contingency_stats,
                                 OUT statistic float8, OUT dof integer, OUT p_value float8)
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'chi2_test';
+    AS 'MODULE_PATHNAME', 'aisec_chi2_test';
 REVOKE ALL ON FUNCTION aisec.chi2_test(aisec.contingency_stats) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.chi2_test(aisec.contingency_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.chi2_test(aisec.contingency_stats) IS 'Pearson chi-square test of independence (no Yates correction): statistic, degrees of freedom (R-1)(C-1), p-value (NULL when dof = 0)';
 
 CREATE FUNCTION aisec.cramers_v(c aisec.contingency_stats) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cramers_v';
+    AS 'MODULE_PATHNAME', 'aisec_cramers_v';
 REVOKE ALL ON FUNCTION aisec.cramers_v(aisec.contingency_stats) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.cramers_v(aisec.contingency_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.cramers_v(aisec.contingency_stats) IS 'Cramer''s V = sqrt(chi2 / (n (min(R, C) - 1))), no bias correction; NULL for a table with one row or one column';
 
 CREATE FUNCTION aisec.chi2_p_value(statistic float8, dof integer) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'chi2_p_value';
+    AS 'MODULE_PATHNAME', 'aisec_chi2_p_value';
 REVOKE ALL ON FUNCTION aisec.chi2_p_value(float8, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.chi2_p_value(float8, integer) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.chi2_p_value(float8, integer) IS 'Upper tail P(X >= statistic) of the chi-square distribution with dof degrees of freedom';
@@ -135,7 +135,7 @@ CREATE FUNCTION aisec.contingency_cells(c aisec.contingency_stats,
                                         OUT a text, OUT b text, OUT count bigint, OUT expected float8)
     RETURNS SETOF record
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 16
-    AS 'MODULE_PATHNAME', 'contingency_cells';
+    AS 'MODULE_PATHNAME', 'aisec_contingency_cells';
 REVOKE ALL ON FUNCTION aisec.contingency_cells(aisec.contingency_stats) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.contingency_cells(aisec.contingency_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.contingency_cells(aisec.contingency_stats) IS 'The cells of a contingency table: a, b, observed count, and count expected under independence';

@@ -380,17 +380,17 @@ AccumulateRow(FunctionCallInfo fcinfo, bool weighted)
 }
 
 /* Add one unweighted row (grp, y_true, y_pred) to the state. */
-PG_FUNCTION_INFO_V1(fairness_transfn);
+PG_FUNCTION_INFO_V1(aisec_fairness_transfn);
 Datum
-fairness_transfn(PG_FUNCTION_ARGS)
+aisec_fairness_transfn(PG_FUNCTION_ARGS)
 {
 	return AccumulateRow(fcinfo, false);
 }
 
 /* Add one weighted row (grp, y_true, y_pred, weight) to the state. */
-PG_FUNCTION_INFO_V1(fairness_weighted_transfn);
+PG_FUNCTION_INFO_V1(aisec_fairness_weighted_transfn);
 Datum
-fairness_weighted_transfn(PG_FUNCTION_ARGS)
+aisec_fairness_weighted_transfn(PG_FUNCTION_ARGS)
 {
 	return AccumulateRow(fcinfo, true);
 }
@@ -703,9 +703,9 @@ StateFromStats(MemoryContext ctx, const FairStats *stats)
 }
 
 /* Return the state as an aisec.fairness_stats value; no rows gives NULL. */
-PG_FUNCTION_INFO_V1(fairness_finalfn);
+PG_FUNCTION_INFO_V1(aisec_fairness_finalfn);
 Datum
-fairness_finalfn(PG_FUNCTION_ARGS)
+aisec_fairness_finalfn(PG_FUNCTION_ARGS)
 {
 	AggContext(fcinfo, "aisec.fairness_finalfn");
 	if (PG_ARGISNULL(0))
@@ -714,18 +714,18 @@ fairness_finalfn(PG_FUNCTION_ARGS)
 }
 
 /* Serialize a partial state for parallel or distributed aggregation. */
-PG_FUNCTION_INFO_V1(fairness_serialfn);
+PG_FUNCTION_INFO_V1(aisec_fairness_serialfn);
 Datum
-fairness_serialfn(PG_FUNCTION_ARGS)
+aisec_fairness_serialfn(PG_FUNCTION_ARGS)
 {
 	AggContext(fcinfo, "aisec.fairness_serialfn");
 	PG_RETURN_BYTEA_P(EncodeState((FairState *) PG_GETARG_POINTER(0)));
 }
 
 /* Rebuild a partial state from its validated serialized form. */
-PG_FUNCTION_INFO_V1(fairness_deserialfn);
+PG_FUNCTION_INFO_V1(aisec_fairness_deserialfn);
 Datum
-fairness_deserialfn(PG_FUNCTION_ARGS)
+aisec_fairness_deserialfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggctx = AggContext(fcinfo, "aisec.fairness_deserialfn");
 	FairState  *st = StateFromStats(aggctx, fair_stats_arg(fcinfo, 0));
@@ -735,9 +735,9 @@ fairness_deserialfn(PG_FUNCTION_ARGS)
 }
 
 /* Merge the second partial state into the first. */
-PG_FUNCTION_INFO_V1(fairness_combinefn);
+PG_FUNCTION_INFO_V1(aisec_fairness_combinefn);
 Datum
-fairness_combinefn(PG_FUNCTION_ARGS)
+aisec_fairness_combinefn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggctx = AggContext(fcinfo, "aisec.fairness_combinefn");
 	FairState  *st1 = PG_ARGISNULL(0) ? NULL : (FairState *) PG_GETARG_POINTER(0);
@@ -758,9 +758,9 @@ fairness_combinefn(PG_FUNCTION_ARGS)
 }
 
 /* Add a stored aisec.fairness_stats value to the state; NULL is skipped. */
-PG_FUNCTION_INFO_V1(fairness_merge_transfn);
+PG_FUNCTION_INFO_V1(aisec_fairness_merge_transfn);
 Datum
-fairness_merge_transfn(PG_FUNCTION_ARGS)
+aisec_fairness_merge_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggctx = AggContext(fcinfo, "aisec.fairness_merge_transfn");
 	FairState  *st = PG_ARGISNULL(0) ? NULL : (FairState *) PG_GETARG_POINTER(0);
@@ -792,9 +792,9 @@ AppendJsonNumber(StringInfo buf, double d)
 }
 
 /* Print a value as JSON: groups, their row and weight totals, non-empty cells. */
-PG_FUNCTION_INFO_V1(fairness_stats_out);
+PG_FUNCTION_INFO_V1(aisec_fairness_stats_out);
 Datum
-fairness_stats_out(PG_FUNCTION_ARGS)
+aisec_fairness_stats_out(PG_FUNCTION_ARGS)
 {
 	FairStats  *stats = fair_stats_arg(fcinfo, 0);
 	StringInfoData buf;
@@ -881,9 +881,9 @@ JsonLabel(JsonbContainer *obj, const char *key)
 }
 
 /* Read the JSON that fairness_stats_out prints; validate it like any value. */
-PG_FUNCTION_INFO_V1(fairness_stats_in);
+PG_FUNCTION_INFO_V1(aisec_fairness_stats_in);
 Datum
-fairness_stats_in(PG_FUNCTION_ARGS)
+aisec_fairness_stats_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
 	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
@@ -964,9 +964,9 @@ fairness_stats_in(PG_FUNCTION_ARGS)
 }
 
 /* Read the binary format (the value's bytes), validating it. */
-PG_FUNCTION_INFO_V1(fairness_stats_recv);
+PG_FUNCTION_INFO_V1(aisec_fairness_stats_recv);
 Datum
-fairness_stats_recv(PG_FUNCTION_ARGS)
+aisec_fairness_stats_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int			len = buf->len - buf->cursor;
@@ -980,9 +980,9 @@ fairness_stats_recv(PG_FUNCTION_ARGS)
 }
 
 /* Write the binary format: the value's bytes. */
-PG_FUNCTION_INFO_V1(fairness_stats_send);
+PG_FUNCTION_INFO_V1(aisec_fairness_stats_send);
 Datum
-fairness_stats_send(PG_FUNCTION_ARGS)
+aisec_fairness_stats_send(PG_FUNCTION_ARGS)
 {
 	struct varlena *v = PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
 
@@ -990,9 +990,9 @@ fairness_stats_send(PG_FUNCTION_ARGS)
 }
 
 /* Cast bytea to aisec.fairness_stats, validating the bytes. */
-PG_FUNCTION_INFO_V1(fairness_stats_from_bytes);
+PG_FUNCTION_INFO_V1(aisec_fairness_stats_from_bytes);
 Datum
-fairness_stats_from_bytes(PG_FUNCTION_ARGS)
+aisec_fairness_stats_from_bytes(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = PG_GETARG_BYTEA_P_COPY(0);
 

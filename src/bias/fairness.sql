@@ -5,13 +5,13 @@
 CREATE TYPE aisec.fairness_stats;
 
 CREATE FUNCTION aisec.fairness_stats_in(cstring) RETURNS aisec.fairness_stats
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_stats_in';
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_in';
 CREATE FUNCTION aisec.fairness_stats_out(aisec.fairness_stats) RETURNS cstring
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_stats_out';
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_out';
 CREATE FUNCTION aisec.fairness_stats_recv(internal) RETURNS aisec.fairness_stats
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_stats_recv';
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_recv';
 CREATE FUNCTION aisec.fairness_stats_send(aisec.fairness_stats) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_stats_send';
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_send';
 
 CREATE TYPE aisec.fairness_stats (
     INPUT = aisec.fairness_stats_in,
@@ -38,7 +38,7 @@ COMMENT ON FUNCTION aisec.fairness_stats_send(aisec.fairness_stats) IS 'binary o
 -- bytea <-> fairness_stats: the bytes are the binary format; reading them
 -- back validates them (truncation, version, consistency).
 CREATE FUNCTION aisec.fairness_stats(bytea) RETURNS aisec.fairness_stats
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_stats_from_bytes';
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_from_bytes';
 REVOKE ALL ON FUNCTION aisec.fairness_stats(bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.fairness_stats(bytea) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.fairness_stats(bytea) IS 'validate bytes in the aisec.fairness_stats binary format and return them as a value';
@@ -49,19 +49,19 @@ COMMENT ON CAST (aisec.fairness_stats AS bytea) IS 'the value''s bytes in the bi
 
 -- Aggregate support functions: internal state, callable only by aggregates.
 CREATE FUNCTION aisec.fairness_transfn(internal, text, boolean, boolean) RETURNS internal
-    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_transfn';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_transfn';
 CREATE FUNCTION aisec.fairness_weighted_transfn(internal, text, boolean, boolean, float8) RETURNS internal
-    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_weighted_transfn';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_weighted_transfn';
 CREATE FUNCTION aisec.fairness_merge_transfn(internal, aisec.fairness_stats) RETURNS internal
-    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_merge_transfn';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_merge_transfn';
 CREATE FUNCTION aisec.fairness_combinefn(internal, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_combinefn';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_combinefn';
 CREATE FUNCTION aisec.fairness_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_serialfn';
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_serialfn';
 CREATE FUNCTION aisec.fairness_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_deserialfn';
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_deserialfn';
 CREATE FUNCTION aisec.fairness_finalfn(internal) RETURNS aisec.fairness_stats
-    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'fairness_finalfn';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_finalfn';
 REVOKE ALL ON FUNCTION aisec.fairness_transfn(internal, text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.fairness_weighted_transfn(internal, text, boolean, boolean, float8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.fairness_merge_transfn(internal, aisec.fairness_stats) FROM PUBLIC;

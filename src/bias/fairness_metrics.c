@@ -148,97 +148,97 @@ GroupRate(FunctionCallInfo fcinfo, FairRate which)
 }
 
 /* P(y_pred) in a group. */
-PG_FUNCTION_INFO_V1(selection_rate);
+PG_FUNCTION_INFO_V1(aisec_selection_rate);
 Datum
-selection_rate(PG_FUNCTION_ARGS)
+aisec_selection_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_SELECTION_RATE);
 }
 
 /* P(y_true) in a group. */
-PG_FUNCTION_INFO_V1(base_rate);
+PG_FUNCTION_INFO_V1(aisec_base_rate);
 Datum
-base_rate(PG_FUNCTION_ARGS)
+aisec_base_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_BASE_RATE);
 }
 
 /* TP / (TP + FN) in a group. */
-PG_FUNCTION_INFO_V1(true_positive_rate);
+PG_FUNCTION_INFO_V1(aisec_true_positive_rate);
 Datum
-true_positive_rate(PG_FUNCTION_ARGS)
+aisec_true_positive_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_TPR);
 }
 
 /* FP / (FP + TN) in a group. */
-PG_FUNCTION_INFO_V1(false_positive_rate);
+PG_FUNCTION_INFO_V1(aisec_false_positive_rate);
 Datum
-false_positive_rate(PG_FUNCTION_ARGS)
+aisec_false_positive_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_FPR);
 }
 
 /* FN / (TP + FN) in a group. */
-PG_FUNCTION_INFO_V1(false_negative_rate);
+PG_FUNCTION_INFO_V1(aisec_false_negative_rate);
 Datum
-false_negative_rate(PG_FUNCTION_ARGS)
+aisec_false_negative_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_FNR);
 }
 
 /* TN / (FP + TN) in a group. */
-PG_FUNCTION_INFO_V1(true_negative_rate);
+PG_FUNCTION_INFO_V1(aisec_true_negative_rate);
 Datum
-true_negative_rate(PG_FUNCTION_ARGS)
+aisec_true_negative_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_TNR);
 }
 
 /* TP / (TP + FP) in a group. */
-PG_FUNCTION_INFO_V1(positive_predictive_value);
+PG_FUNCTION_INFO_V1(aisec_positive_predictive_value);
 Datum
-positive_predictive_value(PG_FUNCTION_ARGS)
+aisec_positive_predictive_value(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_PPV);
 }
 
 /* TN / (TN + FN) in a group. */
-PG_FUNCTION_INFO_V1(negative_predictive_value);
+PG_FUNCTION_INFO_V1(aisec_negative_predictive_value);
 Datum
-negative_predictive_value(PG_FUNCTION_ARGS)
+aisec_negative_predictive_value(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_NPV);
 }
 
 /* FP / (TP + FP) in a group. */
-PG_FUNCTION_INFO_V1(false_discovery_rate);
+PG_FUNCTION_INFO_V1(aisec_false_discovery_rate);
 Datum
-false_discovery_rate(PG_FUNCTION_ARGS)
+aisec_false_discovery_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_FDR);
 }
 
 /* FN / (TN + FN) in a group. */
-PG_FUNCTION_INFO_V1(false_omission_rate);
+PG_FUNCTION_INFO_V1(aisec_false_omission_rate);
 Datum
-false_omission_rate(PG_FUNCTION_ARGS)
+aisec_false_omission_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_FOR);
 }
 
 /* (TP + TN) / (TP + FP + FN + TN) in a group. */
-PG_FUNCTION_INFO_V1(accuracy);
+PG_FUNCTION_INFO_V1(aisec_accuracy);
 Datum
-accuracy(PG_FUNCTION_ARGS)
+aisec_accuracy(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_ACCURACY);
 }
 
 /* (FP + FN) / (TP + FP + FN + TN) in a group. */
-PG_FUNCTION_INFO_V1(error_rate);
+PG_FUNCTION_INFO_V1(aisec_error_rate);
 Datum
-error_rate(PG_FUNCTION_ARGS)
+aisec_error_rate(PG_FUNCTION_ARGS)
 {
 	return GroupRate(fcinfo, FAIR_ERROR_RATE);
 }
@@ -315,49 +315,49 @@ BetweenGroups(FunctionCallInfo fcinfo, FairRate a, FairRate b, bool ratio)
 }
 
 /* Largest minus smallest selection rate over groups (Fairlearn). */
-PG_FUNCTION_INFO_V1(demographic_parity_difference);
+PG_FUNCTION_INFO_V1(aisec_demographic_parity_difference);
 Datum
-demographic_parity_difference(PG_FUNCTION_ARGS)
+aisec_demographic_parity_difference(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_SELECTION_RATE, FAIR_SELECTION_RATE, false);
 }
 
 /* Smallest over largest selection rate over groups (Fairlearn). */
-PG_FUNCTION_INFO_V1(demographic_parity_ratio);
+PG_FUNCTION_INFO_V1(aisec_demographic_parity_ratio);
 Datum
-demographic_parity_ratio(PG_FUNCTION_ARGS)
+aisec_demographic_parity_ratio(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_SELECTION_RATE, FAIR_SELECTION_RATE, true);
 }
 
 /* The larger of the TPR and FPR differences (Fairlearn). */
-PG_FUNCTION_INFO_V1(equalized_odds_difference);
+PG_FUNCTION_INFO_V1(aisec_equalized_odds_difference);
 Datum
-equalized_odds_difference(PG_FUNCTION_ARGS)
+aisec_equalized_odds_difference(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_TPR, FAIR_FPR, false);
 }
 
 /* The smaller of the TPR and FPR ratios (Fairlearn). */
-PG_FUNCTION_INFO_V1(equalized_odds_ratio);
+PG_FUNCTION_INFO_V1(aisec_equalized_odds_ratio);
 Datum
-equalized_odds_ratio(PG_FUNCTION_ARGS)
+aisec_equalized_odds_ratio(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_TPR, FAIR_FPR, true);
 }
 
 /* Largest minus smallest TPR over groups (Fairlearn). */
-PG_FUNCTION_INFO_V1(equal_opportunity_difference);
+PG_FUNCTION_INFO_V1(aisec_equal_opportunity_difference);
 Datum
-equal_opportunity_difference(PG_FUNCTION_ARGS)
+aisec_equal_opportunity_difference(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_TPR, FAIR_TPR, false);
 }
 
 /* Smallest over largest TPR over groups (Fairlearn). */
-PG_FUNCTION_INFO_V1(equal_opportunity_ratio);
+PG_FUNCTION_INFO_V1(aisec_equal_opportunity_ratio);
 Datum
-equal_opportunity_ratio(PG_FUNCTION_ARGS)
+aisec_equal_opportunity_ratio(PG_FUNCTION_ARGS)
 {
 	return BetweenGroups(fcinfo, FAIR_TPR, FAIR_TPR, true);
 }
@@ -432,41 +432,41 @@ UnprivilegedVsPrivileged(FunctionCallInfo fcinfo, PairMetric metric)
 }
 
 /* Selection rate of the unprivileged group over the privileged group's. */
-PG_FUNCTION_INFO_V1(disparate_impact);
+PG_FUNCTION_INFO_V1(aisec_disparate_impact);
 Datum
-disparate_impact(PG_FUNCTION_ARGS)
+aisec_disparate_impact(PG_FUNCTION_ARGS)
 {
 	return UnprivilegedVsPrivileged(fcinfo, PAIR_DISPARATE_IMPACT);
 }
 
 /* Selection rate of the unprivileged group minus the privileged group's. */
-PG_FUNCTION_INFO_V1(statistical_parity_difference);
+PG_FUNCTION_INFO_V1(aisec_statistical_parity_difference);
 Datum
-statistical_parity_difference(PG_FUNCTION_ARGS)
+aisec_statistical_parity_difference(PG_FUNCTION_ARGS)
 {
 	return UnprivilegedVsPrivileged(fcinfo, PAIR_STATISTICAL_PARITY);
 }
 
 /* Mean of the FPR and TPR differences, unprivileged minus privileged. */
-PG_FUNCTION_INFO_V1(average_odds_difference);
+PG_FUNCTION_INFO_V1(aisec_average_odds_difference);
 Datum
-average_odds_difference(PG_FUNCTION_ARGS)
+aisec_average_odds_difference(PG_FUNCTION_ARGS)
 {
 	return UnprivilegedVsPrivileged(fcinfo, PAIR_AVERAGE_ODDS);
 }
 
 /* Mean of the absolute FPR and TPR differences. */
-PG_FUNCTION_INFO_V1(average_abs_odds_difference);
+PG_FUNCTION_INFO_V1(aisec_average_abs_odds_difference);
 Datum
-average_abs_odds_difference(PG_FUNCTION_ARGS)
+aisec_average_abs_odds_difference(PG_FUNCTION_ARGS)
 {
 	return UnprivilegedVsPrivileged(fcinfo, PAIR_AVERAGE_ABS_ODDS);
 }
 
 /* TPR of the unprivileged group minus the privileged group's (AIF360). */
-PG_FUNCTION_INFO_V1(equal_opportunity_difference_pair);
+PG_FUNCTION_INFO_V1(aisec_equal_opportunity_difference_pair);
 Datum
-equal_opportunity_difference_pair(PG_FUNCTION_ARGS)
+aisec_equal_opportunity_difference_pair(PG_FUNCTION_ARGS)
 {
 	return UnprivilegedVsPrivileged(fcinfo, PAIR_EQUAL_OPPORTUNITY);
 }

@@ -193,9 +193,9 @@ enum
 };
 
 /* Return one row per group: rates, intervals, ratio to the reference, verdict. */
-PG_FUNCTION_INFO_V1(fairness_report);
+PG_FUNCTION_INFO_V1(aisec_fairness_report);
 Datum
-fairness_report(PG_FUNCTION_ARGS)
+aisec_fairness_report(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
 	Tuplestorestate *ts = aisec_begin_srf(fcinfo, &desc);
@@ -316,9 +316,9 @@ AppendGroupLabel(StringInfo buf, const FairGroup *g)
 #define SVG_X(v)		(SVG_LEFT + (v) * SVG_PLOT)
 
 /* Draw per-group selection rates, their intervals and the four-fifths band. */
-PG_FUNCTION_INFO_V1(fairness_svg);
+PG_FUNCTION_INFO_V1(aisec_fairness_svg);
 Datum
-fairness_svg(PG_FUNCTION_ARGS)
+aisec_fairness_svg(PG_FUNCTION_ARGS)
 {
 	Report	   *rep = BuildReport(fcinfo);
 	StringInfoData buf;

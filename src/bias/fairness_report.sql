@@ -30,7 +30,7 @@ CREATE FUNCTION aisec.fairness_report(
         ratio_high float8,
         four_fifths text)
     LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 8
-    AS 'MODULE_PATHNAME', 'fairness_report';
+    AS 'MODULE_PATHNAME', 'aisec_fairness_report';
 REVOKE ALL ON FUNCTION aisec.fairness_report(aisec.fairness_stats, text, float8) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.fairness_report(aisec.fairness_stats, text, float8) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.fairness_report(aisec.fairness_stats, text, float8) IS 'one row per group: rates, Wilson intervals, selection-rate ratio to the reference group (default: the largest) with its MOVER-R interval, and a four-fifths verdict (pass, fail, insufficient data)';
@@ -41,7 +41,7 @@ CREATE FUNCTION aisec.fairness_svg(
     confidence float8 DEFAULT 0.95)
     RETURNS text
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'fairness_svg';
+    AS 'MODULE_PATHNAME', 'aisec_fairness_svg';
 REVOKE ALL ON FUNCTION aisec.fairness_svg(aisec.fairness_stats, text, float8) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.fairness_svg(aisec.fairness_stats, text, float8) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.fairness_svg(aisec.fairness_stats, text, float8) IS 'SVG chart of per-group selection rates with Wilson intervals and the four-fifths band';

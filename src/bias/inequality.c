@@ -104,25 +104,25 @@ AccumulateBenefit(FunctionCallInfo fcinfo, bool has_alpha, double fixed_alpha)
 }
 
 /* Count one row's benefit for aisec.generalized_entropy_index. */
-PG_FUNCTION_INFO_V1(generalized_entropy_transfn);
+PG_FUNCTION_INFO_V1(aisec_generalized_entropy_transfn);
 Datum
-generalized_entropy_transfn(PG_FUNCTION_ARGS)
+aisec_generalized_entropy_transfn(PG_FUNCTION_ARGS)
 {
 	return AccumulateBenefit(fcinfo, true, 0);
 }
 
 /* Count one row's benefit for aisec.theil_index (alpha = 1). */
-PG_FUNCTION_INFO_V1(theil_transfn);
+PG_FUNCTION_INFO_V1(aisec_theil_transfn);
 Datum
-theil_transfn(PG_FUNCTION_ARGS)
+aisec_theil_transfn(PG_FUNCTION_ARGS)
 {
 	return AccumulateBenefit(fcinfo, false, 1);
 }
 
 /* Add the second partial state's counts to the first. */
-PG_FUNCTION_INFO_V1(inequality_combinefn);
+PG_FUNCTION_INFO_V1(aisec_inequality_combinefn);
 Datum
-inequality_combinefn(PG_FUNCTION_ARGS)
+aisec_inequality_combinefn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggctx = IneqAggContext(fcinfo);
 	IneqState  *st1 = PG_ARGISNULL(0) ? NULL : (IneqState *) PG_GETARG_POINTER(0);
@@ -154,9 +154,9 @@ inequality_combinefn(PG_FUNCTION_ARGS)
 }
 
 /* Serialize: version, kind, two zero bytes, three int64 counts, alpha. */
-PG_FUNCTION_INFO_V1(inequality_serialfn);
+PG_FUNCTION_INFO_V1(aisec_inequality_serialfn);
 Datum
-inequality_serialfn(PG_FUNCTION_ARGS)
+aisec_inequality_serialfn(PG_FUNCTION_ARGS)
 {
 	IneqState  *st = (IneqState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
@@ -173,9 +173,9 @@ inequality_serialfn(PG_FUNCTION_ARGS)
 }
 
 /* Rebuild a partial state, validating length, version and counts. */
-PG_FUNCTION_INFO_V1(inequality_deserialfn);
+PG_FUNCTION_INFO_V1(aisec_inequality_deserialfn);
 Datum
-inequality_deserialfn(PG_FUNCTION_ARGS)
+aisec_inequality_deserialfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggctx = IneqAggContext(fcinfo);
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
@@ -212,9 +212,9 @@ inequality_deserialfn(PG_FUNCTION_ARGS)
 }
 
 /* Compute GE(alpha) from the benefit counts. */
-PG_FUNCTION_INFO_V1(generalized_entropy_finalfn);
+PG_FUNCTION_INFO_V1(aisec_generalized_entropy_finalfn);
 Datum
-generalized_entropy_finalfn(PG_FUNCTION_ARGS)
+aisec_generalized_entropy_finalfn(PG_FUNCTION_ARGS)
 {
 	IneqState  *st;
 	double		n,

@@ -2,17 +2,17 @@
 -- b = y_pred - y_true + 1 (inequality.c; AIF360 definitions).
 
 CREATE FUNCTION aisec.generalized_entropy_transfn(internal, boolean, boolean, float8) RETURNS internal
-    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'generalized_entropy_transfn';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_generalized_entropy_transfn';
 CREATE FUNCTION aisec.theil_transfn(internal, boolean, boolean) RETURNS internal
-    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'theil_transfn';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_theil_transfn';
 CREATE FUNCTION aisec.inequality_combinefn(internal, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'inequality_combinefn';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_combinefn';
 CREATE FUNCTION aisec.inequality_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'inequality_serialfn';
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_serialfn';
 CREATE FUNCTION aisec.inequality_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'inequality_deserialfn';
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_deserialfn';
 CREATE FUNCTION aisec.generalized_entropy_finalfn(internal) RETURNS float8
-    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'generalized_entropy_finalfn';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_generalized_entropy_finalfn';
 REVOKE ALL ON FUNCTION aisec.generalized_entropy_transfn(internal, boolean, boolean, float8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.theil_transfn(internal, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.inequality_combinefn(internal, internal) FROM PUBLIC;

@@ -31,9 +31,9 @@ LabelWeight(const FairGroup *g, int t)
 }
 
 /* Return (grp, label, weight) for every group and both labels. */
-PG_FUNCTION_INFO_V1(reweighing);
+PG_FUNCTION_INFO_V1(aisec_reweighing);
 Datum
-reweighing(PG_FUNCTION_ARGS)
+aisec_reweighing(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
 	Tuplestorestate *ts = aisec_begin_srf(fcinfo, &desc);

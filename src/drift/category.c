@@ -144,9 +144,9 @@ MergeView(CategoryState *st, const CategoryView *c)
 }
 
 /* Count one value; NULL values are skipped. */
-PG_FUNCTION_INFO_V1(category_counts_transfn);
+PG_FUNCTION_INFO_V1(aisec_category_counts_transfn);
 Datum
-category_counts_transfn(PG_FUNCTION_ARGS)
+aisec_category_counts_transfn(PG_FUNCTION_ARGS)
 {
 	CategoryState *st = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
 	text	   *v;
@@ -167,9 +167,9 @@ category_counts_transfn(PG_FUNCTION_ARGS)
 }
 
 /* Add a stored aisec.category_stats value to the state. */
-PG_FUNCTION_INFO_V1(category_counts_merge_transfn);
+PG_FUNCTION_INFO_V1(aisec_category_counts_merge_transfn);
 Datum
-category_counts_merge_transfn(PG_FUNCTION_ARGS)
+aisec_category_counts_merge_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.category_counts_merge_transfn");
 	CategoryState *st = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
@@ -190,9 +190,9 @@ category_counts_merge_transfn(PG_FUNCTION_ARGS)
 }
 
 /* Merge two partial states. */
-PG_FUNCTION_INFO_V1(category_counts_combinefn);
+PG_FUNCTION_INFO_V1(aisec_category_counts_combinefn);
 Datum
-category_counts_combinefn(PG_FUNCTION_ARGS)
+aisec_category_counts_combinefn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.category_counts_combinefn");
 	CategoryState *s1 = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
@@ -213,9 +213,9 @@ category_counts_combinefn(PG_FUNCTION_ARGS)
 }
 
 /* Serialize a partial state (same bytes as an aisec.category_stats). */
-PG_FUNCTION_INFO_V1(category_counts_serialfn);
+PG_FUNCTION_INFO_V1(aisec_category_counts_serialfn);
 Datum
-category_counts_serialfn(PG_FUNCTION_ARGS)
+aisec_category_counts_serialfn(PG_FUNCTION_ARGS)
 {
 	CategoryState *st = (CategoryState *) PG_GETARG_POINTER(0);
 
@@ -224,9 +224,9 @@ category_counts_serialfn(PG_FUNCTION_ARGS)
 }
 
 /* Rebuild a partial state from bytes, validating them first. */
-PG_FUNCTION_INFO_V1(category_counts_deserialfn);
+PG_FUNCTION_INFO_V1(aisec_category_counts_deserialfn);
 Datum
-category_counts_deserialfn(PG_FUNCTION_ARGS)
+aisec_category_counts_deserialfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt;
 	CategoryView c;
@@ -242,9 +242,9 @@ category_counts_deserialfn(PG_FUNCTION_ARGS)
 }
 
 /* Return the counts; NULL when no non-NULL value was seen. */
-PG_FUNCTION_INFO_V1(category_counts_finalfn);
+PG_FUNCTION_INFO_V1(aisec_category_counts_finalfn);
 Datum
-category_counts_finalfn(PG_FUNCTION_ARGS)
+aisec_category_counts_finalfn(PG_FUNCTION_ARGS)
 {
 	CategoryState *st;
 
@@ -256,9 +256,9 @@ category_counts_finalfn(PG_FUNCTION_ARGS)
 }
 
 /* Read the JSON text form: {"n": N, "counts": {"value": count, ...}}. */
-PG_FUNCTION_INFO_V1(category_stats_in);
+PG_FUNCTION_INFO_V1(aisec_category_stats_in);
 Datum
-category_stats_in(PG_FUNCTION_ARGS)
+aisec_category_stats_in(PG_FUNCTION_ARGS)
 {
 	const char *tn = CATEGORY_TYPE_NAME;
 	JsonbContainer *obj = state_json_parse(PG_GETARG_CSTRING(0), tn);
@@ -301,9 +301,9 @@ category_stats_in(PG_FUNCTION_ARGS)
 }
 
 /* Print category counts as JSON, categories in byte order. */
-PG_FUNCTION_INFO_V1(category_stats_out);
+PG_FUNCTION_INFO_V1(aisec_category_stats_out);
 Datum
-category_stats_out(PG_FUNCTION_ARGS)
+aisec_category_stats_out(PG_FUNCTION_ARGS)
 {
 	CategoryView c;
 	StringInfoData buf;
@@ -323,9 +323,9 @@ category_stats_out(PG_FUNCTION_ARGS)
 }
 
 /* Read the binary form (the serialized state), validating it. */
-PG_FUNCTION_INFO_V1(category_stats_recv);
+PG_FUNCTION_INFO_V1(aisec_category_stats_recv);
 Datum
-category_stats_recv(PG_FUNCTION_ARGS)
+aisec_category_stats_recv(PG_FUNCTION_ARGS)
 {
 	struct varlena *v = state_recv_bytes((StringInfo) PG_GETARG_POINTER(0));
 	CategoryView	c;
@@ -335,9 +335,9 @@ category_stats_recv(PG_FUNCTION_ARGS)
 }
 
 /* Write the binary form (the serialized state). */
-PG_FUNCTION_INFO_V1(category_stats_send);
+PG_FUNCTION_INFO_V1(aisec_category_stats_send);
 Datum
-category_stats_send(PG_FUNCTION_ARGS)
+aisec_category_stats_send(PG_FUNCTION_ARGS)
 {
 	struct varlena *v = PG_GETARG_VARLENA_P(0);
 	CategoryView c;
@@ -347,9 +347,9 @@ category_stats_send(PG_FUNCTION_ARGS)
 }
 
 /* List the categories: value, count and proportion. */
-PG_FUNCTION_INFO_V1(category_frequencies);
+PG_FUNCTION_INFO_V1(aisec_category_frequencies);
 Datum
-category_frequencies(PG_FUNCTION_ARGS)
+aisec_category_frequencies(PG_FUNCTION_ARGS)
 {
 	TupleDesc	srfdesc;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -371,9 +371,9 @@ category_frequencies(PG_FUNCTION_ARGS)
 }
 
 /* Cast bytea (the binary form) to aisec.category_stats, validating it. */
-PG_FUNCTION_INFO_V1(category_stats_from_bytea);
+PG_FUNCTION_INFO_V1(aisec_category_stats_from_bytea);
 Datum
-category_stats_from_bytea(PG_FUNCTION_ARGS)
+aisec_category_stats_from_bytea(PG_FUNCTION_ARGS)
 {
 	bytea	   *v = PG_GETARG_BYTEA_P_COPY(0);
 	CategoryView	view;

@@ -181,9 +181,9 @@ Proportions(const int64 *counts, int64 n, int k, double eps)
 }
 
 /* Population stability index: sum of (actual - expected) ln(actual / expected). */
-PG_FUNCTION_INFO_V1(psi);
+PG_FUNCTION_INFO_V1(aisec_psi);
 Datum
-psi(PG_FUNCTION_ARGS)
+aisec_psi(PG_FUNCTION_ARGS)
 {
 	double		eps = CheckEpsilon(PG_GETARG_FLOAT8(2));
 	AlignedCounts ac;
@@ -206,9 +206,9 @@ psi(PG_FUNCTION_ARGS)
 }
 
 /* Kullback-Leibler divergence D(p || q) = sum of p ln(p / q). */
-PG_FUNCTION_INFO_V1(kl_divergence);
+PG_FUNCTION_INFO_V1(aisec_kl_divergence);
 Datum
-kl_divergence(PG_FUNCTION_ARGS)
+aisec_kl_divergence(PG_FUNCTION_ARGS)
 {
 	double		eps = CheckEpsilon(PG_GETARG_FLOAT8(2));
 	AlignedCounts ac;
@@ -231,9 +231,9 @@ kl_divergence(PG_FUNCTION_ARGS)
 }
 
 /* Jensen-Shannon divergence: (D(p || m) + D(q || m)) / 2, m = (p + q) / 2. */
-PG_FUNCTION_INFO_V1(js_divergence);
+PG_FUNCTION_INFO_V1(aisec_js_divergence);
 Datum
-js_divergence(PG_FUNCTION_ARGS)
+aisec_js_divergence(PG_FUNCTION_ARGS)
 {
 	AlignedCounts ac;
 	double	   *p;
@@ -256,9 +256,9 @@ js_divergence(PG_FUNCTION_ARGS)
 }
 
 /* Two-sample Kolmogorov-Smirnov D between histograms, at the bin edges. */
-PG_FUNCTION_INFO_V1(ks_statistic);
+PG_FUNCTION_INFO_V1(aisec_ks_statistic);
 Datum
-ks_statistic(PG_FUNCTION_ARGS)
+aisec_ks_statistic(PG_FUNCTION_ARGS)
 {
 	AlignedCounts ac;
 	int64		ca = 0;
@@ -303,9 +303,9 @@ SortedValues(ArrayType *arr, int *n)
 }
 
 /* Exact two-sample Kolmogorov-Smirnov D = max |F1(x) - F2(x)| over raw values. */
-PG_FUNCTION_INFO_V1(ks_statistic_values);
+PG_FUNCTION_INFO_V1(aisec_ks_statistic_values);
 Datum
-ks_statistic_values(PG_FUNCTION_ARGS)
+aisec_ks_statistic_values(PG_FUNCTION_ARGS)
 {
 	int			n1;
 	int			n2;
@@ -332,9 +332,9 @@ ks_statistic_values(PG_FUNCTION_ARGS)
 }
 
 /* Class imbalance of a label distribution (see doc/drift.md). */
-PG_FUNCTION_INFO_V1(class_imbalance);
+PG_FUNCTION_INFO_V1(aisec_class_imbalance);
 Datum
-class_imbalance(PG_FUNCTION_ARGS)
+aisec_class_imbalance(PG_FUNCTION_ARGS)
 {
 	CategoryView c;
 	TupleDesc	tupdesc;

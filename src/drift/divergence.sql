@@ -7,16 +7,16 @@ CREATE TYPE aisec.histogram_stats;
 
 CREATE FUNCTION aisec.histogram_stats_in(cstring) RETURNS aisec.histogram_stats
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_stats_in';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_in';
 CREATE FUNCTION aisec.histogram_stats_out(aisec.histogram_stats) RETURNS cstring
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_stats_out';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_out';
 CREATE FUNCTION aisec.histogram_stats_recv(internal) RETURNS aisec.histogram_stats
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_stats_recv';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_recv';
 CREATE FUNCTION aisec.histogram_stats_send(aisec.histogram_stats) RETURNS bytea
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_stats_send';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_send';
 
 CREATE TYPE aisec.histogram_stats (
     INPUT = aisec.histogram_stats_in,
@@ -41,7 +41,7 @@ COMMENT ON FUNCTION aisec.histogram_stats_send(aisec.histogram_stats) IS 'Binary
 -- Casts to and from the binary form (what the aggregate serializes).
 CREATE FUNCTION aisec.histogram_stats_from_bytea(bytea) RETURNS aisec.histogram_stats
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_stats_from_bytea';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_from_bytea';
 REVOKE ALL ON FUNCTION aisec.histogram_stats_from_bytea(bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.histogram_stats_from_bytea(bytea) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.histogram_stats_from_bytea(bytea) IS 'Read the binary form of aisec.histogram_stats, rejecting truncated, oversized, inconsistent or unknown-version input';
@@ -55,22 +55,22 @@ COMMENT ON CAST (aisec.histogram_stats AS bytea) IS 'The binary form (format in 
 -- check their support functions against their owner, not the caller.
 CREATE FUNCTION aisec.histogram_transfn(internal, float8, float8, float8, integer) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_transfn';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_transfn';
 CREATE FUNCTION aisec.histogram_merge_transfn(internal, aisec.histogram_stats) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_merge_transfn';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_merge_transfn';
 CREATE FUNCTION aisec.histogram_combinefn(internal, internal) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_combinefn';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_combinefn';
 CREATE FUNCTION aisec.histogram_serialfn(internal) RETURNS bytea
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_serialfn';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_serialfn';
 CREATE FUNCTION aisec.histogram_deserialfn(bytea, internal) RETURNS internal
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_deserialfn';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_deserialfn';
 CREATE FUNCTION aisec.histogram_finalfn(internal) RETURNS aisec.histogram_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'histogram_finalfn';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_finalfn';
 REVOKE ALL ON FUNCTION aisec.histogram_transfn(internal, float8, float8, float8, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.histogram_merge_transfn(internal, aisec.histogram_stats) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.histogram_combinefn(internal, internal) FROM PUBLIC;
@@ -112,7 +112,7 @@ COMMENT ON AGGREGATE aisec.histogram_merge(aisec.histogram_stats) IS 'Sum stored
 
 CREATE FUNCTION aisec.histogram_bins(h aisec.histogram_stats, OUT bin integer, OUT lower float8, OUT upper float8, OUT count bigint, OUT proportion float8) RETURNS SETOF record
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12
-    AS 'MODULE_PATHNAME', 'histogram_bins';
+    AS 'MODULE_PATHNAME', 'aisec_histogram_bins';
 REVOKE ALL ON FUNCTION aisec.histogram_bins(aisec.histogram_stats) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.histogram_bins(aisec.histogram_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.histogram_bins(aisec.histogram_stats) IS 'The bins of a histogram: bin number (0 = below lower, bins + 1 = at or above upper), bounds, count, proportion';
@@ -122,16 +122,16 @@ CREATE TYPE aisec.category_stats;
 
 CREATE FUNCTION aisec.category_stats_in(cstring) RETURNS aisec.category_stats
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_stats_in';
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_in';
 CREATE FUNCTION aisec.category_stats_out(aisec.category_stats) RETURNS cstring
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_stats_out';
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_out';
 CREATE FUNCTION aisec.category_stats_recv(internal) RETURNS aisec.category_stats
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_stats_recv';
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_recv';
 CREATE FUNCTION aisec.category_stats_send(aisec.category_stats) RETURNS bytea
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_stats_send';
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_send';
 
 CREATE TYPE aisec.category_stats (
     INPUT = aisec.category_stats_in,
@@ -156,7 +156,7 @@ COMMENT ON FUNCTION aisec.category_stats_send(aisec.category_stats) IS 'Binary o
 -- Casts to and from the binary form (what the aggregate serializes).
 CREATE FUNCTION aisec.category_stats_from_bytea(bytea) RETURNS aisec.category_stats
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_stats_from_bytea';
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_from_bytea';
 REVOKE ALL ON FUNCTION aisec.category_stats_from_bytea(bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.category_stats_from_bytea(bytea) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.category_stats_from_bytea(bytea) IS 'Read the binary form of aisec.category_stats, rejecting truncated, oversized, inconsistent or unknown-version input';
@@ -170,22 +170,22 @@ COMMENT ON CAST (aisec.category_stats AS bytea) IS 'The binary form (format in d
 -- check their support functions against their owner, not the caller.
 CREATE FUNCTION aisec.category_counts_transfn(internal, text) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_counts_transfn';
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_transfn';
 CREATE FUNCTION aisec.category_counts_merge_transfn(internal, aisec.category_stats) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_counts_merge_transfn';
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_merge_transfn';
 CREATE FUNCTION aisec.category_counts_combinefn(internal, internal) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_counts_combinefn';
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_combinefn';
 CREATE FUNCTION aisec.category_counts_serialfn(internal) RETURNS bytea
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_counts_serialfn';
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_serialfn';
 CREATE FUNCTION aisec.category_counts_deserialfn(bytea, internal) RETURNS internal
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_counts_deserialfn';
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_deserialfn';
 CREATE FUNCTION aisec.category_counts_finalfn(internal) RETURNS aisec.category_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'category_counts_finalfn';
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_finalfn';
 REVOKE ALL ON FUNCTION aisec.category_counts_transfn(internal, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.category_counts_merge_transfn(internal, aisec.category_stats) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aisec.category_counts_combinefn(internal, internal) FROM PUBLIC;
@@ -227,7 +227,7 @@ COMMENT ON AGGREGATE aisec.category_counts_merge(aisec.category_stats) IS 'Sum s
 
 CREATE FUNCTION aisec.category_frequencies(c aisec.category_stats, OUT value text, OUT count bigint, OUT proportion float8) RETURNS SETOF record
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12
-    AS 'MODULE_PATHNAME', 'category_frequencies';
+    AS 'MODULE_PATHNAME', 'aisec_category_frequencies';
 REVOKE ALL ON FUNCTION aisec.category_frequencies(aisec.category_stats) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.category_frequencies(aisec.category_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.category_frequencies(aisec.category_stats) IS 'The categories of a category count: value, count, proportion';
@@ -235,63 +235,63 @@ COMMENT ON FUNCTION aisec.category_frequencies(aisec.category_stats) IS 'The cat
 -- ==== Drift measures (divergence.c)
 CREATE FUNCTION aisec.psi(expected aisec.histogram_stats, actual aisec.histogram_stats, epsilon float8 DEFAULT 0.0001) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'psi';
+    AS 'MODULE_PATHNAME', 'aisec_psi';
 REVOKE ALL ON FUNCTION aisec.psi(aisec.histogram_stats, aisec.histogram_stats, float8) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.psi(aisec.histogram_stats, aisec.histogram_stats, float8) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.psi(aisec.histogram_stats, aisec.histogram_stats, float8) IS 'Population stability index sum((a - e) ln(a / e)) over bins; proportions below epsilon are raised to epsilon and renormalized; NULL when infinite (epsilon = 0)';
 
 CREATE FUNCTION aisec.kl_divergence(p aisec.histogram_stats, q aisec.histogram_stats, epsilon float8 DEFAULT 0.0001) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'kl_divergence';
+    AS 'MODULE_PATHNAME', 'aisec_kl_divergence';
 REVOKE ALL ON FUNCTION aisec.kl_divergence(aisec.histogram_stats, aisec.histogram_stats, float8) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.kl_divergence(aisec.histogram_stats, aisec.histogram_stats, float8) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.kl_divergence(aisec.histogram_stats, aisec.histogram_stats, float8) IS 'Kullback-Leibler divergence D(p || q) = sum(p ln(p / q)), natural log; smoothing as for psi; NULL when infinite (epsilon = 0)';
 
 CREATE FUNCTION aisec.js_divergence(p aisec.histogram_stats, q aisec.histogram_stats) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'js_divergence';
+    AS 'MODULE_PATHNAME', 'aisec_js_divergence';
 REVOKE ALL ON FUNCTION aisec.js_divergence(aisec.histogram_stats, aisec.histogram_stats) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.js_divergence(aisec.histogram_stats, aisec.histogram_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.js_divergence(aisec.histogram_stats, aisec.histogram_stats) IS 'Jensen-Shannon divergence (D(p || m) + D(q || m)) / 2 with m = (p + q) / 2, natural log, in [0, ln 2]; no smoothing needed';
 
 CREATE FUNCTION aisec.psi(expected aisec.category_stats, actual aisec.category_stats, epsilon float8 DEFAULT 0.0001) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'psi';
+    AS 'MODULE_PATHNAME', 'aisec_psi';
 REVOKE ALL ON FUNCTION aisec.psi(aisec.category_stats, aisec.category_stats, float8) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.psi(aisec.category_stats, aisec.category_stats, float8) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.psi(aisec.category_stats, aisec.category_stats, float8) IS 'Population stability index sum((a - e) ln(a / e)) over bins; proportions below epsilon are raised to epsilon and renormalized; NULL when infinite (epsilon = 0)';
 
 CREATE FUNCTION aisec.kl_divergence(p aisec.category_stats, q aisec.category_stats, epsilon float8 DEFAULT 0.0001) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'kl_divergence';
+    AS 'MODULE_PATHNAME', 'aisec_kl_divergence';
 REVOKE ALL ON FUNCTION aisec.kl_divergence(aisec.category_stats, aisec.category_stats, float8) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.kl_divergence(aisec.category_stats, aisec.category_stats, float8) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.kl_divergence(aisec.category_stats, aisec.category_stats, float8) IS 'Kullback-Leibler divergence D(p || q) = sum(p ln(p / q)), natural log; smoothing as for psi; NULL when infinite (epsilon = 0)';
 
 CREATE FUNCTION aisec.js_divergence(p aisec.category_stats, q aisec.category_stats) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'js_divergence';
+    AS 'MODULE_PATHNAME', 'aisec_js_divergence';
 REVOKE ALL ON FUNCTION aisec.js_divergence(aisec.category_stats, aisec.category_stats) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.js_divergence(aisec.category_stats, aisec.category_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.js_divergence(aisec.category_stats, aisec.category_stats) IS 'Jensen-Shannon divergence (D(p || m) + D(q || m)) / 2 with m = (p + q) / 2, natural log, in [0, ln 2]; no smoothing needed';
 
 CREATE FUNCTION aisec.ks_statistic(p aisec.histogram_stats, q aisec.histogram_stats) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'ks_statistic';
+    AS 'MODULE_PATHNAME', 'aisec_ks_statistic';
 REVOKE ALL ON FUNCTION aisec.ks_statistic(aisec.histogram_stats, aisec.histogram_stats) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.ks_statistic(aisec.histogram_stats, aisec.histogram_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.ks_statistic(aisec.histogram_stats, aisec.histogram_stats) IS 'Two-sample Kolmogorov-Smirnov D = max |F_p - F_q| evaluated at the bin edges (a lower bound of D over the raw values)';
 
 CREATE FUNCTION aisec.ks_statistic(x float8[], y float8[]) RETURNS float8
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'ks_statistic_values';
+    AS 'MODULE_PATHNAME', 'aisec_ks_statistic_values';
 REVOKE ALL ON FUNCTION aisec.ks_statistic(float8[], float8[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.ks_statistic(float8[], float8[]) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.ks_statistic(float8[], float8[]) IS 'Exact two-sample Kolmogorov-Smirnov D = max |F_x - F_y| over raw values (as scipy.stats.ks_2samp); NULL elements skipped; NULL if a sample is empty';
 
 CREATE FUNCTION aisec.class_imbalance(labels aisec.category_stats, OUT classes integer, OUT majority text, OUT minority text, OUT imbalance_ratio float8, OUT normalized_difference float8, OUT balance float8) RETURNS record
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'class_imbalance';
+    AS 'MODULE_PATHNAME', 'aisec_class_imbalance';
 REVOKE ALL ON FUNCTION aisec.class_imbalance(aisec.category_stats) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.class_imbalance(aisec.category_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
 COMMENT ON FUNCTION aisec.class_imbalance(aisec.category_stats) IS 'Class imbalance of a label distribution: majority / minority count ratio, (majority - minority) / (majority + minority), and normalized Shannon entropy (1 = balanced)';

@@ -193,9 +193,9 @@ SlotOf(const HistogramState *st, double v)
 }
 
 /* Count one value; NULL values are skipped, NULL bounds are an error. */
-PG_FUNCTION_INFO_V1(histogram_transfn);
+PG_FUNCTION_INFO_V1(aisec_histogram_transfn);
 Datum
-histogram_transfn(PG_FUNCTION_ARGS)
+aisec_histogram_transfn(PG_FUNCTION_ARGS)
 {
 	HistogramState *st = PG_ARGISNULL(0) ? NULL : (HistogramState *) PG_GETARG_POINTER(0);
 	double		lower;
@@ -230,9 +230,9 @@ histogram_transfn(PG_FUNCTION_ARGS)
 }
 
 /* Add a stored aisec.histogram_stats value to the state. */
-PG_FUNCTION_INFO_V1(histogram_merge_transfn);
+PG_FUNCTION_INFO_V1(aisec_histogram_merge_transfn);
 Datum
-histogram_merge_transfn(PG_FUNCTION_ARGS)
+aisec_histogram_merge_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.histogram_merge_transfn");
 	HistogramState *st = PG_ARGISNULL(0) ? NULL : (HistogramState *) PG_GETARG_POINTER(0);
@@ -254,9 +254,9 @@ histogram_merge_transfn(PG_FUNCTION_ARGS)
 }
 
 /* Merge two partial states; their bins must be the same. */
-PG_FUNCTION_INFO_V1(histogram_combinefn);
+PG_FUNCTION_INFO_V1(aisec_histogram_combinefn);
 Datum
-histogram_combinefn(PG_FUNCTION_ARGS)
+aisec_histogram_combinefn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.histogram_combinefn");
 	HistogramState *s1 = PG_ARGISNULL(0) ? NULL : (HistogramState *) PG_GETARG_POINTER(0);
@@ -277,9 +277,9 @@ histogram_combinefn(PG_FUNCTION_ARGS)
 }
 
 /* Serialize a partial state (same bytes as an aisec.histogram_stats). */
-PG_FUNCTION_INFO_V1(histogram_serialfn);
+PG_FUNCTION_INFO_V1(aisec_histogram_serialfn);
 Datum
-histogram_serialfn(PG_FUNCTION_ARGS)
+aisec_histogram_serialfn(PG_FUNCTION_ARGS)
 {
 	HistogramState *st = (HistogramState *) PG_GETARG_POINTER(0);
 
@@ -288,9 +288,9 @@ histogram_serialfn(PG_FUNCTION_ARGS)
 }
 
 /* Rebuild a partial state from bytes, validating them first. */
-PG_FUNCTION_INFO_V1(histogram_deserialfn);
+PG_FUNCTION_INFO_V1(aisec_histogram_deserialfn);
 Datum
-histogram_deserialfn(PG_FUNCTION_ARGS)
+aisec_histogram_deserialfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt;
 	HistogramView h;
@@ -302,9 +302,9 @@ histogram_deserialfn(PG_FUNCTION_ARGS)
 }
 
 /* Return the histogram; NULL when no non-NULL value was seen. */
-PG_FUNCTION_INFO_V1(histogram_finalfn);
+PG_FUNCTION_INFO_V1(aisec_histogram_finalfn);
 Datum
-histogram_finalfn(PG_FUNCTION_ARGS)
+aisec_histogram_finalfn(PG_FUNCTION_ARGS)
 {
 	HistogramState *st;
 
@@ -318,9 +318,9 @@ histogram_finalfn(PG_FUNCTION_ARGS)
 }
 
 /* Read the JSON text form. */
-PG_FUNCTION_INFO_V1(histogram_stats_in);
+PG_FUNCTION_INFO_V1(aisec_histogram_stats_in);
 Datum
-histogram_stats_in(PG_FUNCTION_ARGS)
+aisec_histogram_stats_in(PG_FUNCTION_ARGS)
 {
 	const char *tn = HISTOGRAM_TYPE_NAME;
 	JsonbContainer *obj = state_json_parse(PG_GETARG_CSTRING(0), tn);
@@ -356,9 +356,9 @@ histogram_stats_in(PG_FUNCTION_ARGS)
 }
 
 /* Print a histogram as JSON. */
-PG_FUNCTION_INFO_V1(histogram_stats_out);
+PG_FUNCTION_INFO_V1(aisec_histogram_stats_out);
 Datum
-histogram_stats_out(PG_FUNCTION_ARGS)
+aisec_histogram_stats_out(PG_FUNCTION_ARGS)
 {
 	HistogramView h;
 	StringInfoData buf;
@@ -378,9 +378,9 @@ histogram_stats_out(PG_FUNCTION_ARGS)
 }
 
 /* Read the binary form (the serialized state), validating it. */
-PG_FUNCTION_INFO_V1(histogram_stats_recv);
+PG_FUNCTION_INFO_V1(aisec_histogram_stats_recv);
 Datum
-histogram_stats_recv(PG_FUNCTION_ARGS)
+aisec_histogram_stats_recv(PG_FUNCTION_ARGS)
 {
 	struct varlena *v = state_recv_bytes((StringInfo) PG_GETARG_POINTER(0));
 	HistogramView	h;
@@ -390,9 +390,9 @@ histogram_stats_recv(PG_FUNCTION_ARGS)
 }
 
 /* Write the binary form (the serialized state). */
-PG_FUNCTION_INFO_V1(histogram_stats_send);
+PG_FUNCTION_INFO_V1(aisec_histogram_stats_send);
 Datum
-histogram_stats_send(PG_FUNCTION_ARGS)
+aisec_histogram_stats_send(PG_FUNCTION_ARGS)
 {
 	struct varlena *v = PG_GETARG_VARLENA_P(0);
 	HistogramView h;
@@ -402,9 +402,9 @@ histogram_stats_send(PG_FUNCTION_ARGS)
 }
 
 /* List the slots: bin number, its bounds, count and proportion. */
-PG_FUNCTION_INFO_V1(histogram_bins);
+PG_FUNCTION_INFO_V1(aisec_histogram_bins);
 Datum
-histogram_bins(PG_FUNCTION_ARGS)
+aisec_histogram_bins(PG_FUNCTION_ARGS)
 {
 	TupleDesc	srfdesc;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -433,9 +433,9 @@ histogram_bins(PG_FUNCTION_ARGS)
 }
 
 /* Cast bytea (the binary form) to aisec.histogram_stats, validating it. */
-PG_FUNCTION_INFO_V1(histogram_stats_from_bytea);
+PG_FUNCTION_INFO_V1(aisec_histogram_stats_from_bytea);
 Datum
-histogram_stats_from_bytea(PG_FUNCTION_ARGS)
+aisec_histogram_stats_from_bytea(PG_FUNCTION_ARGS)
 {
 	bytea	   *v = PG_GETARG_BYTEA_P_COPY(0);
 	HistogramView	view;

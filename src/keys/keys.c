@@ -368,9 +368,9 @@ SignMessage(const uint8 *msg, size_t msglen, uint8 *sig)
 }
 
 /* Return the database's Ed25519 public key as PEM, creating it if needed. */
-PG_FUNCTION_INFO_V1(signing_public_key);
+PG_FUNCTION_INFO_V1(aisec_signing_public_key);
 Datum
-signing_public_key(PG_FUNCTION_ARGS)
+aisec_signing_public_key(PG_FUNCTION_ARGS)
 {
 	uint8		pub[ED25519_KEY_LEN];
 
@@ -610,9 +610,9 @@ CreateKey(const char *name, AisecKeyPurpose purpose, const uint8 *secret,
 }
 
 /* SQL: aisec.create_key(name, purpose) makes a random key; returns its version (1). */
-PG_FUNCTION_INFO_V1(create_key);
+PG_FUNCTION_INFO_V1(aisec_create_key);
 Datum
-create_key(PG_FUNCTION_ARGS)
+aisec_create_key(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	AisecKeyPurpose purpose;
@@ -636,9 +636,9 @@ create_key(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.import_key(name, secret, purpose) stores a given secret as version 1. */
-PG_FUNCTION_INFO_V1(import_key);
+PG_FUNCTION_INFO_V1(aisec_import_key);
 Datum
-import_key(PG_FUNCTION_ARGS)
+aisec_import_key(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	AisecKeyPurpose purpose;
@@ -660,9 +660,9 @@ import_key(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.rotate_key(name) adds a random new current version; returns it. */
-PG_FUNCTION_INFO_V1(rotate_key);
+PG_FUNCTION_INFO_V1(aisec_rotate_key);
 Datum
-rotate_key(PG_FUNCTION_ARGS)
+aisec_rotate_key(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	KeyRow		row;
@@ -694,9 +694,9 @@ rotate_key(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.drop_key(name) destroys every version; returns how many. */
-PG_FUNCTION_INFO_V1(drop_key);
+PG_FUNCTION_INFO_V1(aisec_drop_key);
 Datum
-drop_key(PG_FUNCTION_ARGS)
+aisec_drop_key(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	AisecSavedUser saved;

@@ -18,7 +18,7 @@ COMMENT ON TABLE aisec.key_store IS 'aisec keys, wrapped (AES-256-GCM) by the ma
 
 CREATE FUNCTION aisec.signing_public_key() RETURNS text
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'signing_public_key';
+    AS 'MODULE_PATHNAME', 'aisec_signing_public_key';
 REVOKE ALL ON FUNCTION aisec.signing_public_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.signing_public_key() TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.signing_public_key() IS 'PEM public key of this database''s Ed25519 signing key (created on first need), for verifying aisec signatures offline with openssl';
@@ -27,28 +27,28 @@ COMMENT ON FUNCTION aisec.signing_public_key() IS 'PEM public key of this databa
 -- the C code checks that itself too.
 CREATE FUNCTION aisec.create_key(name text, purpose text) RETURNS integer
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'create_key';
+    AS 'MODULE_PATHNAME', 'aisec_create_key';
 REVOKE ALL ON FUNCTION aisec.create_key(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.create_key(text, text) TO aisec_admin;
 COMMENT ON FUNCTION aisec.create_key(text, text) IS 'create a random key: purpose ''hmac'' (256-bit, pseudonyms and sticky noise) or ''ff1'' (AES-256, format-preserving tokens); returns its version, 1';
 
 CREATE FUNCTION aisec.import_key(name text, secret bytea, purpose text) RETURNS integer
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'import_key';
+    AS 'MODULE_PATHNAME', 'aisec_import_key';
 REVOKE ALL ON FUNCTION aisec.import_key(text, bytea, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.import_key(text, bytea, text) TO aisec_admin;
 COMMENT ON FUNCTION aisec.import_key(text, bytea, text) IS 'store a given secret as version 1 of a new key (migrations, test vectors): ''hmac'' 16-64 bytes, ''ff1'' 16, 24 or 32 bytes';
 
 CREATE FUNCTION aisec.rotate_key(name text) RETURNS integer
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'rotate_key';
+    AS 'MODULE_PATHNAME', 'aisec_rotate_key';
 REVOKE ALL ON FUNCTION aisec.rotate_key(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.rotate_key(text) TO aisec_admin;
 COMMENT ON FUNCTION aisec.rotate_key(text) IS 'add a random new version and make it current; older versions stay for decryption; returns the new version';
 
 CREATE FUNCTION aisec.drop_key(name text) RETURNS integer
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'drop_key';
+    AS 'MODULE_PATHNAME', 'aisec_drop_key';
 REVOKE ALL ON FUNCTION aisec.drop_key(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.drop_key(text) TO aisec_admin;
 COMMENT ON FUNCTION aisec.drop_key(text) IS 'destroy every version of a key (crypto-shredding: its tokens can no longer be reversed or re-derived); returns the number of versions destroyed';

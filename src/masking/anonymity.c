@@ -102,9 +102,9 @@ aisec_quasi_identifier_list(Oid relid, ArrayType *qis)
 }
 
 /* SQL: aisec.k_anonymity(rel, quasi_identifiers) returns the smallest class size. */
-PG_FUNCTION_INFO_V1(k_anonymity);
+PG_FUNCTION_INFO_V1(aisec_k_anonymity);
 Datum
-k_anonymity(PG_FUNCTION_ARGS)
+aisec_k_anonymity(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *cols;

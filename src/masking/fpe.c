@@ -582,17 +582,17 @@ Ff1Call(FunctionCallInfo fcinfo, bool encrypt, int32 version, const char *fn)
 }
 
 /* SQL: aisec.ff1_encrypt(value, key, alphabet, tweak) returns the FF1 token. */
-PG_FUNCTION_INFO_V1(ff1_encrypt);
+PG_FUNCTION_INFO_V1(aisec_ff1_encrypt);
 Datum
-ff1_encrypt(PG_FUNCTION_ARGS)
+aisec_ff1_encrypt(PG_FUNCTION_ARGS)
 {
 	return Ff1Call(fcinfo, true, 0, "aisec.ff1_encrypt()");
 }
 
 /* SQL: aisec.ff1_decrypt(token, key, alphabet, tweak, key_version) reverses it (admin only). */
-PG_FUNCTION_INFO_V1(ff1_decrypt);
+PG_FUNCTION_INFO_V1(aisec_ff1_decrypt);
 Datum
-ff1_decrypt(PG_FUNCTION_ARGS)
+aisec_ff1_decrypt(PG_FUNCTION_ARGS)
 {
 	int32		version = PG_GETARG_INT32(4);
 

@@ -3,7 +3,7 @@
 CREATE FUNCTION aisec.ff1_encrypt(value text, key text, alphabet text DEFAULT '0123456789', tweak bytea DEFAULT '')
     RETURNS text
     LANGUAGE C STABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'ff1_encrypt';
+    AS 'MODULE_PATHNAME', 'aisec_ff1_encrypt';
 REVOKE ALL ON FUNCTION aisec.ff1_encrypt(text, text, text, bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.ff1_encrypt(text, text, text, bytea) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.ff1_encrypt(text, text, text, bytea) IS 'FF1 token (NIST SP 800-38G) of value under an ''ff1'' key''s current version: same length, same alphabet; radix^length must be at least 10^6';
@@ -11,7 +11,7 @@ COMMENT ON FUNCTION aisec.ff1_encrypt(text, text, text, bytea) IS 'FF1 token (NI
 CREATE FUNCTION aisec.ff1_decrypt(value text, key text, alphabet text DEFAULT '0123456789', tweak bytea DEFAULT '', key_version integer DEFAULT 0)
     RETURNS text
     LANGUAGE C STABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'ff1_decrypt';
+    AS 'MODULE_PATHNAME', 'aisec_ff1_decrypt';
 REVOKE ALL ON FUNCTION aisec.ff1_decrypt(text, text, text, bytea, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.ff1_decrypt(text, text, text, bytea, integer) TO aisec_admin;
 COMMENT ON FUNCTION aisec.ff1_decrypt(text, text, text, bytea, integer) IS 'reverse an FF1 token (aisec_admin only); key_version 0 means the current version, give the old version for tokens made before a rotation';

@@ -99,9 +99,9 @@ WritePad(char *p, const char *pad, int padlen, int count)
 }
 
 /* SQL: aisec.mask_partial(value, keep_prefix, keep_suffix, pad) hides the middle. */
-PG_FUNCTION_INFO_V1(mask_partial);
+PG_FUNCTION_INFO_V1(aisec_mask_partial);
 Datum
-mask_partial(PG_FUNCTION_ARGS)
+aisec_mask_partial(PG_FUNCTION_ARGS)
 {
 	text	   *value = PG_GETARG_TEXT_PP(0);
 	int32		keep_prefix = PG_GETARG_INT32(1);
@@ -195,9 +195,9 @@ ParseEmail(const char *s, int len, int *at, int *lastdot)
 }
 
 /* SQL: aisec.mask_email(value) keeps the local part's first character and the TLD. */
-PG_FUNCTION_INFO_V1(mask_email);
+PG_FUNCTION_INFO_V1(aisec_mask_email);
 Datum
-mask_email(PG_FUNCTION_ARGS)
+aisec_mask_email(PG_FUNCTION_ARGS)
 {
 	text	   *value = PG_GETARG_TEXT_PP(0);
 	const char *s = VARDATA_ANY(value);
@@ -238,9 +238,9 @@ mask_email(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.mask_digits(value, keep_last, pad) hides digits, keeps separators. */
-PG_FUNCTION_INFO_V1(mask_digits);
+PG_FUNCTION_INFO_V1(aisec_mask_digits);
 Datum
-mask_digits(PG_FUNCTION_ARGS)
+aisec_mask_digits(PG_FUNCTION_ARGS)
 {
 	text	   *value = PG_GETARG_TEXT_PP(0);
 	int32		keep_last = PG_GETARG_INT32(1);
@@ -304,9 +304,9 @@ FloorToStep(int64 v, int64 step, int64 min)
 }
 
 /* SQL: aisec.generalize(smallint, smallint) rounds down to the bucket start. */
-PG_FUNCTION_INFO_V1(generalize_int2);
+PG_FUNCTION_INFO_V1(aisec_generalize_int2);
 Datum
-generalize_int2(PG_FUNCTION_ARGS)
+aisec_generalize_int2(PG_FUNCTION_ARGS)
 {
 	int16		step = PG_GETARG_INT16(1);
 
@@ -315,9 +315,9 @@ generalize_int2(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.generalize(integer, integer) rounds down to the bucket start. */
-PG_FUNCTION_INFO_V1(generalize_int4);
+PG_FUNCTION_INFO_V1(aisec_generalize_int4);
 Datum
-generalize_int4(PG_FUNCTION_ARGS)
+aisec_generalize_int4(PG_FUNCTION_ARGS)
 {
 	int32		step = PG_GETARG_INT32(1);
 
@@ -326,9 +326,9 @@ generalize_int4(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.generalize(bigint, bigint) rounds down to the bucket start. */
-PG_FUNCTION_INFO_V1(generalize_int8);
+PG_FUNCTION_INFO_V1(aisec_generalize_int8);
 Datum
-generalize_int8(PG_FUNCTION_ARGS)
+aisec_generalize_int8(PG_FUNCTION_ARGS)
 {
 	int64		step = PG_GETARG_INT64(1);
 
@@ -337,9 +337,9 @@ generalize_int8(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.generalize(numeric, numeric) rounds down to the bucket start, exactly. */
-PG_FUNCTION_INFO_V1(generalize_numeric);
+PG_FUNCTION_INFO_V1(aisec_generalize_numeric);
 Datum
-generalize_numeric(PG_FUNCTION_ARGS)
+aisec_generalize_numeric(PG_FUNCTION_ARGS)
 {
 	Datum		value = PG_GETARG_DATUM(0);
 	Datum		step = PG_GETARG_DATUM(1);
@@ -393,9 +393,9 @@ CheckUnit(text *unit, bool for_date)
 }
 
 /* SQL: aisec.generalize(date, unit) truncates to the start of the unit. */
-PG_FUNCTION_INFO_V1(generalize_date);
+PG_FUNCTION_INFO_V1(aisec_generalize_date);
 Datum
-generalize_date(PG_FUNCTION_ARGS)
+aisec_generalize_date(PG_FUNCTION_ARGS)
 {
 	Datum		unit = CheckUnit(PG_GETARG_TEXT_PP(1), true);
 	Datum		ts;
@@ -408,9 +408,9 @@ generalize_date(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.generalize(timestamp, unit) truncates to the start of the unit. */
-PG_FUNCTION_INFO_V1(generalize_timestamp);
+PG_FUNCTION_INFO_V1(aisec_generalize_timestamp);
 Datum
-generalize_timestamp(PG_FUNCTION_ARGS)
+aisec_generalize_timestamp(PG_FUNCTION_ARGS)
 {
 	Datum		unit = CheckUnit(PG_GETARG_TEXT_PP(1), false);
 
@@ -418,9 +418,9 @@ generalize_timestamp(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.generalize(timestamptz, unit) truncates in the session time zone. */
-PG_FUNCTION_INFO_V1(generalize_timestamptz);
+PG_FUNCTION_INFO_V1(aisec_generalize_timestamptz);
 Datum
-generalize_timestamptz(PG_FUNCTION_ARGS)
+aisec_generalize_timestamptz(PG_FUNCTION_ARGS)
 {
 	Datum		unit = CheckUnit(PG_GETARG_TEXT_PP(1), false);
 

@@ -981,9 +981,9 @@ MaskableRole(Name role)
  */
 
 /* SQL: aisec.set_mask(rel, col, rule) checks, stores and applies a rule. */
-PG_FUNCTION_INFO_V1(set_mask);
+PG_FUNCTION_INFO_V1(aisec_set_mask);
 Datum
-set_mask(PG_FUNCTION_ARGS)
+aisec_set_mask(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	char	   *colname;
@@ -1059,9 +1059,9 @@ set_mask(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.drop_mask(rel, col) removes a column's rule; true if there was one. */
-PG_FUNCTION_INFO_V1(drop_mask);
+PG_FUNCTION_INFO_V1(aisec_drop_mask);
 Datum
-drop_mask(PG_FUNCTION_ARGS)
+aisec_drop_mask(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *colname = NameStr(*PG_GETARG_NAME(1));
@@ -1092,9 +1092,9 @@ drop_mask(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.masked_view(rel) (re)creates aisec_masked.<table>; returns it. */
-PG_FUNCTION_INFO_V1(masked_view);
+PG_FUNCTION_INFO_V1(aisec_masked_view);
 Datum
-masked_view(PG_FUNCTION_ARGS)
+aisec_masked_view(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	Oid			view;
@@ -1114,9 +1114,9 @@ masked_view(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.mask_role(role) makes role read governed tables only through masked views. */
-PG_FUNCTION_INFO_V1(mask_role);
+PG_FUNCTION_INFO_V1(aisec_mask_role);
 Datum
-mask_role(PG_FUNCTION_ARGS)
+aisec_mask_role(PG_FUNCTION_ARGS)
 {
 	Name		role = PG_GETARG_NAME(0);
 	Oid			roleid;
@@ -1147,9 +1147,9 @@ mask_role(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.unmask_role(role) removes the role from masking; true if it was masked. */
-PG_FUNCTION_INFO_V1(unmask_role);
+PG_FUNCTION_INFO_V1(aisec_unmask_role);
 Datum
-unmask_role(PG_FUNCTION_ARGS)
+aisec_unmask_role(PG_FUNCTION_ARGS)
 {
 	Name		role = PG_GETARG_NAME(0);
 	Oid			roleid;
@@ -1173,9 +1173,9 @@ unmask_role(PG_FUNCTION_ARGS)
  * masked view into a new table; with min_k, rows whose quasi-identifier
  * class (over the masked values) is smaller than min_k are left out.
  */
-PG_FUNCTION_INFO_V1(export_masked);
+PG_FUNCTION_INFO_V1(aisec_export_masked);
 Datum
-export_masked(PG_FUNCTION_ARGS)
+aisec_export_masked(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	char	   *target;
@@ -1302,9 +1302,9 @@ export_masked(PG_FUNCTION_ARGS)
  * name, so rules restored from a dump find their column even if the
  * restored table numbers its columns differently.
  */
-PG_FUNCTION_INFO_V1(mask_rule_resolve);
+PG_FUNCTION_INFO_V1(aisec_mask_rule_resolve);
 Datum
-mask_rule_resolve(PG_FUNCTION_ARGS)
+aisec_mask_rule_resolve(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
@@ -1335,9 +1335,9 @@ mask_rule_resolve(PG_FUNCTION_ARGS)
  * column name equal to the current name of its attnum, so a renamed
  * column's rule is dumped under the new name.
  */
-PG_FUNCTION_INFO_V1(mask_rule_sync);
+PG_FUNCTION_INFO_V1(aisec_mask_rule_sync);
 Datum
-mask_rule_sync(PG_FUNCTION_ARGS)
+aisec_mask_rule_sync(PG_FUNCTION_ARGS)
 {
 	AisecSavedUser saved;
 

@@ -27,14 +27,14 @@ SELECT pg_catalog.pg_extension_config_dump('aisec.mask_rule', '');
 COMMENT ON TABLE aisec.mask_rule IS 'aisec masking rules, one per column, parsed and checked by aisec.set_mask; never executed as SQL';
 
 CREATE FUNCTION aisec.mask_rule_resolve() RETURNS trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'mask_rule_resolve';
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_mask_rule_resolve';
 REVOKE ALL ON FUNCTION aisec.mask_rule_resolve() FROM PUBLIC;
 COMMENT ON FUNCTION aisec.mask_rule_resolve() IS 'trigger: on insert into aisec.mask_rule, find the column''s attnum from its name (restores renumber columns)';
 CREATE TRIGGER mask_rule_resolve BEFORE INSERT ON aisec.mask_rule
     FOR EACH ROW EXECUTE FUNCTION aisec.mask_rule_resolve();
 
 CREATE FUNCTION aisec.mask_rule_sync() RETURNS event_trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'mask_rule_sync';
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_mask_rule_sync';
 REVOKE ALL ON FUNCTION aisec.mask_rule_sync() FROM PUBLIC;
 COMMENT ON FUNCTION aisec.mask_rule_sync() IS 'event trigger: after ALTER TABLE, keep masking rules'' stored column names current';
 CREATE EVENT TRIGGER aisec_mask_rule_sync ON ddl_command_end
@@ -77,35 +77,35 @@ COMMENT ON VIEW aisec.masks IS 'masking rules per column (relation, column, rule
 
 CREATE FUNCTION aisec.set_mask(rel regclass, col name, rule text) RETURNS text
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'set_mask';
+    AS 'MODULE_PATHNAME', 'aisec_set_mask';
 REVOKE ALL ON FUNCTION aisec.set_mask(regclass, name, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.set_mask(regclass, name, text) TO aisec_admin;
 COMMENT ON FUNCTION aisec.set_mask(regclass, name, text) IS 'set a column''s masking rule (e.g. partial(1, 2), email, digits(4), pseudonym(key), ff1(key), generalize(10), generalize(''month''), noise(key, 0.1), null, redact); refreshes the masked view; returns the rule in canonical form';
 
 CREATE FUNCTION aisec.drop_mask(rel regclass, col name) RETURNS boolean
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'drop_mask';
+    AS 'MODULE_PATHNAME', 'aisec_drop_mask';
 REVOKE ALL ON FUNCTION aisec.drop_mask(regclass, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.drop_mask(regclass, name) TO aisec_admin;
 COMMENT ON FUNCTION aisec.drop_mask(regclass, name) IS 'remove a column''s masking rule and refresh the masked view (dropped with the last rule); false if there was none';
 
 CREATE FUNCTION aisec.masked_view(rel regclass) RETURNS regclass
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'masked_view';
+    AS 'MODULE_PATHNAME', 'aisec_masked_view';
 REVOKE ALL ON FUNCTION aisec.masked_view(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.masked_view(regclass) TO aisec_admin;
 COMMENT ON FUNCTION aisec.masked_view(regclass) IS 'create or refresh aisec_masked.<table>: each ruled column masked, the others passed through';
 
 CREATE FUNCTION aisec.mask_role(role name) RETURNS integer
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'mask_role';
+    AS 'MODULE_PATHNAME', 'aisec_mask_role';
 REVOKE ALL ON FUNCTION aisec.mask_role(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.mask_role(name) TO aisec_admin;
 COMMENT ON FUNCTION aisec.mask_role(name) IS 'make a role read governed tables only through masked views: revokes and proves absent every privilege on them; returns the number of governed tables';
 
 CREATE FUNCTION aisec.unmask_role(role name) RETURNS boolean
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'unmask_role';
+    AS 'MODULE_PATHNAME', 'aisec_unmask_role';
 REVOKE ALL ON FUNCTION aisec.unmask_role(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.unmask_role(name) TO aisec_admin;
 COMMENT ON FUNCTION aisec.unmask_role(name) IS 'stop treating a role as masked and revoke its masked-view grants (base-table privileges are not restored)';
@@ -115,7 +115,7 @@ CREATE FUNCTION aisec.export_masked(rel regclass, target name, min_k integer DEF
                                     OUT exported bigint, OUT suppressed bigint)
     RETURNS record
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'export_masked';
+    AS 'MODULE_PATHNAME', 'aisec_export_masked';
 REVOKE ALL ON FUNCTION aisec.export_masked(regclass, name, integer, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.export_masked(regclass, name, integer, text[]) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.export_masked(regclass, name, integer, text[]) IS 'statically masked copy of a table into a new table target (for a training job); with min_k, rows in quasi-identifier classes smaller than min_k are suppressed; returns rows exported and suppressed';

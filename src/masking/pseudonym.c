@@ -74,9 +74,9 @@ GetHmacCache(FunctionCallInfo fcinfo, text *keyname, const char *fn)
 }
 
 /* SQL: aisec.pseudonymize(value, key) returns 'v<version>:' || hex(HMAC-SHA-256). */
-PG_FUNCTION_INFO_V1(pseudonymize);
+PG_FUNCTION_INFO_V1(aisec_pseudonymize);
 Datum
-pseudonymize(PG_FUNCTION_ARGS)
+aisec_pseudonymize(PG_FUNCTION_ARGS)
 {
 	static const char hex[] = "0123456789abcdef";
 	text	   *value = PG_GETARG_TEXT_PP(0);
@@ -105,9 +105,9 @@ pseudonymize(PG_FUNCTION_ARGS)
  * u in [-1, 1) drawn from HMAC(key, context || value): the same value always
  * gets the same noise.
  */
-PG_FUNCTION_INFO_V1(sticky_noise);
+PG_FUNCTION_INFO_V1(aisec_sticky_noise);
 Datum
-sticky_noise(PG_FUNCTION_ARGS)
+aisec_sticky_noise(PG_FUNCTION_ARGS)
 {
 	float8		value = PG_GETARG_FLOAT8(0);
 	float8		ratio = PG_GETARG_FLOAT8(2);

@@ -6,7 +6,7 @@
 CREATE FUNCTION aisec.pseudonymize(value text, key text)
     RETURNS text
     LANGUAGE C STABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'pseudonymize';
+    AS 'MODULE_PATHNAME', 'aisec_pseudonymize';
 REVOKE ALL ON FUNCTION aisec.pseudonymize(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.pseudonymize(text, text) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.pseudonymize(text, text) IS 'keyed pseudonym ''v<key version>:'' || hex(HMAC-SHA-256(key, value)); deterministic, so joins and GROUP BY on pseudonyms work';
@@ -14,7 +14,7 @@ COMMENT ON FUNCTION aisec.pseudonymize(text, text) IS 'keyed pseudonym ''v<key v
 CREATE FUNCTION aisec.sticky_noise(value double precision, key text, ratio double precision)
     RETURNS double precision
     LANGUAGE C STABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'sticky_noise';
+    AS 'MODULE_PATHNAME', 'aisec_sticky_noise';
 REVOKE ALL ON FUNCTION aisec.sticky_noise(double precision, text, double precision) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.sticky_noise(double precision, text, double precision) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.sticky_noise(double precision, text, double precision) IS 'value * (1 + ratio * u), u in [-1, 1) derived from HMAC(key, value): the same value always gets the same noise, so repeating a query does not average it away';

@@ -110,7 +110,7 @@ static const CustomExecMethods checkout_exec_methods = {
 
 /*
  * Whether funcid is one of aisec.checkout()'s two forms: the C function
- * "checkout" of this library, as aisec's schema declares it.
+ * "aisec_checkout" of this library, as aisec's schema declares it.
  */
 static bool
 IsCheckout(Oid funcid)
@@ -132,7 +132,7 @@ IsCheckout(Oid funcid)
 		Datum		bin = SysCacheGetAttr(PROCOID, tp, Anum_pg_proc_probin, &binnull);
 
 		result = !srcnull && !binnull &&
-			strcmp(TextDatumGetCString(src), "checkout") == 0 &&
+			strcmp(TextDatumGetCString(src), "aisec_checkout") == 0 &&
 			strcmp(TextDatumGetCString(bin), "$libdir/aisec") == 0;
 	}
 	ReleaseSysCache(tp);
@@ -454,9 +454,9 @@ ExplainCheckoutScan(CustomScanState *node, List *ancestors, ExplainState *es)
  * (the planner otherwise assumes 1000).  Being called while the query is
  * planned, it also loads this library, and with it the planner hook.
  */
-PG_FUNCTION_INFO_V1(checkout_support);
+PG_FUNCTION_INFO_V1(aisec_checkout_support);
 Datum
-checkout_support(PG_FUNCTION_ARGS)
+aisec_checkout_support(PG_FUNCTION_ARGS)
 {
 	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
 	SupportRequestRows *req;

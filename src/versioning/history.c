@@ -2033,9 +2033,9 @@ ForgetNotes(Oid relid)
 }
 
 /* Trigger: note where an inserted row is, for the next commit. */
-PG_FUNCTION_INFO_V1(capture_row);
+PG_FUNCTION_INFO_V1(aisec_capture_row);
 Datum
-capture_row(PG_FUNCTION_ARGS)
+aisec_capture_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	NoteBuffer *nb;
@@ -2090,9 +2090,9 @@ InsertStarts(Relation rel)
  * that the row trigger must note it.  True if no statement start is known
  * (rows applied by logical replication fire no statement trigger).
  */
-PG_FUNCTION_INFO_V1(capture_row_needed);
+PG_FUNCTION_INFO_V1(aisec_capture_row_needed);
 Datum
-capture_row_needed(PG_FUNCTION_ARGS)
+aisec_capture_row_needed(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	ItemPointer tid = (ItemPointer) PG_GETARG_POINTER(1);
@@ -2548,9 +2548,9 @@ DeferEnding(Capture *c, int64 n)
 }
 
 /* Trigger: record a statement's inserted, updated and deleted rows. */
-PG_FUNCTION_INFO_V1(capture);
+PG_FUNCTION_INFO_V1(aisec_capture);
 Datum
-capture(PG_FUNCTION_ARGS)
+aisec_capture(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TrackedTable tt;
@@ -2702,9 +2702,9 @@ capture(PG_FUNCTION_ARGS)
 }
 
 /* Trigger: refuse direct writes to history and version records. */
-PG_FUNCTION_INFO_V1(history_refuse_change);
+PG_FUNCTION_INFO_V1(aisec_history_refuse_change);
 Datum
-history_refuse_change(PG_FUNCTION_ARGS)
+aisec_history_refuse_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	const char *op = "INSERT";
@@ -2974,9 +2974,9 @@ CaptureExistingRows(Relation rel, const TrackedTable *tt)
 }
 
 /* SQL: aisec.track(rel) starts governing a table; returns its number. */
-PG_FUNCTION_INFO_V1(track);
+PG_FUNCTION_INFO_V1(aisec_track);
 Datum
-track(PG_FUNCTION_ARGS)
+aisec_track(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	Relation	rel;
@@ -3055,9 +3055,9 @@ track(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.untrack(rel) stops governing a table that is in no dataset. */
-PG_FUNCTION_INFO_V1(untrack);
+PG_FUNCTION_INFO_V1(aisec_untrack);
 Datum
-untrack(PG_FUNCTION_ARGS)
+aisec_untrack(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	TrackedTable tt;
@@ -3115,9 +3115,9 @@ untrack(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.rid_table(rid) names the tracked table a row id belongs to. */
-PG_FUNCTION_INFO_V1(rid_table);
+PG_FUNCTION_INFO_V1(aisec_rid_table);
 Datum
-rid_table(PG_FUNCTION_ARGS)
+aisec_rid_table(PG_FUNCTION_ARGS)
 {
 	int64		rid = PG_GETARG_INT64(0);
 	TrackedTable tt;
@@ -3407,9 +3407,9 @@ CheckInheritance(Oid relid)
  * partitioning involving a tracked table; refuse renaming or replacing a
  * capture trigger.
  */
-PG_FUNCTION_INFO_V1(track_ddl_check);
+PG_FUNCTION_INFO_V1(aisec_track_ddl_check);
 Datum
-track_ddl_check(PG_FUNCTION_ARGS)
+aisec_track_ddl_check(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *ev;
 	AlterTableStmt *stmt;
@@ -3480,9 +3480,9 @@ track_ddl_check(PG_FUNCTION_ARGS)
  * untrack() is the way out for a table in no dataset, and it removes the
  * registry row before it drops anything.
  */
-PG_FUNCTION_INFO_V1(track_drop_check);
+PG_FUNCTION_INFO_V1(aisec_track_drop_check);
 Datum
-track_drop_check(PG_FUNCTION_ARGS)
+aisec_track_drop_check(PG_FUNCTION_ARGS)
 {
 	AisecSpi	spi;
 	char	   *object = NULL;

@@ -85,13 +85,13 @@ SELECT pg_catalog.pg_extension_config_dump('aisec.pending_row', '');
 COMMENT ON TABLE aisec.pending_row IS 'aisec: rows of tracked tables written since the last commit that the next commit gives history records (doc/versioning.md)';
 
 CREATE FUNCTION aisec.capture() RETURNS trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'capture';
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_capture';
 REVOKE ALL ON FUNCTION aisec.capture() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.capture() TO aisec_admin;
 COMMENT ON FUNCTION aisec.capture() IS 'statement trigger on tracked tables: records updated and deleted rows in their history; notes the rows an INSERT wrote into the blocks it added and writes those notes and the ones aisec.capture_row() took of other inserted rows for the next commit; refuses TRUNCATE';
 
 CREATE FUNCTION aisec.capture_row() RETURNS trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'capture_row';
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_capture_row';
 REVOKE ALL ON FUNCTION aisec.capture_row() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.capture_row() TO aisec_admin;
 COMMENT ON FUNCTION aisec.capture_row() IS 'row trigger on tracked tables: notes where each inserted row is, for the next commit to give it a history record';
@@ -100,12 +100,12 @@ COMMENT ON FUNCTION aisec.capture_row() IS 'row trigger on tracked tables: notes
 -- role, so every role may execute it: it only compares a ctid with the
 -- size the table had when the session's current INSERT into it started.
 CREATE FUNCTION aisec.capture_row_needed(oid, tid) RETURNS boolean
-    LANGUAGE C STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'capture_row_needed';
+    LANGUAGE C STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'aisec_capture_row_needed';
 GRANT EXECUTE ON FUNCTION aisec.capture_row_needed(oid, tid) TO PUBLIC;
 COMMENT ON FUNCTION aisec.capture_row_needed(oid, tid) IS 'WHEN condition of the aisec_capture_insert_row trigger: whether an inserted row (table OID, ctid) lies in a block the table had when the INSERT started; rows in the blocks it added are noted by its statement trigger (doc/versioning.md)';
 
 CREATE FUNCTION aisec.history_refuse_change() RETURNS trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'history_refuse_change';
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_history_refuse_change';
 REVOKE ALL ON FUNCTION aisec.history_refuse_change() FROM PUBLIC;
 COMMENT ON FUNCTION aisec.history_refuse_change() IS 'trigger: refuses direct writes to history and version records, for every role, and has each refusal recorded in the audit log (version.refused)';
 
@@ -121,27 +121,27 @@ ALTER TABLE aisec.dataset ENABLE ALWAYS TRIGGER dataset_refuse_change;
 
 CREATE FUNCTION aisec.track(rel regclass) RETURNS integer
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'track';
+    AS 'MODULE_PATHNAME', 'aisec_track';
 REVOKE ALL ON FUNCTION aisec.track(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.track(regclass) TO aisec_admin;
 COMMENT ON FUNCTION aisec.track(regclass) IS 'govern a table: add aisec_rid, capture every row change into history; returns the table number';
 
 CREATE FUNCTION aisec.untrack(rel regclass) RETURNS void
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'untrack';
+    AS 'MODULE_PATHNAME', 'aisec_untrack';
 REVOKE ALL ON FUNCTION aisec.untrack(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.untrack(regclass) TO aisec_admin;
 COMMENT ON FUNCTION aisec.untrack(regclass) IS 'stop governing a table that is in no dataset: drops its uncommitted history and its aisec_rid column';
 
 CREATE FUNCTION aisec.rid_table(rid bigint) RETURNS regclass
     LANGUAGE C STABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'rid_table';
+    AS 'MODULE_PATHNAME', 'aisec_rid_table';
 REVOKE ALL ON FUNCTION aisec.rid_table(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.rid_table(bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.rid_table(bigint) IS 'the tracked table an aisec_rid belongs to (NULL if that table is no longer tracked)';
 
 CREATE FUNCTION aisec.track_ddl_check() RETURNS event_trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'track_ddl_check';
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_track_ddl_check';
 REVOKE ALL ON FUNCTION aisec.track_ddl_check() FROM PUBLIC;
 COMMENT ON FUNCTION aisec.track_ddl_check() IS 'event trigger: refuses ALTER TABLE changes that would make a tracked table''s history unreadable (dropped columns, defaults, aisec_rid no longer an identity or renamed) or put it into table inheritance or partitioning, disabling, renaming or replacing its capture triggers, and renaming an enum value it holds';
 
@@ -151,7 +151,7 @@ CREATE EVENT TRIGGER aisec_track_ddl ON ddl_command_end
     EXECUTE FUNCTION aisec.track_ddl_check();
 
 CREATE FUNCTION aisec.track_drop_check() RETURNS event_trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'track_drop_check';
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_track_drop_check';
 REVOKE ALL ON FUNCTION aisec.track_drop_check() FROM PUBLIC;
 COMMENT ON FUNCTION aisec.track_drop_check() IS 'event trigger: refuses dropping a tracked table, its history or its capture triggers (DROP TRIGGER, DROP ... CASCADE, DROP SCHEMA ... CASCADE, DROP OWNED)';
 

@@ -309,9 +309,9 @@ TableColumns(Oid relid)
  */
 
 /* SQL: aisec.create_dataset(name, tables, description) declares a dataset. */
-PG_FUNCTION_INFO_V1(create_dataset);
+PG_FUNCTION_INFO_V1(aisec_create_dataset);
 Datum
-create_dataset(PG_FUNCTION_ARGS)
+aisec_create_dataset(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	ArrayType  *arr;
@@ -505,9 +505,9 @@ DatasetTables(int32 dataset_id, int *ntables, Snapshot snap)
 }
 
 /* SQL: aisec.commit(dataset, message) records a new version. */
-PG_FUNCTION_INFO_V1(version_commit);
+PG_FUNCTION_INFO_V1(aisec_version_commit);
 Datum
-version_commit(PG_FUNCTION_ARGS)
+aisec_version_commit(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	char	   *message;
@@ -654,9 +654,9 @@ version_commit(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.tag(dataset, version, tag) names a committed version. */
-PG_FUNCTION_INFO_V1(version_tag);
+PG_FUNCTION_INFO_V1(aisec_version_tag);
 Datum
-version_tag(PG_FUNCTION_ARGS)
+aisec_version_tag(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	char	   *tag;
@@ -894,9 +894,9 @@ version_checkout_end(CheckoutReader *r)
  * scan of checkout_scan.c instead, which reads the same rows through the
  * same reader without this tuplestore.
  */
-PG_FUNCTION_INFO_V1(checkout);
+PG_FUNCTION_INFO_V1(aisec_checkout);
 Datum
-checkout(PG_FUNCTION_ARGS)
+aisec_checkout(PG_FUNCTION_ARGS)
 {
 	CheckoutReader *r;
 	Tuplestorestate *ts;
@@ -914,9 +914,9 @@ checkout(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.materialize(t, version, target) copies a version to a table. */
-PG_FUNCTION_INFO_V1(materialize);
+PG_FUNCTION_INFO_V1(aisec_materialize);
 Datum
-materialize(PG_FUNCTION_ARGS)
+aisec_materialize(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	int64		version;
@@ -974,9 +974,9 @@ materialize(PG_FUNCTION_ARGS)
 }
 
 /* SQL: aisec.manifest(dataset, version) describes a version as jsonb. */
-PG_FUNCTION_INFO_V1(manifest);
+PG_FUNCTION_INFO_V1(aisec_manifest);
 Datum
-manifest(PG_FUNCTION_ARGS)
+aisec_manifest(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	int64		version;
@@ -1305,9 +1305,9 @@ RowJsonbMake(RowJsonb *rj, Datum row)
 }
 
 /* SQL: aisec.diff(t, from, to) lists rows added, removed and changed. */
-PG_FUNCTION_INFO_V1(diff);
+PG_FUNCTION_INFO_V1(aisec_diff);
 Datum
-diff(PG_FUNCTION_ARGS)
+aisec_diff(PG_FUNCTION_ARGS)
 {
 	static const char *const kinds[2][3] = {
 		/* from < to: rows only in the higher version were added */
@@ -1621,9 +1621,9 @@ TableState(int64 rows, const Fingerprint *fp)
 }
 
 /* SQL: aisec.verify(dataset, version) recomputes fingerprints and hashes. */
-PG_FUNCTION_INFO_V1(verify);
+PG_FUNCTION_INFO_V1(aisec_verify);
 Datum
-verify(PG_FUNCTION_ARGS)
+aisec_verify(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	Snapshot	snap = GetActiveSnapshot();

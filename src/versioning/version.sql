@@ -93,35 +93,35 @@ COMMENT ON VIEW aisec.versions IS 'aisec committed versions: parent, author, tim
 CREATE FUNCTION aisec.create_dataset(name text, tables regclass[], description text DEFAULT NULL)
     RETURNS integer
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'create_dataset';
+    AS 'MODULE_PATHNAME', 'aisec_create_dataset';
 REVOKE ALL ON FUNCTION aisec.create_dataset(text, regclass[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.create_dataset(text, regclass[], text) TO aisec_admin;
 COMMENT ON FUNCTION aisec.create_dataset(text, regclass[], text) IS 'declare a dataset: tracked tables versioned together (each table in one dataset); returns its id';
 
 CREATE FUNCTION aisec.commit(dataset text, message text DEFAULT NULL) RETURNS bigint
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'version_commit';
+    AS 'MODULE_PATHNAME', 'aisec_version_commit';
 REVOKE ALL ON FUNCTION aisec.commit(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.commit(text, text) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.commit(text, text) IS 'commit a consistent version of a dataset (waits for in-flight writers); returns the version number';
 
 CREATE FUNCTION aisec.tag(dataset text, version bigint, tag text) RETURNS void
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'version_tag';
+    AS 'MODULE_PATHNAME', 'aisec_version_tag';
 REVOKE ALL ON FUNCTION aisec.tag(text, bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.tag(text, bigint, text) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.tag(text, bigint, text) IS 'name a committed version; tags are immutable and unique per dataset';
 
 CREATE FUNCTION aisec.checkout_support(internal) RETURNS internal
     LANGUAGE C STRICT STABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'checkout_support';
+    AS 'MODULE_PATHNAME', 'aisec_checkout_support';
 REVOKE ALL ON FUNCTION aisec.checkout_support(internal) FROM PUBLIC;
 COMMENT ON FUNCTION aisec.checkout_support(internal) IS 'planner support of aisec.checkout(): estimates its rows as the table''s and loads the custom scan that reads a version without a tuplestore';
 
 CREATE FUNCTION aisec.checkout(rel anyelement, version bigint) RETURNS SETOF anyelement
     LANGUAGE C STABLE PARALLEL RESTRICTED
     SUPPORT aisec.checkout_support
-    AS 'MODULE_PATHNAME', 'checkout';
+    AS 'MODULE_PATHNAME', 'aisec_checkout';
 REVOKE ALL ON FUNCTION aisec.checkout(anyelement, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, bigint) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.checkout(anyelement, bigint) IS 'the rows of a tracked table as they were at a committed version: SELECT * FROM aisec.checkout(NULL::t, 3)';
@@ -129,21 +129,21 @@ COMMENT ON FUNCTION aisec.checkout(anyelement, bigint) IS 'the rows of a tracked
 CREATE FUNCTION aisec.checkout(rel anyelement, tag text) RETURNS SETOF anyelement
     LANGUAGE C STABLE PARALLEL RESTRICTED
     SUPPORT aisec.checkout_support
-    AS 'MODULE_PATHNAME', 'checkout';
+    AS 'MODULE_PATHNAME', 'aisec_checkout';
 REVOKE ALL ON FUNCTION aisec.checkout(anyelement, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, text) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.checkout(anyelement, text) IS 'the rows of a tracked table as they were at a tagged version: SELECT * FROM aisec.checkout(NULL::t, ''v1'')';
 
 CREATE FUNCTION aisec.materialize(rel regclass, version bigint, target name) RETURNS bigint
     LANGUAGE C VOLATILE PARALLEL UNSAFE
-    AS 'MODULE_PATHNAME', 'materialize';
+    AS 'MODULE_PATHNAME', 'aisec_materialize';
 REVOKE ALL ON FUNCTION aisec.materialize(regclass, bigint, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.materialize(regclass, bigint, name) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.materialize(regclass, bigint, name) IS 'copy a committed version of a table into a new plain table (for a training job); returns the row count';
 
 CREATE FUNCTION aisec.manifest(dataset text, version bigint) RETURNS jsonb
     LANGUAGE C STABLE PARALLEL RESTRICTED
-    AS 'MODULE_PATHNAME', 'manifest';
+    AS 'MODULE_PATHNAME', 'aisec_manifest';
 REVOKE ALL ON FUNCTION aisec.manifest(text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.manifest(text, bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.manifest(text, bigint) IS 'what a training pipeline records about a version: commit hash, per-table rows, fingerprints and columns, tags';
@@ -151,7 +151,7 @@ COMMENT ON FUNCTION aisec.manifest(text, bigint) IS 'what a training pipeline re
 CREATE FUNCTION aisec.diff(rel regclass, from_version bigint, to_version bigint)
     RETURNS TABLE (change text, rid bigint, before jsonb, after jsonb)
     LANGUAGE C STABLE PARALLEL RESTRICTED
-    AS 'MODULE_PATHNAME', 'diff';
+    AS 'MODULE_PATHNAME', 'aisec_diff';
 REVOKE ALL ON FUNCTION aisec.diff(regclass, bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.diff(regclass, bigint, bigint) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.diff(regclass, bigint, bigint) IS 'rows added, removed and changed in a table between two versions (version 0 is the empty table)';
@@ -159,7 +159,7 @@ COMMENT ON FUNCTION aisec.diff(regclass, bigint, bigint) IS 'rows added, removed
 CREATE FUNCTION aisec.verify(dataset text, version bigint DEFAULT NULL)
     RETURNS TABLE (version bigint, "table" regclass, ok boolean, expected text, actual text)
     LANGUAGE C STABLE PARALLEL RESTRICTED
-    AS 'MODULE_PATHNAME', 'verify';
+    AS 'MODULE_PATHNAME', 'aisec_verify';
 REVOKE ALL ON FUNCTION aisec.verify(text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.verify(text, bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.verify(text, bigint) IS 'recompute fingerprints from stored rows and commit hashes from stored versions; one row per version and table (table NULL: the commit hash)';
