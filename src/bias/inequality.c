@@ -73,7 +73,9 @@ IneqAggContext(FunctionCallInfo fcinfo)
 	MemoryContext aggctx;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "aisec inequality aggregate support function called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aisec inequality aggregate support function called in non-aggregate context")));
 	return aggctx;
 }
 
