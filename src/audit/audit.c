@@ -64,7 +64,7 @@ static const AisecAuditSigner *
 Signer(void)
 {
 	if (signer == NULL)
-		elog(ERROR, "aisec: no audit digest signer is registered");
+		elog(ERROR, "no audit digest signer is registered");
 	return signer;
 }
 
