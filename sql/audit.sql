@@ -77,6 +77,7 @@ SELECT aisec.audit('', 'x');
 SELECT aisec.audit(E'two\nlines', 'x');
 SELECT aisec.audit(repeat('a', 101), 'x');
 SELECT aisec.audit('ok', repeat('o', 1025));
+SELECT aisec.audit('ok', E'bell\x07');
 SELECT aisec.audit('ok', 'x', '[1, 2]');
 SELECT aisec.audit('ok', 'x', '"a string"');
 SELECT aisec.audit('ok', 'x', '{"not json"');
@@ -241,6 +242,24 @@ SELECT ok FROM aisec.audit_verify();
 SELECT aisec.audit_verify_digest(:'d');
 ROLLBACK;
 SELECT aisec.audit_verify_digest(:'d');
+
+-- No digest is issued over a damaged chain; the error says what is wrong.
+BEGIN;
+ALTER TABLE aisec.audit_log DISABLE TRIGGER ALL;
+UPDATE aisec.audit_log SET detail = '{"rows": 4999}' WHERE seq = 1;
+SELECT aisec.audit_digest();
+ROLLBACK;
+BEGIN;
+ALTER TABLE aisec.audit_log DISABLE TRIGGER ALL;
+DELETE FROM aisec.audit_log WHERE seq = 3;
+SELECT aisec.audit_digest();
+ROLLBACK;
+BEGIN;
+ALTER TABLE aisec.audit_log DISABLE TRIGGER ALL;
+DELETE FROM aisec.audit_log WHERE seq = 3;
+UPDATE aisec.audit_log SET seq = seq - 1 WHERE seq > 3;
+SELECT aisec.audit_digest();
+ROLLBACK;
 
 -- Digests are for aisec_admin, aisec_dpo and aisec_auditor.
 SET ROLE regress_audit_auditor;

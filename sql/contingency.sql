@@ -121,6 +121,8 @@ SELECT '{"rows": ["a"], "columns": ["x"], "counts": [[1]]}'::aisec.contingency_s
 SELECT '{"n": 1, "rows": [], "columns": ["x"], "counts": []}'::aisec.contingency_stats;
 SELECT '{"n": 2, "rows": ["a", "a"], "columns": ["x"], "counts": [[1], [1]]}'::aisec.contingency_stats;
 SELECT '{"n": 1, "rows": ["a"], "columns": ["x"], "counts": [[1, 2]]}'::aisec.contingency_stats;
+SELECT '{"n": "1", "rows": ["a"], "columns": ["x"], "counts": [[1]]}'::aisec.contingency_stats;
+SELECT '{"n": 1, "rows": "a", "columns": ["x"], "counts": [[1]]}'::aisec.contingency_stats;
 SELECT '{"n": 0, "rows": ["a"], "columns": ["x"], "counts": [[-1]]}'::aisec.contingency_stats;
 SELECT '{"n": 1, "rows": ["a"], "columns": ["x"], "counts": [[1.5]]}'::aisec.contingency_stats;
 SELECT '{"n": 5, "rows": ["a"], "columns": ["x"], "counts": [[1]]}'::aisec.contingency_stats;

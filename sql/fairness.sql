@@ -265,10 +265,13 @@ SELECT '{"version": 1, "groups": [{"group": "a", "rows": 2, "cells": [{"y_true":
 SELECT '{"version": 1, "groups": [{"group": "a", "cells": [{"y_true": "yes", "y_pred": true, "rows": 1, "weight": 1, "weight_sq": 1}]}]}'::aisec.fairness_stats;
 SELECT '{"version": 1, "groups": [{"group": "a", "cells": [{"y_true": true, "y_pred": true, "rows": 1, "weight": 1, "weight_sq": 1}, {"y_true": true, "y_pred": true, "rows": 1, "weight": 1, "weight_sq": 1}]}]}'::aisec.fairness_stats;
 SELECT '{"version": 1, "groups": [{"group": "a", "cells": [{"y_true": true, "y_pred": true, "rows": 1, "weight": 1, "weight_sq": 1}]}, {"group": "a", "cells": [{"y_true": true, "y_pred": true, "rows": 1, "weight": 1, "weight_sq": 1}]}]}'::aisec.fairness_stats;
+SELECT '{"version": 1, "groups": {"group": "a"}}'::aisec.fairness_stats;
+SELECT '{"version": 1, "groups": [{"group": "a", "cells": [{"y_true": true, "y_pred": true, "weight": 1, "weight_sq": 1}]}]}'::aisec.fairness_stats;
 -- Corrupted binary values (the same checks guard parallel deserialization
 -- and fairness_merge): truncated, trailing bytes, unknown version, wrong
 -- kind, too many groups announced, a negative count, groups out of order.
 SELECT substring(s::bytea FROM 1 FOR 5)::aisec.fairness_stats FROM fl_stats;
+SELECT substring(s::bytea FROM 1 FOR 1)::aisec.fairness_stats FROM fl_stats;
 SELECT substring(s::bytea FROM 1 FOR 100)::aisec.fairness_stats FROM fl_stats;
 SELECT (s::bytea || '\x00'::bytea)::aisec.fairness_stats FROM fl_stats;
 SELECT set_byte(s::bytea, 0, 9)::aisec.fairness_stats FROM fl_stats;

@@ -40,6 +40,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -63,7 +64,7 @@ static const AisecAuditSigner *
 Signer(void)
 {
 	if (signer == NULL)
-		elog(ERROR, "aisec: no audit digest signer is registered");
+		elog(ERROR, "no audit digest signer is registered");
 	return signer;
 }
 
@@ -97,6 +98,17 @@ enum
 #define UNIX_EPOCH_OFFSET_US \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
+/* The kinds of damage a walk over the chain can find. */
+typedef enum ChainProblem
+{
+	CHAIN_INTACT,
+	CHAIN_GAP,					/* an entry is missing */
+	CHAIN_DUPLICATE,			/* an entry appears more than once */
+	CHAIN_NULL_FIELD,			/* an entry has a NULL field */
+	CHAIN_BROKEN_LINK,			/* prev_hash is not the previous entry's hash */
+	CHAIN_HASH_MISMATCH			/* the entry does not match its hash */
+} ChainProblem;
+
 /* What a walk over the chain found. */
 typedef struct ChainState
 {
@@ -104,7 +116,9 @@ typedef struct ChainState
 	int64		last_seq;		/* seq of the last entry read */
 	uint8		last_hash[SHA256_LEN];	/* stored hash of that entry */
 	int64		first_bad_seq;	/* 0 if the chain is intact so far */
-	char	   *problem;		/* what is wrong at first_bad_seq */
+	ChainProblem problem;		/* what is wrong at first_bad_seq */
+	int64		before_seq;		/* CHAIN_GAP, CHAIN_BROKEN_LINK: entry before */
+	int64		after_seq;		/* CHAIN_GAP: the entry the log jumps to */
 } ChainState;
 
 /* Build the canonical encoding of one entry (doc/audit.md, "Hash chain"). */
@@ -124,22 +138,29 @@ EncodeEntry(StringInfo buf, int64 seq, TimestampTz at, const char *actor,
 	encode_field(buf, detail, detail_len);
 }
 
-/* Reject text that would make an unreadable or unbounded log entry. */
+/*
+ * Reject an action (is_action) or object text that would make an unreadable
+ * or unbounded log entry.
+ */
 static void
-CheckAuditText(const char *what, const char *value, size_t maxlen)
+CheckAuditText(bool is_action, const char *value, size_t maxlen)
 {
 	size_t		len = strlen(value);
 
 	if (len > maxlen)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("audit %s is too long", what),
+				 is_action ?
+				 errmsg("audit action is too long") :
+				 errmsg("audit object is too long"),
 				 errdetail("It is %zu bytes; the limit is %zu.", len, maxlen)));
 	for (const char *p = value; *p; p++)
 		if ((unsigned char) *p < 0x20 && *p != '\t')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("audit %s must not contain control characters", what)));
+					 is_action ?
+					 errmsg("audit action must not contain control characters") :
+					 errmsg("audit object must not contain control characters")));
 }
 
 /* Read the chain head (latest committed entry) into seq/hash; 0 if empty. */
@@ -207,9 +228,9 @@ AppendEntry(const char *actor, const char *login, const char *action,
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("audit action must not be NULL or empty")));
-	CheckAuditText("action", action, MAX_ACTION_LEN);
+	CheckAuditText(true, action, MAX_ACTION_LEN);
 	if (object != NULL)
-		CheckAuditText("object", object, MAX_OBJECT_LEN);
+		CheckAuditText(false, object, MAX_OBJECT_LEN);
 	if (!JB_ROOT_IS_OBJECT(detail) || JB_ROOT_IS_SCALAR(detail))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -291,14 +312,78 @@ aisec_audit_log_as(const char *actor, const char *login, const char *action,
 	return AppendEntry(actor, login, action, object, DatumGetJsonbP(detail));
 }
 
-/* Record a problem at seq if it is the first one the walk has met. */
+/*
+ * Record a problem at seq if it is the first one the walk has met; before
+ * and after are the other entries it involves (see ChainState).
+ */
 static void
-NoteProblem(ChainState *st, int64 seq, char *problem)
+NoteProblem(ChainState *st, int64 seq, ChainProblem problem,
+			int64 before, int64 after)
 {
 	if (st->first_bad_seq != 0)
 		return;
 	st->first_bad_seq = seq;
 	st->problem = problem;
+	st->before_seq = before;
+	st->after_seq = after;
+}
+
+/* The problem column of audit_verify(): a fixed, documented text per kind. */
+static char *
+ProblemText(const ChainState *st)
+{
+	long long	seq = (long long) st->first_bad_seq;
+
+	switch (st->problem)
+	{
+		case CHAIN_INTACT:
+			return psprintf("%lld entries, chain intact", (long long) st->entries);
+		case CHAIN_GAP:
+			return psprintf("entry %lld is missing (the log jumps from entry %lld to %lld)",
+							seq, (long long) st->before_seq,
+							(long long) st->after_seq);
+		case CHAIN_DUPLICATE:
+			return psprintf("entry %lld appears more than once", seq);
+		case CHAIN_NULL_FIELD:
+			return psprintf("entry %lld has a NULL field", seq);
+		case CHAIN_BROKEN_LINK:
+			return psprintf("entry %lld does not link to the entry before it "
+							"(its prev_hash is not the hash of entry %lld)",
+							seq, (long long) st->before_seq);
+		case CHAIN_HASH_MISMATCH:
+			return psprintf("entry %lld does not match its hash "
+							"(it was changed after it was written)", seq);
+	}
+	elog(ERROR, "unexpected audit chain problem %d", (int) st->problem);
+	return NULL;				/* keep compiler quiet */
+}
+
+/* errdetail() for a damaged chain: one whole sentence per kind of damage. */
+static int
+ProblemDetail(const ChainState *st)
+{
+	long long	seq = (long long) st->first_bad_seq;
+
+	switch (st->problem)
+	{
+		case CHAIN_INTACT:
+			break;
+		case CHAIN_GAP:
+			return errdetail("Entry %lld is missing: the log jumps from entry %lld to entry %lld.",
+							 seq, (long long) st->before_seq,
+							 (long long) st->after_seq);
+		case CHAIN_DUPLICATE:
+			return errdetail("Entry %lld appears more than once.", seq);
+		case CHAIN_NULL_FIELD:
+			return errdetail("Entry %lld has a NULL field.", seq);
+		case CHAIN_BROKEN_LINK:
+			return errdetail("Entry %lld does not link to the entry before it: its prev_hash is not the hash of entry %lld.",
+							 seq, (long long) st->before_seq);
+		case CHAIN_HASH_MISMATCH:
+			return errdetail("Entry %lld does not match its hash: it was changed after it was written.",
+							 seq);
+	}
+	return 0;
 }
 
 /*
@@ -345,18 +430,14 @@ WalkChain(int64 stop_seq, ChainState *st)
 		st->entries++;
 
 		if (seq > expected)
-			NoteProblem(st, expected,
-						psprintf("entry %lld is missing (the log jumps from entry %lld to %lld)",
-								 (long long) expected, (long long) st->last_seq,
-								 (long long) seq));
+			NoteProblem(st, expected, CHAIN_GAP, st->last_seq, seq);
 		else if (seq < expected)
-			NoteProblem(st, seq, psprintf("entry %lld appears more than once",
-										  (long long) seq));
+			NoteProblem(st, seq, CHAIN_DUPLICATE, 0, 0);
 
 		if (n[AL_AT] || n[AL_ACTOR] || n[AL_LOGIN] || n[AL_ACTION] ||
 			n[AL_DETAIL] || n[AL_PREV_HASH] || n[AL_HASH])
 		{
-			NoteProblem(st, seq, psprintf("entry %lld has a NULL field", (long long) seq));
+			NoteProblem(st, seq, CHAIN_NULL_FIELD, 0, 0);
 			st->last_seq = seq;
 			memset(st->last_hash, 0, SHA256_LEN);
 			continue;
@@ -367,14 +448,7 @@ WalkChain(int64 stop_seq, ChainState *st)
 		stored_hash = DatumGetByteaPP(v[AL_HASH]);
 		if (VARSIZE_ANY_EXHDR(stored_prev) != SHA256_LEN ||
 			memcmp(VARDATA_ANY(stored_prev), st->last_hash, SHA256_LEN) != 0)
-		{
-			MemoryContextSwitchTo(outer);
-			NoteProblem(st, seq,
-						psprintf("entry %lld does not link to the entry before it "
-								 "(its prev_hash is not the hash of entry %lld)",
-								 (long long) seq, (long long) st->last_seq));
-			MemoryContextSwitchTo(rowcxt);
-		}
+			NoteProblem(st, seq, CHAIN_BROKEN_LINK, st->last_seq, 0);
 
 		detail = DatumGetJsonbP(v[AL_DETAIL]);
 		detail_text = JsonbToCString(NULL, &detail->root, VARSIZE_ANY_EXHDR(detail));
@@ -390,10 +464,7 @@ WalkChain(int64 stop_seq, ChainState *st)
 		MemoryContextSwitchTo(outer);
 		if (VARSIZE_ANY_EXHDR(stored_hash) != SHA256_LEN ||
 			memcmp(VARDATA_ANY(stored_hash), hash, SHA256_LEN) != 0)
-			NoteProblem(st, seq,
-						psprintf("entry %lld does not match its hash "
-								 "(it was changed after it was written)",
-								 (long long) seq));
+			NoteProblem(st, seq, CHAIN_HASH_MISMATCH, 0, 0);
 
 		/* The next entry must link to this entry's stored hash. */
 		memset(st->last_hash, 0, SHA256_LEN);
@@ -455,9 +526,7 @@ aisec_audit_verify(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(st.entries);
 	values[2] = Int64GetDatum(st.first_bad_seq);
 	nulls[2] = (st.first_bad_seq == 0);
-	values[3] = CStringGetTextDatum(st.first_bad_seq == 0
-									? psprintf("%lld entries, chain intact", (long long) st.entries)
-									: st.problem);
+	values[3] = CStringGetTextDatum(ProblemText(&st));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 
@@ -536,7 +605,7 @@ aisec_audit_digest(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("aisec audit log is damaged at entry %lld", (long long) st.first_bad_seq),
-				 errdetail("%s", st.problem),
+				 ProblemDetail(&st),
 				 errhint("A digest is only issued over an intact chain; see aisec.audit_verify().")));
 
 	hash_hex = ToHex(st.last_hash, SHA256_LEN);
@@ -637,7 +706,7 @@ aisec_audit_verify_digest(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid audit digest"),
-				 errdetail("Unknown digest format.")));
+				 errdetail("Field \"format\" is not \"%s\".", DIGEST_FORMAT)));
 	seqv = DigestField(digest, "seq", jbvNumeric);
 	seq = DigestSeq(seqv);
 	hash_hex = JsonbStringValue(DigestField(digest, "hash", jbvString));
@@ -673,22 +742,26 @@ Datum
 aisec_audit_refuse_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	const char *op = "change";
+	const char *op;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "audit_refuse_change: not called as a trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"aisec.audit_refuse_change")));
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		op = "UPDATE";
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		op = "DELETE";
 	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 		op = "TRUNCATE";
-	else if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	else
 		op = "INSERT";
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s on %s is not allowed", op,
+			 errmsg("%s on \"%s.%s\" is not allowed", op,
+					get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
 					RelationGetRelationName(trigdata->tg_relation)),
 			 errdetail("The aisec audit log is append-only, for every role including its owner."),
 			 errhint("Use aisec.audit() to add an entry.")));

@@ -63,17 +63,42 @@ typedef struct RefusalArgs
 StaticAssertDecl(sizeof(RefusalArgs) <= BGW_EXTRALEN,
 				 "refusal worker arguments must fit in bgw_extra");
 
+/* Why a refusal went to the server log instead of the audit log. */
+typedef enum UnauditedReason
+{
+	UNAUDITED_NO_WORKER_SLOT,
+	UNAUDITED_POSTMASTER_DIED,
+	UNAUDITED_TIMEOUT
+} UnauditedReason;
+
+/* errdetail() for an unaudited refusal: one whole sentence per reason. */
+static int
+UnauditedDetail(UnauditedReason why)
+{
+	switch (why)
+	{
+		case UNAUDITED_NO_WORKER_SLOT:
+			return errdetail("No background worker slot was free to record it (see max_worker_processes).");
+		case UNAUDITED_POSTMASTER_DIED:
+			return errdetail("The postmaster died before the audit worker finished.");
+		case UNAUDITED_TIMEOUT:
+			return errdetail("The audit worker did not finish within %d ms; it records the refusal when it can.",
+							 REFUSAL_WAIT_MS);
+	}
+	return 0;
+}
+
 /* Write the refusal to the server log, saying why it is not audited. */
 static void
-LogUnaudited(const RefusalArgs *args, const char *why)
+LogUnaudited(const RefusalArgs *args, UnauditedReason why)
 {
 	ereport(LOG_SERVER_ONLY,
-			(errmsg("aisec: refused %s on %s.%s by role \"%s\" (session user \"%s\", login \"%s\") is not in the audit log yet",
+			(errmsg("aisec: refused %s on \"%s.%s\" by role \"%s\" (session user \"%s\", login \"%s\") is not in the audit log yet",
 					args->op, AISEC_SCHEMA, args->relname,
 					GetUserNameFromId(args->current_user, false),
 					GetUserNameFromId(args->session_user, false),
 					GetUserNameFromId(args->login, false)),
-			 errdetail_internal("%s", why)));
+			 UnauditedDetail(why)));
 }
 
 /*
@@ -165,17 +190,16 @@ aisec_audit_refusal(const char *op, const char *relname)
 
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
-		LogUnaudited(&args, "No background worker slot was free to record it (see max_worker_processes).");
+		LogUnaudited(&args, UNAUDITED_NO_WORKER_SLOT);
 		return;
 	}
 	if (!wait)
 		return;
 	status = WaitForWorker(handle, REFUSAL_WAIT_MS);
 	if (status == BGWH_POSTMASTER_DIED)
-		LogUnaudited(&args, "The postmaster died before the audit worker finished.");
+		LogUnaudited(&args, UNAUDITED_POSTMASTER_DIED);
 	else if (status != BGWH_STOPPED)
-		LogUnaudited(&args, psprintf("The audit worker did not finish within %d ms; it records the refusal when it can.",
-									 REFUSAL_WAIT_MS));
+		LogUnaudited(&args, UNAUDITED_TIMEOUT);
 	pfree(handle);
 }
 
@@ -185,7 +209,7 @@ RefusalWorkerContext(void *arg)
 {
 	const RefusalArgs *args = (const RefusalArgs *) arg;
 
-	errcontext("recording refused %s on %s.%s (session user OID %u, login OID %u, current user OID %u) in the audit log",
+	errcontext("recording refused %s on \"%s.%s\" (session user OID %u, login OID %u, current user OID %u) in the audit log",
 			   args->op, AISEC_SCHEMA, args->relname,
 			   args->session_user, args->login, args->current_user);
 }

@@ -96,7 +96,7 @@ CheckTableSize(uint64 nrows, uint64 ncols)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("contingency table is too large"),
-				 errdetail("It would have %llu rows and %llu columns; the limit is %d cells.",
+				 errdetail("It would be a %llu-by-%llu table (rows by columns); the limit is %d cells.",
 						   (unsigned long long) nrows, (unsigned long long) ncols,
 						   CONTINGENCY_MAX_CELLS),
 				 errhint("Group rare values together (for example with CASE) before aggregating.")));
@@ -221,7 +221,7 @@ ReadSortedLabels(StateReader *r, uint32 n, const char **lab, uint32 *len)
 	{
 		lab[i] = state_read_label(r, &len[i]);
 		if (i > 0 && label_cmp(lab[i - 1], len[i - 1], lab[i], len[i]) >= 0)
-			state_corrupt(r->type_name, "labels are not unique and in order");
+			state_corrupt(r->type_name, "Labels are not unique and in order.");
 	}
 }
 
@@ -237,10 +237,10 @@ DecodeContingency(const struct varlena *v, ContingencyView *t)
 	t->nrows = state_read_u32(&r);
 	t->ncols = state_read_u32(&r);
 	if (t->nrows == 0 || t->ncols == 0)
-		state_corrupt(r.type_name, "the table has no rows or no columns");
+		state_corrupt(r.type_name, "The table has no rows or no columns.");
 	if ((uint64) t->nrows * t->ncols > CONTINGENCY_MAX_CELLS ||
 		(uint64) (t->nrows + (uint64) t->ncols) * 4 > state_read_left(&r))
-		state_corrupt(r.type_name, "the table dimensions do not match its length");
+		state_corrupt(r.type_name, "The table dimensions do not match its length.");
 	t->rlab = palloc(t->nrows * sizeof(char *));
 	t->rlen = palloc(t->nrows * sizeof(uint32));
 	t->clab = palloc(t->ncols * sizeof(char *));
@@ -248,7 +248,7 @@ DecodeContingency(const struct varlena *v, ContingencyView *t)
 	ReadSortedLabels(&r, t->nrows, t->rlab, t->rlen);
 	ReadSortedLabels(&r, t->ncols, t->clab, t->clen);
 	if (state_read_left(&r) != (Size) t->nrows * t->ncols * sizeof(int64))
-		state_corrupt(r.type_name, "the number of counts does not match the table dimensions");
+		state_corrupt(r.type_name, "The number of counts does not match the table dimensions.");
 
 	t->counts = palloc((Size) t->nrows * t->ncols * sizeof(int64));
 	rowsum = palloc0(t->nrows * sizeof(int64));
@@ -261,17 +261,17 @@ DecodeContingency(const struct varlena *v, ContingencyView *t)
 
 			t->counts[(Size) i * t->ncols + j] = c;
 			if (pg_add_s64_overflow(t->n, c, &t->n))
-				state_corrupt(r.type_name, "the total count is out of range");
+				state_corrupt(r.type_name, "The total count is out of range.");
 			rowsum[i] += c;		/* cannot overflow: bounded by n */
 			colsum[j] += c;
 		}
 	state_read_end(&r);
 	for (uint32 i = 0; i < t->nrows; i++)
 		if (rowsum[i] == 0)
-			state_corrupt(r.type_name, "a row has no counts");
+			state_corrupt(r.type_name, "A row has no counts.");
 	for (uint32 j = 0; j < t->ncols; j++)
 		if (colsum[j] == 0)
-			state_corrupt(r.type_name, "a column has no counts");
+			state_corrupt(r.type_name, "A column has no counts.");
 	pfree(rowsum);
 	pfree(colsum);
 }

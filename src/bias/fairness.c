@@ -82,8 +82,16 @@ static const char *const label_json[3] = {"false", "true", "null"};
 #define FAIR_CORRUPT(...) \
 	ereport(ERROR, \
 			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), \
-			 errmsg("corrupt aisec.fairness_stats value"), \
+			 errmsg("invalid aisec.fairness_stats value"), \
 			 errdetail(__VA_ARGS__), \
+			 errhint("Rebuild the value with aisec.fairness() or aisec.fairness_merge().")))
+
+/* The same, with a detail whose wording depends on the number n. */
+#define FAIR_CORRUPT_PLURAL(singular, plural, n, ...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), \
+			 errmsg("invalid aisec.fairness_stats value"), \
+			 errdetail_plural(singular, plural, n, __VA_ARGS__), \
 			 errhint("Rebuild the value with aisec.fairness() or aisec.fairness_merge().")))
 
 /* Report text input that is not a fairness_stats JSON document. */
@@ -335,7 +343,9 @@ AggContext(FunctionCallInfo fcinfo, const char *fn)
 	MemoryContext aggctx;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "%s called in non-aggregate context", fn);
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", fn)));
 	return aggctx;
 }
 
@@ -535,8 +545,9 @@ fair_decode(const char *data, Size len)
 	uint32		ngroups;
 
 	if (len < FAIR_HEADER_LEN)
-		FAIR_CORRUPT("The value is %zu bytes long, shorter than its %d-byte header.",
-					 len, FAIR_HEADER_LEN);
+		FAIR_CORRUPT_PLURAL("The value is %zu byte long, shorter than its %d-byte header.",
+							"The value is %zu bytes long, shorter than its %d-byte header.",
+							len, len, FAIR_HEADER_LEN);
 	if ((uint8) p[0] != FAIR_FORMAT_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -550,7 +561,9 @@ fair_decode(const char *data, Size len)
 	if (ngroups == 0)
 		FAIR_CORRUPT("The value holds no group.");
 	if (ngroups > FAIR_MAX_GROUPS || ngroups > (Size) (end - p) / FAIR_GROUP_MIN_LEN)
-		FAIR_CORRUPT("The header announces %u groups, more than the value can hold.", ngroups);
+		FAIR_CORRUPT_PLURAL("The header announces %u group, more than the value can hold.",
+							"The header announces %u groups, more than the value can hold.",
+							ngroups, ngroups);
 
 	stats = palloc(sizeof(FairStats));
 	stats->ngroups = ngroups;
@@ -604,7 +617,9 @@ fair_decode(const char *data, Size len)
 			FAIR_CORRUPT("Group %d is out of order or repeats an earlier group.", i + 1);
 	}
 	if (p != end)
-		FAIR_CORRUPT("Trailing bytes after the last group: %zu.", (Size) (end - p));
+		FAIR_CORRUPT_PLURAL("The value has %zu trailing byte after the last group.",
+							"The value has %zu trailing bytes after the last group.",
+							(Size) (end - p), (Size) (end - p));
 	return stats;
 }
 
@@ -843,25 +858,28 @@ JsonField(JsonbContainer *obj, const char *key)
 	return getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
 }
 
-/* Return the container of an object or array value, or fail. */
+/*
+ * Return the container of an object or array value, or fail with problem,
+ * a whole sentence saying what the value must be.
+ */
 static JsonbContainer *
-JsonContainer(JsonbValue *v, bool array, const char *what)
+JsonContainer(JsonbValue *v, bool array, const char *problem)
 {
 	if (v == NULL || v->type != jbvBinary ||
 		(array ? !JsonContainerIsArray(v->val.binary.data) :
 		 !JsonContainerIsObject(v->val.binary.data)))
-		FAIR_BAD_JSON("%s must be a JSON %s.", what, array ? "array" : "object");
+		FAIR_BAD_JSON("%s", problem);
 	return v->val.binary.data;
 }
 
-/* Read a JSON number field as float8 (non-negative), or fail. */
+/* Read a JSON number field of a cell as float8, or fail. */
 static double
-JsonNumber(JsonbContainer *obj, const char *key, const char *what)
+JsonNumber(JsonbContainer *obj, const char *key)
 {
 	JsonbValue *v = JsonField(obj, key);
 
 	if (v == NULL || v->type != jbvNumeric)
-		FAIR_BAD_JSON("%s needs a number \"%s\".", what, key);
+		FAIR_BAD_JSON("A cell needs a number \"%s\".", key);
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
 											  NumericGetDatum(v->val.numeric)));
 }
@@ -905,7 +923,8 @@ aisec_fairness_stats_in(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("unsupported aisec.fairness_stats format version"),
 				 errdetail("This build of aisec reads format version %d.", FAIR_FORMAT_VERSION)));
-	groups = JsonContainer(JsonField(&jb->root, "groups"), true, "\"groups\"");
+	groups = JsonContainer(JsonField(&jb->root, "groups"), true,
+						   "\"groups\" must be a JSON array.");
 	n = JsonContainerSize(groups);
 	if (n == 0 || n > FAIR_MAX_GROUPS)
 		FAIR_BAD_JSON("\"groups\" must hold between 1 and %d groups.", FAIR_MAX_GROUPS);
@@ -914,7 +933,7 @@ aisec_fairness_stats_in(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 	{
 		JsonbContainer *gobj = JsonContainer(getIthJsonbValueFromContainer(groups, i),
-											 false, "A group");
+											 false, "A group must be a JSON object.");
 		JsonbContainer *cells;
 		FairGroup  *g = &arr[i];
 		int			ncells;
@@ -931,14 +950,15 @@ aisec_fairness_stats_in(PG_FUNCTION_ARGS)
 		}
 		else
 			FAIR_BAD_JSON("Group %d needs \"group\": a string or null.", i + 1);
-		cells = JsonContainer(JsonField(gobj, "cells"), true, "\"cells\"");
+		cells = JsonContainer(JsonField(gobj, "cells"), true,
+							  "\"cells\" must be a JSON array.");
 		ncells = JsonContainerSize(cells);
 		for (int j = 0; j < ncells; j++)
 		{
 			JsonbContainer *cobj = JsonContainer(getIthJsonbValueFromContainer(cells, j),
-												 false, "A cell");
+												 false, "A cell must be a JSON object.");
 			int			c = FAIR_CELL(JsonLabel(cobj, "y_true"), JsonLabel(cobj, "y_pred"));
-			double		n_rows = JsonNumber(cobj, "rows", "A cell");
+			double		n_rows = JsonNumber(cobj, "rows");
 
 			if (g->cell[c].n != 0)
 				FAIR_BAD_JSON("Group %d lists the cell y_true = %s, y_pred = %s twice.",
@@ -946,8 +966,8 @@ aisec_fairness_stats_in(PG_FUNCTION_ARGS)
 			if (n_rows < 1 || n_rows > (double) PG_INT64_MAX / 2 || n_rows != floor(n_rows))
 				FAIR_BAD_JSON("Group %d has a cell whose \"rows\" is not a positive integer.", i + 1);
 			g->cell[c].n = (int64) n_rows;
-			g->cell[c].w = JsonNumber(cobj, "weight", "A cell");
-			g->cell[c].w2 = JsonNumber(cobj, "weight_sq", "A cell");
+			g->cell[c].w = JsonNumber(cobj, "weight");
+			g->cell[c].w2 = JsonNumber(cobj, "weight_sq");
 			rows += g->cell[c].n;
 		}
 		v = JsonField(gobj, "rows");

@@ -73,7 +73,9 @@ IneqAggContext(FunctionCallInfo fcinfo)
 	MemoryContext aggctx;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "aisec inequality aggregate support function called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aisec inequality aggregate support function called in non-aggregate context")));
 	return aggctx;
 }
 
@@ -186,8 +188,10 @@ aisec_inequality_deserialfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("corrupt inequality aggregate state"),
-				 errdetail("The state is %zu bytes long; %d expected.",
-						   (Size) VARSIZE_ANY_EXHDR(b), INEQ_SERIAL_LEN)));
+				 errdetail_plural("The state is %zu byte long, but %d bytes were expected.",
+								  "The state is %zu bytes long, but %d bytes were expected.",
+								  (unsigned long) VARSIZE_ANY_EXHDR(b),
+								  (Size) VARSIZE_ANY_EXHDR(b), INEQ_SERIAL_LEN)));
 	buf.data = VARDATA_ANY(b);
 	buf.len = VARSIZE_ANY_EXHDR(b);
 	buf.maxlen = buf.len;
@@ -197,7 +201,7 @@ aisec_inequality_deserialfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("corrupt inequality aggregate state"),
-				 errdetail("Unknown format version or kind.")));
+				 errdetail("The format version or kind is unknown.")));
 	st = MemoryContextAlloc(aggctx, sizeof(IneqState));
 	for (int i = 0; i < 3; i++)
 		st->count[i] = pq_getmsgint64(&buf);

@@ -21,17 +21,22 @@
 static EVP_MD_CTX *sha256_ctx = NULL;
 static EVP_MD *sha256_md = NULL;
 
-/* Raise an internal error for a failed OpenSSL call, naming the operation. */
+/*
+ * Raise an internal error for a failed OpenSSL call.  message is the whole
+ * primary message ("could not ..."), one per operation; OpenSSL's own reason,
+ * when it gives one, becomes the detail.
+ */
 static void
-ReportOpenSSLFailure(const char *what)
+ReportOpenSSLFailure(const char *message)
 {
 	unsigned long code = ERR_get_error();
+	const char *reason = code ? ERR_reason_error_string(code) : NULL;
 
 	ERR_clear_error();
 	ereport(ERROR,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-			 errmsg("aisec: OpenSSL failed during %s", what),
-			 code ? errdetail("%s", ERR_reason_error_string(code)) : 0));
+			 errmsg_internal("%s", message),
+			 reason ? errdetail_internal("OpenSSL reports: %s.", reason) : 0));
 }
 
 /* Fill buf with len bytes from OpenSSL's CSPRNG. */
@@ -39,7 +44,7 @@ void
 crypto_random_bytes(uint8 *buf, size_t len)
 {
 	if (RAND_bytes(buf, (int) len) != 1)
-		ReportOpenSSLFailure("random number generation");
+		ReportOpenSSLFailure("could not generate random bytes");
 }
 
 /* Overwrite a secret so the compiler cannot elide the wipe. */
@@ -57,10 +62,10 @@ EnsureSha256(void)
 		return;
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	if (sha256_md == NULL)
-		ReportOpenSSLFailure("SHA-256 initialisation");
+		ReportOpenSSLFailure("could not initialize SHA-256");
 	sha256_ctx = EVP_MD_CTX_new();
 	if (sha256_ctx == NULL)
-		ReportOpenSSLFailure("SHA-256 initialisation");
+		ReportOpenSSLFailure("could not initialize SHA-256");
 }
 
 /* out = SHA-256(a || b); either part may be empty. */
@@ -76,7 +81,7 @@ crypto_sha256_2(const uint8 *a, size_t alen, const uint8 *b, size_t blen,
 		(blen > 0 && EVP_DigestUpdate(sha256_ctx, b, blen) != 1) ||
 		EVP_DigestFinal_ex(sha256_ctx, out, &outlen) != 1 ||
 		outlen != SHA256_LEN)
-		ReportOpenSSLFailure("SHA-256");
+		ReportOpenSSLFailure("could not compute SHA-256 hash");
 }
 
 /* out = SHA-256(data). */
@@ -107,7 +112,7 @@ crypto_aead_seal(const uint8 *key, const uint8 *aad, size_t aadlen,
 	crypto_random_bytes(nonce, AEAD_NONCE_LEN);
 	ctx = EVP_CIPHER_CTX_new();
 	if (ctx == NULL)
-		ReportOpenSSLFailure("AES-256-GCM setup");
+		ReportOpenSSLFailure("could not set up AES-256-GCM");
 	ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
 		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, AEAD_NONCE_LEN, NULL) == 1 &&
 		EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
@@ -117,7 +122,7 @@ crypto_aead_seal(const uint8 *key, const uint8 *aad, size_t aadlen,
 		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, AEAD_TAG_LEN, tag) == 1;
 	EVP_CIPHER_CTX_free(ctx);
 	if (!ok)
-		ReportOpenSSLFailure("AES-256-GCM encryption");
+		ReportOpenSSLFailure("could not encrypt with AES-256-GCM");
 }
 
 /*
@@ -144,7 +149,7 @@ crypto_aead_open(const uint8 *key, const uint8 *aad, size_t aadlen,
 
 	ctx = EVP_CIPHER_CTX_new();
 	if (ctx == NULL)
-		ReportOpenSSLFailure("AES-256-GCM setup");
+		ReportOpenSSLFailure("could not set up AES-256-GCM");
 	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
 		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, AEAD_NONCE_LEN, NULL) == 1 &&
 		EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
@@ -168,7 +173,7 @@ LoadEd25519Private(const uint8 *priv)
 	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv,
 										ED25519_KEY_LEN);
 	if (pkey == NULL)
-		ReportOpenSSLFailure("Ed25519 key load");
+		ReportOpenSSLFailure("could not load Ed25519 private key");
 	return pkey;
 }
 
@@ -184,7 +189,7 @@ crypto_ed25519_public(const uint8 *priv, uint8 *pub)
 		len == ED25519_KEY_LEN;
 	EVP_PKEY_free(pkey);
 	if (!ok)
-		ReportOpenSSLFailure("Ed25519 public key derivation");
+		ReportOpenSSLFailure("could not derive Ed25519 public key");
 }
 
 /* sig = Ed25519 signature (RFC 8032, pure) of msg under priv. */
@@ -204,7 +209,7 @@ crypto_ed25519_sign(const uint8 *priv, const uint8 *msg, size_t msglen,
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pkey);
 	if (!ok)
-		ReportOpenSSLFailure("Ed25519 signing");
+		ReportOpenSSLFailure("could not sign with Ed25519");
 }
 
 /* Check an Ed25519 signature; false for any mismatch or malformed key. */
@@ -246,7 +251,7 @@ crypto_ed25519_public_pem(const uint8 *pub)
 	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
 									   ED25519_KEY_LEN);
 	if (pkey == NULL)
-		ReportOpenSSLFailure("Ed25519 public key load");
+		ReportOpenSSLFailure("could not load Ed25519 public key");
 	bio = BIO_new(BIO_s_mem());
 	if (bio != NULL && PEM_write_bio_PUBKEY(bio, pkey) == 1)
 	{
@@ -257,7 +262,7 @@ crypto_ed25519_public_pem(const uint8 *pub)
 	BIO_free(bio);
 	EVP_PKEY_free(pkey);
 	if (result == NULL)
-		ReportOpenSSLFailure("PEM encoding");
+		ReportOpenSSLFailure("could not encode public key as PEM");
 	return result;
 }
 
@@ -324,7 +329,7 @@ crypto_hmac_prepare(const uint8 *key, size_t keylen, MemoryContext mcxt)
 	crypto_cleanse(block, sizeof(block));
 	crypto_cleanse(pad, sizeof(pad));
 	if (!ok)
-		ReportOpenSSLFailure("HMAC-SHA-256 key setup");
+		ReportOpenSSLFailure("could not set up HMAC-SHA-256 key");
 	return h;
 }
 
@@ -343,7 +348,7 @@ crypto_hmac(CryptoHmac *h, const uint8 *data, size_t len, uint8 *out)
 		EVP_DigestUpdate(h->work, ih, SHA256_LEN) == 1 &&
 		EVP_DigestFinal_ex(h->work, out, &outlen) == 1;
 	if (!ok)
-		ReportOpenSSLFailure("HMAC-SHA-256");
+		ReportOpenSSLFailure("could not compute HMAC-SHA-256");
 }
 
 /* AES (128, 192 or 256-bit key) in raw block mode, key schedule kept. */
@@ -392,7 +397,7 @@ crypto_aes_prepare(const uint8 *key, size_t keylen, MemoryContext mcxt)
 	if (a->ctx == NULL ||
 		EVP_EncryptInit_ex(a->ctx, cipher, NULL, key, NULL) != 1 ||
 		EVP_CIPHER_CTX_set_padding(a->ctx, 0) != 1)
-		ReportOpenSSLFailure("AES key setup");
+		ReportOpenSSLFailure("could not set up AES key");
 	return a;
 }
 
@@ -406,5 +411,5 @@ crypto_aes_encrypt_blocks(CryptoAes *a, const uint8 *in, uint8 *out,
 	if (EVP_EncryptUpdate(a->ctx, out, &len, in,
 						  (int) (nblocks * AES_BLOCK_LEN)) != 1 ||
 		len != (int) (nblocks * AES_BLOCK_LEN))
-		ReportOpenSSLFailure("AES encryption");
+		ReportOpenSSLFailure("could not encrypt with AES");
 }

@@ -68,23 +68,29 @@ void
 aisec_require_role(int roles, const char *function_name)
 {
 	StringInfoData names;
+	int			nroles = 0;
 
 	if (aisec_has_role(roles))
 		return;
 
+	/* A list of quoted role names, not words: it needs no translation. */
 	initStringInfo(&names);
 	for (int i = 0; i < N_ROLES; i++)
 	{
 		if (!(roles & aisec_roles[i].role))
 			continue;
-		if (names.len > 0)
+		if (nroles++ > 0)
 			appendStringInfoString(&names, ", ");
-		appendStringInfoString(&names, aisec_roles[i].name);
+		appendStringInfo(&names, "\"%s\"", aisec_roles[i].name);
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied for function %s", function_name),
-			 errdetail("Only members of %s may call it.", names.data),
+			 errdetail_plural("Only members of role %s may call it.",
+							  "Only members of one of the roles %s may call it.",
+							  nroles, names.data),
+			 nroles == 1 ?
+			 errhint("Ask an administrator to GRANT that role to you.") :
 			 errhint("Ask an administrator to GRANT one of those roles to you.")));
 }
 

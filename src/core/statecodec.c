@@ -92,13 +92,17 @@ state_write_end(StringInfo buf)
 	return (struct varlena *) buf->data;
 }
 
-/* Raise the error for a serialized state that cannot be trusted. */
+/*
+ * Raise the error for a serialized state that cannot be trusted.  detail is
+ * a whole sentence saying what is wrong (it becomes the DETAIL line).
+ */
 void
 state_corrupt(const char *type_name, const char *detail)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid %s value: %s", type_name, detail)));
+			 errmsg("invalid %s value", type_name),
+			 errdetail("%s", detail)));
 }
 
 /* Take n bytes from the reader, or fail as truncated. */
@@ -108,7 +112,7 @@ TakeBytes(StateReader *r, size_t n)
 	const char *p = r->pos;
 
 	if ((size_t) (r->end - r->pos) < n)
-		state_corrupt(r->type_name, "truncated");
+		state_corrupt(r->type_name, "The value is truncated.");
 	r->pos += n;
 	return p;
 }
@@ -135,7 +139,7 @@ state_read_begin(StateReader *r, const struct varlena *v, char kind,
 						 type_name)));
 	got = *TakeBytes(r, 1);
 	if (got != kind)
-		state_corrupt(type_name, "it holds a different kind of statistics state");
+		state_corrupt(type_name, "The value holds a different kind of statistics state.");
 }
 
 /* Read a little-endian 32-bit unsigned integer. */
@@ -167,7 +171,7 @@ state_read_count(StateReader *r)
 	int64		v = (int64) ReadU64(r);
 
 	if (v < 0)
-		state_corrupt(r->type_name, "negative count");
+		state_corrupt(r->type_name, "A count is negative.");
 	return v;
 }
 
@@ -190,7 +194,7 @@ state_read_label(StateReader *r, uint32 *len)
 
 	*len = state_read_u32(r);
 	if (*len > state_read_left(r))
-		state_corrupt(r->type_name, "a label runs past the end of the value");
+		state_corrupt(r->type_name, "A label runs past the end of the value.");
 	p = TakeBytes(r, *len);
 	check_label(r->type_name, p, *len);
 	return p;
@@ -208,7 +212,7 @@ void
 state_read_end(StateReader *r)
 {
 	if (r->pos != r->end)
-		state_corrupt(r->type_name, "trailing bytes after the last field");
+		state_corrupt(r->type_name, "There are trailing bytes after the last field.");
 }
 
 /* Compare two labels as byte strings (a proper prefix sorts first). */
@@ -228,7 +232,7 @@ check_label(const char *type_name, const char *data, uint32 len)
 {
 	if (memchr(data, '\0', len) != NULL ||
 		!pg_verifymbstr(data, (int) len, true))
-		state_corrupt(type_name, "a label is not valid text");
+		state_corrupt(type_name, "A label is not valid text in the database encoding.");
 }
 
 /* Append a label as a JSON string. */
@@ -273,31 +277,30 @@ state_json_parse(const char *text, const char *type_name)
 	return &jb->root;
 }
 
-/* Name a JSON value type for messages. */
-static const char *
-JsonTypeName(enum jbvType t)
-{
-	switch (t)
-	{
-		case jbvNumeric:
-			return "a number";
-		case jbvString:
-			return "a string";
-		case jbvBinary:
-			return "an array or object";
-		default:
-			return "a value of another type";
-	}
-}
-
-/* Check a JSON value's type. */
+/* Check a JSON value's type; the error says which type the field needs. */
 static void
 CheckJsonType(JsonbValue *v, enum jbvType type, const char *type_name,
 			  const char *what)
 {
-	if (v->type != type)
-		state_json_bad_input(type_name,
-					   psprintf("\"%s\" must be %s.", what, JsonTypeName(type)));
+	if (v->type == type)
+		return;
+	switch (type)
+	{
+		case jbvNumeric:
+			state_json_bad_input(type_name,
+								 psprintf("\"%s\" must be a number.", what));
+			break;
+		case jbvString:
+			state_json_bad_input(type_name,
+								 psprintf("\"%s\" must be a string.", what));
+			break;
+		case jbvBinary:
+			state_json_bad_input(type_name,
+								 psprintf("\"%s\" must be an array or object.", what));
+			break;
+		default:
+			elog(ERROR, "unexpected JSON value type %d", (int) type);
+	}
 }
 
 /* Fetch a required field of a JSON object, of the given type. */

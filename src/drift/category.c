@@ -112,10 +112,10 @@ category_decode(const struct varlena *v, CategoryView *c)
 	state_read_begin(&r, v, STATE_KIND_CATEGORIES, CATEGORY_TYPE_NAME);
 	c->k = state_read_u32(&r);
 	if (c->k == 0)
-		state_corrupt(r.type_name, "it has no categories");
+		state_corrupt(r.type_name, "The value has no categories.");
 	/* Each category takes at least 12 bytes: a length and a count. */
 	if ((uint64) c->k * 12 > state_read_left(&r))
-		state_corrupt(r.type_name, "the category count does not match its length");
+		state_corrupt(r.type_name, "The category count does not match its length.");
 	c->labels = palloc(c->k * sizeof(char *));
 	c->lens = palloc(c->k * sizeof(uint32));
 	c->counts = palloc(c->k * sizeof(int64));
@@ -125,12 +125,12 @@ category_decode(const struct varlena *v, CategoryView *c)
 		c->labels[i] = state_read_label(&r, &c->lens[i]);
 		if (i > 0 && label_cmp(c->labels[i - 1], c->lens[i - 1],
 							   c->labels[i], c->lens[i]) >= 0)
-			state_corrupt(r.type_name, "labels are not unique and in order");
+			state_corrupt(r.type_name, "Labels are not unique and in order.");
 		c->counts[i] = state_read_count(&r);
 		if (c->counts[i] == 0)
-			state_corrupt(r.type_name, "a category has a zero count");
+			state_corrupt(r.type_name, "A category has a zero count.");
 		if (pg_add_s64_overflow(c->n, c->counts[i], &c->n))
-			state_corrupt(r.type_name, "the total count is out of range");
+			state_corrupt(r.type_name, "The total count is out of range.");
 	}
 	state_read_end(&r);
 }

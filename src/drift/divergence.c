@@ -146,8 +146,8 @@ GetAlignedArgs(FunctionCallInfo fcinfo, AlignedCounts *out)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("histograms have different bins"),
-					 errdetail("The first has %d bins over [%g, %g), the second %d bins over [%g, %g).",
-							   p.bins, p.lower, p.upper, q.bins, q.lower, q.upper),
+					 errdetail("The first covers [%g, %g) with bin count %d; the second covers [%g, %g) with bin count %d.",
+							   p.lower, p.upper, p.bins, q.lower, q.upper, q.bins),
 					 errhint("Build both histograms with the same lower bound, upper bound and bin count.")));
 		out->k = p.bins + 2;
 		out->a = p.counts;

@@ -101,8 +101,8 @@ CheckSameShape(double lower1, double upper1, int32 bins1,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("histograms have different bins"),
-				 errdetail("One has %d bins over [%g, %g), the other %d bins over [%g, %g).",
-						   bins1, lower1, upper1, bins2, lower2, upper2),
+				 errdetail("One covers [%g, %g) with bin count %d; the other covers [%g, %g) with bin count %d.",
+						   lower1, upper1, bins1, lower2, upper2, bins2),
 				 errhint("Build every histogram with the same lower bound, upper bound and bin count.")));
 }
 
@@ -145,23 +145,23 @@ histogram_decode(const struct varlena *v, HistogramView *h)
 	h->upper = state_read_f64(&r);
 	bins = state_read_u32(&r);
 	if (!isfinite(h->lower) || !isfinite(h->upper) || !(h->lower < h->upper))
-		state_corrupt(r.type_name, "the bounds are not finite and increasing");
+		state_corrupt(r.type_name, "The bounds are not finite and increasing.");
 	if (bins < 1 || bins > HISTOGRAM_MAX_BINS)
-		state_corrupt(r.type_name, "the bin count is out of range");
+		state_corrupt(r.type_name, "The bin count is out of range.");
 	h->bins = (int32) bins;
 	if (state_read_left(&r) != (Size) (bins + 2) * sizeof(int64))
-		state_corrupt(r.type_name, "the number of counts does not match the bin count");
+		state_corrupt(r.type_name, "The number of counts does not match the bin count.");
 	h->counts = palloc((Size) (bins + 2) * sizeof(int64));
 	h->n = 0;
 	for (uint32 i = 0; i < bins + 2; i++)
 	{
 		h->counts[i] = state_read_count(&r);
 		if (pg_add_s64_overflow(h->n, h->counts[i], &h->n))
-			state_corrupt(r.type_name, "the total count is out of range");
+			state_corrupt(r.type_name, "The total count is out of range.");
 	}
 	state_read_end(&r);
 	if (h->n == 0)
-		state_corrupt(r.type_name, "it counts no values");
+		state_corrupt(r.type_name, "The value counts no values.");
 }
 
 /* Build a state in cxt from a decoded histogram. */

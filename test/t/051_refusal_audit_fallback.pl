@@ -35,7 +35,7 @@ isnt($rc, 0, 'refused without a worker slot');
 like($err, qr/ERROR:  UPDATE on aisec\.version is not allowed/, 'the error is unchanged');
 unlike($err, qr/audit log/, 'the client sees nothing else');
 ok($node->log_contains(
-		qr/aisec: refused UPDATE on aisec\.version by role "\w+" \(session user "\w+", login "\w+"\) is not in the audit log yet\n.*DETAIL:  No background worker slot was free/,
+		qr/aisec: refused UPDATE on "aisec\.version" by role "\w+" \(session user "\w+", login "\w+"\) is not in the audit log yet\n.*DETAIL:  No background worker slot was free/,
 		$log_offset),
 	'the server log records the refusal and why it is not audited');
 is($node->safe_psql('postgres', $refusals), '0', 'no audit entry');
@@ -52,7 +52,7 @@ $log_offset = -s $node->logfile;
 isnt($rc, 0, 'refused while another session holds the audit lock');
 like($err, qr/ERROR:  DELETE on aisec\.history_1 is not allowed/, 'the error is unchanged');
 ok($node->log_contains(
-		qr/aisec: refused DELETE on aisec\.history_1 .* is not in the audit log yet\n.*DETAIL:  The audit worker did not finish within 10000 ms/,
+		qr/aisec: refused DELETE on "aisec\.history_1" .* is not in the audit log yet\n.*DETAIL:  The audit worker did not finish within 10000 ms/,
 		$log_offset),
 	'the server log records that the worker did not finish in time');
 is($node->safe_psql('postgres', $refusals), '0', 'no entry while the lock is held');
