@@ -35,6 +35,30 @@ SELECT aisec.histogram(x, 0, 'Infinity', 10) FROM vals;
 SELECT aisec.histogram(x, NULL, 1, 10) FROM vals;
 SELECT aisec.histogram(x, 0, i, 10) FROM vals;   -- bounds that change between rows
 
+-- Values and bounds near the ends of the double range: bins * (v - lower)
+-- and upper - lower overflow, which once crashed the server (an index
+-- computed from Infinity).  Each value lands in exactly one bin, the one
+-- worked out by hand (fraction of the range times bins, plus 1):
+-- 9e307 is 0.9 of [0, 1e308) -> bin 10 of 10; 1e308 -> the only bin; lower
+-- itself -> bin 1; the double just below upper -> the last bin; 0 is the
+-- middle of the whole double range -> 3.5 -> bin 4 of 7; subnormal bounds
+-- keep full precision (-1e-320 is 0.49999995 of its range -> bin 2; the
+-- smallest subnormal is exactly half of [0, 2 x itself) -> bin 2).
+-- (PostgreSQL 15's own width_bucket returns -2147483648 for the first,
+-- second, fourth and fifth rows.)
+SELECT v, lower, upper, bins, expected,
+       (SELECT array_agg(bin)
+          FROM aisec.histogram_bins((SELECT aisec.histogram(one.x, lower, upper, bins)
+                                       FROM (SELECT v AS x) one))
+         WHERE count > 0) AS bins_used
+  FROM (VALUES (9e307::float8, 0::float8, 1e308::float8, 10, 10),
+               (1e308, -1.7e308, 1.7e308, 1, 1),
+               (-1.7e308, -1.7e308, 1.7e308, 1000000, 1),
+               (1.6999999999999998e308, -1.7e308, 1.7e308, 1000000, 1000000),
+               (0, -1.7976931348623157e308, 1.7976931348623157e308, 7, 4),
+               (-1e-320, -1e-310, 1e-310, 4, 2),
+               (5e-324, 0, 1e-323, 2, 2)) t(v, lower, upper, bins, expected);
+
 -- ==== Category counts
 SELECT aisec.category_counts(v)
   FROM unnest(ARRAY['b', 'a', 'b', NULL, 'c', 'b', 'é', '']) v;

@@ -244,6 +244,14 @@ SELECT aisec.selection_rate(s, 'nobody') FROM fl_stats;
 SELECT aisec.selection_rate(s, NULL) FROM fl_stats;
 SELECT aisec.disparate_impact(s, 'a', 'A') FROM fl_stats;
 SELECT * FROM aisec.fairness_report((SELECT s FROM fl_stats), 'nobody');
+-- A long unknown name is clipped to 64 bytes in the message, never inside a
+-- character: 63 ASCII letters then a two-byte 'é' clip before the 'é' (a cut
+-- after byte 64 would leave half a character, invalid UTF-8, which a LATIN1
+-- client could not even receive).
+SELECT aisec.selection_rate(s, repeat('a', 63) || 'éz') FROM fl_stats;
+SET client_encoding = 'LATIN1';
+SELECT aisec.selection_rate(s, repeat('a', 63) || 'éz') FROM fl_stats;
+RESET client_encoding;
 -- Confidence must be in (0, 1).
 SELECT * FROM aisec.fairness_report((SELECT s FROM fl_stats), NULL, 1);
 SELECT * FROM aisec.fairness_report((SELECT s FROM fl_stats), NULL, 0);

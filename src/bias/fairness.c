@@ -672,7 +672,7 @@ fair_find_group(const FairStats *stats, FunctionCallInfo fcinfo, int argno)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("group \"%s\" does not occur in the fairness statistics",
-					pnstrdup(key.name, Min(key.len, 64))),
+					pnstrdup(key.name, pg_mbcliplen(key.name, key.len, 64))),
 			 errhint("Group names are compared byte for byte; aisec.fairness_report() lists the groups.")));
 	return NULL;				/* keep compiler quiet */
 }

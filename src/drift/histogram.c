@@ -187,9 +187,27 @@ SlotOf(const HistogramState *st, double v)
 		return 0;
 	if (v >= st->upper)
 		return st->bins + 1;
-	b = (double) st->bins * (v - st->lower) / (st->upper - st->lower) + 1.0;
-	/* Rounding can reach bins + 1 just below upper: keep it in the last bin. */
-	return Min((int32) b, st->bins);
+	b = (double) st->bins * (v - st->lower) / (st->upper - st->lower);
+
+	/*
+	 * Near the ends of the double range the product or the differences
+	 * overflow (bins * 9e307, or 1e308 - -1.7e308): compute the same
+	 * fraction from halves, which cannot overflow for finite bounds.
+	 */
+	if (!isfinite(b))
+		b = (double) st->bins *
+			((v / 2 - st->lower / 2) / (st->upper / 2 - st->lower / 2));
+
+	/*
+	 * lower <= v < upper puts b in [0, bins]; rounding can reach bins just
+	 * below upper, which stays in the last bin.  Compare before converting:
+	 * a double outside int32's range must never reach the cast.
+	 */
+	if (!(b >= 0.0))
+		return 1;
+	if (b >= (double) st->bins)
+		return st->bins;
+	return (int32) b + 1;
 }
 
 /* Count one value; NULL values are skipped, NULL bounds are an error. */
