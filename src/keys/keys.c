@@ -295,10 +295,12 @@ FetchSigningKey(bool latest, int32 *version, uint8 *pub, bytea **wrapped)
 	{
 		bool		isnull;
 		bytea	   *p;
+		Datum		d;
 
 		*version = DatumGetInt32(aisec_spi_value(0, 0, &isnull));
-		p = DatumGetByteaPP(aisec_spi_value(0, 1, &isnull));
-		if (isnull || VARSIZE_ANY_EXHDR(p) != ED25519_KEY_LEN)
+		d = aisec_spi_value(0, 1, &isnull);
+		p = isnull ? NULL : DatumGetByteaPP(d);
+		if (p == NULL || VARSIZE_ANY_EXHDR(p) != ED25519_KEY_LEN)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("aisec signing key has a malformed public key")));
