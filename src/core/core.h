@@ -64,7 +64,8 @@ extern void aisec_restore_user(const AisecSavedUser *saved);
  * spi.c: the one door to SPI.  Every statement aisec runs through SPI goes
  * through these: search_path is pinned to pg_catalog, pg_temp for the whole
  * connection, and a statement run as the extension owner restores the
- * caller's identity however it ends.
+ * caller's identity however it ends.  aisec_spi_read is aisec_spi_run in
+ * SPI's read-only mode, for lookups that may run in a parallel worker.
  */
 typedef struct AisecSpi
 {
@@ -76,6 +77,9 @@ extern void aisec_spi_end(AisecSpi *s);
 extern int	aisec_spi_run(const char *sql, bool as_owner, int nargs,
 						  Oid *types, Datum *values, const char *nulls,
 						  Snapshot snap);
+extern int	aisec_spi_read(const char *sql, bool as_owner, int nargs,
+						   Oid *types, Datum *values, const char *nulls,
+						   Snapshot snap);
 extern void aisec_spi_ddl(bool as_owner, const char *fmt,...) pg_attribute_printf(2, 3);
 extern Datum aisec_spi_value(int row, int col, bool *isnull);
 extern bool aisec_spi_owner_writing(void);

@@ -53,15 +53,12 @@ aisec_spi_end(AisecSpi *s)
 }
 
 /*
- * Run one fixed statement with $n parameters; return SPI_processed.  With
- * as_owner, it runs as the extension owner and may write aisec's registry
- * and version tables.  With a valid snap, it reads through that snapshot.
- * The result rows stay valid until the next run or aisec_spi_end; the
- * caller's memory context is current again on return.
+ * Prepare and run one statement, as the extension owner if as_owner,
+ * read-only or not (see aisec_spi_run and aisec_spi_read).
  */
-int
-aisec_spi_run(const char *sql, bool as_owner, int nargs, Oid *types,
-			  Datum *values, const char *nulls, Snapshot snap)
+static int
+RunStatement(const char *sql, bool as_owner, bool read_only, int nargs,
+			 Oid *types, Datum *values, const char *nulls, Snapshot snap)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	SPIPlanPtr	plan;
@@ -82,7 +79,7 @@ aisec_spi_run(const char *sql, bool as_owner, int nargs, Oid *types,
 				 SPI_result_code_string(SPI_result));
 		rc = SPI_execute_snapshot(plan, values, nulls,
 								  snap ? snap : InvalidSnapshot,
-								  InvalidSnapshot, false, true, 0);
+								  InvalidSnapshot, read_only, true, 0);
 		if (rc < 0)
 			elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
 				 SPI_result_code_string(rc));
@@ -99,6 +96,33 @@ aisec_spi_run(const char *sql, bool as_owner, int nargs, Oid *types,
 	PG_END_TRY();
 	MemoryContextSwitchTo(caller);
 	return (int) SPI_processed;
+}
+
+/*
+ * Run one fixed statement with $n parameters; return SPI_processed.  With
+ * as_owner, it runs as the extension owner and may write aisec's registry
+ * and version tables.  With a valid snap, it reads through that snapshot.
+ * The result rows stay valid until the next run or aisec_spi_end; the
+ * caller's memory context is current again on return.
+ */
+int
+aisec_spi_run(const char *sql, bool as_owner, int nargs, Oid *types,
+			  Datum *values, const char *nulls, Snapshot snap)
+{
+	return RunStatement(sql, as_owner, false, nargs, types, values, nulls, snap);
+}
+
+/*
+ * Run one fixed read-only query like aisec_spi_run, but in SPI's read-only
+ * mode: no command counter increment and no new snapshot, so it reads with
+ * the calling query's snapshot (or snap, if valid) and also works inside a
+ * parallel worker, as the keyed masking functions need.
+ */
+int
+aisec_spi_read(const char *sql, bool as_owner, int nargs, Oid *types,
+			   Datum *values, const char *nulls, Snapshot snap)
+{
+	return RunStatement(sql, as_owner, true, nargs, types, values, nulls, snap);
 }
 
 /*

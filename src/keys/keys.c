@@ -25,12 +25,12 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 
@@ -94,14 +94,53 @@ aisec_keys_init(void)
 	aisec_audit_set_signer(&digest_signer);
 }
 
-/* Raise the error for an unusable master key file; never names its contents. */
-static void
-ReportBadMasterKey(const char *problem)
+/* What is wrong with a master key file. */
+typedef enum MasterKeyProblem
 {
+	MKP_UNREADABLE,
+	MKP_NOT_REGULAR,
+	MKP_EXPOSED,
+	MKP_WRONG_OWNER,
+	MKP_NOT_HEX,
+	MKP_WRONG_LENGTH
+} MasterKeyProblem;
+
+/*
+ * Raise the error for an unusable master key file.  Never names its
+ * contents, nor its path (the setting is visible to superusers only).
+ */
+static void
+ReportBadMasterKey(MasterKeyProblem problem)
+{
+	int			save_errno = errno;
+	char	   *detail = NULL;
+
+	switch (problem)
+	{
+		case MKP_UNREADABLE:
+			detail = psprintf(_("The file cannot be read: %s."), strerror(save_errno));
+			break;
+		case MKP_NOT_REGULAR:
+			detail = pstrdup(_("The file is not a regular file."));
+			break;
+		case MKP_EXPOSED:
+			detail = pstrdup(_("The file is accessible to group or others."));
+			break;
+		case MKP_WRONG_OWNER:
+			detail = pstrdup(_("The file is not owned by the server's user or root."));
+			break;
+		case MKP_NOT_HEX:
+			detail = pstrdup(_("The file holds 64 characters that are not all hexadecimal digits."));
+			break;
+		case MKP_WRONG_LENGTH:
+			detail = pstrdup(_("The file does not hold exactly 32 bytes or 64 hexadecimal digits."));
+			break;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_CONFIG_FILE_ERROR),
-			 errmsg("aisec master key file is unusable: %s", problem),
-			 errhint("aisec.master_key_file must name a file of exactly 32 random bytes "
+			 errmsg("aisec master key file is unusable"),
+			 errdetail_internal("%s", detail),
+			 errhint("\"aisec.master_key_file\" must name a file of exactly 32 random bytes "
 					 "(or 64 hexadecimal digits), owned by the server's user with mode 0600; "
 					 "for example: openssl rand -out /etc/aisec/master.key 32")));
 }
@@ -121,24 +160,24 @@ LoadMasterKey(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("aisec master key is not configured"),
-				 errdetail("aisec.master_key_file is not set."),
+				 errdetail("Parameter \"aisec.master_key_file\" is not set."),
 				 errhint("Create a key file outside the data directory "
 						 "(openssl rand -out /etc/aisec/master.key 32; chmod 600 it; "
 						 "chown it to the server's user), set aisec.master_key_file "
 						 "to its path in postgresql.conf, and restart the server.")));
 
 	if (stat(master_key_file, &st) != 0)
-		ReportBadMasterKey("it cannot be read");
+		ReportBadMasterKey(MKP_UNREADABLE);
 	if (!S_ISREG(st.st_mode))
-		ReportBadMasterKey("it is not a regular file");
+		ReportBadMasterKey(MKP_NOT_REGULAR);
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-		ReportBadMasterKey("it is accessible to group or others");
+		ReportBadMasterKey(MKP_EXPOSED);
 	if (st.st_uid != geteuid() && st.st_uid != 0)
-		ReportBadMasterKey("it is not owned by the server's user or root");
+		ReportBadMasterKey(MKP_WRONG_OWNER);
 
 	f = AllocateFile(master_key_file, PG_BINARY_R);
 	if (f == NULL)
-		ReportBadMasterKey("it cannot be read");
+		ReportBadMasterKey(MKP_UNREADABLE);
 	n = fread(buf, 1, sizeof(buf), f);
 	FreeFile(f);
 
@@ -171,7 +210,7 @@ LoadMasterKey(void)
 				{
 					crypto_cleanse(buf, sizeof(buf));
 					crypto_cleanse(master_key, sizeof(master_key));
-					ReportBadMasterKey("it holds 64 characters that are not all hexadecimal digits");
+					ReportBadMasterKey(MKP_NOT_HEX);
 				}
 			}
 			master_key[i] = (uint8) v;
@@ -180,7 +219,7 @@ LoadMasterKey(void)
 	else
 	{
 		crypto_cleanse(buf, sizeof(buf));
-		ReportBadMasterKey("it does not hold exactly 32 bytes or 64 hexadecimal digits");
+		ReportBadMasterKey(MKP_WRONG_LENGTH);
 	}
 	crypto_cleanse(buf, sizeof(buf));
 
@@ -242,46 +281,36 @@ UnwrapSecret(const char *name, int32 version, const char *purpose,
 static bool
 FetchSigningKey(bool latest, int32 *version, uint8 *pub, bytea **wrapped)
 {
-	AisecSavedUser saved;
-	SPIPlanPtr	plan;
+	AisecSpi	spi;
 	Datum		arg = CStringGetTextDatum(SIGNING_KEY_NAME);
 	Oid			argtype = TEXTOID;
 	bool		found = false;
-	int			rc;
 
-	aisec_become_owner(&saved);
-	SPI_connect();
-	plan = SPI_prepare("SELECT version, public_key, wrapped FROM aisec.key_store "
+	aisec_spi_begin(&spi);
+	if (aisec_spi_read("SELECT version, public_key, wrapped FROM aisec.key_store "
 					   "WHERE name OPERATOR(pg_catalog.=) $1 "
-					   "ORDER BY version DESC LIMIT 1", 1, &argtype);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	rc = SPI_execute_snapshot(plan, &arg, NULL,
-							  latest ? GetLatestSnapshot() : InvalidSnapshot,
-							  InvalidSnapshot, true, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "key store lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 1)
+					   "ORDER BY version DESC LIMIT 1",
+					   true, 1, &argtype, &arg, NULL,
+					   latest ? GetLatestSnapshot() : NULL) == 1)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 		bytea	   *p;
+		Datum		d;
 
-		*version = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-		p = DatumGetByteaPP(SPI_getbinval(tup, desc, 2, &isnull));
-		if (isnull || VARSIZE_ANY_EXHDR(p) != ED25519_KEY_LEN)
+		*version = DatumGetInt32(aisec_spi_value(0, 0, &isnull));
+		d = aisec_spi_value(0, 1, &isnull);
+		p = isnull ? NULL : DatumGetByteaPP(d);
+		if (p == NULL || VARSIZE_ANY_EXHDR(p) != ED25519_KEY_LEN)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("aisec signing key has a malformed public key")));
 		memcpy(pub, VARDATA_ANY(p), ED25519_KEY_LEN);
+		/* Copied into the caller's context, which outlives aisec_spi_end. */
 		if (wrapped != NULL)
-			*wrapped = (bytea *) DatumGetPointer(SPI_datumTransfer(SPI_getbinval(tup, desc, 3, &isnull),
-																 false, -1));
+			*wrapped = DatumGetByteaPP(datumCopy(aisec_spi_value(0, 2, &isnull), false, -1));
 		found = true;
 	}
-	SPI_finish();
-	aisec_restore_user(&saved);
+	aisec_spi_end(&spi);
 	return found;
 }
 
@@ -289,13 +318,12 @@ FetchSigningKey(bool latest, int32 *version, uint8 *pub, bytea **wrapped)
 static void
 CreateSigningKey(uint8 *pub)
 {
-	AisecSavedUser saved;
+	AisecSpi	spi;
 	uint8		priv[ED25519_KEY_LEN];
 	bytea	   *wrapped;
 	Oid			argtypes[3] = {TEXTOID, BYTEAOID, BYTEAOID};
 	Datum		args[3];
 	char	   *creator = GetUserNameFromId(GetUserId(), false);
-	int			rc;
 
 	crypto_random_bytes(priv, sizeof(priv));
 	crypto_ed25519_public(priv, pub);
@@ -306,16 +334,12 @@ CreateSigningKey(uint8 *pub)
 	args[1] = PointerGetDatum(cstring_to_text_with_len((char *) pub, ED25519_KEY_LEN));
 	args[2] = PointerGetDatum(wrapped);
 
-	aisec_become_owner(&saved);
-	SPI_connect();
-	rc = SPI_execute_with_args("INSERT INTO aisec.key_store "
-							   "(name, version, purpose, created_by, public_key, wrapped) "
-							   "VALUES ('" SIGNING_KEY_NAME "', 1, '" SIGNING_PURPOSE "', $1, $2, $3)",
-							   3, argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "key store insert failed: %s", SPI_result_code_string(rc));
-	SPI_finish();
-	aisec_restore_user(&saved);
+	aisec_spi_begin(&spi);
+	(void) aisec_spi_run("INSERT INTO aisec.key_store "
+						 "(name, version, purpose, created_by, public_key, wrapped) "
+						 "VALUES ('" SIGNING_KEY_NAME "', 1, '" SIGNING_PURPOSE "', $1, $2, $3)",
+						 true, 3, argtypes, args, NULL, NULL);
+	aisec_spi_end(&spi);
 
 	aisec_audit_log("key.create", SIGNING_KEY_NAME,
 					"{\"purpose\": \"" SIGNING_PURPOSE "\", \"version\": 1}");
@@ -408,6 +432,7 @@ aisec_key_check_name(const char *name)
 	for (size_t i = 1; ok && i < len; i++)
 		ok = (name[i] >= 'a' && name[i] <= 'z') ||
 			(name[i] >= '0' && name[i] <= '9') || name[i] == '_';
+	/* The name is not repeated: a value passed by mistake in its place would be. */
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
@@ -423,6 +448,7 @@ ParsePurpose(const char *purpose)
 	for (int i = 0; i < lengthof(purpose_names); i++)
 		if (strcmp(purpose, purpose_names[i]) == 0)
 			return (AisecKeyPurpose) i;
+	/* Not repeated either: a secret passed by mistake in its place would be. */
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown aisec key purpose"),
@@ -430,14 +456,27 @@ ParsePurpose(const char *purpose)
 	return AISEC_KEY_HMAC;		/* keep compiler quiet */
 }
 
-/* Return the text argument argno as a C string; error if it is NULL. */
+/* The text arguments of the key functions that must not be NULL. */
+typedef enum KeyTextArg
+{
+	KEY_ARG_NAME,
+	KEY_ARG_PURPOSE
+} KeyTextArg;
+
+/* Return the text argument argno (a which) as a C string; error if it is NULL. */
 static char *
-RequireTextArg(FunctionCallInfo fcinfo, int argno, const char *what)
+RequireTextArg(FunctionCallInfo fcinfo, int argno, KeyTextArg which)
 {
 	if (PG_ARGISNULL(argno))
+	{
+		if (which == KEY_ARG_NAME)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("key name must not be null")));
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", what)));
+				 errmsg("key purpose must not be null")));
+	}
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
@@ -450,54 +489,30 @@ RequireTextArg(FunctionCallInfo fcinfo, int argno, const char *what)
 static bool
 LookupKey(const char *name, int32 version, bool latest, KeyRow *row)
 {
-	AisecSavedUser saved;
+	AisecSpi	spi;
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		args[2];
 	bool		found = false;
-	int			rc;
 
 	args[0] = CStringGetTextDatum(name);
 	args[1] = Int32GetDatum(version);
-	aisec_become_owner(&saved);
-	SPI_connect();
-	if (latest)
+	aisec_spi_begin(&spi);
+	if (aisec_spi_read("SELECT version, purpose, wrapped FROM aisec.key_store "
+					   "WHERE name OPERATOR(pg_catalog.=) $1 AND "
+					   "($2 OPERATOR(pg_catalog.=) 0 OR version OPERATOR(pg_catalog.=) $2) "
+					   "ORDER BY version DESC LIMIT 1",
+					   true, 2, argtypes, args, NULL,
+					   latest ? GetLatestSnapshot() : NULL) == 1)
 	{
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("SELECT version, purpose, wrapped FROM aisec.key_store "
-						   "WHERE name OPERATOR(pg_catalog.=) $1 AND "
-						   "($2 OPERATOR(pg_catalog.=) 0 OR version OPERATOR(pg_catalog.=) $2) "
-						   "ORDER BY version DESC LIMIT 1", 2, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(),
-								  InvalidSnapshot, true, false, 1);
-	}
-	else
-		rc = SPI_execute_with_args("SELECT version, purpose, wrapped FROM aisec.key_store "
-								   "WHERE name OPERATOR(pg_catalog.=) $1 AND "
-								   "($2 OPERATOR(pg_catalog.=) 0 OR version OPERATOR(pg_catalog.=) $2) "
-								   "ORDER BY version DESC LIMIT 1",
-								   2, argtypes, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "key store lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		char	   *purpose;
 
-		row->version = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-		purpose = SPI_getvalue(tup, desc, 2);
-		row->purpose = ParsePurpose(purpose);
-		/* Copied into the caller's context, which outlives SPI_finish. */
-		row->wrapped = DatumGetByteaPP(SPI_datumTransfer(SPI_getbinval(tup, desc, 3, &isnull),
-														 false, -1));
+		row->version = DatumGetInt32(aisec_spi_value(0, 0, &isnull));
+		row->purpose = ParsePurpose(TextDatumGetCString(aisec_spi_value(0, 1, &isnull)));
+		/* Copied into the caller's context, which outlives aisec_spi_end. */
+		row->wrapped = DatumGetByteaPP(datumCopy(aisec_spi_value(0, 2, &isnull), false, -1));
 		found = true;
 	}
-	SPI_finish();
-	aisec_restore_user(&saved);
+	aisec_spi_end(&spi);
 	return found;
 }
 
@@ -522,7 +537,7 @@ ReportWrongPurpose(const char *name, AisecKeyPurpose has, AisecKeyPurpose wanted
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-			 errmsg("aisec key \"%s\" is a '%s' key, not a '%s' key",
+			 errmsg("aisec key \"%s\" has purpose \"%s\", not \"%s\"",
 					name, purpose_names[has], purpose_names[wanted]),
 			 errhint("Create a separate key with purpose '%s'.", purpose_names[wanted])));
 }
@@ -534,11 +549,11 @@ CheckSecretLength(AisecKeyPurpose purpose, size_t len)
 	if (purpose == AISEC_KEY_FF1 && len != 16 && len != 24 && len != 32)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("an 'ff1' key must be 16, 24 or 32 bytes (AES-128, AES-192 or AES-256), not %zu", len)));
+				 errmsg("an \"ff1\" key must be 16, 24 or 32 bytes (AES-128, AES-192 or AES-256), not %zu", len)));
 	if (purpose == AISEC_KEY_HMAC && (len < 16 || len > AISEC_KEY_MAX_LEN))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("an 'hmac' key must be 16 to %d bytes, not %zu", AISEC_KEY_MAX_LEN, len)));
+				 errmsg("an \"hmac\" key must be 16 to %d bytes, not %zu", AISEC_KEY_MAX_LEN, len)));
 }
 
 /* Wrap secret and insert it as (name, version); the key-store lock is held. */
@@ -546,12 +561,11 @@ static void
 StoreKey(const char *name, int32 version, AisecKeyPurpose purpose,
 		 const uint8 *secret, size_t len)
 {
-	AisecSavedUser saved;
+	AisecSpi	spi;
 	const char *purpose_name = purpose_names[purpose];
 	bytea	   *wrapped = WrapSecret(name, version, purpose_name, secret, len);
 	Oid			argtypes[5] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, BYTEAOID};
 	Datum		args[5];
-	int			rc;
 
 	args[0] = CStringGetTextDatum(name);
 	args[1] = Int32GetDatum(version);
@@ -559,16 +573,12 @@ StoreKey(const char *name, int32 version, AisecKeyPurpose purpose,
 	args[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	args[4] = PointerGetDatum(wrapped);
 
-	aisec_become_owner(&saved);
-	SPI_connect();
-	rc = SPI_execute_with_args("INSERT INTO aisec.key_store "
-							   "(name, version, purpose, created_by, wrapped) "
-							   "VALUES ($1, $2, $3, $4, $5)",
-							   5, argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "key store insert failed: %s", SPI_result_code_string(rc));
-	SPI_finish();
-	aisec_restore_user(&saved);
+	aisec_spi_begin(&spi);
+	(void) aisec_spi_run("INSERT INTO aisec.key_store "
+						 "(name, version, purpose, created_by, wrapped) "
+						 "VALUES ($1, $2, $3, $4, $5)",
+						 true, 5, argtypes, args, NULL, NULL);
+	aisec_spi_end(&spi);
 }
 
 /* Audit one key change; name and purpose are validated, so safe in JSON. */
@@ -619,8 +629,8 @@ aisec_create_key(PG_FUNCTION_ARGS)
 	uint8		secret[32];
 
 	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.create_key()");
-	name = RequireTextArg(fcinfo, 0, "key name");
-	purpose = ParsePurpose(RequireTextArg(fcinfo, 1, "key purpose"));
+	name = RequireTextArg(fcinfo, 0, KEY_ARG_NAME);
+	purpose = ParsePurpose(RequireTextArg(fcinfo, 1, KEY_ARG_PURPOSE));
 	BeginKeyChange(name, "aisec.create_key()");
 	crypto_random_bytes(secret, sizeof(secret));
 	PG_TRY();
@@ -645,12 +655,12 @@ aisec_import_key(PG_FUNCTION_ARGS)
 	bytea	   *secret;
 
 	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.import_key()");
-	name = RequireTextArg(fcinfo, 0, "key name");
+	name = RequireTextArg(fcinfo, 0, KEY_ARG_NAME);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("key secret must not be null")));
-	purpose = ParsePurpose(RequireTextArg(fcinfo, 2, "key purpose"));
+	purpose = ParsePurpose(RequireTextArg(fcinfo, 2, KEY_ARG_PURPOSE));
 	secret = PG_GETARG_BYTEA_PP(1);
 	BeginKeyChange(name, "aisec.import_key()");
 	CheckSecretLength(purpose, VARSIZE_ANY_EXHDR(secret));
@@ -670,7 +680,7 @@ aisec_rotate_key(PG_FUNCTION_ARGS)
 	int32		version;
 
 	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.rotate_key()");
-	name = RequireTextArg(fcinfo, 0, "key name");
+	name = RequireTextArg(fcinfo, 0, KEY_ARG_NAME);
 	BeginKeyChange(name, "aisec.rotate_key()");
 	if (!LookupKey(name, 0, true, &row))
 		ReportNoSuchKey(name, 0);
@@ -699,17 +709,16 @@ Datum
 aisec_drop_key(PG_FUNCTION_ARGS)
 {
 	char	   *name;
-	AisecSavedUser saved;
+	AisecSpi	spi;
 	KeyRow		row;
 	Oid			argtype = TEXTOID;
 	Datum		arg;
 	char	   *user;
 	char	   *detail;
-	uint64		n;
-	int			rc;
+	int			n;
 
 	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.drop_key()");
-	name = RequireTextArg(fcinfo, 0, "key name");
+	name = RequireTextArg(fcinfo, 0, KEY_ARG_NAME);
 	BeginKeyChange(name, "aisec.drop_key()");
 	if (!LookupKey(name, 0, true, &row))
 		ReportNoSuchKey(name, 0);
@@ -717,24 +726,19 @@ aisec_drop_key(PG_FUNCTION_ARGS)
 	if (user != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("aisec key \"%s\" is used by the masking rule on %s", name, user),
+				 errmsg("aisec key \"%s\" is used by the masking rule on column \"%s\"", name, user),
 				 errhint("Drop or change that rule first (aisec.drop_mask or aisec.set_mask).")));
 
 	arg = CStringGetTextDatum(name);
-	aisec_become_owner(&saved);
-	SPI_connect();
-	rc = SPI_execute_with_args("DELETE FROM aisec.key_store WHERE name OPERATOR(pg_catalog.=) $1",
-							   1, &argtype, &arg, NULL, false, 0);
-	if (rc != SPI_OK_DELETE)
-		elog(ERROR, "key store delete failed: %s", SPI_result_code_string(rc));
-	n = SPI_processed;
-	SPI_finish();
-	aisec_restore_user(&saved);
+	aisec_spi_begin(&spi);
+	n = aisec_spi_run("DELETE FROM aisec.key_store WHERE name OPERATOR(pg_catalog.=) $1",
+					  true, 1, &argtype, &arg, NULL, NULL);
+	aisec_spi_end(&spi);
 
-	detail = psprintf("{\"purpose\": \"%s\", \"versions\": " UINT64_FORMAT "}",
+	detail = psprintf("{\"purpose\": \"%s\", \"versions\": %d}",
 					  purpose_names[row.purpose], n);
 	aisec_audit_log("key.drop", name, detail);
-	PG_RETURN_INT32((int32) n);
+	PG_RETURN_INT32(n);
 }
 
 /* Copy a key's secret (version 0 = current) into secret; see keys.h. */

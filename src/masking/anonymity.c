@@ -13,7 +13,6 @@
 #include "access/htup_details.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
@@ -22,28 +21,19 @@
 #include "utils/syscache.h"
 
 #include "core/core.h"
-#include "masking.h"
-
-/* Return "schema"."table" for relid, quoted; error if it is gone. */
-char *
-aisec_qualified_relname(Oid relid)
-{
-	char	   *relname = get_rel_name(relid);
-	Oid			nsp = get_rel_namespace(relid);
-
-	if (relname == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	return quote_qualified_identifier(get_namespace_name(nsp), relname);
-}
+#include "masking_internal.h"
 
 /* Return the attnum of a live user column of relid, or error. */
 AttrNumber
-aisec_column_attnum(Oid relid, const char *colname)
+mask_column_attnum(Oid relid, const char *colname)
 {
-	AttrNumber	attnum = get_attnum(relid, colname);
+	AttrNumber	attnum;
 
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	attnum = get_attnum(relid, colname);
 	if (attnum <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -57,7 +47,7 @@ aisec_column_attnum(Oid relid, const char *colname)
  * in qis (a text[]), after checking each one names a distinct live column.
  */
 char *
-aisec_quasi_identifier_list(Oid relid, ArrayType *qis)
+mask_quasi_identifier_list(Oid relid, ArrayType *qis)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -68,12 +58,12 @@ aisec_quasi_identifier_list(Oid relid, ArrayType *qis)
 	if (ARR_NDIM(qis) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("quasi_identifiers must be a one-dimensional array")));
+				 errmsg("\"%s\" must be a one-dimensional array", "quasi_identifiers")));
 	deconstruct_array(qis, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("quasi_identifiers must name at least one column")));
+				 errmsg("\"%s\" must name at least one column", "quasi_identifiers")));
 	seen = palloc(sizeof(AttrNumber) * n);
 	initStringInfo(&buf);
 	for (int i = 0; i < n; i++)
@@ -84,14 +74,14 @@ aisec_quasi_identifier_list(Oid relid, ArrayType *qis)
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("quasi_identifiers must not contain NULL")));
+					 errmsg("\"%s\" must not contain NULL", "quasi_identifiers")));
 		col = TextDatumGetCString(elems[i]);
-		attnum = aisec_column_attnum(relid, col);
+		attnum = mask_column_attnum(relid, col);
 		for (int j = 0; j < i; j++)
 			if (seen[j] == attnum)
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
-						 errmsg("column \"%s\" is listed twice in quasi_identifiers", col)));
+						 errmsg("column \"%s\" is listed twice in \"%s\"", col, "quasi_identifiers")));
 		seen[i] = attnum;
 		if (i > 0)
 			appendStringInfoString(&buf, ", ");
@@ -109,23 +99,27 @@ aisec_k_anonymity(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *cols;
 	char	   *sql;
-	bool		isnull = true;
-	Datum		result = (Datum) 0;
-	int			rc;
+	AisecSpi	spi;
+	bool		isnull;
+	int64		result = 0;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER | AISEC_ROLE_DPO,
 					   "aisec.k_anonymity()");
-	cols = aisec_quasi_identifier_list(relid, PG_GETARG_ARRAYTYPE_P(1));
+	cols = mask_quasi_identifier_list(relid, PG_GETARG_ARRAYTYPE_P(1));
 	sql = psprintf("SELECT pg_catalog.min(s.n) FROM "
 				   "(SELECT pg_catalog.count(*) AS n FROM %s GROUP BY %s) s",
-				   aisec_qualified_relname(relid), cols);
-	SPI_connect();
-	rc = SPI_execute(sql, true, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "k-anonymity query failed: %s", SPI_result_code_string(rc));
-	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	SPI_finish();
+				   aisec_qualified_name(relid), cols);
+	aisec_spi_begin(&spi);
+	if (aisec_spi_read(sql, false, 0, NULL, NULL, NULL, NULL) != 1)
+		elog(ERROR, "k-anonymity query returned no row");
+	{
+		Datum		d = aisec_spi_value(0, 0, &isnull);
+
+		if (!isnull)
+			result = DatumGetInt64(d);
+	}
+	aisec_spi_end(&spi);
 	if (isnull)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(DatumGetInt64(result));
+	PG_RETURN_INT64(result);
 }

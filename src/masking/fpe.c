@@ -31,7 +31,7 @@
 
 #include "core/core.h"
 #include "keys/keys.h"
-#include "masking.h"
+#include "masking_internal.h"
 
 #define FF1_MIN_DOMAIN		1000000 /* radix^n must reach 10^6 (Rev. 1) */
 #define FF1_MAX_LEN			1024	/* characters per value */
@@ -530,7 +530,7 @@ GetFf1Cache(FunctionCallInfo fcinfo, text *keyname, int32 version,
 		MemoryContextReset(cache->keycxt);
 		cache->aes = NULL;
 		cache->alphabet_text = NULL;
-		aisec_require_keyed_use(fn);
+		mask_require_keyed_use(fn);
 		cache->aes = aisec_key_prepare_aes(name, version, cache->keycxt, &used);
 		strlcpy(cache->keyname, name, sizeof(cache->keyname));
 		cache->asked_version = version;

@@ -26,7 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "core/core.h"
-#include "masking.h"
+#include "masking_internal.h"
 
 #define EMAIL_MAX_LEN	254		/* RFC 5321 path limit */
 
@@ -74,14 +74,14 @@ AllocText(Size len)
 	return t;
 }
 
-/* Raise invalid_parameter_value for a negative count argument. */
+/* Raise invalid_parameter_value for a negative count argument (named argname). */
 static void
-CheckNotNegative(int32 v, const char *what)
+CheckNotNegative(int32 v, const char *argname)
 {
 	if (v < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be negative", what)));
+				 errmsg("\"%s\" must not be negative", argname)));
 }
 
 /* Write `count` copies of pad (padlen bytes) at p; returns the end. */
@@ -368,7 +368,7 @@ static const char *const time_units[] = {
 
 /* Return the canonical name of a truncation unit, or NULL if unknown. */
 const char *
-aisec_time_unit(const char *unit, bool for_date)
+mask_time_unit(const char *unit, bool for_date)
 {
 	for (int i = for_date ? FIRST_DATE_UNIT : 0; i < lengthof(time_units); i++)
 		if (strcmp(unit, time_units[i]) == 0)
@@ -380,15 +380,20 @@ aisec_time_unit(const char *unit, bool for_date)
 static Datum
 CheckUnit(text *unit, bool for_date)
 {
-	const char *u = aisec_time_unit(text_to_cstring(unit), for_date);
+	const char *u = mask_time_unit(text_to_cstring(unit), for_date);
 
 	if (u != NULL)
 		return CStringGetTextDatum(u);
+	/* The unit is not repeated: it may be a column's value, passed by mistake. */
+	if (for_date)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown generalization unit for a date"),
+				 errhint("Use one of 'day', 'week', 'month', 'quarter', 'year', 'decade' or 'century'.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown generalization unit for a %s", for_date ? "date" : "timestamp"),
-			 errhint("Use one of %s'day', 'week', 'month', 'quarter', 'year', 'decade' or 'century'.",
-					 for_date ? "" : "'minute', 'hour', ")));
+			 errmsg("unknown generalization unit for a timestamp"),
+			 errhint("Use one of 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year', 'decade' or 'century'.")));
 	return (Datum) 0;			/* keep compiler quiet */
 }
 

@@ -9,7 +9,7 @@
  * schedule (the inner and outer SHA-256 states) kept in fn_extra, in a
  * memory context whose reset frees and wipes it; each row then costs two
  * short SHA-256 computations.  The caller's role is checked when the key is
- * prepared: aisec_admin, aisec_engineer or a masked role (masking.h).
+ * prepared: aisec_admin, aisec_engineer or a masked role (masked_role.c).
  *
  * Pseudonym format: 'v' || key version || ':' || 64 lowercase hex digits of
  * HMAC-SHA-256(key, value's bytes), e.g. v1:5b1f...; so
@@ -26,7 +26,7 @@
 
 #include "core/core.h"
 #include "keys/keys.h"
-#include "masking.h"
+#include "masking_internal.h"
 
 #define NOISE_CONTEXT	"aisec.sticky_noise.v1"
 
@@ -64,7 +64,7 @@ GetHmacCache(FunctionCallInfo fcinfo, text *keyname, const char *fn)
 	MemoryContextReset(cache->keycxt);
 	cache->hmac = NULL;
 
-	aisec_require_keyed_use(fn);
+	mask_require_keyed_use(fn);
 	name = text_to_cstring(keyname);
 	cache->hmac = aisec_key_prepare_hmac(name, 0, cache->keycxt, &cache->version);
 	strlcpy(cache->keyname, name, sizeof(cache->keyname));

@@ -78,7 +78,7 @@ $node->restart;
 $node->safe_psql('postgres', 'CREATE DATABASE fresh2');
 $node->safe_psql('fresh2', 'CREATE EXTENSION aisec');
 ($rc, $out, $err) = $node->psql('fresh2', 'SELECT aisec.audit_digest()');
-like($err, qr/aisec master key file is unusable: it is accessible to group or others/, 'exposed key file refused');
+like($err, qr/aisec master key file is unusable\nDETAIL:  The file is accessible to group or others\./, 'exposed key file refused');
 system_or_bail('chmod', '0600', "$tmp/master.hex");
 
 # A key file of the wrong size is refused.
@@ -86,7 +86,7 @@ system_or_bail('sh', '-c', "umask 077 && printf 'short' > '$tmp/short.key'");
 $node->append_conf('postgresql.conf', "aisec.master_key_file = '$tmp/short.key'\n");
 $node->restart;
 ($rc, $out, $err) = $node->psql('fresh2', 'SELECT aisec.audit_digest()');
-like($err, qr/does not hold exactly 32 bytes or 64 hexadecimal digits/, 'short key file refused');
+like($err, qr/aisec master key file is unusable\nDETAIL:  The file does not hold exactly 32 bytes or 64 hexadecimal digits\./, 'short key file refused');
 
 # No master key configured: a clear error and a hint; nothing half-done.
 $node->append_conf('postgresql.conf', "aisec.master_key_file = ''\n");

@@ -1,0 +1,320 @@
+/*
+ * masked_view.c
+ *		Masked views: aisec.masked_view() and the generation of
+ *		aisec_masked.<table> from a table's stored masking rules.
+ *
+ * The view is generated from parsed, checked rules (masking_rules.c):
+ * every identifier comes from the catalog through quote_identifier, every
+ * string argument goes through quote_literal, numbers are printed from
+ * parsed integers, and every function, type and cast is schema-qualified.
+ * Views are created and owned by the extension owner, so a masked role
+ * reads them without any privilege on the base table; a view is re-created
+ * whenever its table's rules change, and dropped with the last rule.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "core/core.h"
+#include "audit/audit.h"
+#include "masking_internal.h"
+
+#define REDACTED_TEXT		"[redacted]"
+
+/* ----------------------------------------------------------------
+ * Building the masked expression for one column
+ * ----------------------------------------------------------------
+ */
+
+/* Append a schema-qualified cast target for the column's (base) type. */
+static void
+AppendType(StringInfo buf, const ColumnInfo *col)
+{
+	appendStringInfoString(buf, format_type_extended(col->basetype, col->typmod,
+													 FORMAT_TYPE_FORCE_QUALIFY |
+													 FORMAT_TYPE_TYPEMOD_GIVEN));
+}
+
+/* Append CAST(col AS pg_catalog.text). */
+static void
+AppendColumnAsText(StringInfo buf, const char *qcol)
+{
+	appendStringInfo(buf, "CAST(%s AS pg_catalog.text)", qcol);
+}
+
+/* Append the SQL expression that masks column col under rule r. */
+static void
+AppendMaskExpr(StringInfo buf, const MaskRule *r, const ColumnInfo *col)
+{
+	const char *qcol = quote_identifier(col->name);
+
+	switch (r->kind)
+	{
+		case MK_PARTIAL:
+			appendStringInfoString(buf, "aisec.mask_partial(");
+			AppendColumnAsText(buf, qcol);
+			appendStringInfo(buf, ", %d, %d, %s)",
+							 (int) mask_rule_int(r, 0),
+							 (int) mask_rule_int(r, 1),
+							 quote_literal_cstr(r->nargs == 3 ? r->args[2].val : "*"));
+			break;
+		case MK_EMAIL:
+			appendStringInfoString(buf, "aisec.mask_email(");
+			AppendColumnAsText(buf, qcol);
+			appendStringInfoChar(buf, ')');
+			break;
+		case MK_DIGITS:
+			appendStringInfoString(buf, "aisec.mask_digits(");
+			AppendColumnAsText(buf, qcol);
+			appendStringInfo(buf, ", %d, %s)",
+							 r->nargs >= 1 ? (int) mask_rule_int(r, 0) : 4,
+							 quote_literal_cstr(r->nargs == 2 ? r->args[1].val : "*"));
+			break;
+		case MK_PSEUDONYM:
+			appendStringInfoString(buf, "aisec.pseudonymize(");
+			AppendColumnAsText(buf, qcol);
+			appendStringInfo(buf, ", %s)", quote_literal_cstr(r->args[0].val));
+			break;
+		case MK_FF1:
+			appendStringInfoString(buf, "aisec.ff1_encrypt(");
+			AppendColumnAsText(buf, qcol);
+			appendStringInfo(buf, ", %s, %s, ''::pg_catalog.bytea)",
+							 quote_literal_cstr(r->args[0].val),
+							 quote_literal_cstr(r->nargs == 2 ? r->args[1].val : "0123456789"));
+			break;
+		case MK_GENERALIZE:
+			appendStringInfo(buf, "aisec.generalize(%s, CAST(%s AS ", qcol,
+							 quote_literal_cstr(r->args[0].val));
+			if (r->args[0].kind == ARG_STR)
+				appendStringInfoString(buf, "pg_catalog.text");
+			else
+				appendStringInfoString(buf, format_type_extended(col->basetype, -1,
+																 FORMAT_TYPE_FORCE_QUALIFY));
+			appendStringInfoString(buf, "))");
+			break;
+		case MK_NOISE:
+			appendStringInfo(buf, "CAST(aisec.sticky_noise(CAST(%s AS pg_catalog.float8), %s, "
+							 "CAST(%s AS pg_catalog.float8)) AS ", qcol,
+							 quote_literal_cstr(r->args[0].val), quote_literal_cstr(r->args[1].val));
+			AppendType(buf, col);
+			appendStringInfoChar(buf, ')');
+			break;
+		case MK_NULL:
+			appendStringInfoString(buf, "CAST(NULL AS ");
+			AppendType(buf, col);
+			appendStringInfoChar(buf, ')');
+			break;
+		case MK_REDACT:
+			appendStringInfo(buf, "CAST(%s AS pg_catalog.text)", quote_literal_cstr(REDACTED_TEXT));
+			break;
+	}
+}
+/* ----------------------------------------------------------------
+ * Masked views
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Return the masked view registered for relid (named after the table when
+ * it was made, so possibly under an older name), or InvalidOid.
+ */
+Oid
+mask_view_of(Oid relid)
+{
+	Oid			nsp = get_namespace_oid(MASKED_SCHEMA, false);
+	AisecSpi	spi;
+	Oid			argtype = OIDOID;
+	Datum		arg = ObjectIdGetDatum(relid);
+	Oid			viewid = InvalidOid;
+
+	aisec_spi_begin(&spi);
+	if (aisec_spi_run("SELECT view_name FROM aisec.mask_view "
+					  "WHERE rel OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+					  true, 1, &argtype, &arg, NULL, NULL) == 1)
+	{
+		bool		isnull;
+		Datum		name = aisec_spi_value(0, 0, &isnull);
+
+		if (!isnull)
+			viewid = get_relname_relid(NameStr(*DatumGetName(name)), nsp);
+	}
+	aisec_spi_end(&spi);
+	return viewid;
+}
+
+/* Load relid's rules: attnums and canonical rule texts, as the owner. */
+static int
+LoadRules(Oid relid, AttrNumber **attnums, char ***rules)
+{
+	AisecSpi	spi;
+	Oid			argtype = OIDOID;
+	Datum		arg = ObjectIdGetDatum(relid);
+	int			n;
+
+	aisec_spi_begin(&spi);
+	n = aisec_spi_run("SELECT attnum, rule FROM aisec.mask_rule "
+					  "WHERE rel OPERATOR(pg_catalog.=) $1::pg_catalog.regclass ORDER BY attnum",
+					  true, 1, &argtype, &arg, NULL, NULL);
+	*attnums = palloc(sizeof(AttrNumber) * (n + 1));
+	*rules = palloc(sizeof(char *) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		(*attnums)[i] = DatumGetInt16(aisec_spi_value(i, 0, &isnull));
+		/* Copied into the caller's context, which outlives aisec_spi_end. */
+		(*rules)[i] = TextDatumGetCString(aisec_spi_value(i, 1, &isnull));
+	}
+	aisec_spi_end(&spi);
+	return n;
+}
+
+/*
+ * Create or re-create aisec_masked.<table> for relid from its rules, or
+ * drop it if relid has none left.  Returns the view's OID (or InvalidOid).
+ */
+Oid
+mask_build_view(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+	char	   *qview = quote_qualified_identifier(MASKED_SCHEMA, relname);
+	Oid			nsp = get_namespace_oid(MASKED_SCHEMA, false);
+	Oid			existing = get_relname_relid(relname, nsp);
+	Oid			registered = mask_view_of(relid);
+	AttrNumber *attnums;
+	char	  **rules;
+	int			nrules = LoadRules(relid, &attnums, &rules);
+	StringInfoData sql;
+	Relation	rel;
+	TupleDesc	desc;
+	Oid			argtypes[2] = {OIDOID, NAMEOID};
+	Datum		args[2];
+	List	   *roles;
+	ListCell   *lc;
+	AisecSpi	spi;
+	bool		first = true;
+	int			applied = 0;
+
+	if (OidIsValid(existing) && existing != registered)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("masked view \"%s.%s\" already exists for another table",
+						MASKED_SCHEMA, relname),
+				 errhint("Masked views are named after their table; rename one of the two tables.")));
+
+	/* Drop the current view, which has the table's old name after a rename. */
+	initStringInfo(&sql);
+	if (OidIsValid(registered))
+		appendStringInfo(&sql, "DROP VIEW %s; ",
+						 quote_qualified_identifier(MASKED_SCHEMA, get_rel_name(registered)));
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = DirectFunctionCall1(namein, CStringGetDatum(relname));
+	if (nrules == 0)
+	{
+		aisec_spi_begin(&spi);
+		if (OidIsValid(registered))
+			aisec_spi_ddl(true, "%s", sql.data);
+		(void) aisec_spi_run("DELETE FROM aisec.mask_view WHERE rel OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							 true, 1, argtypes, args, NULL, NULL);
+		aisec_spi_end(&spi);
+		return InvalidOid;
+	}
+
+	appendStringInfo(&sql, "CREATE VIEW %s WITH (security_barrier) AS SELECT ", qview);
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *qcol;
+		int			r;
+
+		if (att->attisdropped)
+			continue;
+		qcol = quote_identifier(NameStr(att->attname));
+		if (!first)
+			appendStringInfoString(&sql, ", ");
+		first = false;
+		for (r = 0; r < nrules && attnums[r] != att->attnum; r++)
+			;
+		if (r < nrules)
+		{
+			MaskRule	rule;
+			ColumnInfo	col;
+
+			mask_rule_parse(rules[r], &rule);
+			mask_column_info(relid, att->attnum, &col);
+			mask_rule_check(&rule, &col, true);
+			AppendMaskExpr(&sql, &rule, &col);
+			appendStringInfo(&sql, " AS %s", qcol);
+			applied++;
+		}
+		else
+			appendStringInfoString(&sql, qcol);
+	}
+	table_close(rel, AccessShareLock);
+	/* Fail closed: every stored rule must have found its column. */
+	if (applied != nrules)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a masking rule of \"%s\" names a column that no longer exists", relname),
+				 errhint("See aisec.mask_rule; drop the rule with aisec.drop_mask or re-set it.")));
+	appendStringInfo(&sql, " FROM ONLY %s; ", aisec_qualified_name(relid));
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+	{
+		/* ONLY would hide every row of a partitioned table. */
+		char	   *only = strstr(sql.data, " FROM ONLY ");
+
+		memmove(only + 5, only + 10, strlen(only + 10) + 1);
+		sql.len -= 5;
+	}
+	appendStringInfo(&sql, "COMMENT ON VIEW %s IS %s; ", qview,
+					 quote_literal_cstr(psprintf("aisec masked view of %s (generated by aisec.masked_view)",
+												 aisec_qualified_name(relid))));
+	appendStringInfo(&sql, "GRANT SELECT ON %s TO aisec_admin, aisec_engineer", qview);
+	roles = mask_masked_roles();
+	foreach(lc, roles)
+		appendStringInfo(&sql, ", %s", quote_identifier(GetUserNameFromId(lfirst_oid(lc), false)));
+
+	aisec_spi_begin(&spi);
+	aisec_spi_ddl(true, "%s", sql.data);
+	(void) aisec_spi_run("INSERT INTO aisec.mask_view (rel, view_name) VALUES ($1::pg_catalog.regclass, $2) "
+						 "ON CONFLICT (rel) DO UPDATE SET view_name = EXCLUDED.view_name, refreshed = pg_catalog.now()",
+						 true, 2, argtypes, args, NULL, NULL);
+	aisec_spi_end(&spi);
+	CommandCounterIncrement();
+	return get_relname_relid(relname, nsp);
+}
+
+/* SQL: aisec.masked_view(rel) (re)creates aisec_masked.<table>; returns it. */
+PG_FUNCTION_INFO_V1(aisec_masked_view);
+Datum
+aisec_masked_view(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Oid			view;
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.masked_view()");
+	aisec_prevent_if_read_only("aisec.masked_view()");
+	LockRelationOid(relid, ShareUpdateExclusiveLock);
+	mask_check_relation(relid);
+	view = mask_build_view(relid);
+	if (!OidIsValid(view))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has no masking rules", get_rel_name(relid)),
+				 errhint("Add one with aisec.set_mask(table, column, rule).")));
+	aisec_audit_log("mask.view", aisec_qualified_name(relid), "{}");
+	PG_RETURN_OID(view);
+}
