@@ -1,5 +1,5 @@
 -- masking_rules.sql: masking rules, masked views, masked roles and masked
--- exports (masking_rules.c).
+-- exports (masking_rules.c, masked_view.c, masked_role.c, masked_export.c).
 
 -- Masked views live here, one per governed table, owned by the extension
 -- owner.  Only aisec creates objects in it.
