@@ -186,7 +186,7 @@ demo)
 bench)
 	psql -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE aisec_bench"
 	export PGDATABASE=aisec_bench AISEC_BINDIR=$bindir
-	printf '\n%-46s %14s %14s %9s  %s\n' "workload" "aisec" "baseline" "ratio" "target"
+	bash test/bench/lib.sh header
 	# AISEC_BENCH=<prefix> runs only the matching scripts (e.g. 50_versioning).
 	for f in test/bench/${AISEC_BENCH:-}*.sh; do
 		bash "$f"

@@ -7,10 +7,11 @@
 #    the cost of the chain, not of the disk's flush latency.
 # 2. audit_verify() over 100k entries: entries/s, against recomputing the
 #    same hashes in SQL with PostgreSQL's own sha256() (what an auditor would
-#    do without aisec).
+#    do without aisec).  Best of three rounds, the two taking turns, each
+#    run after one warm-up in its session (lib.sh: turns).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-PGBENCH="$AISEC_BINDIR/pgbench"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -29,17 +30,11 @@ VALUES (clock_timestamp(), session_user, session_user, 'bench.append', 'public.l
         '\x0000000000000000000000000000000000000000000000000000000000000000');
 SQL
 
-tps() {
-	# $1 script, $2 clients
-	PGOPTIONS="-c synchronous_commit=off" "$PGBENCH" -n -T 10 -c "$2" -j "$2" -f "$1" 2>/dev/null |
-		sed -n 's/^tps = \([0-9.]*\).*/\1/p' | cut -d. -f1
-}
-
 # Exactly 100k entries to verify (the append runs come after).
 sql "SELECT count(aisec.audit('bench.bulk', 'public.loans', jsonb_build_object('n', g))) FROM generate_series(1, 100000) g" >/dev/null
 n=$(sql "SELECT count(*) FROM aisec.audit_log")
-verify_ms=$(time_ms "SELECT * FROM aisec.audit_verify()" 3)
-sql_ms=$(time_ms "SELECT count(*) FILTER (WHERE hash = sha256(prev_hash || convert_to('aisec.audit.v1', 'UTF8')
+turns -w 1 verify "SELECT * FROM aisec.audit_verify()" \
+	recomputed "SELECT count(*) FILTER (WHERE hash = sha256(prev_hash || convert_to('aisec.audit.v1', 'UTF8')
         || int8send(seq) || int8send((extract(epoch FROM at) * 1000000)::bigint)
         || int4send(octet_length(convert_to(actor, 'UTF8'))) || convert_to(actor, 'UTF8')
         || int4send(octet_length(convert_to(login, 'UTF8'))) || convert_to(login, 'UTF8')
@@ -47,16 +42,13 @@ sql_ms=$(time_ms "SELECT count(*) FILTER (WHERE hash = sha256(prev_hash || conve
         || CASE WHEN object IS NULL THEN '\xffffffff'::bytea
                 ELSE int4send(octet_length(convert_to(object, 'UTF8'))) || convert_to(object, 'UTF8') END
         || int4send(octet_length(convert_to(detail::text, 'UTF8'))) || convert_to(detail::text, 'UTF8')))
-        FROM aisec.audit_log" 3)
-verify_rate=$(awk -v n="$n" -v ms="$verify_ms" 'BEGIN { printf "%d", n / (ms / 1000) }')
-sql_rate=$(awk -v n="$n" -v ms="$sql_ms" 'BEGIN { printf "%d", n / (ms / 1000) }')
-report "audit_verify() over $n entries, entries/s" "$verify_rate/s" "$sql_rate/s" "$(ratio "$verify_rate" "$sql_rate")" ">= 500000/s"
+        FROM aisec.audit_log"
+line -u rate "audit_verify() over $n entries, entries/s" \
+	"$(per_s "$n" "${ms[verify]}")" "$(per_s "$n" "${ms[recomputed]}")" ">= 500000/s"
 
 for clients in 1 8; do
-	plain=$(tps "$tmp/plain.sql" $clients)
-	chained=$(tps "$tmp/chained.sql" $clients)
-	target=""
-	[ $clients = 1 ] && target="chained >= 0.50x plain"
+	rates -c $clients -o "-c synchronous_commit=off" plain "$tmp/plain.sql" chained "$tmp/chained.sql"
+	target="chained >= 0.50x plain"
 	[ $clients = 8 ] && target="(report)"
-	report "audit append/s, $clients session(s)" "$chained/s" "$plain/s" "$(ratio "$chained" "$plain")" "$target"
+	line -u rate "audit append/s, $clients session(s)" "${tps[chained]}" "${tps[plain]}" "$target"
 done

@@ -2,16 +2,17 @@
 # Masking benchmarks (doc/masking.md): aisec's masking functions, masked
 # views and masked exports against the cheapest comparable thing PostgreSQL
 # does on the same 1M rows, in the same run, on one core (no parallel query).
-# Each figure is the best of three runs.  Run by `make bench` (test/run.sh
+# Each figure is the best of three runs, each a fresh session, the
+# workloads taking turns (lib.sh: turns).  Run by `make bench` (test/run.sh
 # exports PGHOST, PGPORT and PGDATABASE=aisec_bench).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ROWS=${AISEC_BENCH_ROWS:-1000000}
 
 # Every run is a fresh session with parallel query off.
 SERIAL="SET max_parallel_workers_per_gather = 0"
-best_ms() { time_ms -f -s "$SERIAL" "$1" 3; }
 
 sql <<SQL
 CREATE EXTENSION IF NOT EXISTS aisec;
@@ -46,41 +47,41 @@ sql "SELECT count(*) FROM bench_people" >/dev/null
 KEY="'bench-hmac-key-of-32-characters!'"
 wrap() { echo "SELECT sum(length($1)) FROM bench_people"; }
 
-lower_ms=$(best_ms "$(wrap 'lower(email)')")
-sha_ms=$(best_ms "$(wrap 'sha256(email::bytea)')")
-hmac_ms=$(best_ms "$(wrap "encode(hmac(email, $KEY, 'sha256'), 'hex')")")
-pseudo_ms=$(best_ms "$(wrap "aisec.pseudonymize(email, 'bench_hmac')")")
-report_ms "pseudonymize vs pgcrypto hmac+hex (${ROWS} rows)" "$pseudo_ms" "$hmac_ms" "<= 0.8x"
-report_ms "pseudonymize vs built-in sha256()" "$pseudo_ms" "$sha_ms" "<= 1.3x"
-
-email_ms=$(best_ms "$(wrap 'aisec.mask_email(email)')")
-report_ms "mask_email vs lower()" "$email_ms" "$lower_ms" "<= 1.5x"
-partial_ms=$(best_ms "$(wrap 'aisec.mask_partial(email, 1, 2)')")
-report_ms "mask_partial vs lower()" "$partial_ms" "$lower_ms" "<= 1.5x"
-lower_card_ms=$(best_ms "$(wrap 'lower(card)')")
-digits_ms=$(best_ms "$(wrap 'aisec.mask_digits(card)')")
-report_ms "mask_digits vs lower() (16-digit cards)" "$digits_ms" "$lower_card_ms" "<= 1.5x"
 # The same mask as mask_email, written with regexp_replace.
 REGEXP_MASK="regexp_replace(regexp_replace(email, '(?<!^)[^@](?=[^@]*@)', '*', 'g'), '(?<=@[^@]*)[^@](?=[^@]*[.][a-z]+\$)', '*', 'g')"
-regexp_ms=$(best_ms "$(wrap "$REGEXP_MASK")")
-report_ms "mask_email vs regexp_replace email mask" "$email_ms" "$regexp_ms" "<= 0.05x (>= 20x faster)"
+turns -s "$SERIAL" \
+	lower "$(wrap 'lower(email)')" \
+	sha "$(wrap 'sha256(email::bytea)')" \
+	hmac "$(wrap "encode(hmac(email, $KEY, 'sha256'), 'hex')")" \
+	pseudo "$(wrap "aisec.pseudonymize(email, 'bench_hmac')")" \
+	email "$(wrap 'aisec.mask_email(email)')" \
+	partial "$(wrap 'aisec.mask_partial(email, 1, 2)')" \
+	lower_card "$(wrap 'lower(card)')" \
+	digits "$(wrap 'aisec.mask_digits(card)')" \
+	regexp "$(wrap "$REGEXP_MASK")" \
+	ff1 "$(wrap "aisec.ff1_encrypt(card, 'bench_ff1')")"
+line "pseudonymize vs pgcrypto hmac+hex (${ROWS} rows)" "${ms[pseudo]}" "${ms[hmac]}" "<= 0.8x"
+line "pseudonymize vs built-in sha256()" "${ms[pseudo]}" "${ms[sha]}" "<= 1.3x"
+line "mask_email vs lower()" "${ms[email]}" "${ms[lower]}" "<= 1.5x"
+line "mask_partial vs lower()" "${ms[partial]}" "${ms[lower]}" "<= 1.5x"
+line "mask_digits vs lower() (16-digit cards)" "${ms[digits]}" "${ms[lower_card]}" "<= 1.5x"
+line "mask_email vs regexp_replace email mask" "${ms[email]}" "${ms[regexp]}" "<= 0.05x (>= 20x faster)"
+line "ff1_encrypt, 16-digit numbers vs lower()" "${ms[ff1]}" "${ms[lower_card]}" \
+	">= 200000 values/s: $(per_s "$ROWS" "${ms[ff1]}")/s"
 
-ff1_ms=$(best_ms "$(wrap "aisec.ff1_encrypt(card, 'bench_ff1')")")
-rate=$(awk "BEGIN{printf \"%.0fk/s\", $ROWS / $ff1_ms}")
-report_ms "ff1_encrypt, 16-digit numbers vs lower()" "$ff1_ms" "$lower_card_ms" ">= 200k values/s: ${rate}"
+# Reading as a training job does: every row to the client (timed until the
+# last row is in, lib.sh).  Then the server side alone (COPY to /dev/null),
+# where the masks' own cost shows most.
+turns -s "$SERIAL" view "SELECT * FROM aisec_masked.bench_people" base "SELECT * FROM bench_people" \
+	view_copy "COPY (SELECT * FROM aisec_masked.bench_people) TO '/dev/null'" \
+	base_copy "COPY (SELECT * FROM bench_people) TO '/dev/null'"
+line "read masked view (3 rules) vs base, to client" "${ms[view]}" "${ms[base]}" "<= 1.5x"
+line "same, server side only (COPY to /dev/null)" "${ms[view_copy]}" "${ms[base_copy]}" "report"
 
-# Reading as a training job does: every row to a client.  Then the server
-# side alone (COPY to /dev/null), where the masks' own cost shows most.
-view_ms=$(client_ms -s "$SERIAL" "SELECT * FROM aisec_masked.bench_people")
-base_ms=$(client_ms -s "$SERIAL" "SELECT * FROM bench_people")
-report_ms "read masked view (3 rules) vs base, to client" "$view_ms" "$base_ms" "<= 1.5x"
-view_ms=$(best_ms "COPY (SELECT * FROM aisec_masked.bench_people) TO '/dev/null'")
-base_ms=$(best_ms "COPY (SELECT * FROM bench_people) TO '/dev/null'")
-report_ms "same, server side only (COPY to /dev/null)" "$view_ms" "$base_ms" "report"
-
-export_ms=$(best_ms "DROP TABLE IF EXISTS bench_export; SELECT * FROM aisec.export_masked('bench_people', 'bench_export')")
-ctas_ms=$(best_ms "DROP TABLE IF EXISTS bench_ctas; CREATE TABLE bench_ctas AS SELECT * FROM bench_people")
-report_ms "export_masked vs CREATE TABLE AS base" "$export_ms" "$ctas_ms" "report"
+turns -s "$SERIAL" \
+	export "DROP TABLE IF EXISTS bench_export; SELECT * FROM aisec.export_masked('bench_people', 'bench_export')" \
+	ctas "DROP TABLE IF EXISTS bench_ctas; CREATE TABLE bench_ctas AS SELECT * FROM bench_people"
+line "export_masked vs CREATE TABLE AS base" "${ms[export]}" "${ms[ctas]}" "report"
 
 sql "SELECT aisec.drop_mask('bench_people', c) FROM unnest(ARRAY['email', 'name', 'income']) c" >/dev/null
 sql "DROP TABLE bench_people, bench_export, bench_ctas" >/dev/null

@@ -5,9 +5,12 @@
 #   1. a scan reading the same columns: count(grp), count(y), count(p)
 #   2. the plain-SQL confusion matrix: GROUP BY grp with four FILTERed counts
 #   3. aisec.fairness() with 2 parallel workers against 0
-# Each figure is the best of $AISEC_BENCH_REPEAT runs (default 3), in ms.
+# Each figure is the best of $AISEC_BENCH_REPEAT rounds (default 3), in ms,
+# the workloads taking turns, each run after one warm-up in its session
+# (lib.sh: turns).
 # Uses psql with PGHOST/PGPORT/PGDATABASE from test/run.sh.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 rows=${AISEC_BENCH_ROWS:-10000000}
@@ -29,10 +32,6 @@ FROM generate_series(1, $rows) i;
 VACUUM (FREEZE, ANALYZE) fair_bench;
 SQL
 
-# best_ms SETTINGS QUERY: the smallest of $repeat timings in one session,
-# after one warm-up run.
-best_ms() { time_ms -s "$1" -w 1 "$2" "$repeat"; }
-
 serial="SET max_parallel_workers_per_gather = 0;"
 parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
 
@@ -40,10 +39,8 @@ q_scan="SELECT count(grp), count(y), count(p) FROM fair_bench;"
 q_plain="SELECT grp, count(*) FILTER (WHERE y AND p), count(*) FILTER (WHERE NOT y AND p), count(*) FILTER (WHERE y AND NOT p), count(*) FILTER (WHERE NOT y AND NOT p) FROM fair_bench GROUP BY grp;"
 q_aisec="SELECT * FROM aisec.fairness_report((SELECT aisec.fairness(grp, y, p) FROM fair_bench));"
 
-scan=$(best_ms "$serial" "$q_scan")
-plain=$(best_ms "$serial" "$q_plain")
-aisec=$(best_ms "$serial" "$q_aisec")
-aisec_par=$(best_ms "$parallel" "$q_aisec")
+turns -r "$repeat" -w 1 -s "$serial" scan "$q_scan" plain "$q_plain" aisec "$q_aisec" \
+	-s "$parallel" aisec_par "$q_aisec"
 
 # Check that the parallel plan really is a parallel partial aggregate.
 if ! sql "$parallel EXPLAIN (COSTS OFF) $q_aisec" | grep -q 'Partial Aggregate'; then
@@ -53,8 +50,6 @@ fi
 
 label=$(awk -v r="$rows" 'BEGIN { if (r >= 1e6) printf "%gM", r / 1e6; else printf "%d", r }')
 
-report_ms "fairness+report vs same-column scan, $label" "$aisec" "$scan" "<= 1.5x (aisec / scan)"
-report "fairness+report vs plain-SQL matrix, $label" \
-	"$(ms "$aisec")" "$(ms "$plain")" "$(ratio "$plain" "$aisec")" ">= 1.5x (plain / aisec)"
-report "fairness parallel 2 workers vs 0, $label" \
-	"$(ms "$aisec_par")" "$(ms "$aisec")" "$(ratio "$aisec" "$aisec_par")" ">= 1.6x (0 / 2 workers)"
+line "fairness+report vs same-column scan, $label" "${ms[aisec]}" "${ms[scan]}" "<= 1.5x (aisec / scan)"
+line -i "fairness+report vs plain-SQL matrix, $label" "${ms[aisec]}" "${ms[plain]}" ">= 1.5x (plain / aisec)"
+line -i "fairness parallel 2 workers vs 0, $label" "${ms[aisec_par]}" "${ms[aisec]}" ">= 1.6x (0 / 2 workers)"

@@ -1,21 +1,38 @@
-# shellcheck shell=bash
-# Shared helpers for test/bench/*.sh (sourced, not run).
-# The harness (test/run.sh bench) exports PGHOST, PGPORT, PGDATABASE and
-# AISEC_BINDIR for a throwaway cluster.
+# shellcheck shell=bash disable=SC2034 # ms and tps: the scripts read them
+# The bench library: every test/bench/*.sh sources it for timing, best-of
+# rounds, ratios and printing.  The harness (test/run.sh bench) exports
+# PGHOST, PGPORT, PGDATABASE and AISEC_BINDIR for a throwaway cluster, and
+# runs `bash lib.sh header` once for the table's header.
 #
-# Timing.  Figures are in milliseconds.  All but client_ms are server-side
-# wall times as psql's \timing prints them (client start-up, connection and
-# printing not counted):
-#   once_ms    one run, for statements that cannot be repeated
-#   write_ms   one run right after a CHECKPOINT, for writes
-#   time_ms    the best of N runs
-#   client_ms  the best of N runs timed around the whole psql, rows to the
-#              client included: what a client reading the rows sees
-# A QUERY may hold several statements: it is sent as one query string
-# (psql -c) and timed as a whole.  Unless SETTINGS are given the server's
-# defaults apply (parallel query included).
+# Timing method, one for every figure: psql's \timing, in milliseconds.
+# psql starts its clock when it sends a statement and stops it when the
+# whole result is in: the server's work plus, for a query returning rows,
+# every row sent to the client and parsed by libpq.  Session start-up,
+# connecting and psql's printing of the rows are not counted: they are the
+# same on both sides whatever aisec does, and for a statement of a few
+# milliseconds (a commit) they would outweigh it.  So a "rows to the
+# client" workload is timed like every other one: its figure includes the
+# rows' trip to the client, not psql's formatting of them.
+#
+# The one exception is throughput under concurrent sessions (appends per
+# second with 1 and 8 sessions): no statement's time gives it, so rates()
+# asks pgbench, which counts the transactions that complete in a fixed
+# time (its "tps", connection time excluded).  It is here, not in a script.
+#
+# Best of rounds, in turns.  turns() and rates() run every workload of a
+# comparison once per round, in the order given, then the next round, and
+# keep each one's best figure: the workloads, aisec's and the baselines',
+# take turns, so that a change in the machine's load meets them alike.
+#
+# Unless SETTINGS are given the server's defaults apply (parallel query
+# included).  A QUERY may hold several statements: it is sent as one query
+# string (psql -c) and timed as a whole.
 
 PSQL="psql -X -q -v ON_ERROR_STOP=1"
+
+# Figures by workload name, each set by the latest turns() or rates() call
+# that names it: ms[NAME] in ms, tps[NAME] in transactions per second.
+declare -A ms=() tps=()
 
 # Run SQL quietly (unaligned, tuples only): the argument, or stdin if none.
 sql() {
@@ -26,82 +43,114 @@ sql() {
 	fi
 }
 
-# Print psql's \timing figure for each of RUNS runs of QUERY in one session,
-# after SETTINGS (untimed, may be empty).
-timings() {
-	local settings=$1 query=$2 runs=$3 args=() i
-	if [ -n "$settings" ]; then args+=(-c "$settings"); fi
+# run_ms SETTINGS QUERY WARMUPS: in a session of its own, SETTINGS (untimed,
+# may be empty), WARMUPS untimed runs of QUERY, then one timed run; prints
+# the timed run's figure.
+run_ms() {
+	local args=() i
+	if [ -n "$1" ]; then args+=(-c "$1"); fi
 	args+=(-c '\timing on')
-	for ((i = 0; i < runs; i++)); do args+=(-c "$query"); done
-	$PSQL -o /dev/null "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+	for ((i = 0; i <= $3; i++)); do args+=(-c "$2"); done
+	$PSQL -o /dev/null "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' |
+		awk -v n="$(($3 + 1))" '{ t = $1 }
+			END { if (NR != n) { print "bench: expected " n " timings, got " NR > "/dev/stderr"; exit 1 } print t }'
 }
 
-# Print the smallest of exactly N figures read from stdin; fail on fewer.
-least() {
-	awk -v n="$1" 'NR == 1 || $1 < m { m = $1 }
-		END { if (NR != n) { print "bench: expected " n " timings, got " NR > "/dev/stderr"; exit 1 } print m }'
-}
-
-# Wall time of one run of QUERY, in a session of its own.
-once_ms() { timings "" "$1" 1 | least 1; }
-
-# Wall time of one run of a write, right after a CHECKPOINT, so that it
-# pays neither for the dirty buffers and WAL a previous statement left
-# behind nor for a checkpoint starting in the middle of it.
-write_ms() { sql "CHECKPOINT"; once_ms "$1"; }
-
-# time_ms [-s SETTINGS] [-w WARMUPS] [-f] QUERY [REPS]
-# Best wall time of QUERY over REPS runs (default 3), all in one session.
-#   -s SETTINGS  SQL run first in each session, untimed (e.g. SET ...)
-#   -w WARMUPS   untimed runs of QUERY before the timed ones (default 0)
-#   -f           a fresh session per run, so that no run profits from the
-#                caches (catalog, keys, libraries) an earlier one filled
-time_ms() {
-	local settings="" warm=0 fresh=0 opt OPTIND=1 OPTARG i
-	while getopts s:w:f opt; do
-		case $opt in
-		s) settings=$OPTARG ;;
-		w) warm=$OPTARG ;;
-		f) fresh=1 ;;
-		*) return 2 ;;
+# turns [OPTIONS] NAME QUERY [[-s SETTINGS] NAME QUERY ...]
+# Best figure of each QUERY over ROUNDS rounds, the workloads taking turns
+# (see above); each run is a session of its own.  Sets ms[NAME].
+#   -r ROUNDS    rounds (default 3); 1 for a statement that cannot repeat
+#   -w WARMUPS   untimed runs of QUERY before the timed one, in the same
+#                session (default 0: the timed run fills the session's
+#                caches, catalog, keys, libraries, itself)
+#   -c           a CHECKPOINT before each run, for writes: no run pays for
+#                the dirty buffers and WAL an earlier one left behind, nor
+#                for a checkpoint starting in the middle of it
+#   -b FUNCTION  called (untimed) with the round's number before each round,
+#                e.g. to give each round fresh tables
+#   -p ARRAY     the name of an array with one word per round: in round N,
+#                %R in every QUERY is replaced by the array's Nth word (and
+#                ROUNDS is the array's length)
+#   -s SETTINGS  SQL run first in the session, untimed; applies to the
+#                workloads named after it, and may be given again between
+#                them (e.g. serial, then parallel)
+turns() {
+	local rounds=3 warm=0 ckpt=0 hook="" per="" settings="" r i q t
+	local names=() queries=() sets=() best=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-r) rounds=$2; shift 2 ;;
+		-w) warm=$2; shift 2 ;;
+		-c) ckpt=1; shift ;;
+		-b) hook=$2; shift 2 ;;
+		-p) per=$2; shift 2 ;;
+		-s) settings=$2; shift 2 ;;
+		-*) echo "turns: unknown option $1" >&2; return 2 ;;
+		*)
+			[ $# -ge 2 ] || { echo "turns: $1 has no query" >&2; return 2; }
+			names+=("$1"); queries+=("$2"); sets+=("$settings"); shift 2 ;;
 		esac
 	done
-	shift $((OPTIND - 1))
-	local query=$1 reps=${2:-3}
-	if [ $fresh = 1 ]; then
-		for ((i = 0; i < reps; i++)); do
-			timings "$settings" "$query" $((warm + 1)) | tail -n +$((warm + 1))
+	if [ -n "$per" ]; then
+		local -n _turns_words=$per
+		rounds=${#_turns_words[@]}
+	fi
+	for ((r = 1; r <= rounds; r++)); do
+		if [ -n "$hook" ]; then "$hook" "$r"; fi
+		for i in "${!names[@]}"; do
+			q=${queries[i]}
+			if [ -n "$per" ]; then q=${q//"%R"/${_turns_words[r - 1]}}; fi
+			if [ $ckpt = 1 ]; then sql "CHECKPOINT"; fi
+			t=$(run_ms "${sets[i]}" "$q" "$warm")
+			best[i]=$(least "${best[i]:-}" "$t")
 		done
-	else
-		timings "$settings" "$query" $((warm + reps)) | tail -n +$((warm + 1))
-	fi | least "$reps"
+	done
+	for i in "${!names[@]}"; do ms[${names[i]}]=${best[i]}; done
 }
 
-# client_ms [-s SETTINGS] QUERY [REPS]
-# Best wall time of QUERY over REPS runs (default 3) measured around psql
-# itself, each run a fresh session (SETTINGS first) whose rows are sent to
-# the client and discarded.  Whole milliseconds.
-client_ms() {
-	local settings="" opt OPTIND=1 OPTARG i s e
-	while getopts s: opt; do
+# rates [OPTIONS] NAME FILE [NAME FILE ...]
+# Transactions per second of pgbench script FILE (the exception above),
+# CLIENTS sessions for SECONDS, the workloads taking turns over ROUNDS
+# rounds; keeps each one's highest figure (whole numbers).  Sets tps[NAME].
+#   -r ROUNDS    rounds (default 1)
+#   -c CLIENTS   concurrent sessions, one pgbench thread each (default 1)
+#   -T SECONDS   length of each run (default 10)
+#   -o OPTIONS   server options for every session (PGOPTIONS)
+rates() {
+	local rounds=1 clients=1 secs=10 opts="" r i t OPTIND=1 OPTARG opt
+	while getopts r:c:T:o: opt; do
 		case $opt in
-		s) settings=$OPTARG ;;
+		r) rounds=$OPTARG ;;
+		c) clients=$OPTARG ;;
+		T) secs=$OPTARG ;;
+		o) opts=$OPTARG ;;
 		*) return 2 ;;
 		esac
 	done
 	shift $((OPTIND - 1))
-	local query=$1 reps=${2:-3} args=()
-	if [ -n "$settings" ]; then args+=(-c "$settings"); fi
-	for ((i = 0; i < reps; i++)); do
-		s=$(date +%s%N)
-		$PSQL "${args[@]}" -c "$query" >/dev/null
-		e=$(date +%s%N)
-		echo $(((e - s) / 1000000))
-	done | least "$reps"
+	local names=() files=() best=()
+	while [ $# -ge 2 ]; do names+=("$1"); files+=("$2"); shift 2; done
+	[ $# = 0 ] || { echo "rates: $1 has no file" >&2; return 2; }
+	for ((r = 1; r <= rounds; r++)); do
+		for i in "${!names[@]}"; do
+			t=$(PGOPTIONS=$opts "$AISEC_BINDIR/pgbench" -n -T "$secs" -c "$clients" -j "$clients" \
+				-f "${files[i]}" 2>/dev/null | sed -n 's/^tps = \([0-9]*\).*/\1/p')
+			[ -n "$t" ] || { echo "rates: pgbench gave no tps for ${names[i]}" >&2; return 1; }
+			best[i]=$(most "${best[i]:-}" "$t")
+		done
+	done
+	for i in "${!names[@]}"; do tps[${names[i]}]=${best[i]}; done
 }
 
-# A time in ms as a figure: "1234.5 ms".
-ms() { awk -v t="$1" 'BEGIN { printf "%.1f ms", t }'; }
+# The smaller / larger of two figures; an empty first one is no figure yet.
+least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
+most() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
+
+# a + b, for a figure made of two timed statements.
+plus() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
+
+# Items per second: N items in MS milliseconds, a whole number.
+per_s() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%d", n / (t / 1000) }'; }
 
 # a / b as "1.23x" ("n/a" only if b is 0).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2fx", a / b }'; }
@@ -109,11 +158,47 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf 
 # a as a percentage of b, "1.2%" ("n/a" only if b is 0).
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.1f%%", 100 * a / b }'; }
 
-# Print one result line: workload, aisec figure, baseline figure, ratio, target.
-report() {
-	printf '%-46s %14s %14s %9s  %s\n' "$1" "$2" "$3" "$4" "$5"
+# A figure in its unit: ms "1234.5 ms", rate "1234/s", bytes "1234 kB".
+fig() {
+	case $1 in
+	ms) awk -v t="$2" 'BEGIN { printf "%.1f ms", t }' ;;
+	rate) echo "$2/s" ;;
+	bytes) echo "$(($2 / 1024)) kB" ;;
+	*) echo "bench: unknown unit $1" >&2; return 2 ;;
+	esac
 }
 
-# Print one result line for two times in ms: workload, aisec ms, baseline
-# ms, target; the ratio is aisec / baseline.
-report_ms() { report "$1" "$(ms "$2")" "$(ms "$3")" "$(ratio "$2" "$3")" "$4"; }
+# The table's columns: workload, aisec figure, baseline figure, ratio, target.
+LINE_FORMAT='%-46s %14s %14s %9s  %s\n'
+# shellcheck disable=SC2059 # the format is LINE_FORMAT
+header() { printf "\n$LINE_FORMAT" "workload" "aisec" "baseline" "ratio" "target"; }
+
+# line [-u UNIT] [-i | -p] WORKLOAD A B TARGET
+# Print one result line: A is aisec's figure, B the baseline's, both
+# measured in this run on the same data.  The ratio is A / B, or
+#   -i  B / A, for targets that say how many times faster aisec is
+#   -p  A as a percentage of B
+#   -u UNIT  the figures' unit: ms (default), rate (per second), bytes
+line() {
+	local unit=ms how=x opt OPTIND=1 OPTARG r
+	while getopts u:ip opt; do
+		case $opt in
+		u) unit=$OPTARG ;;
+		i) how=i ;;
+		p) how=p ;;
+		*) return 2 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	case $how in
+	x) r=$(ratio "$2" "$3") ;;
+	i) r=$(ratio "$3" "$2") ;;
+	p) r=$(pct "$2" "$3") ;;
+	esac
+	# shellcheck disable=SC2059 # the format is LINE_FORMAT
+	printf "$LINE_FORMAT" "$1" "$(fig "$unit" "$2")" "$(fig "$unit" "$3")" "$r" "$4"
+}
+
+# `bash lib.sh header` (test/run.sh) prints the header; run without
+# arguments (the harness's loop over test/bench/*.sh) it does nothing.
+if [ "${BASH_SOURCE[0]}" = "$0" ] && [ "${1:-}" = header ]; then header; fi
