@@ -6,7 +6,7 @@
 # (PG* environment variables), as with any PGXS extension.
 
 EXTENSION	= aisec
-EXTVERSION	= 0.1.0
+EXTVERSION	= 0.2.0
 
 MODULE_big	= aisec
 # One folder per capability under src/ (doc/architecture.md): its C files,
@@ -14,12 +14,16 @@ MODULE_big	= aisec
 # the SQL that declares it.
 OBJS		= $(patsubst %.c,%.o,$(sort $(wildcard src/*/*.c)))
 DATA_built	= src/$(EXTENSION)--$(EXTVERSION).sql
+# Earlier releases' install scripts, frozen as they shipped, and the update
+# scripts between releases (doc/upgrading.md): installed as they are.
+DATA		= $(sort $(wildcard src/upgrade/*.sql))
 
 # The install script is assembled from the SQL beside the C files:
 # src/core/schema.sql (schema, roles, shared objects) first, then every
 # other src/*/*.sql ordered by file name (not by folder), which keeps the
-# objects in the order every earlier release created them.
-SQL_FILES	= $(filter-out src/core/schema.sql,$(wildcard src/*/*.sql))
+# objects in the order every earlier release created them.  src/upgrade/
+# holds the scripts above, not parts of this one.
+SQL_FILES	= $(filter-out src/core/schema.sql src/upgrade/%,$(wildcard src/*/*.sql))
 SQL_SOURCES	= src/core/schema.sql $(foreach f,$(sort $(notdir $(SQL_FILES))),$(filter %/$(f),$(SQL_FILES)))
 PG_CPPFLAGS	+= -I$(srcdir)/src
 
