@@ -5,9 +5,13 @@ Required keys and their forms follow https://pgxn.org/spec/ (v2.0.0):
 name, abstract, version (semver), maintainer, license, provides (each with
 abstract-free version at least), meta-spec {version: 2.0.0}; prereqs phases
 and relations as the spec names them.  Also checks that the version agrees
-with aisec.control and the Makefile.
+with aisec.control, the Makefile and provides.aisec, and that every earlier
+release kept in src/upgrade/ (aisec--X.sql) has a chain of update scripts
+(aisec--X--Y.sql, ...) up to it (doc/upgrading.md).
 """
+import glob
 import json
+import os
 import re
 import sys
 
@@ -59,7 +63,31 @@ def main():
     m = re.search(r"^EXTVERSION\s*=\s*(\S+)", mk, re.M)
     if not m or m.group(1) != meta["version"]:
         fail("version differs from the Makefile's EXTVERSION")
+    if meta["provides"].get(meta["name"], {}).get("version") != meta["version"]:
+        fail(f"provides.{meta['name']}.version differs from version")
+    check_upgrade_paths(meta["name"], meta["version"])
     print(f"META.json: ok ({meta['name']} {meta['version']})")
+
+
+def check_upgrade_paths(name, version):
+    """Every release script in src/upgrade/ must update, step by step, to version."""
+    updates = {}
+    releases = []
+    for path in glob.glob(f"src/upgrade/{name}--*.sql"):
+        parts = os.path.basename(path)[len(name) + 2:-len(".sql")].split("--")
+        if len(parts) == 2:
+            updates.setdefault(parts[0], []).append(parts[1])
+        else:
+            releases.append(parts[0])
+    for release in releases:
+        seen, todo = set(), [release]
+        while todo:
+            v = todo.pop()
+            if v not in seen:
+                seen.add(v)
+                todo.extend(updates.get(v, []))
+        if version not in seen:
+            fail(f"no update path from {release} (src/upgrade/{name}--{release}.sql) to {version}")
 
 
 if __name__ == "__main__":

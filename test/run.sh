@@ -2,7 +2,8 @@
 # aisec test, demo and benchmark driver: build, install, run on a throwaway
 # cluster, tear it down.
 #
-#   test/run.sh test       pg_regress + isolation + TAP suites
+#   test/run.sh test       pg_regress + isolation + TAP suites, then the
+#                          upgrade from the previous release (test/upgrade/)
 #   test/run.sh demo       narrated walkthrough (test/demo/*.sql)
 #   test/run.sh bench      benchmarks (test/bench/*.sh; AISEC_BENCH=<prefix>
 #                          runs only the matching ones)
@@ -53,8 +54,6 @@ $SUDO make -s PG_CONFIG="$PG_CONFIG" install
 
 # --- throwaway cluster ------------------------------------------------------
 tmp=$(mktemp -d /tmp/aisec-$mode.XXXXXX)
-chmod 755 "$tmp"
-[ "$(id -u)" = 0 ] && chown postgres: "$tmp"
 as() { "${RUNAS[@]}" "$@"; }
 
 PGDATA=$tmp/data
@@ -62,40 +61,59 @@ port=$(( 20000 + RANDOM % 20000 ))
 export PGHOST=$tmp PGPORT=$port PGDATABASE=postgres
 if [ "$(id -u)" = 0 ]; then export PGUSER=postgres; else export PGUSER=$(id -un); fi
 server_pid=""
+# Set while the upgrade test's library with 0.1.0's symbols is installed.
+legacy_installed=""
 
 cleanup() {
 	rc=$?
-	if [ -f "$PGDATA/postmaster.pid" ]; then
-		as "$bindir/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
-	fi
+	for dir in "$tmp" "$tmp/upgrade"; do
+		if [ -f "$dir/data/postmaster.pid" ]; then
+			as "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+		fi
+	done
 	[ -n "$server_pid" ] && wait "$server_pid" 2>/dev/null || true
-	if [ $rc -ne 0 ] && [ -f "$tmp/server.log" ]; then
-		echo "--- server log tail ($tmp/server.log)"; tail -n 40 "$tmp/server.log"
+	if [ -n "$legacy_installed" ]; then
+		echo "--- putting the normal aisec.so back into $pkglibdir"
+		$SUDO make -s PG_CONFIG="$PG_CONFIG" install || true
 	fi
+	for log in "$tmp/server.log" "$tmp/upgrade/server.log"; do
+		if [ $rc -ne 0 ] && [ -f "$log" ]; then
+			echo "--- server log tail ($log)"; tail -n 40 "$log"
+		fi
+	done
 	[ $rc -eq 0 ] && [ "${AISEC_KEEP_TMP:-0}" != 1 ] && rm -rf "$tmp"
 	exit $rc
 }
 trap cleanup EXIT
 
-say "throwaway cluster in $tmp (port $port)"
-as "$bindir/initdb" -D "$PGDATA" -A trust -U "$PGUSER" --no-sync -E UTF8 --locale=C >"$tmp/initdb.log"
-# The master key lives outside the data directory, readable only by the
-# server's user (doc/keys.md).
-as sh -c "umask 077 && openssl rand -out '$tmp/master.key' 32"
-cat >>"$PGDATA/postgresql.conf" <<CONF
+# new_cluster DIR PORT: a cluster in DIR/data with aisec preloaded, listening
+# on a socket in DIR.  The master key lives outside the data directory,
+# readable only by the server's user (doc/keys.md).
+new_cluster() {
+	local dir=$1 port=$2
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	[ "$(id -u)" = 0 ] && chown postgres: "$dir"
+	as "$bindir/initdb" -D "$dir/data" -A trust -U "$PGUSER" --no-sync -E UTF8 --locale=C >"$dir/initdb.log"
+	as sh -c "umask 077 && openssl rand -out '$dir/master.key' 32"
+	cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = ''
-unix_socket_directories = '$tmp'
+unix_socket_directories = '$dir'
 port = $port
 shared_preload_libraries = 'aisec'
-aisec.master_key_file = '$tmp/master.key'
+aisec.master_key_file = '$dir/master.key'
 max_connections = 40
 max_worker_processes = 8
 max_parallel_workers_per_gather = 2
 CONF
-case $mode in
-test) echo "fsync = off" >>"$PGDATA/postgresql.conf" ;;
-valgrind) printf 'fsync = off\njit = off\n' >>"$PGDATA/postgresql.conf" ;;
-esac
+	case $mode in
+	test) echo "fsync = off" >>"$dir/data/postgresql.conf" ;;
+	valgrind) printf 'fsync = off\njit = off\n' >>"$dir/data/postgresql.conf" ;;
+	esac
+}
+
+say "throwaway cluster in $tmp (port $port)"
+new_cluster "$tmp" "$port"
 
 start_server() {
 	if [ "$mode" = valgrind ]; then
@@ -150,6 +168,48 @@ tap() {
 	return $rc
 }
 
+upgrade() {
+	# A database made by 0.1.0, updated in place with today's library
+	# (test/upgrade/; doc/upgrading.md).  A cluster of its own, since the
+	# library it starts with is 0.1.0's.
+	say "upgrade from 0.1.0"
+	local dir=$tmp/upgrade uport=$((port + 1))
+	local regress_up=("$pgxs/src/test/regress/pg_regress" --use-existing --bindir="$bindir"
+		--host="$dir" --port="$uport" --dbname=aisec_upgraded
+		--inputdir=test/upgrade --outputdir="$dir")
+	local psql_up=(psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$uport")
+
+	# 1. 0.1.0: its install script (installed with today's) and a library
+	#    with its C symbols.
+	test/upgrade/legacy_library.sh "$dir/legacy"
+	legacy_installed=1
+	$SUDO install -m 755 "$dir/legacy/aisec.so" "$pkglibdir/aisec.so"
+	new_cluster "$dir" "$uport"
+	as "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+	"${psql_up[@]}" -c "CREATE DATABASE aisec_upgraded"
+	"${regress_up[@]}" before || { cat "$dir/regression.diffs"; return 1; }
+
+	# 2. Today's library, then ALTER EXTENSION aisec UPDATE (in after.sql).
+	as "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+	$SUDO make -s PG_CONFIG="$PG_CONFIG" install
+	legacy_installed=""
+	as "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+	"${regress_up[@]}" after || { cat "$dir/regression.diffs"; return 1; }
+
+	# 3. The updated catalog is what a fresh install declares.
+	"${psql_up[@]}" -c "CREATE DATABASE aisec_fresh"
+	"${psql_up[@]}" -d aisec_fresh -c "CREATE EXTENSION aisec"
+	for db in aisec_upgraded aisec_fresh; do
+		"${psql_up[@]}" -At -d "$db" -f test/upgrade/catalog.sql >"$dir/catalog.$db"
+	done
+	if ! diff -u "$dir/catalog.aisec_fresh" "$dir/catalog.aisec_upgraded"; then
+		echo "the updated database's aisec objects differ from a fresh install's (- fresh, + updated)" >&2
+		return 1
+	fi
+	echo "catalog: $(grep -c . "$dir/catalog.aisec_fresh") lines, the same after the update as on a fresh install"
+	as "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+}
+
 case $mode in
 test)
 	say "META.json"
@@ -157,6 +217,7 @@ test)
 	say "pg_regress and isolation tests"
 	regress
 	tap
+	upgrade
 	say "all tests passed"
 	;;
 valgrind)

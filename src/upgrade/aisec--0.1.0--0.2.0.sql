@@ -1,0 +1,513 @@
+-- aisec--0.1.0--0.2.0.sql: ALTER EXTENSION aisec UPDATE from 0.1.0 to 0.2.0.
+--
+-- What 0.2.0 changes in the database:
+--   1. Every C function's symbol gets the aisec_ prefix (0.1.0's diff is
+--      0.2.0's aisec_diff); the 0.2.0 library exports only the prefixed
+--      names, so until this script has run, aisec's functions fail with
+--      "could not find function ... in file".  Each function is declared
+--      again with CREATE OR REPLACE, word for word as 0.2.0's install script
+--      declares it (same signature, defaults, attributes, support function),
+--      with only the symbol changed.  CREATE OR REPLACE keeps each
+--      function's OID, owner, privileges, comment and extension membership,
+--      so what depends on it (aggregates, types' I/O, casts, triggers on
+--      user tables, masked views, event triggers) keeps working untouched.
+--   2. The schema and extension comments name only what ships.
+--
+-- Order: the event trigger functions come first.  None of this script's
+-- commands is one their triggers fire on (CREATE FUNCTION and COMMENT are
+-- not in their WHEN TAG lists; nothing is dropped), but should a later
+-- update add such a command, the triggers must already point at symbols the
+-- new library has.  They are not disabled and re-enabled: that would turn
+-- on a trigger an administrator had turned off.
+
+\echo Use "ALTER EXTENSION aisec UPDATE TO '0.2.0'" to load this file. \quit
+
+-- ==== 1. C symbols: event trigger functions ====
+
+-- versioning/history.sql
+CREATE OR REPLACE FUNCTION aisec.track_ddl_check() RETURNS event_trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_track_ddl_check';
+CREATE OR REPLACE FUNCTION aisec.track_drop_check() RETURNS event_trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_track_drop_check';
+
+-- masking/masking_rules.sql
+CREATE OR REPLACE FUNCTION aisec.mask_rule_sync() RETURNS event_trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_mask_rule_sync';
+
+-- ==== 1. C symbols: every other function, in install-script order ====
+
+-- masking/anonymity.sql
+CREATE OR REPLACE FUNCTION aisec.k_anonymity(rel regclass, quasi_identifiers text[])
+    RETURNS bigint
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_k_anonymity';
+
+-- audit/audit.sql
+CREATE OR REPLACE FUNCTION aisec.audit_refuse_change() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_audit_refuse_change';
+CREATE OR REPLACE FUNCTION aisec.audit(action text, object text, detail jsonb DEFAULT '{}')
+    RETURNS bigint
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_audit';
+CREATE OR REPLACE FUNCTION aisec.audit_verify(
+    OUT ok boolean, OUT entries bigint, OUT first_bad_seq bigint, OUT detail text)
+    RETURNS record
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_audit_verify';
+CREATE OR REPLACE FUNCTION aisec.audit_digest() RETURNS jsonb
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_audit_digest';
+CREATE OR REPLACE FUNCTION aisec.audit_verify_digest(digest jsonb) RETURNS boolean
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_audit_verify_digest';
+
+-- bias/contingency.sql
+CREATE OR REPLACE FUNCTION aisec.contingency_stats_in(cstring) RETURNS aisec.contingency_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_in';
+CREATE OR REPLACE FUNCTION aisec.contingency_stats_out(aisec.contingency_stats) RETURNS cstring
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_out';
+CREATE OR REPLACE FUNCTION aisec.contingency_stats_recv(internal) RETURNS aisec.contingency_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_recv';
+CREATE OR REPLACE FUNCTION aisec.contingency_stats_send(aisec.contingency_stats) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_send';
+CREATE OR REPLACE FUNCTION aisec.contingency_stats_from_bytea(bytea) RETURNS aisec.contingency_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_stats_from_bytea';
+CREATE OR REPLACE FUNCTION aisec.contingency_transfn(internal, text, text) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_transfn';
+CREATE OR REPLACE FUNCTION aisec.contingency_merge_transfn(internal, aisec.contingency_stats) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_merge_transfn';
+CREATE OR REPLACE FUNCTION aisec.contingency_combinefn(internal, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_combinefn';
+CREATE OR REPLACE FUNCTION aisec.contingency_serialfn(internal) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_serialfn';
+CREATE OR REPLACE FUNCTION aisec.contingency_deserialfn(bytea, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_deserialfn';
+CREATE OR REPLACE FUNCTION aisec.contingency_finalfn(internal) RETURNS aisec.contingency_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_finalfn';
+CREATE OR REPLACE FUNCTION aisec.chi2_test(c aisec.contingency_stats,
+                                OUT statistic float8, OUT dof integer, OUT p_value float8)
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_chi2_test';
+CREATE OR REPLACE FUNCTION aisec.cramers_v(c aisec.contingency_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_cramers_v';
+CREATE OR REPLACE FUNCTION aisec.chi2_p_value(statistic float8, dof integer) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_chi2_p_value';
+CREATE OR REPLACE FUNCTION aisec.contingency_cells(c aisec.contingency_stats,
+                                        OUT a text, OUT b text, OUT count bigint, OUT expected float8)
+    RETURNS SETOF record
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 16
+    AS 'MODULE_PATHNAME', 'aisec_contingency_cells';
+
+-- drift/divergence.sql
+CREATE OR REPLACE FUNCTION aisec.histogram_stats_in(cstring) RETURNS aisec.histogram_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_in';
+CREATE OR REPLACE FUNCTION aisec.histogram_stats_out(aisec.histogram_stats) RETURNS cstring
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_out';
+CREATE OR REPLACE FUNCTION aisec.histogram_stats_recv(internal) RETURNS aisec.histogram_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_recv';
+CREATE OR REPLACE FUNCTION aisec.histogram_stats_send(aisec.histogram_stats) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_send';
+CREATE OR REPLACE FUNCTION aisec.histogram_stats_from_bytea(bytea) RETURNS aisec.histogram_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_stats_from_bytea';
+CREATE OR REPLACE FUNCTION aisec.histogram_transfn(internal, float8, float8, float8, integer) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_transfn';
+CREATE OR REPLACE FUNCTION aisec.histogram_merge_transfn(internal, aisec.histogram_stats) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_merge_transfn';
+CREATE OR REPLACE FUNCTION aisec.histogram_combinefn(internal, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_combinefn';
+CREATE OR REPLACE FUNCTION aisec.histogram_serialfn(internal) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_serialfn';
+CREATE OR REPLACE FUNCTION aisec.histogram_deserialfn(bytea, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_deserialfn';
+CREATE OR REPLACE FUNCTION aisec.histogram_finalfn(internal) RETURNS aisec.histogram_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_finalfn';
+CREATE OR REPLACE FUNCTION aisec.histogram_bins(h aisec.histogram_stats, OUT bin integer, OUT lower float8, OUT upper float8, OUT count bigint, OUT proportion float8) RETURNS SETOF record
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12
+    AS 'MODULE_PATHNAME', 'aisec_histogram_bins';
+CREATE OR REPLACE FUNCTION aisec.category_stats_in(cstring) RETURNS aisec.category_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_in';
+CREATE OR REPLACE FUNCTION aisec.category_stats_out(aisec.category_stats) RETURNS cstring
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_out';
+CREATE OR REPLACE FUNCTION aisec.category_stats_recv(internal) RETURNS aisec.category_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_recv';
+CREATE OR REPLACE FUNCTION aisec.category_stats_send(aisec.category_stats) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_send';
+CREATE OR REPLACE FUNCTION aisec.category_stats_from_bytea(bytea) RETURNS aisec.category_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_stats_from_bytea';
+CREATE OR REPLACE FUNCTION aisec.category_counts_transfn(internal, text) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_transfn';
+CREATE OR REPLACE FUNCTION aisec.category_counts_merge_transfn(internal, aisec.category_stats) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_merge_transfn';
+CREATE OR REPLACE FUNCTION aisec.category_counts_combinefn(internal, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_combinefn';
+CREATE OR REPLACE FUNCTION aisec.category_counts_serialfn(internal) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_serialfn';
+CREATE OR REPLACE FUNCTION aisec.category_counts_deserialfn(bytea, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_deserialfn';
+CREATE OR REPLACE FUNCTION aisec.category_counts_finalfn(internal) RETURNS aisec.category_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_finalfn';
+CREATE OR REPLACE FUNCTION aisec.category_frequencies(c aisec.category_stats, OUT value text, OUT count bigint, OUT proportion float8) RETURNS SETOF record
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12
+    AS 'MODULE_PATHNAME', 'aisec_category_frequencies';
+CREATE OR REPLACE FUNCTION aisec.psi(expected aisec.histogram_stats, actual aisec.histogram_stats, epsilon float8 DEFAULT 0.0001) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_psi';
+CREATE OR REPLACE FUNCTION aisec.kl_divergence(p aisec.histogram_stats, q aisec.histogram_stats, epsilon float8 DEFAULT 0.0001) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_kl_divergence';
+CREATE OR REPLACE FUNCTION aisec.js_divergence(p aisec.histogram_stats, q aisec.histogram_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_js_divergence';
+CREATE OR REPLACE FUNCTION aisec.psi(expected aisec.category_stats, actual aisec.category_stats, epsilon float8 DEFAULT 0.0001) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_psi';
+CREATE OR REPLACE FUNCTION aisec.kl_divergence(p aisec.category_stats, q aisec.category_stats, epsilon float8 DEFAULT 0.0001) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_kl_divergence';
+CREATE OR REPLACE FUNCTION aisec.js_divergence(p aisec.category_stats, q aisec.category_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_js_divergence';
+CREATE OR REPLACE FUNCTION aisec.ks_statistic(p aisec.histogram_stats, q aisec.histogram_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_ks_statistic';
+CREATE OR REPLACE FUNCTION aisec.ks_statistic(x float8[], y float8[]) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_ks_statistic_values';
+CREATE OR REPLACE FUNCTION aisec.class_imbalance(labels aisec.category_stats, OUT classes integer, OUT majority text, OUT minority text, OUT imbalance_ratio float8, OUT normalized_difference float8, OUT balance float8) RETURNS record
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_class_imbalance';
+
+-- bias/fairness.sql
+CREATE OR REPLACE FUNCTION aisec.fairness_stats_in(cstring) RETURNS aisec.fairness_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_in';
+CREATE OR REPLACE FUNCTION aisec.fairness_stats_out(aisec.fairness_stats) RETURNS cstring
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_out';
+CREATE OR REPLACE FUNCTION aisec.fairness_stats_recv(internal) RETURNS aisec.fairness_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_recv';
+CREATE OR REPLACE FUNCTION aisec.fairness_stats_send(aisec.fairness_stats) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_send';
+CREATE OR REPLACE FUNCTION aisec.fairness_stats(bytea) RETURNS aisec.fairness_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_stats_from_bytes';
+CREATE OR REPLACE FUNCTION aisec.fairness_transfn(internal, text, boolean, boolean) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_transfn';
+CREATE OR REPLACE FUNCTION aisec.fairness_weighted_transfn(internal, text, boolean, boolean, float8) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_weighted_transfn';
+CREATE OR REPLACE FUNCTION aisec.fairness_merge_transfn(internal, aisec.fairness_stats) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_merge_transfn';
+CREATE OR REPLACE FUNCTION aisec.fairness_combinefn(internal, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_combinefn';
+CREATE OR REPLACE FUNCTION aisec.fairness_serialfn(internal) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_serialfn';
+CREATE OR REPLACE FUNCTION aisec.fairness_deserialfn(bytea, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_deserialfn';
+CREATE OR REPLACE FUNCTION aisec.fairness_finalfn(internal) RETURNS aisec.fairness_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_finalfn';
+
+-- bias/fairness_metrics.sql
+CREATE OR REPLACE FUNCTION aisec.selection_rate(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_selection_rate';
+CREATE OR REPLACE FUNCTION aisec.base_rate(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_base_rate';
+CREATE OR REPLACE FUNCTION aisec.true_positive_rate(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_true_positive_rate';
+CREATE OR REPLACE FUNCTION aisec.false_positive_rate(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_false_positive_rate';
+CREATE OR REPLACE FUNCTION aisec.false_negative_rate(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_false_negative_rate';
+CREATE OR REPLACE FUNCTION aisec.true_negative_rate(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_true_negative_rate';
+CREATE OR REPLACE FUNCTION aisec.positive_predictive_value(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_positive_predictive_value';
+CREATE OR REPLACE FUNCTION aisec.negative_predictive_value(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_negative_predictive_value';
+CREATE OR REPLACE FUNCTION aisec.false_discovery_rate(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_false_discovery_rate';
+CREATE OR REPLACE FUNCTION aisec.false_omission_rate(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_false_omission_rate';
+CREATE OR REPLACE FUNCTION aisec.accuracy(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_accuracy';
+CREATE OR REPLACE FUNCTION aisec.error_rate(s aisec.fairness_stats, grp text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_error_rate';
+CREATE OR REPLACE FUNCTION aisec.demographic_parity_difference(s aisec.fairness_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_demographic_parity_difference';
+CREATE OR REPLACE FUNCTION aisec.demographic_parity_ratio(s aisec.fairness_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_demographic_parity_ratio';
+CREATE OR REPLACE FUNCTION aisec.equalized_odds_difference(s aisec.fairness_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_equalized_odds_difference';
+CREATE OR REPLACE FUNCTION aisec.equalized_odds_ratio(s aisec.fairness_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_equalized_odds_ratio';
+CREATE OR REPLACE FUNCTION aisec.equal_opportunity_difference(s aisec.fairness_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_equal_opportunity_difference';
+CREATE OR REPLACE FUNCTION aisec.equal_opportunity_ratio(s aisec.fairness_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_equal_opportunity_ratio';
+CREATE OR REPLACE FUNCTION aisec.disparate_impact(s aisec.fairness_stats, unprivileged text, privileged text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_disparate_impact';
+CREATE OR REPLACE FUNCTION aisec.statistical_parity_difference(s aisec.fairness_stats, unprivileged text, privileged text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_statistical_parity_difference';
+CREATE OR REPLACE FUNCTION aisec.average_odds_difference(s aisec.fairness_stats, unprivileged text, privileged text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_average_odds_difference';
+CREATE OR REPLACE FUNCTION aisec.average_abs_odds_difference(s aisec.fairness_stats, unprivileged text, privileged text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_average_abs_odds_difference';
+CREATE OR REPLACE FUNCTION aisec.equal_opportunity_difference(s aisec.fairness_stats, unprivileged text, privileged text) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_equal_opportunity_difference_pair';
+
+-- bias/fairness_report.sql
+CREATE OR REPLACE FUNCTION aisec.fairness_report(
+    s aisec.fairness_stats,
+    reference text DEFAULT NULL,
+    confidence float8 DEFAULT 0.95)
+    RETURNS TABLE (
+        grp text,
+        is_reference boolean,
+        n bigint,
+        weight float8,
+        base_rate float8,
+        selection_rate float8,
+        selection_rate_low float8,
+        selection_rate_high float8,
+        tpr float8,
+        tpr_low float8,
+        tpr_high float8,
+        fpr float8,
+        fpr_low float8,
+        fpr_high float8,
+        fnr float8,
+        tnr float8,
+        ppv float8,
+        npv float8,
+        accuracy float8,
+        selection_rate_ratio float8,
+        ratio_low float8,
+        ratio_high float8,
+        four_fifths text)
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 8
+    AS 'MODULE_PATHNAME', 'aisec_fairness_report';
+CREATE OR REPLACE FUNCTION aisec.fairness_svg(
+    s aisec.fairness_stats,
+    reference text DEFAULT NULL,
+    confidence float8 DEFAULT 0.95)
+    RETURNS text
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_fairness_svg';
+
+-- masking/fpe.sql
+CREATE OR REPLACE FUNCTION aisec.ff1_encrypt(value text, key text, alphabet text DEFAULT '0123456789', tweak bytea DEFAULT '')
+    RETURNS text
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_ff1_encrypt';
+CREATE OR REPLACE FUNCTION aisec.ff1_decrypt(value text, key text, alphabet text DEFAULT '0123456789', tweak bytea DEFAULT '', key_version integer DEFAULT 0)
+    RETURNS text
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_ff1_decrypt';
+
+-- versioning/history.sql
+CREATE OR REPLACE FUNCTION aisec.capture() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_capture';
+CREATE OR REPLACE FUNCTION aisec.capture_row() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_capture_row';
+CREATE OR REPLACE FUNCTION aisec.capture_row_needed(oid, tid) RETURNS boolean
+    LANGUAGE C STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'aisec_capture_row_needed';
+CREATE OR REPLACE FUNCTION aisec.history_refuse_change() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_history_refuse_change';
+CREATE OR REPLACE FUNCTION aisec.track(rel regclass) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_track';
+CREATE OR REPLACE FUNCTION aisec.untrack(rel regclass) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_untrack';
+CREATE OR REPLACE FUNCTION aisec.rid_table(rid bigint) RETURNS regclass
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_rid_table';
+
+-- bias/inequality.sql
+CREATE OR REPLACE FUNCTION aisec.generalized_entropy_transfn(internal, boolean, boolean, float8) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_generalized_entropy_transfn';
+CREATE OR REPLACE FUNCTION aisec.theil_transfn(internal, boolean, boolean) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_theil_transfn';
+CREATE OR REPLACE FUNCTION aisec.inequality_combinefn(internal, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_combinefn';
+CREATE OR REPLACE FUNCTION aisec.inequality_serialfn(internal) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_serialfn';
+CREATE OR REPLACE FUNCTION aisec.inequality_deserialfn(bytea, internal) RETURNS internal
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_deserialfn';
+CREATE OR REPLACE FUNCTION aisec.generalized_entropy_finalfn(internal) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_generalized_entropy_finalfn';
+
+-- keys/keys.sql
+CREATE OR REPLACE FUNCTION aisec.signing_public_key() RETURNS text
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_signing_public_key';
+CREATE OR REPLACE FUNCTION aisec.create_key(name text, purpose text) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_create_key';
+CREATE OR REPLACE FUNCTION aisec.import_key(name text, secret bytea, purpose text) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_import_key';
+CREATE OR REPLACE FUNCTION aisec.rotate_key(name text) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_rotate_key';
+CREATE OR REPLACE FUNCTION aisec.drop_key(name text) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_drop_key';
+
+-- masking/mask.sql
+CREATE OR REPLACE FUNCTION aisec.mask_partial(value text, keep_prefix integer, keep_suffix integer, pad text DEFAULT '*')
+    RETURNS text
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_mask_partial';
+CREATE OR REPLACE FUNCTION aisec.mask_email(value text)
+    RETURNS text
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_mask_email';
+CREATE OR REPLACE FUNCTION aisec.mask_digits(value text, keep_last integer DEFAULT 4, pad text DEFAULT '*')
+    RETURNS text
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_mask_digits';
+CREATE OR REPLACE FUNCTION aisec.generalize(value smallint, step smallint)
+    RETURNS smallint
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_generalize_int2';
+CREATE OR REPLACE FUNCTION aisec.generalize(value integer, step integer)
+    RETURNS integer
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_generalize_int4';
+CREATE OR REPLACE FUNCTION aisec.generalize(value bigint, step bigint)
+    RETURNS bigint
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_generalize_int8';
+CREATE OR REPLACE FUNCTION aisec.generalize(value numeric, step numeric)
+    RETURNS numeric
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_generalize_numeric';
+CREATE OR REPLACE FUNCTION aisec.generalize(value date, unit text)
+    RETURNS date
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_generalize_date';
+CREATE OR REPLACE FUNCTION aisec.generalize(value timestamp, unit text)
+    RETURNS timestamp
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_generalize_timestamp';
+CREATE OR REPLACE FUNCTION aisec.generalize(value timestamptz, unit text)
+    RETURNS timestamptz
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_generalize_timestamptz';
+
+-- masking/masking_rules.sql
+CREATE OR REPLACE FUNCTION aisec.mask_rule_resolve() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_mask_rule_resolve';
+CREATE OR REPLACE FUNCTION aisec.set_mask(rel regclass, col name, rule text) RETURNS text
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_set_mask';
+CREATE OR REPLACE FUNCTION aisec.drop_mask(rel regclass, col name) RETURNS boolean
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_drop_mask';
+CREATE OR REPLACE FUNCTION aisec.masked_view(rel regclass) RETURNS regclass
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_masked_view';
+CREATE OR REPLACE FUNCTION aisec.mask_role(role name) RETURNS integer
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_mask_role';
+CREATE OR REPLACE FUNCTION aisec.unmask_role(role name) RETURNS boolean
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_unmask_role';
+CREATE OR REPLACE FUNCTION aisec.export_masked(rel regclass, target name, min_k integer DEFAULT NULL,
+                                    quasi_identifiers text[] DEFAULT NULL,
+                                    OUT exported bigint, OUT suppressed bigint)
+    RETURNS record
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_export_masked';
+
+-- masking/pseudonym.sql
+CREATE OR REPLACE FUNCTION aisec.pseudonymize(value text, key text)
+    RETURNS text
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_pseudonymize';
+CREATE OR REPLACE FUNCTION aisec.sticky_noise(value double precision, key text, ratio double precision)
+    RETURNS double precision
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_sticky_noise';
+
+-- bias/reweighing.sql
+CREATE OR REPLACE FUNCTION aisec.reweighing(s aisec.fairness_stats)
+    RETURNS TABLE (grp text, label boolean, weight float8)
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 16
+    AS 'MODULE_PATHNAME', 'aisec_reweighing';
+
+-- versioning/version.sql
+CREATE OR REPLACE FUNCTION aisec.create_dataset(name text, tables regclass[], description text DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_create_dataset';
+CREATE OR REPLACE FUNCTION aisec.commit(dataset text, message text DEFAULT NULL) RETURNS bigint
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_version_commit';
+CREATE OR REPLACE FUNCTION aisec.tag(dataset text, version bigint, tag text) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_version_tag';
+CREATE OR REPLACE FUNCTION aisec.checkout_support(internal) RETURNS internal
+    LANGUAGE C STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_checkout_support';
+CREATE OR REPLACE FUNCTION aisec.checkout(rel anyelement, version bigint) RETURNS SETOF anyelement
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    SUPPORT aisec.checkout_support
+    AS 'MODULE_PATHNAME', 'aisec_checkout';
+CREATE OR REPLACE FUNCTION aisec.checkout(rel anyelement, tag text) RETURNS SETOF anyelement
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    SUPPORT aisec.checkout_support
+    AS 'MODULE_PATHNAME', 'aisec_checkout';
+CREATE OR REPLACE FUNCTION aisec.materialize(rel regclass, version bigint, target name) RETURNS bigint
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_materialize';
+CREATE OR REPLACE FUNCTION aisec.manifest(dataset text, version bigint) RETURNS jsonb
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_manifest';
+CREATE OR REPLACE FUNCTION aisec.diff(rel regclass, from_version bigint, to_version bigint)
+    RETURNS TABLE (change text, rid bigint, before jsonb, after jsonb)
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_diff';
+CREATE OR REPLACE FUNCTION aisec.verify(dataset text, version bigint DEFAULT NULL)
+    RETURNS TABLE (version bigint, "table" regclass, ok boolean, expected text, actual text)
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_verify';
+
+-- ==== 2. Comments ====
+
+COMMENT ON SCHEMA aisec IS 'aisec: governed machine-learning training data (audit log, keys, masking, dataset versions, bias and drift statistics)';
+-- CREATE EXTENSION took the extension's comment from the control file of
+-- its day; this is 0.2.0's aisec.control comment.
+COMMENT ON EXTENSION aisec IS 'governed ML training data: audit log, keys, masking, dataset versions, bias and drift statistics';

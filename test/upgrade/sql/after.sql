@@ -1,0 +1,99 @@
+-- Upgrade, part 2 of 2: the database before.sql made with aisec 0.1.0, now
+-- served by today's library.  Update it, then check that every capability's
+-- state survived and still works.  (test/run.sh then compares its aisec
+-- objects with a fresh install's.)
+
+-- Until the update, 0.1.0's declarations name C symbols today's library no
+-- longer exports (the library's path is cut out, it differs by system).
+DO $$
+BEGIN
+    PERFORM aisec.audit_verify();
+EXCEPTION WHEN undefined_function THEN
+    RAISE NOTICE '%', regexp_replace(SQLERRM, 'in file ".*"', 'in file "..."');
+END
+$$;
+
+ALTER EXTENSION aisec UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'aisec';
+SELECT prosrc FROM pg_proc WHERE oid = 'aisec.audit_verify'::regproc;
+SELECT obj_description('aisec'::regnamespace, 'pg_namespace');
+SELECT obj_description(oid, 'pg_extension') FROM pg_extension WHERE extname = 'aisec';
+
+-- Audit log: the chain from before the update verifies, the digest taken
+-- then still leads to today's chain, and new entries extend it.
+SELECT ok, entries, first_bad_seq FROM aisec.audit_verify();
+SELECT aisec.audit_verify_digest(digest) FROM upg_digest;
+SELECT aisec.audit('upgrade.test', 'after', '{"step": 2}');
+SELECT action, object FROM aisec.audit_log ORDER BY seq DESC LIMIT 2;
+SELECT ok, entries, first_bad_seq FROM aisec.audit_verify();
+
+-- Keys: the same keys give the same pseudonym and token; the token decrypts.
+SELECT pseudonym = aisec.pseudonymize('alice', 'upg_hmac') AS same_pseudonym,
+       token = aisec.ff1_encrypt('4111111111111111', 'upg_ff1') AS same_token,
+       aisec.ff1_decrypt(token, 'upg_ff1') AS card
+FROM upg_keyed;
+
+-- Masking: the masked view still masks, exactly as before; the masked role
+-- still cannot read the table itself; a rule's stored column name follows
+-- a rename (the aisec_mask_rule_sync event trigger).
+SET ROLE upg_analyst;
+SELECT name, email, card FROM aisec_masked.customers ORDER BY name;
+SELECT count(*) FROM customers;
+RESET ROLE;
+SELECT count(*) AS rows_changed_by_update
+FROM (SELECT * FROM upg_masked EXCEPT SELECT * FROM aisec_masked.customers) d;
+ALTER TABLE customers RENAME COLUMN email TO mail;
+SELECT col, rule FROM aisec.mask_rule ORDER BY attnum;
+-- A key rotates; pseudonyms follow its new version.
+SELECT aisec.rotate_key('upg_hmac');
+SELECT name, purpose, version, current FROM aisec.keys ORDER BY name, version;
+SELECT count(*) AS pseudonyms_changed
+FROM upg_masked o JOIN aisec_masked.customers n ON n.name = o.name
+WHERE n.id <> o.id;
+
+-- Dataset versions: both versions verify, the tag checks out, the diff is
+-- the one committed, and the changes pending since before the update
+-- commit now; so does a new write.
+SELECT version, "table", ok FROM aisec.verify('credit') ORDER BY version;
+SELECT id, amount, approved FROM aisec.checkout(NULL::loans, 'v1') ORDER BY id;
+SELECT change, coalesce(before, after) ->> 'id' AS id, before ->> 'amount' AS before,
+       after ->> 'amount' AS after
+FROM aisec.diff('loans', 1, 2) ORDER BY id;
+SELECT aisec.manifest('credit', 2) = m AS same_manifest FROM upg_manifest;
+SELECT aisec.commit('credit', 'pending since 0.1.0');
+SELECT change, coalesce(before, after) ->> 'id' AS id FROM aisec.diff('loans', 2, 3) ORDER BY id;
+UPDATE loans SET amount = 0 WHERE id = 3;
+SELECT aisec.commit('credit', 'after the update');
+SELECT aisec.tag('credit', 4, 'v4');
+SELECT id, amount, approved FROM aisec.checkout(NULL::loans, 'v4') ORDER BY id;
+SELECT version, "table", ok FROM aisec.verify('credit') ORDER BY version;
+SELECT version, parent, message, rows FROM aisec.versions ORDER BY version;
+-- The tracking event triggers still guard the table.
+ALTER TABLE loans DROP COLUMN approved;
+DROP TRIGGER aisec_capture_delete ON loans;
+
+-- Bias and drift statistics: the values stored under 0.1.0 read back, and
+-- the aggregates give the same result today.
+SELECT aisec.selection_rate(fairness, 'a'),
+       aisec.demographic_parity_difference(fairness)
+FROM upg_stats;
+SELECT s.fairness::text = n.fairness::text AS same_fairness,
+       s.histogram::text = n.histogram::text AS same_histogram,
+       s.contingency::text = n.contingency::text AS same_contingency,
+       s.categories::text = n.categories::text AS same_categories
+FROM upg_stats s,
+     (SELECT aisec.fairness(grp, y_true, y_pred) AS fairness,
+             aisec.histogram(score, 0, 1, 4) AS histogram,
+             aisec.contingency(grp, y_pred::text) AS contingency,
+             aisec.category_counts(grp) AS categories
+      FROM upg_outcomes) n;
+SELECT aisec.fairness_merge(fairness)::text = (SELECT fairness::text FROM upg_stats) AS merge_reads_old
+FROM upg_stats;
+
+-- mask_role granted the analyst EXECUTE on the masking functions; take
+-- that back, so that test/run.sh's comparison of aisec's objects with a
+-- fresh install's sees only what the extension itself declares.
+SELECT aisec.unmask_role('upg_analyst');
+
+-- Last, the whole audit chain, with every entry the checks above wrote.
+SELECT ok, first_bad_seq FROM aisec.audit_verify();
