@@ -212,8 +212,9 @@ upgrade() {
 
 case $mode in
 test)
-	say "META.json"
+	say "META.json and source layout"
 	python3 test/check_meta.py
+	python3 test/check_layout.py
 	say "pg_regress and isolation tests"
 	regress
 	tap
@@ -248,8 +249,10 @@ bench)
 	psql -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE aisec_bench"
 	export PGDATABASE=aisec_bench AISEC_BINDIR=$bindir
 	bash test/bench/lib.sh header
-	# AISEC_BENCH=<prefix> runs only the matching scripts (e.g. 50_versioning).
+	# AISEC_BENCH=<prefix> runs only the matching scripts (e.g. 50_versioning);
+	# lib.sh is the library they source, not a benchmark.
 	for f in test/bench/${AISEC_BENCH:-}*.sh; do
+		[ "$(basename "$f")" = lib.sh ] && continue
 		bash "$f"
 	done
 	;;
