@@ -2871,7 +2871,9 @@ ProtectHistory(const char *qname)
  * Create the history table of a tracked table and its ended-records table
  * (as the extension owner); set *ended to the latter.  History records are
  * never updated: when a row version ends, a narrow (rid, valid_from,
- * valid_to) record is appended to history_<n>_ended instead.
+ * valid_to) record is appended to history_<n>_ended instead.  Both are
+ * heap tables whatever default_table_access_method says: capture writes
+ * them with heap_multi_insert and reads their pages as heap pages.
  */
 static Oid
 CreateHistory(int32 table_no, Oid relid, Oid *ended)
@@ -2889,7 +2891,7 @@ CreateHistory(int32 table_no, Oid relid, Oid *ended)
 	qename = quote_qualified_identifier(AISEC_SCHEMA, ename);
 	aisec_spi_ddl(true,
 		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
-		   "salt bytea, hash bytea NOT NULL, data %s)",
+		   "salt bytea, hash bytea NOT NULL, data %s) USING heap",
 		   qname, qtype);
 	aisec_spi_ddl(true, "CREATE INDEX ON %s (rid)", qname);
 	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_from)", qname);
@@ -2900,7 +2902,7 @@ CreateHistory(int32 table_no, Oid relid, Oid *ended)
 		   qname, table_no);
 	aisec_spi_ddl(true,
 		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
-		   "valid_to bigint NOT NULL)", qename);
+		   "valid_to bigint NOT NULL) USING heap", qename);
 	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_to)", qename);
 	ProtectHistory(qename);
 	aisec_spi_ddl(true,
