@@ -693,3 +693,19 @@ SELECT aisec.commit('am', 'one') AS am1 \gset
 SELECT id, v FROM aisec.checkout(NULL::wr_am, :am1) ORDER BY id;
 SELECT version, ok FROM aisec.verify('am') ORDER BY version;
 RESET default_table_access_method;
+
+-- 13. aisec's trigger functions refuse to run as any other kind of trigger
+--     (SQLSTATE 39P01, trigger protocol violated).
+CREATE TABLE wr_misfire (id int);
+INSERT INTO wr_misfire VALUES (1);
+CREATE TRIGGER misfire BEFORE UPDATE ON wr_misfire
+FOR EACH ROW EXECUTE FUNCTION aisec.capture();
+UPDATE wr_misfire SET id = 2;
+DROP TRIGGER misfire ON wr_misfire;
+CREATE TRIGGER misfire AFTER UPDATE ON wr_misfire
+FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture_row();
+UPDATE wr_misfire SET id = 2;
+\set VERBOSITY sqlstate
+UPDATE wr_misfire SET id = 2;
+\set VERBOSITY default
+DROP TABLE wr_misfire;

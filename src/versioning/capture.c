@@ -87,12 +87,7 @@ capture_begin(Capture *c, Relation rel, const TrackedTable *tt)
 	c->tt = *tt;
 	c->rel = rel;
 	c->desc = RelationGetDescr(rel);
-	c->ridatt = get_attnum(RelationGetRelid(rel), RID_COLUMN);
-	if (c->ridatt == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("tracked table %s has no %s column",
-						RelationGetRelationName(rel), RID_COLUMN)));
+	c->ridatt = history_rid_attnum(rel);
 	c->hrel = table_open(tt->history, RowExclusiveLock);
 	c->hind = CatalogOpenIndexes(c->hrel);
 	for (int i = 0; i < c->hind->ri_NumIndices; i++)
@@ -101,7 +96,7 @@ capture_begin(Capture *c, Relation rel, const TrackedTable *tt)
 	if (c->ridx == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("history table of %s has no index on rid",
+				 errmsg("history table of tracked table \"%s\" has no index on column \"rid\"",
 						RelationGetRelationName(rel))));
 	c->erel = table_open(tt->ended, RowExclusiveLock);
 	c->eind = CatalogOpenIndexes(c->erel);
@@ -140,7 +135,7 @@ MultiInsert(Relation rel, CatalogIndexState ind, TupleTableSlot **slots, int n)
 
 		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL ||
 			(brin && ii->ii_NumIndexAttrs != 1))
-			elog(ERROR, "aisec history index %s is not as aisec made it",
+			elog(ERROR, "aisec history index \"%s\" is not as aisec made it",
 				 RelationGetRelationName(irel));
 		for (int t = 0; t < n; t++)
 		{
@@ -441,23 +436,32 @@ aisec_capture(PG_FUNCTION_ARGS)
 	NoteBuffer *notes;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "aisec.capture: not called as a trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"aisec.capture")));
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot truncate tracked table %s",
+				 errmsg("cannot truncate tracked table \"%s\"",
 						RelationGetRelationName(td->tg_relation)),
 				 errdetail("TRUNCATE leaves no record of the removed rows in the table's history."),
 				 errhint("Use DELETE, which aisec records, or aisec.untrack() the table first.")));
 	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
-		elog(ERROR, "aisec.capture: must be a FOR EACH STATEMENT trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired FOR EACH STATEMENT",
+						"aisec.capture")));
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && TRIGGER_FIRED_BEFORE(td->tg_event))
 	{
 		notes_insert_starts(td->tg_relation);
 		return PointerGetDatum(NULL);
 	}
 	if (!TRIGGER_FIRED_AFTER(td->tg_event))
-		elog(ERROR, "aisec.capture: must be an AFTER ... FOR EACH STATEMENT trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired AFTER UPDATE or DELETE, or BEFORE or AFTER INSERT",
+						"aisec.capture")));
 
 	/*
 	 * INSERT: note the rows in the blocks the statement added, write the
@@ -475,12 +479,7 @@ aisec_capture(PG_FUNCTION_ARGS)
 
 	/* Hold the commit lock until the transaction ends; then read pending. */
 	aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
-	if (!history_lookup(RelationGetRelid(td->tg_relation), &tt))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s is not tracked by aisec",
-						RelationGetRelationName(td->tg_relation)),
-				 errhint("Drop the leftover aisec_capture_* triggers or call aisec.track().")));
+	history_require_tracked(td->tg_relation, &tt);
 
 	capture_begin(&c, td->tg_relation, &tt);
 	notes = notes_buffer_for(td->tg_relation);
@@ -539,8 +538,8 @@ aisec_capture(PG_FUNCTION_ARGS)
 					if (capture_row_rid(&c, newslot) != rid)
 						ereport(ERROR,
 								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								 errmsg("cannot change %s of tracked table %s", RID_COLUMN,
-										RelationGetRelationName(c.rel)),
+								 errmsg("cannot change column \"%s\" of tracked table \"%s\"",
+										RID_COLUMN, RelationGetRelationName(c.rel)),
 								 errdetail("A row id is stable for the life of the row.")));
 					if (c.skip && c.skip[i])
 						continue;	/* the row changes again later */
@@ -569,7 +568,10 @@ aisec_capture(PG_FUNCTION_ARGS)
 			capture_insert(&c, newslot);
 	}
 	else
-		elog(ERROR, "aisec.capture: fired without transition tables");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired with a transition table (REFERENCING OLD TABLE or NEW TABLE)",
+						"aisec.capture")));
 
 	if (oldslot)
 		ExecDropSingleTupleTableSlot(oldslot);

@@ -247,7 +247,7 @@ aisec_materialize(PG_FUNCTION_ARGS)
 	if (get_rel_relkind(relid) != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s is not a table", get_rel_name(relid))));
+				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
 
 	/* The new table goes where CREATE TABLE would put it for the caller. */
 	nsp = RangeVarGetCreationNamespace(makeRangeVar(NULL, target, -1));

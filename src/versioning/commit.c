@@ -111,7 +111,7 @@ SumPending(const TrackedTable *tt, VersionTable *vt, Snapshot snap)
 		uint8		h[SHA256_LEN];
 
 		vt->rows += DatumGetInt64(aisec_spi_value(i, 0, &isnull));
-		version_read_hash(aisec_spi_value(i, 1, &isnull), h, "pending fingerprint delta");
+		version_read_hash(aisec_spi_value(i, 1, &isnull), h, "pending_delta", "fingerprint");
 		fingerprint_add(&vt->fp, h);
 	}
 	return n;
@@ -131,11 +131,11 @@ LoadVersionTable(int32 dataset_id, int64 version, VersionTable *vt, Snapshot sna
 					  true, 3, types, values, NULL, snap) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("version " INT64_FORMAT " has no record of table %s",
+				 errmsg("version " INT64_FORMAT " has no record of table \"%s\"",
 						version, vt->name),
 				 errhint("Run aisec.verify() to find what was changed.")));
 	vt->rows = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
-	version_read_hash(aisec_spi_value(0, 1, &isnull), vt->fp.b, "version fingerprint");
+	version_read_hash(aisec_spi_value(0, 1, &isnull), vt->fp.b, "version_table", "fingerprint");
 }
 
 /* Load the commit hash of a version (32 zero bytes for version 0). */
@@ -156,7 +156,7 @@ LoadCommitHash(int32 dataset_id, int64 version, uint8 *out, Snapshot snap)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("version " INT64_FORMAT " is missing", version),
 				 errhint("Run aisec.verify() to find what was changed.")));
-	version_read_hash(aisec_spi_value(0, 0, &isnull), out, "commit hash");
+	version_read_hash(aisec_spi_value(0, 0, &isnull), out, "version", "commit_hash");
 }
 
 /* SQL: aisec.commit(dataset, message) records a new version. */
@@ -183,7 +183,7 @@ aisec_version_commit(PG_FUNCTION_ARGS)
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.commit()");
 	aisec_prevent_if_read_only("aisec.commit()");
-	name = version_required_text(fcinfo, 0, "dataset name");
+	name = version_dataset_name(fcinfo, 0);
 	message = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (message && strlen(message) > MAX_MESSAGE_LEN)
 		ereport(ERROR,
@@ -216,7 +216,7 @@ aisec_version_commit(PG_FUNCTION_ARGS)
 		if (tables[i].pending != version)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("table %s is at pending version " INT64_FORMAT
+					 errmsg("table \"%s\" is at pending version " INT64_FORMAT
 							", but dataset \"%s\" is at " INT64_FORMAT,
 							get_rel_name(tables[i].relid), tables[i].pending,
 							ds.name, ds.head)));

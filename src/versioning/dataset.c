@@ -38,46 +38,54 @@ version_hex(const uint8 *data, size_t len)
 	return out;
 }
 
-/* Copy a 32-byte bytea datum into out, or raise a corruption error. */
+/*
+ * Copy a 32-byte bytea datum, read from column column of aisec table
+ * table, into out, or raise a corruption error.
+ */
 void
-version_read_hash(Datum d, uint8 *out, const char *what)
+version_read_hash(Datum d, uint8 *out, const char *table, const char *column)
 {
 	bytea	   *b = DatumGetByteaPP(d);
 
 	if (VARSIZE_ANY_EXHDR(b) != SHA256_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("aisec %s is not 32 bytes long", what),
+				 errmsg("column \"%s\" of table \"%s.%s\" holds a value that is not 32 bytes long",
+						column, AISEC_SCHEMA, table),
 				 errhint("Run aisec.verify() to find what was changed.")));
 	memcpy(out, VARDATA_ANY(b), SHA256_LEN);
 }
 
-/* Text argument n, or an error naming what must not be NULL. */
+/* The dataset name in text argument n, which must not be NULL. */
 char *
-version_required_text(FunctionCallInfo fcinfo, int n, const char *what)
+version_dataset_name(FunctionCallInfo fcinfo, int n)
 {
 	if (PG_ARGISNULL(n))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", what)));
+				 errmsg("dataset name must not be NULL")));
 	return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
-/* Refuse empty, overlong or control-character names of datasets and tags. */
+/* Refuse empty, overlong or control-character names of datasets (or tags). */
 void
-version_check_name(const char *what, const char *name)
+version_check_name(const char *name, bool tag)
 {
 	size_t		len = strlen(name);
 
 	if (len == 0 || len > MAX_NAME_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s name must be 1 to %d bytes long", what, MAX_NAME_LEN)));
+				 tag ?
+				 errmsg("tag name must be 1 to %d bytes long", MAX_NAME_LEN) :
+				 errmsg("dataset name must be 1 to %d bytes long", MAX_NAME_LEN)));
 	for (const char *p = name; *p; p++)
 		if ((unsigned char) *p < 0x20 || *p == 0x7f)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s name must not contain control characters", what)));
+					 tag ?
+					 errmsg("tag name must not contain control characters") :
+					 errmsg("dataset name must not contain control characters")));
 }
 
 /* JSON string literal for text (escaped). */
@@ -100,7 +108,7 @@ version_load_dataset(const char *name, Snapshot snap)
 	Dataset		ds;
 	bool		isnull;
 
-	version_check_name("dataset", name);	/* so that an error never echoes a huge name */
+	version_check_name(name, false);	/* so that an error never echoes a huge name */
 	if (aisec_spi_run("SELECT id, head FROM aisec.dataset WHERE name = $1",
 					  true, 1, types, values, NULL, snap) != 1)
 		ereport(ERROR,
@@ -122,10 +130,12 @@ version_check(const Dataset *ds, int64 version, bool allow_zero)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("version " INT64_FORMAT " of dataset \"%s\" does not exist",
 						version, ds->name),
-				 ds->head > 0 ?
-				 errdetail("Committed versions are 1 to " INT64_FORMAT "%s.", ds->head,
-						   allow_zero ? " (0 is the empty version)" : "") :
-				 errdetail("Nothing has been committed yet.")));
+				 ds->head == 0 ?
+				 errdetail("Nothing has been committed yet.") :
+				 allow_zero ?
+				 errdetail("Committed versions are 1 to " INT64_FORMAT " (0 is the empty version).",
+						   ds->head) :
+				 errdetail("Committed versions are 1 to " INT64_FORMAT ".", ds->head)));
 }
 
 /* Read a dataset by id through snap. */
@@ -153,12 +163,12 @@ version_table_dataset(Oid relid, TrackedTable *tt, Snapshot snap)
 	if (!history_lookup(relid, tt))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s is not tracked", get_rel_name(relid)),
+				 errmsg("table \"%s\" is not tracked", get_rel_name(relid)),
 				 errhint("Call aisec.track() and add it to a dataset first.")));
 	if (tt->dataset_id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s is in no dataset, so it has no versions",
+				 errmsg("table \"%s\" is in no dataset, so it has no versions",
 						get_rel_name(relid)),
 				 errhint("Use aisec.create_dataset() and aisec.commit().")));
 	return version_load_dataset_by_id(tt->dataset_id, snap);
@@ -223,8 +233,8 @@ aisec_create_dataset(PG_FUNCTION_ARGS)
 
 	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.create_dataset()");
 	aisec_prevent_if_read_only("aisec.create_dataset()");
-	name = version_required_text(fcinfo, 0, "dataset name");
-	version_check_name("dataset", name);
+	name = version_dataset_name(fcinfo, 0);
+	version_check_name(name, false);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -267,18 +277,18 @@ aisec_create_dataset(PG_FUNCTION_ARGS)
 			if (DatumGetObjectId(elems[j]) == DatumGetObjectId(elems[i]))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("table %s is listed twice",
+						 errmsg("table \"%s\" is listed twice",
 								get_rel_name(DatumGetObjectId(elems[i])))));
 		if (!history_lookup(DatumGetObjectId(elems[i]), &tt))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table %s is not tracked",
+					 errmsg("table \"%s\" is not tracked",
 							get_rel_name(DatumGetObjectId(elems[i]))),
 					 errhint("Call aisec.track() on it first.")));
 		if (tt.dataset_id != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table %s already belongs to dataset \"%s\"",
+					 errmsg("table \"%s\" already belongs to dataset \"%s\"",
 							get_rel_name(tt.relid), version_load_dataset_by_id(tt.dataset_id, snap).name),
 					 errdetail("A table belongs to at most one dataset.")));
 	}
@@ -327,14 +337,18 @@ aisec_version_tag(PG_FUNCTION_ARGS)
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.tag()");
 	aisec_prevent_if_read_only("aisec.tag()");
-	name = version_required_text(fcinfo, 0, "dataset name");
+	name = version_dataset_name(fcinfo, 0);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("version must not be NULL")));
 	version = PG_GETARG_INT64(1);
-	tag = version_required_text(fcinfo, 2, "tag");
-	version_check_name("tag", tag);
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tag must not be NULL")));
+	tag = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	version_check_name(tag, true);
 
 	aisec_lock(AISEC_LOCK_VERSION_COMMIT);
 	snap = RegisterSnapshot(GetLatestSnapshot());
@@ -376,7 +390,7 @@ version_tag(const Dataset *ds, const char *tag, Snapshot snap)
 	Datum		values[2] = {Int32GetDatum(ds->id), CStringGetTextDatum(tag)};
 	bool		isnull;
 
-	version_check_name("tag", tag);
+	version_check_name(tag, true);
 	if (aisec_spi_run("SELECT version FROM aisec.tag WHERE dataset_id = $1 AND tag = $2",
 					  true, 2, types, values, NULL, snap) != 1)
 		ereport(ERROR,
@@ -403,7 +417,7 @@ aisec_manifest(PG_FUNCTION_ARGS)
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER | AISEC_ROLE_DPO |
 					   AISEC_ROLE_AUDITOR, "aisec.manifest()");
-	name = version_required_text(fcinfo, 0, "dataset name");
+	name = version_dataset_name(fcinfo, 0);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -43,18 +43,23 @@ Datum
 aisec_history_refuse_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerEvent event;
 	const char *op = "INSERT";
 	const char *rel;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "aisec.history_refuse_change: not called as a trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"aisec.history_refuse_change")));
 	if (aisec_spi_owner_writing())
 		return PointerGetDatum(NULL);
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	event = td->tg_event;
+	if (TRIGGER_FIRED_BY_UPDATE(event))
 		op = "UPDATE";
-	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	else if (TRIGGER_FIRED_BY_DELETE(event))
 		op = "DELETE";
-	else if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+	else if (TRIGGER_FIRED_BY_TRUNCATE(event))
 		op = "TRUNCATE";
 	rel = RelationGetRelationName(td->tg_relation);
 
@@ -62,7 +67,13 @@ aisec_history_refuse_change(PG_FUNCTION_ARGS)
 	aisec_audit_refusal(op, rel);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s on %s.%s is not allowed", op, AISEC_SCHEMA, rel),
+			 TRIGGER_FIRED_BY_UPDATE(event) ?
+			 errmsg("UPDATE on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel) :
+			 TRIGGER_FIRED_BY_DELETE(event) ?
+			 errmsg("DELETE on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel) :
+			 TRIGGER_FIRED_BY_TRUNCATE(event) ?
+			 errmsg("TRUNCATE on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel) :
+			 errmsg("INSERT on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel),
 			 errdetail("aisec history and version records change only through aisec's functions, for every role including their owner."),
 			 errhint("Change the tracked table itself, or use aisec.commit() and aisec.tag().")));
 	PG_RETURN_NULL();
@@ -96,7 +107,7 @@ CheckTrackedColumns(Oid relid, int32 table_no, ArrayType *recorded)
 		if (attnum > desc->natts || TupleDescAttr(desc, attnum - 1)->attisdropped)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot drop a column of tracked table %s",
+					 errmsg("cannot drop a column of tracked table \"%s\"",
 							RelationGetRelationName(rel)),
 					 errdetail("Versions in its history hold values of column number %d.", attnum),
 					 errhint("Leave the column in place (set it to NULL with UPDATE if it must be emptied).")));
@@ -110,7 +121,7 @@ CheckTrackedColumns(Oid relid, int32 table_no, ArrayType *recorded)
 		if (att->atthasdef || att->atthasmissing || att->attgenerated || att->attidentity)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot add column \"%s\" with a default to tracked table %s",
+					 errmsg("cannot add column \"%s\" with a default to tracked table \"%s\"",
 							NameStr(att->attname), RelationGetRelationName(rel)),
 					 errdetail("Existing rows would get values that their history does not record."),
 					 errhint("Add the column without a default, then fill it with UPDATE, which aisec records.")));
@@ -124,7 +135,7 @@ CheckTrackedColumns(Oid relid, int32 table_no, ArrayType *recorded)
 			TupleDescAttr(desc, ridatt - 1)->attidentity != ATTRIBUTE_IDENTITY_ALWAYS)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("column %s of tracked table %s must stay GENERATED ALWAYS AS IDENTITY",
+					 errmsg("column \"%s\" of tracked table \"%s\" must stay GENERATED ALWAYS AS IDENTITY",
 							RID_COLUMN, RelationGetRelationName(rel)),
 					 errdetail("aisec gives every new row its id from that identity column.")));
 	}
@@ -151,14 +162,27 @@ IsCaptureTrigger(const char *name)
 	return strncmp(name, "aisec_capture_", strlen("aisec_capture_")) == 0;
 }
 
+/* A change to a trigger that RefuseCaptureTriggerChange refuses. */
+typedef enum TriggerChange
+{
+	TRIGGER_CHANGE_DISABLE,
+	TRIGGER_CHANGE_RENAME,
+	TRIGGER_CHANGE_REPLACE
+} TriggerChange;
+
 /* Refuse a change to a capture trigger of a tracked table. */
 static void
-RefuseCaptureTriggerChange(Oid relid, const char *trigger, const char *change)
+RefuseCaptureTriggerChange(Oid relid, const char *trigger, TriggerChange change)
 {
+	const char *rel = get_rel_name(relid);
+
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("cannot %s trigger \"%s\" of tracked table %s",
-					change, trigger, get_rel_name(relid)),
+			 change == TRIGGER_CHANGE_DISABLE ?
+			 errmsg("cannot disable trigger \"%s\" of tracked table \"%s\"", trigger, rel) :
+			 change == TRIGGER_CHANGE_RENAME ?
+			 errmsg("cannot rename trigger \"%s\" of tracked table \"%s\"", trigger, rel) :
+			 errmsg("cannot replace trigger \"%s\" of tracked table \"%s\"", trigger, rel),
 			 errdetail("aisec records the table's changes through this trigger; without it the next version would not hold the table's rows."),
 			 errhint("To stop recording changes, untrack the table with aisec.untrack() (possible only outside a dataset).")));
 }
@@ -193,7 +217,7 @@ CheckCaptureTriggersFire(Oid relid)
 
 		if (IsCaptureTrigger(t->tgname) &&
 			(t->tgenabled == TRIGGER_DISABLED || t->tgenabled == TRIGGER_FIRES_ON_REPLICA))
-			RefuseCaptureTriggerChange(relid, t->tgname, "disable");
+			RefuseCaptureTriggerChange(relid, t->tgname, TRIGGER_CHANGE_DISABLE);
 	}
 	relation_close(rel, AccessShareLock);
 }
@@ -230,7 +254,7 @@ CheckEnumRename(AlterEnumStmt *stmt)
 				history_type_holds(att->atttypid, enumid))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot rename a value of enum type %s: column \"%s\" of tracked table %s holds it",
+						 errmsg("cannot rename a value of enum type \"%s\": column \"%s\" of tracked table \"%s\" holds it",
 								format_type_be(enumid), NameStr(att->attname),
 								RelationGetRelationName(rel)),
 						 errdetail("Row hashes in the table's history encode the label; the committed versions would no longer verify."),
@@ -264,7 +288,7 @@ CheckCommand(Node *parsetree)
 		if (IsTracked(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot rename column %s of tracked table %s",
+					 errmsg("cannot rename column \"%s\" of tracked table \"%s\"",
 							RID_COLUMN, get_rel_name(relid)),
 					 errdetail("aisec finds each row's id by that name.")));
 	}
@@ -275,7 +299,7 @@ CheckCommand(Node *parsetree)
 		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 
 		if (IsCaptureTrigger(stmt->subname) && IsTracked(relid))
-			RefuseCaptureTriggerChange(relid, stmt->subname, "rename");
+			RefuseCaptureTriggerChange(relid, stmt->subname, TRIGGER_CHANGE_RENAME);
 	}
 	else if (IsA(parsetree, CreateTrigStmt) && ((CreateTrigStmt *) parsetree)->replace)
 	{
@@ -283,7 +307,7 @@ CheckCommand(Node *parsetree)
 		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 
 		if (IsCaptureTrigger(stmt->trigname) && IsTracked(relid))
-			RefuseCaptureTriggerChange(relid, stmt->trigname, "replace");
+			RefuseCaptureTriggerChange(relid, stmt->trigname, TRIGGER_CHANGE_REPLACE);
 	}
 }
 
@@ -332,7 +356,7 @@ CheckInheritance(Oid relid)
 	if (OidIsValid(tracked))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("tracked table %s cannot take part in table inheritance or partitioning",
+				 errmsg("tracked table \"%s\" cannot take part in table inheritance or partitioning",
 						get_rel_name(tracked)),
 				 errdetail("An UPDATE or DELETE through a parent table changes its children's rows without aisec recording it.")));
 	list_free(related);
@@ -360,7 +384,10 @@ aisec_track_ddl_check(PG_FUNCTION_ARGS)
 	ArrayType  *columns = NULL;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		elog(ERROR, "aisec.track_ddl_check: not called as an event trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by event trigger manager",
+						"aisec.track_ddl_check")));
 	ev = (EventTriggerData *) fcinfo->context;
 
 	if (ev->parsetree == NULL)
@@ -423,17 +450,26 @@ Datum
 aisec_track_drop_check(PG_FUNCTION_ARGS)
 {
 	AisecSpi	spi;
-	char	   *object = NULL;
+	char	   *names[3] = {"", "", ""};	/* the dropped object's address */
 	int32		kind = 0;
 	int32		table_no = 0;
 	bool		isnull;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		elog(ERROR, "aisec.track_drop_check: not called as an event trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by event trigger manager",
+						"aisec.track_drop_check")));
 
 	aisec_spi_begin(&spi);
-	if (aisec_spi_run("SELECT d.object_identity, CASE WHEN d.object_type = 'trigger' THEN 3 "
-					  "WHEN d.objid = t.rel THEN 1 ELSE 2 END AS kind, "
+	/*
+	 * address_names: schema and table (and column or trigger); kind: 1 a
+	 * tracked table, 2 a history table, 3 a column of a history table, 4 a
+	 * capture trigger.
+	 */
+	if (aisec_spi_run("SELECT d.address_names[1], d.address_names[2], d.address_names[3], "
+					  "CASE WHEN d.object_type = 'trigger' THEN 4 "
+					  "WHEN d.objid = t.rel THEN 1 WHEN d.objsubid = 0 THEN 2 ELSE 3 END AS kind, "
 					  "t.table_no "
 					  "FROM pg_catalog.pg_event_trigger_dropped_objects() d "
 					  "JOIN aisec.tracked t ON "
@@ -448,15 +484,22 @@ aisec_track_drop_check(PG_FUNCTION_ARGS)
 					  "ORDER BY kind LIMIT 1",
 					  true, 0, NULL, NULL, NULL, NULL) > 0)
 	{
-		object = TextDatumGetCString(aisec_spi_value(0, 0, &isnull));
-		kind = DatumGetInt32(aisec_spi_value(0, 1, &isnull));
-		table_no = DatumGetInt32(aisec_spi_value(0, 2, &isnull));
+		for (int i = 0; i < 3; i++)
+		{
+			Datum		name = aisec_spi_value(0, i, &isnull);
+
+			if (!isnull)
+				names[i] = TextDatumGetCString(name);
+		}
+		kind = DatumGetInt32(aisec_spi_value(0, 3, &isnull));
+		table_no = DatumGetInt32(aisec_spi_value(0, 4, &isnull));
 	}
 	aisec_spi_end(&spi);
-	if (kind == 3)
+	if (kind == 4)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot drop trigger %s", object),
+				 errmsg("cannot drop trigger \"%s\" of tracked table \"%s.%s\"",
+						names[2], names[0], names[1]),
 				 errdetail("aisec records the table's changes through this trigger; without it the next version would not hold the table's rows."),
 				 errhint("To stop recording changes, untrack the table with aisec.untrack() (possible only outside a dataset).")));
 	if (kind != 0)
@@ -465,7 +508,12 @@ aisec_track_drop_check(PG_FUNCTION_ARGS)
 		aisec_audit_refusal("DROP", psprintf("history_%d", table_no));
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot drop %s %s", kind == 1 ? "tracked table" : "history", object),
+				 kind == 1 ?
+				 errmsg("cannot drop tracked table \"%s.%s\"", names[0], names[1]) :
+				 kind == 2 ?
+				 errmsg("cannot drop history table \"%s.%s\"", names[0], names[1]) :
+				 errmsg("cannot drop column \"%s\" of history table \"%s.%s\"",
+						names[2], names[0], names[1]),
 				 errdetail("The history of a tracked table holds its committed versions, which never change."),
 				 errhint("Untrack the table with aisec.untrack() first (possible only outside a dataset).")));
 	}

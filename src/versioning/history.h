@@ -73,6 +73,8 @@ extern bool history_type_holds(Oid typid, Oid scalar);
 extern Datum history_bytea(const uint8 *data, size_t len);
 
 /* track.c */
+extern void history_require_tracked(Relation rel, TrackedTable *out);
+extern AttrNumber history_rid_attnum(Relation rel);
 extern int64 history_check_rid(Relation rel, int32 table_no, int64 rid, bool isnull);
 extern int64 history_slot_rid(Relation rel, int32 table_no, AttrNumber ridatt,
 							  TupleTableSlot *slot);

@@ -128,7 +128,7 @@ NoteCorrupt(void)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("aisec.pending_row holds a malformed entry list")));
+			 errmsg("table \"aisec.pending_row\" holds a malformed entry list")));
 }
 
 /* Start reading an entry list of len bytes at p. */
@@ -281,7 +281,10 @@ notes_read_pending(bytea *entries, PendingNote **notes, int *n, int *size)
 		{
 			*size = Max(*size * 2, 1024);
 			if ((Size) *size > MaxAllocHugeSize / sizeof(PendingNote))
-				elog(ERROR, "too many rows written since the last commit");
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("too many rows written to one tracked table since the last commit"),
+						 errhint("Commit more often.")));
 			*notes = repalloc_huge(*notes, sizeof(PendingNote) * *size);
 		}
 		note.order = *n;
@@ -336,10 +339,10 @@ RefuseRecordedRids(NoteBuffer *nb)
 		if (index_getnext_slot(scan, ForwardScanDirection, slot))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg("row id %lld of tracked table %s already names a row in its history",
+					 errmsg("row id %lld of tracked table \"%s\" already names a row in its history",
 							(long long) note->rid, get_rel_name(nb->relid)),
 					 errdetail("A row id names one row for the life of the table: it is not given to another row, even after that row is deleted."),
-					 errhint("Insert the row without %s and aisec assigns a new one.",
+					 errhint("Insert the row without \"%s\" and aisec assigns a new one.",
 							 RID_COLUMN)));
 	}
 	if (hrel == NULL)
@@ -477,17 +480,8 @@ notes_buffer_for(Relation rel)
 			return note_last = nb;
 
 	NoteCallbacks();
-	if (!history_lookup(relid, &tt))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s is not tracked by aisec", RelationGetRelationName(rel)),
-				 errhint("Drop the leftover aisec_capture_* triggers or call aisec.track().")));
-	ridatt = get_attnum(relid, RID_COLUMN);
-	if (ridatt == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("tracked table %s has no %s column",
-						RelationGetRelationName(rel), RID_COLUMN)));
+	history_require_tracked(rel, &tt);
+	ridatt = history_rid_attnum(rel);
 	nb = MemoryContextAllocZero(TopTransactionContext, sizeof(NoteBuffer));
 	nb->relid = relid;
 	nb->table_no = tt.table_no;
@@ -572,10 +566,16 @@ aisec_capture_row(PG_FUNCTION_ARGS)
 	int64		rid;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "aisec.capture_row: not called as a trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"aisec.capture_row")));
 	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		elog(ERROR, "aisec.capture_row: must be an AFTER INSERT ... FOR EACH ROW trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired AFTER INSERT FOR EACH ROW",
+						"aisec.capture_row")));
 	nb = notes_buffer_for(td->tg_relation);
 	rid = history_slot_rid(td->tg_relation, nb->table_no, nb->ridatt, td->tg_trigslot);
 	notes_add(nb, rid, &td->tg_trigslot->tts_tid, PENDING_AT);

@@ -173,7 +173,8 @@ history_open_rid_index(Relation hrel)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("history table %s has no index on rid", RelationGetRelationName(hrel))));
+			 errmsg("history table \"%s\" has no index on column \"rid\"",
+					RelationGetRelationName(hrel))));
 	return NULL;				/* keep the compiler quiet */
 }
 
@@ -209,7 +210,7 @@ CopyHash(Capture *c, Datum d, bool isnull, int64 rid, uint8 *hash)
 	if (isnull || VARSIZE_ANY_EXHDR(h) != SHA256_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("history of %s holds a malformed hash for row %lld",
+				 errmsg("history of tracked table \"%s\" holds a malformed hash for row %lld",
 						RelationGetRelationName(c->rel), (long long) rid),
 				 errhint("Run aisec.verify() on the table's dataset.")));
 	memcpy(hash, VARDATA_ANY(h), SHA256_LEN);
@@ -447,7 +448,7 @@ open_records_refuse_repeated(Capture *c, Tuplestorestate *ts, int ptr, TupleTabl
 	if (repeated != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot record an UPDATE of more than %lld rows that changes a row of tracked table %s twice",
+				 errmsg("cannot record an UPDATE of more than %lld rows that changes a row of tracked table \"%s\" twice",
 						(long long) open_records_max(), RelationGetRelationName(c->rel)),
 				 errdetail("A foreign-key cascade changed row id %lld again.",
 						   (long long) repeated),
@@ -480,7 +481,7 @@ open_records_find(Capture *c, int64 below)
 	/* rid is the history's first column, a bigint that is never NULL. */
 	if (TupleDescAttr(hdesc, HC_RID)->atttypid != INT8OID ||
 		!TupleDescAttr(hdesc, HC_RID)->attnotnull)
-		elog(ERROR, "aisec history %s is not as aisec made it",
+		elog(ERROR, "aisec history \"%s\" is not as aisec made it",
 			 RelationGetRelationName(c->hrel));
 
 	prev = table_slot_create(c->hrel, NULL);

@@ -86,9 +86,9 @@ DuplicateRid(Relation rel, int64 rid)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_UNIQUE_VIOLATION),
-			 errmsg("row id %lld is used by two rows of tracked table %s",
+			 errmsg("row id %lld is used by two rows of tracked table \"%s\"",
 					(long long) rid, RelationGetRelationName(rel)),
-			 errdetail("A row was inserted with an explicit %s (OVERRIDING SYSTEM VALUE or COPY) that another row has.",
+			 errdetail("A row was inserted with an explicit \"%s\" (OVERRIDING SYSTEM VALUE or COPY) that another row has.",
 					   RID_COLUMN),
 			 errhint("Delete one of the two rows, then commit again.")));
 }
@@ -135,7 +135,7 @@ EndDeferred(Capture *c, int64 *rids, int64 n)
 	if (repeated != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("aisec.pending_row notes row %lld of %s as updated twice",
+				 errmsg("table \"aisec.pending_row\" notes row %lld of tracked table \"%s\" as updated twice",
 						(long long) repeated, RelationGetRelationName(c->rel))));
 	for (int64 done = 0; done < n;)
 	{
@@ -165,7 +165,7 @@ EndDeferred(Capture *c, int64 *rids, int64 n)
 			if (from == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("history of %s has no committed record of updated row %lld",
+						 errmsg("history of tracked table \"%s\" has no committed record of updated row %lld",
 								RelationGetRelationName(c->rel), (long long) rids[i]),
 						 errhint("Run aisec.verify() on the table's dataset.")));
 			capture_end_record(c, rids[i], from);

@@ -534,7 +534,7 @@ history_check_encodable(Relation rel, Form_pg_attribute att)
 	if (OidIsValid(missing))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("column \"%s\" of table %s cannot be versioned: type %s has no binary send function",
+				 errmsg("column \"%s\" of table \"%s\" cannot be versioned: type \"%s\" has no binary send function",
 						NameStr(att->attname), RelationGetRelationName(rel),
 						format_type_be(missing)),
 				 errdetail("Row hashes encode every value in its binary send form.")));

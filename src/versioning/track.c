@@ -100,10 +100,38 @@ history_lookup_no(int32 table_no, TrackedTable *out)
 	return LookupTracked("tracked_pkey", F_INT4EQ, Int32GetDatum(table_no), out);
 }
 
+/*
+ * Find rel, whose capture triggers fired, in the registry: an error if it
+ * is not tracked (the triggers were left behind).
+ */
+void
+history_require_tracked(Relation rel, TrackedTable *out)
+{
+	if (!history_lookup(RelationGetRelid(rel), out))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not tracked by aisec", RelationGetRelationName(rel)),
+				 errhint("Drop the leftover aisec_capture_* triggers or call aisec.track().")));
+}
+
 /* ---------------------------------------------------------------------
  * Row ids
  * ---------------------------------------------------------------------
  */
+
+/* The attnum of tracked table rel's aisec_rid column. */
+AttrNumber
+history_rid_attnum(Relation rel)
+{
+	AttrNumber	ridatt = get_attnum(RelationGetRelid(rel), RID_COLUMN);
+
+	if (ridatt == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tracked table \"%s\" has no column \"%s\"",
+						RelationGetRelationName(rel), RID_COLUMN)));
+	return ridatt;
+}
 
 /* Check that a row id (NULL if isnull) read from rel belongs to rel. */
 int64
@@ -112,12 +140,12 @@ history_check_rid(Relation rel, int32 table_no, int64 rid, bool isnull)
 	if (isnull || rid <= 0 || (rid >> RID_TABLE_SHIFT) != table_no)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s in tracked table %s", RID_COLUMN,
-						RelationGetRelationName(rel)),
+				 errmsg("invalid row id in column \"%s\" of tracked table \"%s\"",
+						RID_COLUMN, RelationGetRelationName(rel)),
 				 errdetail("Row ids of this table lie between %lld and %lld.",
 						   (long long) ((int64) table_no << RID_TABLE_SHIFT) + 1,
 						   (long long) (((int64) table_no + 1) << RID_TABLE_SHIFT) - 1),
-				 errhint("Let aisec assign %s: do not use OVERRIDING SYSTEM VALUE.",
+				 errhint("Let aisec assign \"%s\": do not use OVERRIDING SYSTEM VALUE.",
 						 RID_COLUMN)));
 	return rid;
 }
@@ -147,29 +175,29 @@ CheckTrackable(Relation rel)
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE || rel->rd_rel->relispartition)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot track partitioned table or partition %s", name),
+				 errmsg("cannot track partitioned table or partition \"%s\"", name),
 				 errhint("Track a plain table; aisec does not version partitioned tables yet.")));
 	if (rel->rd_rel->relkind != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("cannot track %s: it is not a table", name)));
+				 errmsg("cannot track \"%s\": it is not a table", name)));
 	if (has_subclass(relid) || has_superclass(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot track table %s: it takes part in table inheritance", name)));
+				 errmsg("cannot track table \"%s\": it takes part in table inheritance", name)));
 	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot track temporary table %s", name)));
+				 errmsg("cannot track temporary table \"%s\"", name)));
 	if (IsCatalogRelation(rel) ||
 		RelationGetNamespace(rel) == get_namespace_oid(AISEC_SCHEMA, false))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot track system or aisec table %s", name)));
+				 errmsg("cannot track system or aisec table \"%s\"", name)));
 	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
-				 errmsg("table %s already has a column named %s", name, RID_COLUMN),
+				 errmsg("table \"%s\" already has a column named \"%s\"", name, RID_COLUMN),
 				 errhint("aisec adds that column itself; rename yours first.")));
 	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
 		if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
@@ -311,7 +339,7 @@ aisec_track(PG_FUNCTION_ARGS)
 	if (history_lookup(relid, &tt))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("table %s is already tracked", RelationGetRelationName(rel))));
+				 errmsg("table \"%s\" is already tracked", RelationGetRelationName(rel))));
 	table_close(rel, NoLock);
 	qrel = aisec_qualified_name(relid);
 
@@ -385,11 +413,11 @@ aisec_untrack(PG_FUNCTION_ARGS)
 	if (!history_lookup(relid, &tt))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s is not tracked", get_rel_name(relid))));
+				 errmsg("table \"%s\" is not tracked", get_rel_name(relid))));
 	if (tt.dataset_id != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot untrack table %s: it belongs to a dataset",
+				 errmsg("cannot untrack table \"%s\": it belongs to a dataset",
 						get_rel_name(relid)),
 				 errdetail("Its history holds committed versions, which never change."),
 				 errhint("Use aisec.materialize() to copy a version out.")));

@@ -181,7 +181,7 @@ aisec_verify(PG_FUNCTION_ARGS)
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER | AISEC_ROLE_DPO |
 					   AISEC_ROLE_AUDITOR, "aisec.verify()");
-	name = version_required_text(fcinfo, 0, "dataset name");
+	name = version_dataset_name(fcinfo, 0);
 
 	aisec_spi_begin(&spi);
 	ds = version_load_dataset(name, snap);
@@ -232,7 +232,8 @@ aisec_verify(PG_FUNCTION_ARGS)
 			vts[i].table_no = DatumGetInt32(aisec_spi_value(i, 0, &isnull));
 			vts[i].name = TextDatumGetCString(aisec_spi_value(i, 1, &isnull));
 			vts[i].rows = DatumGetInt64(aisec_spi_value(i, 2, &isnull));
-			version_read_hash(aisec_spi_value(i, 3, &isnull), vts[i].fp.b, "version fingerprint");
+			version_read_hash(aisec_spi_value(i, 3, &isnull), vts[i].fp.b,
+							  "version_table", "fingerprint");
 			vts[i].columns = TextDatumGetCString(aisec_spi_value(i, 4, &isnull));
 			fingerprint_add(&sum, vts[i].fp.b);
 			sumrows += vts[i].rows;
@@ -273,8 +274,8 @@ aisec_verify(PG_FUNCTION_ARGS)
 		msgdatum = aisec_spi_value(0, 3, &isnull);
 		message = isnull ? NULL : TextDatumGetCString(msgdatum);
 		vrows = DatumGetInt64(aisec_spi_value(0, 4, &isnull));
-		version_read_hash(aisec_spi_value(0, 5, &isnull), vfp.b, "version fingerprint");
-		version_read_hash(aisec_spi_value(0, 6, &isnull), stored_hash, "commit hash");
+		version_read_hash(aisec_spi_value(0, 5, &isnull), vfp.b, "version", "fingerprint");
+		version_read_hash(aisec_spi_value(0, 6, &isnull), stored_hash, "version", "commit_hash");
 
 		version_commit_hash(prev_stored, ds.name, v, parent, at, by, message, vts, nvt, hash);
 		if (only == 0 || only == v)

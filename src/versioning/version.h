@@ -41,9 +41,9 @@ typedef struct VersionTable
 
 /* dataset.c */
 extern char *version_hex(const uint8 *data, size_t len);
-extern void version_read_hash(Datum d, uint8 *out, const char *what);
-extern char *version_required_text(FunctionCallInfo fcinfo, int n, const char *what);
-extern void version_check_name(const char *what, const char *name);
+extern void version_read_hash(Datum d, uint8 *out, const char *table, const char *column);
+extern char *version_dataset_name(FunctionCallInfo fcinfo, int n);
+extern void version_check_name(const char *name, bool tag);
 extern char *version_json_string(const char *s);
 extern Dataset version_load_dataset(const char *name, Snapshot snap);
 extern Dataset version_load_dataset_by_id(int32 id, Snapshot snap);
