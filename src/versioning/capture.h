@@ -52,7 +52,7 @@ typedef struct Capture
 	int			filter_shift;	/* 64 - log2(bits in filter) */
 	int64	   *rids;			/* the ids looked up, in the rows' order */
 	bool	   *skip;			/* NULL, or rids[i] comes again later */
-	bool		passed;			/* open records found by FindOpenRecords */
+	bool		passed;			/* open records found by open_records_find */
 	MemoryContext opencxt;
 } Capture;
 

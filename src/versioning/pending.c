@@ -123,9 +123,9 @@ CaptureNoted(PendingScan *ps, TupleTableSlot *slot, int64 rid)
 
 /*
  * End the open committed records of the n rows (rids, in any order) whose
- * UPDATE left that to this commit (DeferEnding): for each, its latest
- * record from before the pending version.  Like capture, many rows are
- * found with passes over the history, a few by index probes.
+ * UPDATE left that to this commit (DeferEnding, capture.c): for each, its
+ * latest record from before the pending version.  Like capture, many rows
+ * are found with passes over the history, a few by index probes.
  */
 static void
 EndDeferred(Capture *c, int64 *rids, int64 n)
