@@ -668,3 +668,44 @@ SELECT count(*) FILTER (WHERE id = 30001) AS root_kept, count(*) FILTER (WHERE p
 FROM wr_tree;
 SELECT count(*) AS pending FROM aisec.pending_delta d JOIN aisec.tracked t USING (table_no)
 WHERE t.rel = 'wr_tree'::regclass;
+
+-- 12. History is always heap.  Capture writes history and ended records
+--     with heap_multi_insert and reads their pages as heap pages, so
+--     aisec.track() creates them USING heap whatever the session's
+--     default_table_access_method names.  heap2 is a second table access
+--     method (heap's own handler under another name); the tracked table
+--     itself takes it, aisec's two tables do not.
+CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;
+SET default_table_access_method = heap2;
+CREATE TABLE wr_am (id int PRIMARY KEY, v text);
+INSERT INTO wr_am VALUES (1, 'a'), (2, 'b');
+SELECT aisec.track('wr_am') AS wr_am_no \gset
+SELECT regexp_replace(c.relname, '^history_[0-9]+', 'history_N') AS relname, a.amname
+FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+WHERE c.oid IN ('wr_am'::regclass, (SELECT history FROM aisec.tracked WHERE table_no = :wr_am_no),
+                (SELECT ended FROM aisec.tracked WHERE table_no = :wr_am_no))
+ORDER BY c.relname;
+-- Capture works as on any tracked table.
+UPDATE wr_am SET v = 'c' WHERE id = 2;
+DELETE FROM wr_am WHERE id = 1;
+SELECT aisec.create_dataset('am', ARRAY['wr_am'::regclass]) IS NOT NULL AS created;
+SELECT aisec.commit('am', 'one') AS am1 \gset
+SELECT id, v FROM aisec.checkout(NULL::wr_am, :am1) ORDER BY id;
+SELECT version, ok FROM aisec.verify('am') ORDER BY version;
+RESET default_table_access_method;
+
+-- 13. aisec's trigger functions refuse to run as any other kind of trigger
+--     (SQLSTATE 39P01, trigger protocol violated).
+CREATE TABLE wr_misfire (id int);
+INSERT INTO wr_misfire VALUES (1);
+CREATE TRIGGER misfire BEFORE UPDATE ON wr_misfire
+FOR EACH ROW EXECUTE FUNCTION aisec.capture();
+UPDATE wr_misfire SET id = 2;
+DROP TRIGGER misfire ON wr_misfire;
+CREATE TRIGGER misfire AFTER UPDATE ON wr_misfire
+FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture_row();
+UPDATE wr_misfire SET id = 2;
+\set VERBOSITY sqlstate
+UPDATE wr_misfire SET id = 2;
+\set VERBOSITY default
+DROP TABLE wr_misfire;

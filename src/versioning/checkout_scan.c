@@ -11,7 +11,7 @@
  * (FOR UPDATE, or the other FROM items of an UPDATE or DELETE, which
  * EvalPlanQual may recheck), a set_rel_pathlist hook replaces the
  * function scan with this custom scan, which reads the history through
- * the function's own reader (version_checkout_*, version.c) one row at a
+ * the function's own reader (version_checkout_*, checkout.c) one row at a
  * time.  The rows are the same; every other use of the function keeps the
  * function scan.  Arguments that refer to other FROM items (LATERAL)
  * become parameters, and the scan starts over when they change, as the
@@ -54,7 +54,7 @@
 #include "utils/typcache.h"
 
 #include "core/core.h"
-#include "history.h"
+#include "version.h"
 
 #define CHECKOUT_SCAN_NAME	"aisec_checkout"
 

@@ -1,8 +1,11 @@
 /*
  * history.h
- *		Tracked tables, row ids, row hashes and fingerprints: what the
- *		version code (version.c) and later lineage and erasure build on.
- *		The design is in doc/versioning.md ("Design note").
+ *		Private to src/versioning/: history tables, the registry's columns,
+ *		fingerprints, and what the files that keep history (rowhash.c,
+ *		track.c, openrecords.c, capture.c, notes.c, pending.c, guard.c)
+ *		share with each other and with the version files.  Other folders
+ *		include versioning/versioning.h instead.  The design is in
+ *		doc/versioning.md ("Design note").
  */
 #ifndef AISEC_HISTORY_H
 #define AISEC_HISTORY_H
@@ -11,19 +14,30 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
-#include "executor/spi.h"
-#include "lib/stringinfo.h"
+#include "executor/tuptable.h"
+#include "utils/relcache.h"
 #include "utils/snapshot.h"
 
 #include "core/core.h"
+#include "versioning/versioning.h"
 
-/* aisec_rid = table_no << RID_TABLE_SHIFT | n */
-#define RID_TABLE_SHIFT		40
-#define RID_TABLE_MAX		((1 << 23) - 1)
-#define RID_COLUMN			"aisec_rid"
-#define ROW_SALT_LEN		16
 /* Row ids a backend takes from the table's sequence at a time (gaps ok). */
 #define RID_CACHE			1000
+
+/* Columns of aisec.tracked, in table order. */
+enum
+{
+	TR_TABLE_NO = 0,
+	TR_REL,
+	TR_HISTORY,
+	TR_PENDING,
+	TR_DATASET,
+	TR_COLUMNS,
+	TR_TRACKED_AT,
+	TR_TRACKED_BY,
+	TR_ENDED,
+	TR_NCOLS
+};
 
 /* Columns of every history table, in table order. */
 enum
@@ -45,57 +59,41 @@ enum
 	EC_NCOLS
 };
 
-/* One row of aisec.tracked. */
-typedef struct TrackedTable
-{
-	int32		table_no;
-	Oid			relid;
-	Oid			history;
-	Oid			ended;			/* history_<n>_ended */
-	int64		pending;
-	int32		dataset_id;		/* 0 if in no dataset */
-} TrackedTable;
-
-/* How to encode a table's rows canonically (history.c, EncodeRow). */
-typedef struct RowEncoder RowEncoder;
-
 /* A 256-bit fingerprint: row hashes summed mod 2^256, big-endian. */
 typedef struct Fingerprint
 {
 	uint8		b[SHA256_LEN];
 } Fingerprint;
 
-extern bool history_lookup(Oid relid, TrackedTable *out);
-extern bool history_lookup_no(int32 table_no, TrackedTable *out);
+/* rowhash.c */
+extern void fingerprint_add(Fingerprint *acc, const uint8 *h);
+extern void fingerprint_sub(Fingerprint *acc, const uint8 *h);
+extern void history_check_encodable(Relation rel, Form_pg_attribute att);
+extern bool history_type_holds(Oid typid, Oid scalar);
+extern Datum history_bytea(const uint8 *data, size_t len);
 
-extern int64 history_capture_pending(const TrackedTable *tt);
-extern Relation history_open_rid_index(Relation hrel);
+/* track.c */
+extern void history_require_tracked(Relation rel, TrackedTable *out);
+extern AttrNumber history_rid_attnum(Relation rel);
+extern int64 history_check_rid(Relation rel, int32 table_no, int64 rid, bool isnull);
+extern int64 history_slot_rid(Relation rel, int32 table_no, AttrNumber ridatt,
+							  TupleTableSlot *slot);
+extern Datum history_live_attnums(TupleDesc desc);
 
-extern RowEncoder *history_encoder(TupleDesc desc);
-extern void history_encoder_done(RowEncoder *enc);
-extern void history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,
-							 const uint8 *salt, uint8 *hash);
-
-/* Where history records ended: (rid, valid_from) -> valid_to (history.c). */
+/* openrecords.c: where history records ended, (rid, valid_from) -> valid_to */
 typedef struct EndedMap EndedMap;
 
 extern EndedMap *history_ended_map(const TrackedTable *tt, int64 upto, Snapshot snap);
 extern int64 history_ended_at(EndedMap *map, int64 rid, int64 valid_from);
 extern void history_ended_map_free(EndedMap *map);
+extern Relation history_open_rid_index(Relation hrel);
+extern int64 history_max_recorded_rid(Relation hrel, Relation ridx, Snapshot snap,
+									  TupleTableSlot *slot);
 
-extern void fingerprint_add(Fingerprint *acc, const uint8 *h);
-extern void fingerprint_sub(Fingerprint *acc, const uint8 *h);
+/* capture.c */
+extern int64 history_capture_existing(Relation rel, const TrackedTable *tt);
 
-/* Reading a committed version of a tracked table (version.c). */
-typedef struct CheckoutReader CheckoutReader;
-
-extern CheckoutReader *version_checkout_begin(Oid rowtype, Oid versiontype, Datum version,
-											  bool isnull, Snapshot snap);
-extern HeapTuple version_checkout_next(CheckoutReader *r);
-extern void version_checkout_rescan(CheckoutReader *r);
-extern void version_checkout_end(CheckoutReader *r);
-
-/* The planner hook that reads aisec.checkout() without a tuplestore. */
-extern void aisec_checkout_scan_init(void);
+/* pending.c */
+extern int64 history_capture_pending(const TrackedTable *tt);
 
 #endif							/* AISEC_HISTORY_H */

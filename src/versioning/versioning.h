@@ -1,13 +1,50 @@
 /*
  * versioning.h
- *		The door of src/versioning/: tracked tables, row ids, row hashes and
- *		fingerprints, and reading committed versions, for the module's init
- *		and for the capabilities that build on row ids (lineage, erasure).
- *		The folder's own files share history.h.
+ *		The door of src/versioning/: what other folders may use.  Row ids
+ *		and the tracked table a row id or a relation names (for lineage and
+ *		erasure, which speak in row ids), row hashing, and the planner hook
+ *		the module installs at load time.  Everything else of the folder
+ *		(history records, capture, datasets and versions) is private to it
+ *		and declared in its own headers (history.h, ...).
  */
 #ifndef AISEC_VERSIONING_H
 #define AISEC_VERSIONING_H
 
-#include "history.h"
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+
+/* aisec_rid = table_no << RID_TABLE_SHIFT | n, with n >= 1 */
+#define RID_TABLE_SHIFT		40
+#define RID_TABLE_MAX		((1 << 23) - 1)
+#define RID_COLUMN			"aisec_rid"
+
+/* One row of aisec.tracked. */
+typedef struct TrackedTable
+{
+	int32		table_no;
+	Oid			relid;
+	Oid			history;		/* history_<n> */
+	Oid			ended;			/* history_<n>_ended */
+	int64		pending;		/* the pending version */
+	int32		dataset_id;		/* 0 if in no dataset */
+} TrackedTable;
+
+/* track.c: find a tracked table by relation or table number (latest snapshot). */
+extern bool history_lookup(Oid relid, TrackedTable *out);
+extern bool history_lookup_no(int32 table_no, TrackedTable *out);
+
+/* rowhash.c: hash = SHA-256(salt || canonical encoding of the row). */
+#define ROW_SALT_LEN		16
+
+typedef struct RowEncoder RowEncoder;
+
+extern RowEncoder *history_encoder(TupleDesc desc);
+extern void history_encoder_done(RowEncoder *enc);
+extern void history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,
+							 const uint8 *salt, uint8 *hash);
+
+/* checkout_scan.c: the planner hook that reads aisec.checkout() without a tuplestore. */
+extern void aisec_checkout_scan_init(void);
 
 #endif							/* AISEC_VERSIONING_H */

@@ -32,7 +32,7 @@ my $refusals = q{SELECT count(*) FROM aisec.audit_log WHERE action = 'version.re
 my $log_offset = -s $node->logfile;
 my ($rc, $out, $err) = $node->psql('postgres', q{UPDATE aisec.version SET message = 'x'});
 isnt($rc, 0, 'refused without a worker slot');
-like($err, qr/ERROR:  UPDATE on aisec\.version is not allowed/, 'the error is unchanged');
+like($err, qr/ERROR:  UPDATE on table "aisec\.version" is not allowed/, 'the error is unchanged');
 unlike($err, qr/audit log/, 'the client sees nothing else');
 ok($node->log_contains(
 		qr/aisec: refused UPDATE on "aisec\.version" by role "\w+" \(session user "\w+", login "\w+"\) is not in the audit log yet\n.*DETAIL:  No background worker slot was free/,
@@ -50,7 +50,7 @@ $holder->query_safe(q{BEGIN; SELECT aisec.audit('test.hold', NULL);});
 $log_offset = -s $node->logfile;
 ($rc, $out, $err) = $node->psql('postgres', q{DELETE FROM aisec.history_1});
 isnt($rc, 0, 'refused while another session holds the audit lock');
-like($err, qr/ERROR:  DELETE on aisec\.history_1 is not allowed/, 'the error is unchanged');
+like($err, qr/ERROR:  DELETE on table "aisec\.history_1" is not allowed/, 'the error is unchanged');
 ok($node->log_contains(
 		qr/aisec: refused DELETE on "aisec\.history_1" .* is not in the audit log yet\n.*DETAIL:  The audit worker did not finish within 10000 ms/,
 		$log_offset),

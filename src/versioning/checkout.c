@@ -1,0 +1,274 @@
+/*
+ * checkout.c
+ *		Reading a committed version of a tracked table: the reader that
+ *		aisec.checkout() and its custom scan (checkout_scan.c) share, and
+ *		aisec.materialize(), which copies a version into a new table.
+ *
+ * Committed version v of a table is the set of its history records with
+ * valid_from <= v and no ended record with valid_to <= v; a redacted
+ * record (no row) is left out.  The reader uses the caller's snapshot, and
+ * checks the caller's role and SELECT privilege on the table first: aisec
+ * shows no more of a table than the table itself would.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+
+#include "audit/audit.h"
+#include "version.h"
+
+/* A row stored in history as a short varlena, unpacked with its 4-byte header. */
+typedef union ShortRow
+{
+	char		data[VARHDRSZ + VARATT_SHORT_MAX];
+	double		force_align_d;
+	int64		force_align_i64;
+} ShortRow;
+
+/*
+ * Return a history row's value as a tuple header: a short varlena (the
+ * usual case, rows under 127 bytes) is unpacked into buf, saving a palloc
+ * per row (an external toast pointer also has a 1-byte header, so it is
+ * excluded); a compressed or external one is detoasted (palloc'd); an
+ * aligned one is returned in place.
+ */
+static HeapTupleHeader
+RowHeader(Datum data, ShortRow *buf)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(data);
+
+	if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v))
+	{
+		Size		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+
+		SET_VARSIZE(buf->data, len + VARHDRSZ);
+		memcpy(buf->data + VARHDRSZ, VARDATA_SHORT(v), len);
+		return (HeapTupleHeader) buf->data;
+	}
+	return DatumGetHeapTupleHeader(data);
+}
+
+/* An open read of one committed version of a tracked table. */
+struct CheckoutReader
+{
+	int64		version;
+	Relation	hrel;
+	TableScanDesc scan;
+	EndedMap   *ended;
+	bool		done;			/* the scan has ended (heap_getnext would restart) */
+	HeapTupleData row;			/* the row last returned */
+	Pointer		copied;			/* its palloc'd detoasted value, if any */
+	ShortRow	shortrow;		/* or its unpacked short value */
+};
+
+/*
+ * Start reading the rows of a tracked table at a committed version, for
+ * aisec.checkout(NULL::t, version or tag): rowtype is the first argument's
+ * type, versiontype the second's (bigint or text), and version its value.
+ * Check the caller (role and SELECT on the table) and the version first.
+ */
+CheckoutReader *
+version_checkout_begin(Oid rowtype, Oid versiontype, Datum version, bool isnull,
+					   Snapshot snap)
+{
+	Oid			relid = OidIsValid(rowtype) ? get_typ_typrelid(rowtype) : InvalidOid;
+	CheckoutReader *r = palloc0(sizeof(CheckoutReader));
+	TrackedTable tt;
+	Dataset		ds;
+	AisecSpi	spi;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.checkout()");
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("aisec.checkout() needs a tracked table's row type"),
+				 errhint("Pass NULL cast to the table's type, as in aisec.checkout(NULL::loans, 3).")));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("version or tag must not be NULL")));
+	version_require_select(relid);
+
+	aisec_spi_begin(&spi);
+	ds = version_table_dataset(relid, &tt, snap);
+	if (versiontype == INT8OID)
+		r->version = DatumGetInt64(version);
+	else
+		r->version = version_tag(&ds, TextDatumGetCString(version), snap);
+	version_check(&ds, r->version, false);
+	aisec_spi_end(&spi);
+
+	/* Records that ended by then are left out (a hash of the ended ones). */
+	r->ended = history_ended_map(&tt, r->version, snap);
+	r->hrel = table_open(tt.history, AccessShareLock);
+	r->scan = table_beginscan(r->hrel, snap, 0, NULL);
+	return r;
+}
+
+/*
+ * The next row of the version, as a tuple of the table's row type (the
+ * layout it had when the row was captured), or NULL at the end.  It stays
+ * valid until the next call.
+ */
+HeapTuple
+version_checkout_next(CheckoutReader *r)
+{
+	TupleDesc	hdesc = RelationGetDescr(r->hrel);
+	HeapTuple	tup;
+
+	if (r->copied)
+	{
+		pfree(r->copied);
+		r->copied = NULL;
+	}
+	if (r->done)
+		return NULL;
+	while ((tup = heap_getnext(r->scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		int64		from;
+		Datum		data;
+
+		CHECK_FOR_INTERRUPTS();
+		from = DatumGetInt64(heap_getattr(tup, HC_VALID_FROM + 1, hdesc, &isnull));
+		if (from > r->version)
+			continue;
+		if (history_ended_at(r->ended, DatumGetInt64(heap_getattr(tup, HC_RID + 1, hdesc, &isnull)),
+							 from) != 0)
+			continue;
+		data = heap_getattr(tup, HC_DATA + 1, hdesc, &isnull);
+		if (isnull)
+			continue;			/* redacted */
+		r->row.t_data = RowHeader(data, &r->shortrow);
+		r->row.t_len = HeapTupleHeaderGetDatumLength(r->row.t_data);
+		ItemPointerSetInvalid(&r->row.t_self);
+		r->row.t_tableOid = InvalidOid;
+		if ((Pointer) r->row.t_data != DatumGetPointer(data) &&
+			(Pointer) r->row.t_data != r->shortrow.data)
+			r->copied = (Pointer) r->row.t_data;
+		return &r->row;
+	}
+	r->done = true;
+	return NULL;
+}
+
+/* Read the version again from its first row. */
+void
+version_checkout_rescan(CheckoutReader *r)
+{
+	table_rescan(r->scan, NULL);
+	r->done = false;
+}
+
+/* Close a read of a version. */
+void
+version_checkout_end(CheckoutReader *r)
+{
+	if (r->copied)
+		pfree(r->copied);
+	table_endscan(r->scan);
+	table_close(r->hrel, AccessShareLock);
+	history_ended_map_free(r->ended);
+	pfree(r);
+}
+
+/*
+ * SQL: aisec.checkout(NULL::t, version or tag) returns t's rows then.  A
+ * query that reads it as the only function of a FROM item runs the custom
+ * scan of checkout_scan.c instead, which reads the same rows through the
+ * same reader without this tuplestore.
+ */
+PG_FUNCTION_INFO_V1(aisec_checkout);
+Datum
+aisec_checkout(PG_FUNCTION_ARGS)
+{
+	CheckoutReader *r;
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	HeapTuple	tup;
+
+	r = version_checkout_begin(get_fn_expr_argtype(fcinfo->flinfo, 0),
+							   get_fn_expr_argtype(fcinfo->flinfo, 1),
+							   PG_GETARG_DATUM(1), PG_ARGISNULL(1), GetActiveSnapshot());
+	ts = aisec_begin_srf(fcinfo, &desc);
+	while ((tup = version_checkout_next(r)) != NULL)
+		tuplestore_puttuple(ts, tup);
+	version_checkout_end(r);
+	return (Datum) 0;
+}
+
+/* SQL: aisec.materialize(t, version, target) copies a version to a table. */
+PG_FUNCTION_INFO_V1(aisec_materialize);
+Datum
+aisec_materialize(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	int64		version;
+	char	   *target;
+	Oid			nsp;
+	char	   *qtarget;
+	char	   *qrel;
+	AisecSpi	spi;
+	StringInfoData sql;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	int64		rows;
+	StringInfoData detail;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.materialize()");
+	aisec_prevent_if_read_only("aisec.materialize()");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table, version and target must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	version = PG_GETARG_INT64(1);
+	target = NameStr(*PG_GETARG_NAME(2));
+	if (target[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("target table name must not be empty")));
+	if (get_rel_relkind(relid) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+
+	/* The new table goes where CREATE TABLE would put it for the caller. */
+	nsp = RangeVarGetCreationNamespace(makeRangeVar(NULL, target, -1));
+	qtarget = quote_qualified_identifier(get_namespace_name(nsp), target);
+	qrel = aisec_qualified_name(relid);
+
+	aisec_spi_begin(&spi);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TABLE %s (LIKE %s)", qtarget, qrel);
+	(void) aisec_spi_run(sql.data, false, 0, NULL, NULL, NULL, NULL);
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s SELECT * FROM aisec.checkout(NULL::%s, $1)",
+					 qtarget, format_type_be_qualified(get_rel_type_id(relid)));
+	values[0] = Int64GetDatum(version);
+	rows = aisec_spi_run(sql.data, false, 1, types, values, NULL, NULL);
+	aisec_spi_end(&spi);
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "{\"table\": %s, \"version\": " INT64_FORMAT
+					 ", \"rows\": " INT64_FORMAT "}",
+					 version_json_string(qrel), version, rows);
+	aisec_audit_log("version.materialize", qtarget, detail.data);
+	PG_RETURN_INT64(rows);
+}

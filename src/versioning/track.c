@@ -1,0 +1,467 @@
+/*
+ * track.c
+ *		Tracked tables: the registry (aisec.tracked) and its lookups, row
+ *		ids, and aisec.track(), aisec.untrack() and aisec.rid_table().
+ *
+ * The design is in doc/versioning.md ("Design note").  Invariants:
+ *
+ * - A tracked table has a column aisec_rid, GENERATED ALWAYS AS IDENTITY,
+ *   whose values are table_no << RID_TABLE_SHIFT | n: a row id names one
+ *   row of one table for the life of the table, and tells the table.
+ * - Each tracked table has two tables in schema aisec, owned by the
+ *   extension owner: its history (history_<n>) and its ended records
+ *   (history_<n>_ended).  Both are heap tables whatever
+ *   default_table_access_method names, because capture writes them with
+ *   heap functions; their statement triggers refuse every direct write.
+ * - Tracking gives every existing row an open history record in the
+ *   first pending version; untracking, possible only outside a dataset,
+ *   removes the registry row before it drops anything.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "audit/audit.h"
+#include "history.h"
+#include "notes.h"
+
+/* ---------------------------------------------------------------------
+ * The registry
+ * ---------------------------------------------------------------------
+ */
+
+/* Fill out from a tuple of aisec.tracked. */
+static void
+ReadTracked(TupleTableSlot *slot, TrackedTable *out)
+{
+	slot_getallattrs(slot);
+	out->table_no = DatumGetInt32(slot->tts_values[TR_TABLE_NO]);
+	out->relid = DatumGetObjectId(slot->tts_values[TR_REL]);
+	out->history = DatumGetObjectId(slot->tts_values[TR_HISTORY]);
+	out->ended = DatumGetObjectId(slot->tts_values[TR_ENDED]);
+	out->pending = DatumGetInt64(slot->tts_values[TR_PENDING]);
+	out->dataset_id = slot->tts_isnull[TR_DATASET] ? 0 :
+		DatumGetInt32(slot->tts_values[TR_DATASET]);
+}
+
+/* Look up aisec.tracked by one indexed key, with the latest snapshot. */
+static bool
+LookupTracked(const char *index, RegProcedure eqproc, Datum key, TrackedTable *out)
+{
+	Relation	rel = table_open(aisec_relid("tracked"), AccessShareLock);
+	Relation	idx = index_open(aisec_relid(index), AccessShareLock);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	ScanKeyData skey;
+	bool		found;
+
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, eqproc, key);
+	index_rescan(scan, &skey, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		ReadTracked(slot, out);
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Find a tracked table by relation OID (latest snapshot). */
+bool
+history_lookup(Oid relid, TrackedTable *out)
+{
+	return LookupTracked("tracked_rel_key", F_OIDEQ, ObjectIdGetDatum(relid), out);
+}
+
+/* Find a tracked table by table number (latest snapshot). */
+bool
+history_lookup_no(int32 table_no, TrackedTable *out)
+{
+	return LookupTracked("tracked_pkey", F_INT4EQ, Int32GetDatum(table_no), out);
+}
+
+/*
+ * Find rel, whose capture triggers fired, in the registry: an error if it
+ * is not tracked (the triggers were left behind).
+ */
+void
+history_require_tracked(Relation rel, TrackedTable *out)
+{
+	if (!history_lookup(RelationGetRelid(rel), out))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not tracked by aisec", RelationGetRelationName(rel)),
+				 errhint("Drop the leftover aisec_capture_* triggers or call aisec.track().")));
+}
+
+/* ---------------------------------------------------------------------
+ * Row ids
+ * ---------------------------------------------------------------------
+ */
+
+/* The attnum of tracked table rel's aisec_rid column. */
+AttrNumber
+history_rid_attnum(Relation rel)
+{
+	AttrNumber	ridatt = get_attnum(RelationGetRelid(rel), RID_COLUMN);
+
+	if (ridatt == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tracked table \"%s\" has no column \"%s\"",
+						RelationGetRelationName(rel), RID_COLUMN)));
+	return ridatt;
+}
+
+/* Check that a row id (NULL if isnull) read from rel belongs to rel. */
+int64
+history_check_rid(Relation rel, int32 table_no, int64 rid, bool isnull)
+{
+	if (isnull || rid <= 0 || (rid >> RID_TABLE_SHIFT) != table_no)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid row id in column \"%s\" of tracked table \"%s\"",
+						RID_COLUMN, RelationGetRelationName(rel)),
+				 errdetail("Row ids of this table lie between %lld and %lld.",
+						   (long long) ((int64) table_no << RID_TABLE_SHIFT) + 1,
+						   (long long) (((int64) table_no + 1) << RID_TABLE_SHIFT) - 1),
+				 errhint("Let aisec assign \"%s\": do not use OVERRIDING SYSTEM VALUE.",
+						 RID_COLUMN)));
+	return rid;
+}
+
+/* Read a row's aisec_rid (column ridatt), checking that it belongs to rel. */
+int64
+history_slot_rid(Relation rel, int32 table_no, AttrNumber ridatt, TupleTableSlot *slot)
+{
+	bool		isnull;
+	int64		rid = DatumGetInt64(slot_getattr(slot, ridatt, &isnull));
+
+	return history_check_rid(rel, table_no, rid, isnull);
+}
+
+/* ---------------------------------------------------------------------
+ * track / untrack
+ * ---------------------------------------------------------------------
+ */
+
+/* Refuse relations that cannot be tracked, with a reason. */
+static void
+CheckTrackable(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	Oid			relid = RelationGetRelid(rel);
+
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE || rel->rd_rel->relispartition)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot track partitioned table or partition \"%s\"", name),
+				 errhint("Track a plain table; aisec does not version partitioned tables yet.")));
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot track \"%s\": it is not a table", name)));
+	if (has_subclass(relid) || has_superclass(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot track table \"%s\": it takes part in table inheritance", name)));
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot track temporary table \"%s\"", name)));
+	if (IsCatalogRelation(rel) ||
+		RelationGetNamespace(rel) == get_namespace_oid(AISEC_SCHEMA, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot track system or aisec table \"%s\"", name)));
+	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_COLUMN),
+				 errmsg("table \"%s\" already has a column named \"%s\"", name, RID_COLUMN),
+				 errhint("aisec adds that column itself; rename yours first.")));
+	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
+		if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
+			history_check_encodable(rel, TupleDescAttr(RelationGetDescr(rel), i));
+}
+
+/* The live attnums of a relation, as an int2[] datum. */
+Datum
+history_live_attnums(TupleDesc desc)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	int			n = 0;
+
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			elems[n++] = Int16GetDatum(TupleDescAttr(desc, i)->attnum);
+	return PointerGetDatum(construct_array(elems, n, INT2OID, 2, true, TYPALIGN_SHORT));
+}
+
+/* Make a history or ended-records table refuse direct writes; no grants. */
+static void
+ProtectHistory(const char *qname)
+{
+	aisec_spi_ddl(true, "REVOKE ALL ON %s FROM PUBLIC", qname);
+	aisec_spi_ddl(true,
+		   "CREATE TRIGGER refuse_change BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE "
+		   "ON %s FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change()",
+		   qname);
+	aisec_spi_ddl(true, "ALTER TABLE %s ENABLE ALWAYS TRIGGER refuse_change", qname);
+}
+
+/*
+ * Create the history table of a tracked table and its ended-records table
+ * (as the extension owner); set *ended to the latter.  History records are
+ * never updated: when a row version ends, a narrow (rid, valid_from,
+ * valid_to) record is appended to history_<n>_ended instead.  Both are
+ * heap tables whatever default_table_access_method says: capture writes
+ * them with heap_multi_insert and reads their pages as heap pages.
+ */
+static Oid
+CreateHistory(int32 table_no, Oid relid, Oid *ended)
+{
+	char		name[NAMEDATALEN];
+	char		ename[NAMEDATALEN];
+	char	   *qname;
+	char	   *qename;
+	char	   *qtype = format_type_be_qualified(get_rel_type_id(relid));
+	Oid			nsp = get_namespace_oid(AISEC_SCHEMA, false);
+
+	snprintf(name, sizeof(name), "history_%d", table_no);
+	snprintf(ename, sizeof(ename), "history_%d_ended", table_no);
+	qname = quote_qualified_identifier(AISEC_SCHEMA, name);
+	qename = quote_qualified_identifier(AISEC_SCHEMA, ename);
+	aisec_spi_ddl(true,
+		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
+		   "salt bytea, hash bytea NOT NULL, data %s) USING heap",
+		   qname, qtype);
+	aisec_spi_ddl(true, "CREATE INDEX ON %s (rid)", qname);
+	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_from)", qname);
+	ProtectHistory(qname);
+	aisec_spi_ddl(true,
+		   "COMMENT ON TABLE %s IS 'aisec history of table number %d: every row version "
+		   "with valid_from, salt, hash and the row (doc/versioning.md)'",
+		   qname, table_no);
+	aisec_spi_ddl(true,
+		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
+		   "valid_to bigint NOT NULL) USING heap", qename);
+	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_to)", qename);
+	ProtectHistory(qename);
+	aisec_spi_ddl(true,
+		   "COMMENT ON TABLE %s IS 'aisec history of table number %d: the version "
+		   "(valid_to) in which each ended row version (rid, valid_from) disappeared'",
+		   qename, table_no);
+	*ended = get_relname_relid(ename, nsp);
+	return get_relname_relid(name, nsp);
+}
+
+/* Install the capture triggers on a tracked table (as the caller). */
+static void
+CreateCaptureTriggers(const char *qrel)
+{
+	static const char *const triggers[] = {
+		"CREATE TRIGGER aisec_capture_insert_begin BEFORE INSERT ON %s "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+		"CREATE TRIGGER aisec_capture_insert AFTER INSERT ON %s "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+		"CREATE TRIGGER aisec_capture_insert_row AFTER INSERT ON %s "
+		"FOR EACH ROW WHEN (aisec.capture_row_needed(NEW.tableoid, NEW.ctid)) "
+		"EXECUTE FUNCTION aisec.capture_row()",
+		"CREATE TRIGGER aisec_capture_update AFTER UPDATE ON %s "
+		"REFERENCING OLD TABLE AS aisec_old NEW TABLE AS aisec_new "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+		"CREATE TRIGGER aisec_capture_delete AFTER DELETE ON %s "
+		"REFERENCING OLD TABLE AS aisec_old "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+		"CREATE TRIGGER aisec_capture_truncate BEFORE TRUNCATE ON %s "
+		"FOR EACH STATEMENT EXECUTE FUNCTION aisec.capture()",
+	};
+	static const char *const names[] = {
+		"aisec_capture_insert_begin", "aisec_capture_insert",
+		"aisec_capture_insert_row", "aisec_capture_update",
+		"aisec_capture_delete", "aisec_capture_truncate",
+	};
+
+	for (int i = 0; i < lengthof(triggers); i++)
+	{
+		aisec_spi_ddl(false, triggers[i], qrel);
+		aisec_spi_ddl(false, "ALTER TABLE %s ENABLE ALWAYS TRIGGER %s", qrel, names[i]);
+	}
+}
+
+/* SQL: aisec.track(rel) starts governing a table; returns its number. */
+PG_FUNCTION_INFO_V1(aisec_track);
+Datum
+aisec_track(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Relation	rel;
+	TrackedTable tt;
+	AisecSpi	spi;
+	char	   *qrel;
+	int64		first;
+	int64		rows;
+	bool		isnull;
+	char	   *who = GetUserNameFromId(GetUserId(), false);
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.track()");
+	aisec_prevent_if_read_only("aisec.track()");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table to track must not be NULL")));
+	relid = PG_GETARG_OID(0);
+
+	/* ALTER TABLE below refuses a table this backend holds open. */
+	LockRelationOid(relid, AccessExclusiveLock);
+	rel = table_open(relid, NoLock);
+	CheckTrackable(rel);
+	if (history_lookup(relid, &tt))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table \"%s\" is already tracked", RelationGetRelationName(rel))));
+	table_close(rel, NoLock);
+	qrel = aisec_qualified_name(relid);
+
+	aisec_spi_begin(&spi);
+	(void) aisec_spi_run("SELECT pg_catalog.nextval('aisec.table_no_seq')",
+						 true, 0, NULL, NULL, NULL, NULL);
+	memset(&tt, 0, sizeof(tt));
+	tt.table_no = (int32) DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+	tt.relid = relid;
+	tt.pending = 1;
+	first = ((int64) tt.table_no << RID_TABLE_SHIFT) + 1;
+
+	/* As the caller, who must own the table. */
+	aisec_spi_ddl(false,
+		   "ALTER TABLE %s ADD COLUMN " RID_COLUMN " bigint GENERATED ALWAYS AS IDENTITY "
+		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
+		   " CACHE " CppAsString2(RID_CACHE) ")",
+		   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
+	CreateCaptureTriggers(qrel);
+
+	/* As the extension owner: the history table and the registry row. */
+	tt.history = CreateHistory(tt.table_no, relid, &tt.ended);
+	{
+		Oid			types[6] = {INT4OID, OIDOID, OIDOID, INT2ARRAYOID, TEXTOID, OIDOID};
+		Datum		values[6];
+
+		CommandCounterIncrement();
+		rel = table_open(relid, NoLock);
+		values[0] = Int32GetDatum(tt.table_no);
+		values[1] = ObjectIdGetDatum(relid);
+		values[2] = ObjectIdGetDatum(tt.history);
+		values[3] = history_live_attnums(RelationGetDescr(rel));
+		values[4] = CStringGetTextDatum(who);
+		values[5] = ObjectIdGetDatum(tt.ended);
+		(void) aisec_spi_run("INSERT INTO aisec.tracked (table_no, rel, history, columns, "
+							 "tracked_at, tracked_by, ended) "
+							 "VALUES ($1, $2::pg_catalog.regclass, $3::pg_catalog.regclass, $4, "
+							 "pg_catalog.now(), $5, $6::pg_catalog.regclass)",
+							 true, 6, types, values, NULL, NULL);
+	}
+	aisec_spi_end(&spi);
+
+	rows = history_capture_existing(rel, &tt);
+	aisec_audit_log("version.track", qrel,
+					psprintf("{\"table_no\": %d, \"rows\": " INT64_FORMAT "}",
+							 tt.table_no, rows));
+	table_close(rel, NoLock);
+	PG_RETURN_INT32(tt.table_no);
+}
+
+/* SQL: aisec.untrack(rel) stops governing a table that is in no dataset. */
+PG_FUNCTION_INFO_V1(aisec_untrack);
+Datum
+aisec_untrack(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	TrackedTable tt;
+	AisecSpi	spi;
+	char	   *qrel;
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.untrack()");
+	aisec_prevent_if_read_only("aisec.untrack()");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table to untrack must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	LockRelationOid(relid, AccessExclusiveLock);
+	if (!history_lookup(relid, &tt))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not tracked", get_rel_name(relid))));
+	if (tt.dataset_id != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot untrack table \"%s\": it belongs to a dataset",
+						get_rel_name(relid)),
+				 errdetail("Its history holds committed versions, which never change."),
+				 errhint("Use aisec.materialize() to copy a version out.")));
+	qrel = aisec_qualified_name(relid);
+
+	aisec_spi_begin(&spi);
+	values[0] = Int32GetDatum(tt.table_no);
+	(void) aisec_spi_run("DELETE FROM aisec.tracked WHERE table_no = $1",
+						 true, 1, types, values, NULL, NULL);
+	(void) aisec_spi_run("DELETE FROM aisec.pending_delta WHERE table_no = $1",
+						 true, 1, types, values, NULL, NULL);
+	(void) aisec_spi_run("DELETE FROM aisec.pending_row WHERE table_no = $1",
+						 true, 1, types, values, NULL, NULL);
+	notes_forget(relid);
+	aisec_spi_ddl(true, "DROP TABLE %s", aisec_qualified_name(tt.history));
+	aisec_spi_ddl(true, "DROP TABLE %s", aisec_qualified_name(tt.ended));
+	if (OidIsValid(get_trigger_oid(relid, "aisec_capture_insert_begin", true)))
+		aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_insert_begin ON %s", qrel);
+	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_insert ON %s", qrel);
+	if (OidIsValid(get_trigger_oid(relid, "aisec_capture_insert_row", true)))
+		aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_insert_row ON %s", qrel);
+	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_update ON %s", qrel);
+	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_delete ON %s", qrel);
+	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_truncate ON %s", qrel);
+	aisec_spi_ddl(false, "ALTER TABLE %s DROP COLUMN " RID_COLUMN, qrel);
+	aisec_spi_end(&spi);
+
+	aisec_audit_log("version.untrack", qrel,
+					psprintf("{\"table_no\": %d}", tt.table_no));
+	PG_RETURN_VOID();
+}
+
+/* SQL: aisec.rid_table(rid) names the tracked table a row id belongs to. */
+PG_FUNCTION_INFO_V1(aisec_rid_table);
+Datum
+aisec_rid_table(PG_FUNCTION_ARGS)
+{
+	int64		rid = PG_GETARG_INT64(0);
+	TrackedTable tt;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER | AISEC_ROLE_DPO |
+					   AISEC_ROLE_AUDITOR, "aisec.rid_table()");
+	if (rid <= 0 || (rid >> RID_TABLE_SHIFT) > RID_TABLE_MAX ||
+		!history_lookup_no((int32) (rid >> RID_TABLE_SHIFT), &tt))
+		PG_RETURN_NULL();
+	PG_RETURN_OID(tt.relid);
+}
