@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Check the source layout that doc/architecture.md describes.
 
-- src/ holds one folder per capability; each folder <f> has one door,
-  src/<f>/<f>.h, and a file of another folder includes nothing of <f> but
+- src/ holds one folder per capability; each folder <f> with C code has
+  one door, src/<f>/<f>.h, and a file of another folder includes nothing of <f> but
   its door ("<f>/<f>.h").
 - No include cycle between folders.  src/module/ (the module's _PG_init)
   is the one folder that may include any other, and none includes it.
@@ -34,7 +34,8 @@ def main():
     edges = {f: set() for f in names}
 
     for f in names:
-        if f != "module" and not os.path.isfile(f"src/{f}/{f}.h"):
+        has_c = bool(glob.glob(f"src/{f}/*.[ch]"))
+        if has_c and f != "module" and not os.path.isfile(f"src/{f}/{f}.h"):
             problems.append(f"src/{f}/ has no door header src/{f}/{f}.h")
         for path in sorted(glob.glob(f"src/{f}/*.[ch]")):
             text = open(path, encoding="utf-8").read()

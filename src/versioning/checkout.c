@@ -110,7 +110,7 @@ version_checkout_begin(Oid rowtype, Oid versiontype, Datum version, bool isnull,
 	if (versiontype == INT8OID)
 		r->version = DatumGetInt64(version);
 	else
-		r->version = version_tag(&ds, TextDatumGetCString(version), snap);
+		r->version = version_of_tag(&ds, TextDatumGetCString(version), snap);
 	version_check(&ds, r->version, false);
 	aisec_spi_end(&spi);
 

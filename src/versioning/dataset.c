@@ -384,7 +384,7 @@ aisec_version_tag(PG_FUNCTION_ARGS)
 
 /* Resolve a tag of a dataset to its version, through snap. */
 int64
-version_tag(const Dataset *ds, const char *tag, Snapshot snap)
+version_of_tag(const Dataset *ds, const char *tag, Snapshot snap)
 {
 	Oid			types[2] = {INT4OID, TEXTOID};
 	Datum		values[2] = {Int32GetDatum(ds->id), CStringGetTextDatum(tag)};

@@ -19,7 +19,7 @@
 #include "utils/snapshot.h"
 
 #include "core/core.h"
-#include "versioning/versioning.h"
+#include "versioning.h"
 
 /* Row ids a backend takes from the table's sequence at a time (gaps ok). */
 #define RID_CACHE			1000

@@ -51,7 +51,7 @@ extern void version_check(const Dataset *ds, int64 version, bool allow_zero);
 extern Dataset version_table_dataset(Oid relid, TrackedTable *tt, Snapshot snap);
 extern void version_require_select(Oid relid);
 extern TrackedTable *version_dataset_tables(int32 dataset_id, int *ntables, Snapshot snap);
-extern int64 version_tag(const Dataset *ds, const char *tag, Snapshot snap);
+extern int64 version_of_tag(const Dataset *ds, const char *tag, Snapshot snap);
 
 /* commit.c */
 extern void version_commit_hash(const uint8 *parent_hash, const char *dataset,

@@ -29,6 +29,11 @@ symbols=$(grep -o "'MODULE_PATHNAME', '[a-z0-9_]*'" "$top/src/upgrade/aisec--0.1
 	done
 } >"$dir/legacy_names.c"
 
+# The objects the Makefile builds (one per src/*/*.c), not whatever *.o a
+# working tree still holds from files since moved or split.
+objs=()
+for c in "$top"/src/*/*.c; do objs+=("${c%.c}.o"); done
+
 cc=$("$pg_config" --cc)
 # shellcheck disable=SC2046 # the flags are words
 $cc $("$pg_config" --cflags) $("$pg_config" --cflags_sl) \
@@ -36,5 +41,5 @@ $cc $("$pg_config" --cflags) $("$pg_config" --cflags_sl) \
 	-c -o "$dir/legacy_names.o" "$dir/legacy_names.c"
 # shellcheck disable=SC2046
 $cc $("$pg_config" --cflags_sl) -shared -o "$dir/aisec.so" \
-	"$top"/src/*/*.o "$dir/legacy_names.o" $("$pg_config" --ldflags) -lcrypto
+	"${objs[@]}" "$dir/legacy_names.o" $("$pg_config" --ldflags) -lcrypto
 echo "$dir/aisec.so: $(wc -w <<<"$symbols") symbols of 0.1.0"
