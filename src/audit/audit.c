@@ -760,7 +760,7 @@ aisec_audit_refuse_change(PG_FUNCTION_ARGS)
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s on \"%s.%s\" is not allowed", op,
+			 errmsg("%s on table \"%s.%s\" is not allowed", op,
 					get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
 					RelationGetRelationName(trigdata->tg_relation)),
 			 errdetail("The aisec audit log is append-only, for every role including its owner."),

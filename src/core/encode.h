@@ -1,8 +1,9 @@
 /*
  * encode.h
  *		Canonical binary encodings that aisec hashes: the audit chain
- *		(audit.c) and commit hashes (version.c).  Documented byte for byte in
- *		doc/audit.md and doc/versioning.md so outside tools can recompute them.
+ *		(audit/audit.c) and commit hashes (versioning/commit.c).  Documented
+ *		byte for byte in doc/audit.md and doc/versioning.md so outside tools
+ *		can recompute them.
  */
 #ifndef AISEC_ENCODE_H
 #define AISEC_ENCODE_H

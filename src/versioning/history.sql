@@ -1,4 +1,5 @@
--- history.sql: tracked tables, their row ids and change capture (history.c).
+-- history.sql: tracked tables, their row ids and change capture (track.c,
+-- capture.c, notes.c, pending.c, guard.c).
 -- The design is in doc/versioning.md ("Design note").
 
 -- Table numbers: the high bits of every aisec_rid.  Never reused.

@@ -1,5 +1,6 @@
 -- version.sql: datasets, commits, tags, reading and verifying versions
--- (version.c).  The design is in doc/versioning.md.
+-- (dataset.c, commit.c, checkout.c, diff.c, verify.c).  The design is in
+-- doc/versioning.md.
 
 CREATE TABLE aisec.version (
     dataset_id   integer     NOT NULL REFERENCES aisec.dataset (id),
