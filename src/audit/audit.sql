@@ -10,7 +10,7 @@ CREATE TABLE aisec.audit_log (
     detail     jsonb       NOT NULL,
     prev_hash  bytea       NOT NULL,
     hash       bytea       NOT NULL
-);
+) USING heap;
 REVOKE ALL ON aisec.audit_log FROM PUBLIC;
 GRANT SELECT ON aisec.audit_log TO aisec_admin, aisec_dpo, aisec_auditor;
 SELECT pg_catalog.pg_extension_config_dump('aisec.audit_log', '');

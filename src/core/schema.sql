@@ -28,3 +28,8 @@ COMMENT ON SCHEMA aisec IS 'aisec: governed machine-learning training data (audi
 -- one, and granted to the roles that need it.
 REVOKE ALL ON SCHEMA aisec FROM PUBLIC;
 GRANT USAGE ON SCHEMA aisec TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+
+-- Every table aisec creates, here and at aisec.track() time, says USING
+-- heap: capture, notes and the audit log write some of them with heap
+-- functions and read tracked tables' pages as heap pages, so they must not
+-- follow a session's default_table_access_method.

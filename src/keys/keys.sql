@@ -11,7 +11,7 @@ CREATE TABLE aisec.key_store (
     public_key  bytea,
     wrapped     bytea       NOT NULL,
     PRIMARY KEY (name, version)
-);
+) USING heap;
 REVOKE ALL ON aisec.key_store FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.key_store', '');
 COMMENT ON TABLE aisec.key_store IS 'aisec keys, wrapped (AES-256-GCM) by the master key outside the database; owner-only';

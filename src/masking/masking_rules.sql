@@ -21,7 +21,7 @@ CREATE TABLE aisec.mask_rule (
     set_by    text        NOT NULL,
     set_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (rel, attnum)
-);
+) USING heap;
 REVOKE ALL ON aisec.mask_rule FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.mask_rule', '');
 COMMENT ON TABLE aisec.mask_rule IS 'aisec masking rules, one per column, parsed and checked by aisec.set_mask; never executed as SQL';
@@ -47,7 +47,7 @@ CREATE TABLE aisec.masked_role (
     role       regrole     PRIMARY KEY,
     masked_by  text        NOT NULL,
     masked_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
+) USING heap;
 REVOKE ALL ON aisec.masked_role FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.masked_role', '');
 COMMENT ON TABLE aisec.masked_role IS 'roles registered with aisec.mask_role: no privilege on governed tables, SELECT on their masked views';
@@ -57,7 +57,7 @@ CREATE TABLE aisec.mask_view (
     rel        regclass    PRIMARY KEY,
     view_name  name        NOT NULL UNIQUE,
     refreshed  timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
+) USING heap;
 REVOKE ALL ON aisec.mask_view FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.mask_view', '');
 COMMENT ON TABLE aisec.mask_view IS 'the masked view aisec_masked.<view_name> of each governed table';

@@ -12,6 +12,10 @@
 --      so what depends on it (aggregates, types' I/O, casts, triggers on
 --      user tables, masked views, event triggers) keeps working untouched.
 --   2. The schema and extension comments name only what ships.
+--   3. aisec's tables are created USING heap (0.1.0 took the session's
+--      default_table_access_method).  A 0.1.0 table that is not heap was
+--      already written wrongly; the update refuses and names it rather than
+--      change access methods itself.
 --
 -- Order: the event trigger functions come first.  None of this script's
 -- commands is one their triggers fire on (CREATE FUNCTION and COMMENT are
@@ -511,3 +515,24 @@ COMMENT ON SCHEMA aisec IS 'aisec: governed machine-learning training data (audi
 -- CREATE EXTENSION took the extension's comment from the control file of
 -- its day; this is 0.2.0's aisec.control comment.
 COMMENT ON EXTENSION aisec IS 'governed ML training data: audit log, keys, masking, dataset versions, bias and drift statistics';
+
+-- ==== 3. Every aisec table is heap ====
+
+DO $$
+DECLARE
+    t pg_catalog.regclass;
+BEGIN
+    SELECT c.oid::pg_catalog.regclass INTO t
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) c.relam
+     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'aisec'::pg_catalog.regnamespace
+       AND c.relkind OPERATOR(pg_catalog.=) 'r'
+       AND a.amhandler OPERATOR(pg_catalog.<>) 'pg_catalog.heap_tableam_handler'::pg_catalog.regproc
+     ORDER BY 1 LIMIT 1;
+    IF t IS NOT NULL THEN
+        RAISE EXCEPTION 'aisec table % does not use the heap access method', t
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'On PostgreSQL 15 or later, run ALTER TABLE ... SET ACCESS METHOD heap on it, then update again.';
+    END IF;
+END
+$$;

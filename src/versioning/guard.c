@@ -431,6 +431,10 @@ aisec_track_ddl_check(PG_FUNCTION_ARGS)
 
 	if (columns != NULL)
 	{
+		Relation	tracked = table_open(relid, AccessShareLock);
+
+		history_check_heap(tracked);	/* ALTER TABLE ... SET ACCESS METHOD */
+		table_close(tracked, AccessShareLock);
 		CheckTrackedColumns(relid, table_no, columns);
 		CheckCaptureTriggersFire(relid);
 	}

@@ -69,6 +69,7 @@ typedef struct Fingerprint
 extern void fingerprint_add(Fingerprint *acc, const uint8 *h);
 extern void fingerprint_sub(Fingerprint *acc, const uint8 *h);
 extern void history_check_encodable(Relation rel, Form_pg_attribute att);
+extern void history_check_heap(Relation rel);
 extern bool history_type_holds(Oid typid, Oid scalar);
 extern Datum history_bytea(const uint8 *data, size_t len);
 

@@ -21,7 +21,7 @@ CREATE TABLE aisec.dataset (
     created_at  timestamptz NOT NULL,
     created_by  text        NOT NULL,
     head        bigint      NOT NULL DEFAULT 0
-);
+) USING heap;
 REVOKE ALL ON aisec.dataset FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.dataset', '');
 COMMENT ON TABLE aisec.dataset IS 'aisec datasets: named sets of tracked tables versioned together (read aisec.datasets)';
@@ -38,7 +38,7 @@ CREATE TABLE aisec.tracked (
     tracked_at      timestamptz NOT NULL,
     tracked_by      text        NOT NULL,
     ended           regclass    NOT NULL
-);
+) USING heap;
 REVOKE ALL ON aisec.tracked FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.tracked', '');
 COMMENT ON TABLE aisec.tracked IS 'aisec tracked tables: row-id range, history table, pending version (see doc/versioning.md)';
@@ -54,7 +54,7 @@ CREATE TABLE aisec.pending_delta (
     version     bigint  NOT NULL,
     rows        bigint  NOT NULL,
     fingerprint bytea   NOT NULL
-);
+) USING heap;
 CREATE INDEX pending_delta_version ON aisec.pending_delta (table_no, version);
 REVOKE ALL ON aisec.pending_delta FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.pending_delta', '');
@@ -78,7 +78,7 @@ CREATE TABLE aisec.pending_row (
     table_no integer NOT NULL,
     seq      bigint  NOT NULL,
     entries  bytea   NOT NULL
-);
+) USING heap;
 ALTER TABLE aisec.pending_row ALTER COLUMN entries SET STORAGE EXTERNAL;
 CREATE INDEX pending_row_table ON aisec.pending_row (table_no, seq);
 REVOKE ALL ON aisec.pending_row FROM PUBLIC;

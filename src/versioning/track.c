@@ -26,6 +26,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
@@ -199,9 +200,28 @@ CheckTrackable(Relation rel)
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("table \"%s\" already has a column named \"%s\"", name, RID_COLUMN),
 				 errhint("aisec adds that column itself; rename yours first.")));
+	history_check_heap(rel);
 	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
 		if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
 			history_check_encodable(rel, TupleDescAttr(RelationGetDescr(rel), i));
+}
+
+/*
+ * Refuse a table whose access method does not store heap pages: capture
+ * reads the blocks an INSERT added as heap pages (notes.c), so a tracked
+ * table must stay heap (an access method with heap's handler, such as one
+ * made with CREATE ACCESS METHOD ... HANDLER heap_tableam_handler, is heap).
+ */
+void
+history_check_heap(Relation rel)
+{
+	if (rel->rd_tableam != GetHeapamTableAmRoutine())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s\" uses access method \"%s\", which aisec cannot track",
+						RelationGetRelationName(rel), get_am_name(rel->rd_rel->relam)),
+				 errdetail("aisec reads a tracked table's pages as heap pages."),
+				 errhint("Keep tracked tables in the heap access method.")));
 }
 
 /* The live attnums of a relation, as an int2[] datum. */

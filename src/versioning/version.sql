@@ -13,7 +13,7 @@ CREATE TABLE aisec.version (
     fingerprint  bytea       NOT NULL,
     commit_hash  bytea       NOT NULL,
     PRIMARY KEY (dataset_id, version)
-);
+) USING heap;
 REVOKE ALL ON aisec.version FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.version', '');
 COMMENT ON TABLE aisec.version IS 'aisec committed dataset versions (read aisec.versions); never change once written';
@@ -30,7 +30,7 @@ CREATE TABLE aisec.version_table (
     columns     jsonb   NOT NULL,
     PRIMARY KEY (dataset_id, version, table_no),
     FOREIGN KEY (dataset_id, version) REFERENCES aisec.version (dataset_id, version)
-);
+) USING heap;
 REVOKE ALL ON aisec.version_table FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.version_table', '');
 COMMENT ON TABLE aisec.version_table IS 'aisec: each table of each committed version: name, row count, fingerprint (sum mod 2^256 of row hashes), columns';
@@ -43,7 +43,7 @@ CREATE TABLE aisec.tag (
     created_by  text        NOT NULL,
     PRIMARY KEY (dataset_id, tag),
     FOREIGN KEY (dataset_id, version) REFERENCES aisec.version (dataset_id, version)
-);
+) USING heap;
 REVOKE ALL ON aisec.tag FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.tag', '');
 COMMENT ON TABLE aisec.tag IS 'aisec version tags: immutable names for versions';

@@ -57,7 +57,8 @@ FROM pg_cast c JOIN member m ON m.classid = 'pg_cast'::regclass AND m.objid = c.
 ORDER BY c.castsource::regtype::text, c.casttarget::regtype::text;
 
 \echo == relations
-SELECT c.oid::regclass, c.relkind, pg_get_userbyid(c.relowner), c.relacl,
+SELECT c.oid::regclass, c.relkind, (SELECT amname FROM pg_am WHERE oid = c.relam),
+       pg_get_userbyid(c.relowner), c.relacl,
        obj_description(c.oid, 'pg_class'), c.relpersistence, c.reloptions,
        c.relrowsecurity, c.relforcerowsecurity, c.relreplident,
        CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END
