@@ -242,6 +242,12 @@ RESET ROLE;
 SELECT bool_and(m.big IS NULL OR abs(m.big::numeric - l.big) <= abs(l.big::numeric)) AS big_within_ratio,
        bool_and(m.amount IS NULL OR abs(m.amount - l.amount) <= abs(l.amount) + 0.01) AS amount_within_ratio
   FROM aisec_masked.mh_loans m JOIN mh_loans l USING (id);
+-- A domain over an integer is noised as its base type.
+CREATE DOMAIN mh_dint AS int CHECK (VALUE >= 0);
+CREATE TABLE mh_dom (v mh_dint);
+INSERT INTO mh_dom VALUES (100);
+SELECT aisec.set_mask('mh_dom', 'v', 'noise(mh_key, 0.1)');
+SELECT v BETWEEN 90 AND 110 AS within_ratio, pg_typeof(v) FROM aisec_masked.mh_dom;
 -- Called directly, ff1_encrypt still refuses a value it cannot encrypt,
 -- with an error that names no value; a result over 1 GB is hidden.
 SELECT aisec.ff1_encrypt('123-45-6789', 'mh_card');
@@ -255,6 +261,7 @@ SELECT count(*) FILTER (WHERE aisec.drop_mask(rel, col)) AS rules_dropped FROM a
  WHERE rel::text LIKE 'mh%';
 SELECT count(*) AS leftover_views FROM pg_class WHERE relnamespace = 'aisec_masked'::regnamespace;
 DROP SCHEMA mh_hr, mh_s CASCADE;
-DROP TABLE mh_rls, mh_forced, mh_late, mh_plain, mh_pt, mh_parent, mh_child, mh_child2, mh_top, mh_pt_3, mh_loans;
+DROP TABLE mh_rls, mh_forced, mh_late, mh_plain, mh_pt, mh_parent, mh_child, mh_child2, mh_top, mh_pt_3, mh_loans, mh_dom;
+DROP DOMAIN mh_dint;
 SELECT aisec.drop_key('mh_key'), aisec.drop_key('mh_card');
 DROP ROLE regress_mh_adm, regress_mh_owner, regress_mh_eng, regress_mh_analyst, regress_mh_evil;

@@ -1,7 +1,8 @@
 /*
  * fpe.c
  *		FF1 format-preserving encryption (NIST SP 800-38G, Rev. 1) over AES:
- *		aisec.ff1_encrypt and aisec.ff1_decrypt.
+ *		aisec.ff1_encrypt and aisec.ff1_decrypt, and aisec.mask_ff1, the ff1
+ *		rule of masked views (NULL for a value FF1 cannot take).
  *
  * A value is a string of characters from an alphabet (radix = number of
  * characters, 2..65536); its token is a string of the same length over the

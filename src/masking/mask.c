@@ -10,8 +10,11 @@
  * preallocated text, and never builds intermediate strings.  Lengths are
  * counted in characters, never bytes, so a multibyte character is hidden
  * or kept whole.  A mask never returns its input unchanged when it cannot
- * apply its rule: it hides more, not less.  Error messages never contain
- * the value being masked.
+ * apply its rule: it hides more, not less.  Nor does it fail on a value:
+ * a result too long for a text, a bucket below the type's range or a time
+ * that cannot be truncated gives NULL (masked views rely on it: an error
+ * that depends on a raw value would be an oracle on it).  Error messages
+ * never contain the value being masked.  aisec.output_text lives here too.
  */
 #include "postgres.h"
 

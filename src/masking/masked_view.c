@@ -20,6 +20,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -379,6 +380,14 @@ mask_build_view(Oid relid)
 	roles = mask_masked_roles();
 	foreach(lc, roles)
 		appendStringInfo(&sql, ", %s", quote_identifier(GetUserNameFromId(lfirst_oid(lc), false)));
+	/*
+	 * Called from an update script of aisec (a release regenerating the
+	 * views): what that script creates becomes part of the extension, which
+	 * pg_dump would then leave out.  A masked view is the table's, not
+	 * aisec's.
+	 */
+	if (creating_extension && CurrentExtensionObject == get_extension_oid(AISEC_EXTENSION, true))
+		appendStringInfo(&sql, "; ALTER EXTENSION %s DROP VIEW %s", AISEC_EXTENSION, qview);
 	/* What the view calls, for masked roles registered before it existed. */
 	foreach(lc, roles)
 		appendStringInfo(&sql, "; GRANT EXECUTE ON FUNCTION %s TO %s", mask_reading_functions,

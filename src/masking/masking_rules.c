@@ -561,32 +561,36 @@ mask_check_relation(Oid relid)
 				 errdetail("Tables of aisec and of the system catalogs are not governed tables.")));
 }
 
+/* Copy relid's pg_class row (its fixed-size part) into *form. */
+static void
+ReadClass(Oid relid, FormData_pg_class *form)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	memcpy(form, GETSTRUCT(tup), sizeof(FormData_pg_class));
+	ReleaseSysCache(tup);
+}
+
 /* Owner of a relation. */
 Oid
 mask_relation_owner(Oid relid)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
+	FormData_pg_class form;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
+	ReadClass(relid, &form);
+	return form.relowner;
 }
 
 /* True if relid has row-level security enabled (forced or not). */
 bool
 mask_relation_rls(Oid relid)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	bool		rls;
+	FormData_pg_class form;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	rls = ((Form_pg_class) GETSTRUCT(tup))->relrowsecurity;
-	ReleaseSysCache(tup);
-	return rls;
+	ReadClass(relid, &form);
+	return form.relrowsecurity;
 }
 
 /*

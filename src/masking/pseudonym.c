@@ -2,7 +2,9 @@
  * pseudonym.c
  *		Keyed, deterministic masks: aisec.pseudonymize (HMAC-SHA-256
  *		pseudonyms) and aisec.sticky_noise (noise that is the same every
- *		time for the same value).
+ *		time for the same value), and aisec.mask_noise, the noise rule of
+ *		masked views (sticky noise in the column's type, NULL if it does
+ *		not fit, never an error).
  *
  * Both take the name of an 'hmac' key.  The key's current version is
  * fetched and unwrapped once per call site and query, and the HMAC key
@@ -24,6 +26,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/memutils.h"
 
@@ -221,6 +224,10 @@ aisec_mask_noise(PG_FUNCTION_ARGS)
 	float8		noisy;
 
 	CheckRatio(ratio);
+	/* A domain's value is its base type's (polymorphism resolves to it). */
+	if (type != INT2OID && type != INT4OID && type != INT8OID && type != FLOAT4OID &&
+		type != FLOAT8OID && type != NUMERICOID)
+		type = getBaseType(type);
 	switch (type)
 	{
 		case INT2OID:
