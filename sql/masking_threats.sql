@@ -89,10 +89,23 @@ SELECT aisec.set_mask('mh_late', 'note', 'partial(1, 0)');
 SET ROLE regress_mh_eng;
 SELECT count(*) AS rows_before_rls FROM aisec_masked.mh_late;
 RESET ROLE;
+-- (by an owner that is no aisec role at all)
+CREATE ROLE regress_mh_plain NOLOGIN;
+ALTER TABLE mh_late OWNER TO regress_mh_plain;
+SET ROLE regress_mh_plain;
 ALTER TABLE mh_late ENABLE ROW LEVEL SECURITY;
 CREATE POLICY mh_lp ON mh_late FOR SELECT USING (who = current_user);
+RESET ROLE;
 SET ROLE regress_mh_eng;
 SELECT * FROM aisec_masked.mh_late;
+RESET ROLE;
+-- and disabled again: back to a plain masked view.
+SET ROLE regress_mh_plain;
+ALTER TABLE mh_late DISABLE ROW LEVEL SECURITY;
+RESET ROLE;
+SELECT relowner::regrole, reloptions FROM pg_class WHERE oid = 'aisec_masked.mh_late'::regclass;
+SET ROLE regress_mh_eng;
+SELECT count(*) AS rows_after_rls FROM aisec_masked.mh_late;
 RESET ROLE;
 -- Without row-level security nothing changes: an engineer reads every
 -- row, masked, with no privilege on the table.
@@ -264,4 +277,4 @@ DROP SCHEMA mh_hr, mh_s CASCADE;
 DROP TABLE mh_rls, mh_forced, mh_late, mh_plain, mh_pt, mh_parent, mh_child, mh_child2, mh_top, mh_pt_3, mh_loans, mh_dom;
 DROP DOMAIN mh_dint;
 SELECT aisec.drop_key('mh_key'), aisec.drop_key('mh_card');
-DROP ROLE regress_mh_adm, regress_mh_owner, regress_mh_eng, regress_mh_analyst, regress_mh_evil;
+DROP ROLE regress_mh_adm, regress_mh_owner, regress_mh_eng, regress_mh_analyst, regress_mh_evil, regress_mh_plain;
