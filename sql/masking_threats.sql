@@ -255,6 +255,8 @@ RESET ROLE;
 SELECT bool_and(m.big IS NULL OR abs(m.big::numeric - l.big) <= abs(l.big::numeric)) AS big_within_ratio,
        bool_and(m.amount IS NULL OR abs(m.amount - l.amount) <= abs(l.amount) + 0.01) AS amount_within_ratio
   FROM aisec_masked.mh_loans m JOIN mh_loans l USING (id);
+-- An alphabet FF1 cannot use would fail on every row: refused when set.
+SELECT aisec.set_mask('mh_loans', 'ssn', 'ff1(mh_card, ''01234567890'')');
 -- A domain over an integer is noised as its base type.
 CREATE DOMAIN mh_dint AS int CHECK (VALUE >= 0);
 CREATE TABLE mh_dom (v mh_dint);

@@ -373,6 +373,17 @@ CheckRuleKey(const char *name, AisecKeyPurpose purpose)
 						 purpose == AISEC_KEY_HMAC ? "hmac" : "ff1")));
 }
 
+/* True if alphabet (a rule's quoted string, at most 100 bytes) repeats a character. */
+static bool
+HasRepeatedChar(const char *alphabet)
+{
+	for (const char *p = alphabet; *p; p += pg_mblen(p))
+		for (const char *q = alphabet; q < p; q += pg_mblen(q))
+			if (pg_mblen(q) == pg_mblen(p) && memcmp(q, p, pg_mblen(p)) == 0)
+				return true;
+	return false;
+}
+
 /* Check a parsed rule's arguments against its transform and the column. */
 void
 mask_rule_check(const MaskRule *r, const ColumnInfo *col, bool check_keys)
@@ -418,6 +429,9 @@ mask_rule_check(const MaskRule *r, const ColumnInfo *col, bool check_keys)
 				ExpectKind(r, 1, ARG_STR, WANT_ALPHABET);
 				if (pg_mbstrlen(r->args[1].val) < 2)
 					ReportBadRule(_("An FF1 alphabet needs at least 2 characters."));
+				/* Refused here, not on every row of the view. */
+				if (HasRepeatedChar(r->args[1].val))
+					ReportBadRule(_("An FF1 alphabet must not repeat a character."));
 			}
 			if (!IsTextType(t))
 				ReportTypeMismatch(r, col, FITS_TEXT);
