@@ -12,6 +12,8 @@ INSERT INTO customers VALUES
   (3, 'Zoë Ångström', 'zoe@exämple.se', '340000000000009', 12000.5, 52, '1972-01-30', 'Paris', 0.15, 'new'),
   (4, 'Bob', 'not-an-email', '6011000000000004', NULL, 33, NULL, 'Paris', NULL, '');
 GRANT SELECT, INSERT ON customers TO regress_mr_analyst;
+-- Masking a table needs its ownership (masking_threats tests who else may).
+ALTER TABLE customers OWNER TO regress_mr_admin;
 
 SET ROLE regress_mr_admin;
 SELECT aisec.create_key('mr_customer', 'hmac');
@@ -120,6 +122,7 @@ REVOKE regress_mr_team FROM regress_mr_analyst;
 CREATE TABLE patients (mrn text, diagnosis text);
 INSERT INTO patients VALUES ('MRN-0001', 'flu');
 GRANT SELECT ON patients TO regress_mr_analyst;
+ALTER TABLE patients OWNER TO regress_mr_admin;
 SET ROLE regress_mr_admin;
 SELECT aisec.set_mask('patients', 'mrn', 'partial(0, 2)');
 RESET ROLE;
@@ -137,7 +140,7 @@ ALTER TABLE patients OWNER TO regress_mr_team;
 SET ROLE regress_mr_admin;
 SELECT aisec.mask_role('regress_mr_team');
 RESET ROLE;
-ALTER TABLE patients OWNER TO CURRENT_USER;
+ALTER TABLE patients OWNER TO regress_mr_admin;
 
 -- Renames: of the column, the table and the role; the rules follow.
 ALTER TABLE customers RENAME COLUMN email TO mail;

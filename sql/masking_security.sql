@@ -8,6 +8,7 @@ CREATE TABLE sec_people (email text, ssn text, salary int, city text);
 INSERT INTO sec_people VALUES ('jane.doe@example.com', '123-45-6789', 52000, 'Paris'),
                               ('john.roe@example.org', '987-65-4321', 61000, 'Lyon');
 GRANT SELECT ON sec_people TO regress_sec_reader;
+ALTER TABLE sec_people OWNER TO regress_sec_admin;
 ANALYZE sec_people;
 SET ROLE regress_sec_admin;
 SELECT aisec.create_key('sec_key', 'hmac');
@@ -40,6 +41,7 @@ SELECT count(*) AS victim_still_there FROM sec_victim;
 CREATE TABLE "evil'; DROP TABLE sec_victim; --" ("e""mail; $$x$$
 " text, "Robert'); DROP TABLE sec_victim;--" text, "AISEC class size" int);
 INSERT INTO "evil'; DROP TABLE sec_victim; --" VALUES ('jane.doe@example.com', 'Robert', 1);
+ALTER TABLE "evil'; DROP TABLE sec_victim; --" OWNER TO regress_sec_admin;
 SET ROLE regress_sec_admin;
 SELECT aisec.set_mask('"evil''; DROP TABLE sec_victim; --"', E'e"mail; $$x$$\n', 'email');
 SELECT aisec.set_mask('"evil''; DROP TABLE sec_victim; --"', 'Robert''); DROP TABLE sec_victim;--', 'partial(1, 0)');

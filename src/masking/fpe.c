@@ -1,7 +1,8 @@
 /*
  * fpe.c
  *		FF1 format-preserving encryption (NIST SP 800-38G, Rev. 1) over AES:
- *		aisec.ff1_encrypt and aisec.ff1_decrypt.
+ *		aisec.ff1_encrypt and aisec.ff1_decrypt, and aisec.mask_ff1, the ff1
+ *		rule of masked views (NULL for a value FF1 cannot take).
  *
  * A value is a string of characters from an alphabet (radix = number of
  * characters, 2..65536); its token is a string of the same length over the
@@ -105,9 +106,12 @@ ParseAlphabet(text *alphabet, Ff1Alphabet *a, MemoryContext cxt)
 	}
 }
 
-/* Map a value's characters to digits; returns n.  Never echoes the value. */
+/*
+ * Map a value's characters to digits; returns n.  Never echoes the value.
+ * A character outside the alphabet is an error, or, if soft, returns -1.
+ */
 static int
-ValueToDigits(const char *s, int len, const Ff1Alphabet *a, uint32 *digits)
+ValueToDigits(const char *s, int len, const Ff1Alphabet *a, uint32 *digits, bool soft)
 {
 	int			n = 0;
 
@@ -129,6 +133,8 @@ ValueToDigits(const char *s, int len, const Ff1Alphabet *a, uint32 *digits)
 					break;
 				}
 		}
+		if (d < 0 && soft)
+			return -1;
 		if (d < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -162,19 +168,26 @@ DigitsToText(const uint32 *digits, int n, const Ff1Alphabet *a)
 	return t;
 }
 
+/* True if n characters of radix reach FF1's minimum domain of 10^6. */
+static bool
+DomainLargeEnough(uint32 radix, int n)
+{
+	uint64		size = 1;
+
+	for (int i = 0; i < n && size < FF1_MIN_DOMAIN; i++)
+		size *= radix;
+	return n >= 2 && size >= FF1_MIN_DOMAIN;
+}
+
 /* Refuse lengths outside FF1's domain rules: radix^n >= 10^6, n <= max. */
 static void
 CheckDomain(uint32 radix, int n)
 {
-	uint64		size = 1;
-
 	if (n > FF1_MAX_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("FF1 value is too long: %d characters, the limit is %d", n, FF1_MAX_LEN)));
-	for (int i = 0; i < n && size < FF1_MIN_DOMAIN; i++)
-		size *= radix;
-	if (n < 2 || size < FF1_MIN_DOMAIN)
+	if (!DomainLargeEnough(radix, n))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("FF1 domain is too small: %u^%d is below 10^6", radix, n),
@@ -551,14 +564,19 @@ GetFf1Cache(FunctionCallInfo fcinfo, text *keyname, int32 version,
 	return cache;
 }
 
-/* Shared body of ff1_encrypt and ff1_decrypt. */
+/*
+ * Shared body of ff1_encrypt, ff1_decrypt and mask_ff1.  With soft, a value
+ * FF1 cannot take (a character outside the alphabet, too short for the
+ * domain, too long) gives NULL instead of an error; errors that do not
+ * depend on the value (key, alphabet, tweak) stay errors.
+ */
 static Datum
-Ff1Call(FunctionCallInfo fcinfo, bool encrypt, int32 version, const char *fn)
+Ff1Call(FunctionCallInfo fcinfo, bool encrypt, int32 version, const char *fn,
+		bytea *tweak, bool soft)
 {
 	text	   *value = PG_GETARG_TEXT_PP(0);
 	text	   *keyname = PG_GETARG_TEXT_PP(1);
 	text	   *alphabet = PG_GETARG_TEXT_PP(2);
-	bytea	   *tweak = PG_GETARG_BYTEA_PP(3);
 	Ff1Cache   *cache = GetFf1Cache(fcinfo, keyname, version, alphabet, fn);
 	const char *s = VARDATA_ANY(value);
 	int			len = VARSIZE_ANY_EXHDR(value);
@@ -571,9 +589,14 @@ Ff1Call(FunctionCallInfo fcinfo, bool encrypt, int32 version, const char *fn)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("FF1 tweak is too long: %zu bytes, the limit is %d",
 						(size_t) VARSIZE_ANY_EXHDR(tweak), FF1_MAX_TWEAK)));
-	CheckDomain(cache->alpha.radix, pg_mbstrlen_with_len(s, len));
+	n = pg_mbstrlen_with_len(s, len);
+	if (soft && (n > FF1_MAX_LEN || !DomainLargeEnough(cache->alpha.radix, n)))
+		PG_RETURN_NULL();
+	CheckDomain(cache->alpha.radix, n);
 	digits = palloc(sizeof(uint32) * (len + 1));
-	n = ValueToDigits(s, len, &cache->alpha, digits);
+	n = ValueToDigits(s, len, &cache->alpha, digits, soft);
+	if (n < 0)
+		PG_RETURN_NULL();
 
 	PrepareRun(&run, cache->aes, cache->alpha.radix, n,
 			   (const uint8 *) VARDATA_ANY(tweak), VARSIZE_ANY_EXHDR(tweak));
@@ -586,7 +609,22 @@ PG_FUNCTION_INFO_V1(aisec_ff1_encrypt);
 Datum
 aisec_ff1_encrypt(PG_FUNCTION_ARGS)
 {
-	return Ff1Call(fcinfo, true, 0, "aisec.ff1_encrypt()");
+	return Ff1Call(fcinfo, true, 0, "aisec.ff1_encrypt()", PG_GETARG_BYTEA_PP(3), false);
+}
+
+/*
+ * SQL: aisec.mask_ff1(value, key, alphabet) is the ff1 rule of masked views:
+ * ff1_encrypt with no tweak, but NULL for a value FF1 cannot take, so a
+ * view never fails on (or reveals through an error) a malformed value.
+ */
+PG_FUNCTION_INFO_V1(aisec_mask_ff1);
+Datum
+aisec_mask_ff1(PG_FUNCTION_ARGS)
+{
+	bytea	   *tweak = (bytea *) palloc(VARHDRSZ);	/* the empty tweak */
+
+	SET_VARSIZE(tweak, VARHDRSZ);
+	return Ff1Call(fcinfo, true, 0, "aisec.mask_ff1()", tweak, true);
 }
 
 /* SQL: aisec.ff1_decrypt(token, key, alphabet, tweak, key_version) reverses it (admin only). */
@@ -601,5 +639,5 @@ aisec_ff1_decrypt(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("key version must be positive, or 0 for the current version")));
-	return Ff1Call(fcinfo, false, version, "aisec.ff1_decrypt()");
+	return Ff1Call(fcinfo, false, version, "aisec.ff1_decrypt()", PG_GETARG_BYTEA_PP(3), false);
 }

@@ -15,3 +15,11 @@ CREATE FUNCTION aisec.ff1_decrypt(value text, key text, alphabet text DEFAULT '0
 REVOKE ALL ON FUNCTION aisec.ff1_decrypt(text, text, text, bytea, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.ff1_decrypt(text, text, text, bytea, integer) TO aisec_admin;
 COMMENT ON FUNCTION aisec.ff1_decrypt(text, text, text, bytea, integer) IS 'reverse an FF1 token (aisec_admin only); key_version 0 means the current version, give the old version for tokens made before a rotation';
+
+CREATE FUNCTION aisec.mask_ff1(value text, key text, alphabet text)
+    RETURNS text
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_mask_ff1';
+REVOKE ALL ON FUNCTION aisec.mask_ff1(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.mask_ff1(text, text, text) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.mask_ff1(text, text, text) IS 'the ff1 rule of masked views: ff1_encrypt(value, key, alphabet), but NULL for a value FF1 cannot take (a character outside the alphabet, too short or too long), never an error';

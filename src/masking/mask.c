@@ -10,8 +10,11 @@
  * preallocated text, and never builds intermediate strings.  Lengths are
  * counted in characters, never bytes, so a multibyte character is hidden
  * or kept whole.  A mask never returns its input unchanged when it cannot
- * apply its rule: it hides more, not less.  Error messages never contain
- * the value being masked.
+ * apply its rule: it hides more, not less.  Nor does it fail on a value:
+ * a result too long for a text, a bucket below the type's range or a time
+ * that cannot be truncated gives NULL (masked views rely on it: an error
+ * that depends on a raw value would be an oracle on it).  Error messages
+ * never contain the value being masked.  aisec.output_text lives here too.
  */
 #include "postgres.h"
 
@@ -20,6 +23,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/lsyscache.h"
 #include "utils/datetime.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -59,17 +63,19 @@ SkipChars(const char *s, int len, int nchars)
 	return off;
 }
 
-/* Allocate a text of len bytes, refusing results over the 1 GB limit. */
+/* True if a text of len bytes fits PostgreSQL's 1 GB limit. */
+static inline bool
+FitsText(Size len)
+{
+	return len <= MaxAllocSize - VARHDRSZ;
+}
+
+/* Allocate a text of len bytes (the caller has checked FitsText). */
 static text *
 AllocText(Size len)
 {
-	text	   *t;
+	text	   *t = (text *) palloc(VARHDRSZ + len);
 
-	if (len > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("masked value would be too long")));
-	t = (text *) palloc(VARHDRSZ + len);
 	SET_VARSIZE(t, VARHDRSZ + len);
 	return t;
 }
@@ -128,6 +134,9 @@ aisec_mask_partial(PG_FUNCTION_ARGS)
 	hidden = n - keep_prefix - keep_suffix;
 	suffix_start = prefix_end + SkipChars(s + prefix_end, len - prefix_end, hidden);
 
+	/* A result over 1 GB (a long pad on a huge value) hides everything. */
+	if (!FitsText((Size) prefix_end + (Size) hidden * padlen + (len - suffix_start)))
+		PG_RETURN_NULL();
 	result = AllocText((Size) prefix_end + (Size) hidden * padlen + (len - suffix_start));
 	p = VARDATA(result);
 	memcpy(p, s, prefix_end);
@@ -261,6 +270,9 @@ aisec_mask_digits(PG_FUNCTION_ARGS)
 	/* Hide every digit when keeping would reveal all of them. */
 	to_hide = (keep_last >= ndigits) ? ndigits : ndigits - keep_last;
 
+	/* A result over 1 GB (a long pad on a huge value) hides everything. */
+	if (!FitsText((Size) len + (Size) to_hide * padlen - to_hide))
+		PG_RETURN_NULL();
 	result = AllocText((Size) len + (Size) to_hide * padlen - to_hide);
 	p = VARDATA(result);
 	for (int i = 0; i < len; i++)
@@ -286,21 +298,18 @@ CheckStep(bool positive)
 				 errmsg("generalization step must be positive")));
 }
 
-/* Round v down to a multiple of step (step > 0), or error on overflow. */
-static int64
-FloorToStep(int64 v, int64 step, int64 min)
+/*
+ * Round v down to a multiple of step (step > 0) into *r; false if the
+ * bucket start lies below min, the type's minimum.
+ */
+static bool
+FloorToStep(int64 v, int64 step, int64 min, int64 *r)
 {
 	int64		q = v / step;
-	int64		r;
 
 	if (v % step != 0 && v < 0)
 		q--;
-	if (pg_mul_s64_overflow(q, step, &r) || r < min)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("generalized value is out of range for its type"),
-				 errhint("Use a smaller step for values this close to the type's minimum.")));
-	return r;
+	return !pg_mul_s64_overflow(q, step, r) && *r >= min;
 }
 
 /* SQL: aisec.generalize(smallint, smallint) rounds down to the bucket start. */
@@ -309,9 +318,13 @@ Datum
 aisec_generalize_int2(PG_FUNCTION_ARGS)
 {
 	int16		step = PG_GETARG_INT16(1);
+	int64		r;
 
 	CheckStep(step > 0);
-	PG_RETURN_INT16((int16) FloorToStep(PG_GETARG_INT16(0), step, PG_INT16_MIN));
+	/* A bucket that starts below the type's range hides the value: NULL. */
+	if (!FloorToStep(PG_GETARG_INT16(0), step, PG_INT16_MIN, &r))
+		PG_RETURN_NULL();
+	PG_RETURN_INT16((int16) r);
 }
 
 /* SQL: aisec.generalize(integer, integer) rounds down to the bucket start. */
@@ -320,9 +333,12 @@ Datum
 aisec_generalize_int4(PG_FUNCTION_ARGS)
 {
 	int32		step = PG_GETARG_INT32(1);
+	int64		r;
 
 	CheckStep(step > 0);
-	PG_RETURN_INT32((int32) FloorToStep(PG_GETARG_INT32(0), step, PG_INT32_MIN));
+	if (!FloorToStep(PG_GETARG_INT32(0), step, PG_INT32_MIN, &r))
+		PG_RETURN_NULL();
+	PG_RETURN_INT32((int32) r);
 }
 
 /* SQL: aisec.generalize(bigint, bigint) rounds down to the bucket start. */
@@ -331,9 +347,12 @@ Datum
 aisec_generalize_int8(PG_FUNCTION_ARGS)
 {
 	int64		step = PG_GETARG_INT64(1);
+	int64		r;
 
 	CheckStep(step > 0);
-	PG_RETURN_INT64(FloorToStep(PG_GETARG_INT64(0), step, PG_INT64_MIN));
+	if (!FloorToStep(PG_GETARG_INT64(0), step, PG_INT64_MIN, &r))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(r);
 }
 
 /* SQL: aisec.generalize(numeric, numeric) rounds down to the bucket start, exactly. */
@@ -397,17 +416,36 @@ CheckUnit(text *unit, bool for_date)
 	return (Datum) 0;			/* keep compiler quiet */
 }
 
+/*
+ * True if finite timestamp t (or a date at that instant) can be truncated
+ * to any unit, in any time zone, without leaving the timestamp range:
+ * truncating to a century moves back at most 100 years, and a time zone
+ * shifts by less than a day.  Values outside (the first 120 years of the
+ * range, the last two days, dates beyond the last timestamp) are hidden.
+ */
+static inline bool
+TruncatableTimestamp(Timestamp t)
+{
+	return t >= MIN_TIMESTAMP + INT64CONST(120) * 366 * USECS_PER_DAY &&
+		t < END_TIMESTAMP - 2 * USECS_PER_DAY;
+}
+
 /* SQL: aisec.generalize(date, unit) truncates to the start of the unit. */
 PG_FUNCTION_INFO_V1(aisec_generalize_date);
 Datum
 aisec_generalize_date(PG_FUNCTION_ARGS)
 {
 	Datum		unit = CheckUnit(PG_GETARG_TEXT_PP(1), true);
+	DateADT		d = PG_GETARG_DATEADT(0);
 	Datum		ts;
 
-	if (DATE_NOT_FINITE(PG_GETARG_DATEADT(0)))
-		PG_RETURN_DATEADT(PG_GETARG_DATEADT(0));
-	ts = DirectFunctionCall1(date_timestamp, PG_GETARG_DATUM(0));
+	if (DATE_NOT_FINITE(d))
+		PG_RETURN_DATEADT(d);
+	/* Compare in days: a date beyond the timestamp range has no timestamp. */
+	if (d < MIN_TIMESTAMP / USECS_PER_DAY + 120 * 366 ||
+		d >= END_TIMESTAMP / USECS_PER_DAY - 2)
+		PG_RETURN_NULL();
+	ts = DirectFunctionCall1(date_timestamp, DateADTGetDatum(d));
 	ts = DirectFunctionCall2(timestamp_trunc, unit, ts);
 	PG_RETURN_DATUM(DirectFunctionCall1(timestamp_date, ts));
 }
@@ -418,7 +456,10 @@ Datum
 aisec_generalize_timestamp(PG_FUNCTION_ARGS)
 {
 	Datum		unit = CheckUnit(PG_GETARG_TEXT_PP(1), false);
+	Timestamp	t = PG_GETARG_TIMESTAMP(0);
 
+	if (!TIMESTAMP_NOT_FINITE(t) && !TruncatableTimestamp(t))
+		PG_RETURN_NULL();
 	PG_RETURN_DATUM(DirectFunctionCall2(timestamp_trunc, unit, PG_GETARG_DATUM(0)));
 }
 
@@ -428,6 +469,38 @@ Datum
 aisec_generalize_timestamptz(PG_FUNCTION_ARGS)
 {
 	Datum		unit = CheckUnit(PG_GETARG_TEXT_PP(1), false);
+	TimestampTz t = PG_GETARG_TIMESTAMPTZ(0);
 
+	if (!TIMESTAMP_NOT_FINITE(t) && !TruncatableTimestamp(t))
+		PG_RETURN_NULL();
 	PG_RETURN_DATUM(DirectFunctionCall2(timestamptz_trunc, unit, PG_GETARG_DATUM(0)));
+}
+
+/*
+ * SQL: aisec.output_text(value) returns value's text form from its type's
+ * output function, called directly.  Masked views use it instead of a cast
+ * to text for types that are not built in: a table owner can create a cast
+ * from their own type to text, never an output function (base types need a
+ * superuser; composite, enum, range and array types use built-in ones).
+ */
+PG_FUNCTION_INFO_V1(aisec_output_text);
+Datum
+aisec_output_text(PG_FUNCTION_ARGS)
+{
+	FmgrInfo   *out = (FmgrInfo *) fcinfo->flinfo->fn_extra;
+
+	if (out == NULL)
+	{
+		Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+		Oid			outfn;
+		bool		varlena;
+
+		if (!OidIsValid(type))
+			elog(ERROR, "aisec.output_text: argument type unknown");
+		getTypeOutputInfo(type, &outfn, &varlena);
+		out = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(FmgrInfo));
+		fmgr_info_cxt(outfn, out, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = out;
+	}
+	PG_RETURN_TEXT_P(cstring_to_text(OutputFunctionCall(out, PG_GETARG_DATUM(0))));
 }

@@ -81,3 +81,12 @@ CREATE FUNCTION aisec.generalize(value timestamptz, unit text)
 REVOKE ALL ON FUNCTION aisec.generalize(timestamptz, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.generalize(timestamptz, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.generalize(timestamptz, text) IS 'truncate a timestamptz, in the session time zone, to the start of its minute, hour, day, week, month, quarter, year, decade or century';
+
+-- STABLE: some types' output depends on settings (DateStyle, TimeZone).
+CREATE FUNCTION aisec.output_text(value anyelement)
+    RETURNS text
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_output_text';
+REVOKE ALL ON FUNCTION aisec.output_text(anyelement) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.output_text(anyelement) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.output_text(anyelement) IS 'a value''s text form from its type''s output function, resolving no cast: what masked views pseudonymize for types that are not built in';

@@ -8,16 +8,25 @@
  * either), since any privilege on a table can leak its values: SELECT
  * directly, INSERT and REFERENCES through unique and foreign-key
  * violations, UPDATE and DELETE through WHERE clauses and RETURNING.  The
- * role then reads the masked views (masked_view.c) and nothing else.
+ * same holds for every relation sharing a governed table's rows: its
+ * partitions and inheritance children, recursively, and the tables it is
+ * a partition or child of.  Relations that join that set later (ATTACH
+ * PARTITION, INHERIT, CREATE TABLE ... PARTITION OF / INHERITS) are
+ * checked by the event trigger (masking_rules.c).  The role then reads the
+ * masked views (masked_view.c) and nothing else.
  *
  * mask_require_keyed_use runs inside masked queries and parallel workers,
  * so its lookup is read-only.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -25,6 +34,7 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -33,14 +43,16 @@
 #include "masking_internal.h"
 
 /* Functions a masked role needs to read masked views (all but ff1_decrypt). */
-static const char *const masked_role_functions =
+const char *const mask_reading_functions =
 "aisec.mask_partial(text, integer, integer, text), aisec.mask_email(text), "
 "aisec.mask_digits(text, integer, text), aisec.generalize(smallint, smallint), "
 "aisec.generalize(integer, integer), aisec.generalize(bigint, bigint), "
 "aisec.generalize(numeric, numeric), aisec.generalize(date, text), "
 "aisec.generalize(timestamp, text), aisec.generalize(timestamptz, text), "
 "aisec.pseudonymize(text, text), aisec.ff1_encrypt(text, text, text, bytea), "
-"aisec.sticky_noise(double precision, text, double precision)";
+"aisec.sticky_noise(double precision, text, double precision), "
+"aisec.output_text(anyelement), aisec.mask_ff1(text, text, text), "
+"aisec.mask_noise(anyelement, text, double precision, integer)";
 
 /* Return the OIDs of the masked roles. */
 List *
@@ -56,23 +68,60 @@ QuotedRole(Oid roleid)
 	return quote_identifier(GetUserNameFromId(roleid, false));
 }
 
-/* Owner of a relation. */
-static Oid
-RelationOwner(Oid relid)
+/* The tables relid inherits from, directly or not (partitioned parents too). */
+static List *
+AncestorsOf(Oid relid)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
+	List	   *result = NIL;
+	List	   *todo = list_make1_oid(relid);
+	Relation	inh = table_open(InheritsRelationId, AccessShareLock);
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
+	while (todo != NIL)
+	{
+		Oid			child = linitial_oid(todo);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		todo = list_delete_first(todo);
+		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(child));
+		scan = systable_beginscan(inh, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Oid			parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
+
+			if (!list_member_oid(result, parent))
+			{
+				result = lappend_oid(result, parent);
+				todo = lappend_oid(todo, parent);
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(inh, AccessShareLock);
+	return result;
 }
 
-/* Revoke every privilege roleid holds on relid, then prove none is left. */
+/*
+ * relid and every relation that holds or shows its rows: its partitions and
+ * inheritance children, recursively (a partitioned table's rows live in
+ * its partitions; a parent's SELECT shows its children's rows), and the
+ * tables it is a partition or child of (reading them reads its rows).  Any
+ * privilege on one of these reaches the table's data.
+ */
+static List *
+SharingRows(Oid relid)
+{
+	return list_concat_unique_oid(find_all_inheritors(relid, NoLock, NULL), AncestorsOf(relid));
+}
+
+/*
+ * Revoke every privilege roleid holds on relid, a relation sharing the rows
+ * of governed table governed (or governed itself), then prove none is left.
+ */
 static void
-ShieldRoleFromTable(Oid roleid, Oid relid)
+ShieldRoleFromRelation(Oid roleid, Oid relid, Oid governed)
 {
 	const char *qrole = QuotedRole(roleid);
 	char	   *qrel = aisec_qualified_name(relid);
@@ -80,12 +129,21 @@ ShieldRoleFromTable(Oid roleid, Oid relid)
 	char	   *relname = get_rel_name(relid);
 	AisecSpi	spi;
 
-	if (has_privs_of_role(roleid, RelationOwner(relid)))
+	if (has_privs_of_role(roleid, mask_relation_owner(relid)))
+	{
+		if (relid == governed)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_GRANT_OPERATION),
+					 errmsg("role \"%s\" owns governed table \"%s.%s\" and cannot be masked",
+							GetUserNameFromId(roleid, false), nspname, relname),
+					 errdetail("A table's owner can always read it.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_GRANT_OPERATION),
-				 errmsg("role \"%s\" owns governed table \"%s.%s\" and cannot be masked",
-						GetUserNameFromId(roleid, false), nspname, relname),
-				 errdetail("A table's owner can always read it.")));
+				 errmsg("role \"%s\" owns table \"%s.%s\", which shares rows with governed table %s, and cannot be masked",
+						GetUserNameFromId(roleid, false), nspname, relname,
+						aisec_qualified_name(governed)),
+				 errdetail("Partitions, inheritance children and parents of a governed table hold or show its rows; their owner can always read them.")));
+	}
 	aisec_spi_begin(&spi);
 	aisec_spi_ddl(true, "REVOKE ALL ON TABLE %s FROM %s", qrel, qrole);
 	aisec_spi_end(&spi);
@@ -93,14 +151,35 @@ ShieldRoleFromTable(Oid roleid, Oid relid)
 	if (pg_class_aclmask(relid, roleid, ACL_ALL_RIGHTS_RELATION, ACLMASK_ANY) != 0 ||
 		pg_attribute_aclcheck_all(relid, roleid, ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_REFERENCES,
 								  ACLMASK_ANY) == ACLCHECK_OK)
+	{
+		if (relid == governed)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_GRANT_OPERATION),
+					 errmsg("role \"%s\" still holds privileges on governed table \"%s.%s\"",
+							GetUserNameFromId(roleid, false), nspname, relname),
+					 errdetail("They come from PUBLIC or from a role it is a member of; any privilege on the "
+							   "table can leak its values (through SELECT, RETURNING, WHERE, or unique "
+							   "and foreign-key violations)."),
+					 errhint("REVOKE them from PUBLIC or from that role, then call aisec.mask_role() again.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_GRANT_OPERATION),
-				 errmsg("role \"%s\" still holds privileges on governed table \"%s.%s\"",
-						GetUserNameFromId(roleid, false), nspname, relname),
-				 errdetail("They come from PUBLIC or from a role it is a member of; any privilege on the "
-						   "table can leak its values (through SELECT, RETURNING, WHERE, or unique "
-						   "and foreign-key violations)."),
-				 errhint("REVOKE them from PUBLIC or from that role, then call aisec.mask_role() again.")));
+				 errmsg("role \"%s\" still holds privileges on table \"%s.%s\", which shares rows with governed table %s",
+						GetUserNameFromId(roleid, false), nspname, relname, aisec_qualified_name(governed)),
+				 errdetail("They come from PUBLIC or from a role it is a member of; partitions, inheritance "
+						   "children and parents of a governed table hold or show its rows."),
+				 errhint("REVOKE them from PUBLIC or from that role, then try again.")));
+	}
+}
+
+/* Shield roleid from governed table relid and every relation sharing its rows. */
+static void
+ShieldRoleFromTable(Oid roleid, Oid relid)
+{
+	List	   *rels = SharingRows(relid);
+	ListCell   *lc;
+
+	foreach(lc, rels)
+		ShieldRoleFromRelation(roleid, lfirst_oid(lc), relid);
 }
 
 /* Grant or revoke what a masked role reads masked views with. */
@@ -116,7 +195,7 @@ GrantMaskedReading(const char *qrole, bool grant)
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "%s USAGE ON SCHEMA " MASKED_SCHEMA " %s %s; ", verb, prep, qrole);
-	appendStringInfo(&sql, "%s EXECUTE ON FUNCTION %s %s %s; ", verb, masked_role_functions, prep, qrole);
+	appendStringInfo(&sql, "%s EXECUTE ON FUNCTION %s %s %s; ", verb, mask_reading_functions, prep, qrole);
 	foreach(lc, rels)
 	{
 		Oid			view = mask_view_of(lfirst_oid(lc));
@@ -139,6 +218,28 @@ mask_shield_masked_roles(Oid relid)
 
 	foreach(lc, roles)
 		ShieldRoleFromTable(lfirst_oid(lc), relid);
+}
+
+/*
+ * Shield every masked role from every governed table and the relations
+ * sharing its rows: after a partition is attached or created, or a table
+ * starts inheriting, anywhere (called by the ALTER/CREATE TABLE event
+ * trigger).
+ */
+void
+mask_shield_all(void)
+{
+	List	   *roles = mask_masked_roles();
+	List	   *rels;
+	ListCell   *lr;
+	ListCell   *lt;
+
+	if (roles == NIL)
+		return;
+	rels = mask_ruled_tables();
+	foreach(lt, rels)
+		foreach(lr, roles)
+			ShieldRoleFromTable(lfirst_oid(lr), lfirst_oid(lt));
 }
 
 /* Look up a role for mask_role; error if it cannot be masked. */

@@ -13,11 +13,14 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -46,11 +49,32 @@ AppendType(StringInfo buf, const ColumnInfo *col)
 													 FORMAT_TYPE_TYPEMOD_GIVEN));
 }
 
-/* Append CAST(col AS pg_catalog.text). */
+/*
+ * Append CAST(col AS pg_catalog.text): for the text rules, whose columns
+ * are text, varchar or char (or domains over them), a built-in cast.
+ */
 static void
 AppendColumnAsText(StringInfo buf, const char *qcol)
 {
 	appendStringInfo(buf, "CAST(%s AS pg_catalog.text)", qcol);
+}
+
+/*
+ * Append col's text form for a rule that takes any type (pseudonym).  A
+ * cast between two built-in types is built in (only their owner, the
+ * bootstrap superuser, can create one); a type made after initdb may have
+ * a cast to text that its owner created, and a cast runs its function with
+ * the rights of whoever reads the view, so those go through their type's
+ * output function instead (aisec.output_text).  Domains count as their
+ * base type, as casts do.
+ */
+static void
+AppendAnyAsText(StringInfo buf, const char *qcol, const ColumnInfo *col)
+{
+	if (col->basetype < FirstNormalObjectId)
+		AppendColumnAsText(buf, qcol);
+	else
+		appendStringInfo(buf, "aisec.output_text(%s)", qcol);
 }
 
 /* Append the SQL expression that masks column col under rule r. */
@@ -83,13 +107,13 @@ AppendMaskExpr(StringInfo buf, const MaskRule *r, const ColumnInfo *col)
 			break;
 		case MK_PSEUDONYM:
 			appendStringInfoString(buf, "aisec.pseudonymize(");
-			AppendColumnAsText(buf, qcol);
+			AppendAnyAsText(buf, qcol, col);
 			appendStringInfo(buf, ", %s)", quote_literal_cstr(r->args[0].val));
 			break;
 		case MK_FF1:
-			appendStringInfoString(buf, "aisec.ff1_encrypt(");
+			appendStringInfoString(buf, "aisec.mask_ff1(");
 			AppendColumnAsText(buf, qcol);
-			appendStringInfo(buf, ", %s, %s, ''::pg_catalog.bytea)",
+			appendStringInfo(buf, ", %s, %s)",
 							 quote_literal_cstr(r->args[0].val),
 							 quote_literal_cstr(r->nargs == 2 ? r->args[1].val : "0123456789"));
 			break;
@@ -104,9 +128,10 @@ AppendMaskExpr(StringInfo buf, const MaskRule *r, const ColumnInfo *col)
 			appendStringInfoString(buf, "))");
 			break;
 		case MK_NOISE:
-			appendStringInfo(buf, "CAST(aisec.sticky_noise(CAST(%s AS pg_catalog.float8), %s, "
-							 "CAST(%s AS pg_catalog.float8)) AS ", qcol,
-							 quote_literal_cstr(r->args[0].val), quote_literal_cstr(r->args[1].val));
+			/* mask_noise returns the base type and fits the typmod: the cast cannot fail. */
+			appendStringInfo(buf, "CAST(aisec.mask_noise(%s, %s, CAST(%s AS pg_catalog.float8), %d) AS ",
+							 qcol, quote_literal_cstr(r->args[0].val), quote_literal_cstr(r->args[1].val),
+							 (int) col->typmod);
 			AppendType(buf, col);
 			appendStringInfoChar(buf, ')');
 			break;
@@ -181,6 +206,72 @@ LoadRules(Oid relid, AttrNumber **attnums, char ***rules)
 }
 
 /*
+ * The options of relid's masked view.  Always security_barrier.  For a
+ * table with row-level security, also security_invoker (PostgreSQL 15+):
+ * the view is owned by the table's owner, whom RLS does not restrict
+ * (unless forced) and whose policies are not the reader's, so a plain view
+ * would show rows the reader's own SELECT would not; an invoker view
+ * applies the reader's own privileges and policies instead.  A masked role
+ * holds no privilege on the table, so it cannot read such a view: that is
+ * the safe answer, and the documented one.  PostgreSQL 14 has no invoker
+ * views, so there such tables are refused.
+ */
+static const char *
+MaskedViewOptions(Oid relid)
+{
+	if (!mask_relation_rls(relid))
+		return "security_barrier";
+#if PG_VERSION_NUM >= 150000
+	return "security_barrier, security_invoker = true";
+#else
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("masked view of table \"%s\" with row-level security needs PostgreSQL 15 or later",
+					get_rel_name(relid)),
+			 errdetail("A masked view must apply the reader's own row-level security policies, which needs a security_invoker view."),
+			 errhint("Disable row-level security on the table, or upgrade PostgreSQL.")));
+	return NULL;				/* keep compiler quiet */
+#endif
+}
+
+/* True if relid's masked view has the owner and options mask_build_view gives it. */
+static bool
+ViewIsCurrent(Oid relid, Oid view)
+{
+	Relation	vrel = relation_open(view, AccessShareLock);
+	bool		current = vrel->rd_rel->relowner == mask_relation_owner(relid);
+
+#if PG_VERSION_NUM >= 150000
+	current = current && RelationHasSecurityInvoker(vrel) == mask_relation_rls(relid);
+#else
+	current = current && !mask_relation_rls(relid);
+#endif
+	relation_close(vrel, AccessShareLock);
+	return current;
+}
+
+/*
+ * Rebuild every masked view whose table changed owner or row-level
+ * security since it was built (called after ALTER TABLE).  On PostgreSQL
+ * 14, enabling row-level security on a masked table fails here.
+ */
+void
+mask_refresh_stale_views(void)
+{
+	List	   *rels = mask_ruled_tables();
+	ListCell   *lc;
+
+	foreach(lc, rels)
+	{
+		Oid			relid = lfirst_oid(lc);
+		Oid			view = mask_view_of(relid);
+
+		if (OidIsValid(view) && !ViewIsCurrent(relid, view))
+			(void) mask_build_view(relid);
+	}
+}
+
+/*
  * Create or re-create aisec_masked.<table> for relid from its rules, or
  * drop it if relid has none left.  Returns the view's OID (or InvalidOid).
  */
@@ -231,7 +322,7 @@ mask_build_view(Oid relid)
 		return InvalidOid;
 	}
 
-	appendStringInfo(&sql, "CREATE VIEW %s WITH (security_barrier) AS SELECT ", qview);
+	appendStringInfo(&sql, "CREATE VIEW %s WITH (%s) AS SELECT ", qview, MaskedViewOptions(relid));
 	rel = table_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	for (int i = 0; i < desc->natts; i++)
@@ -279,6 +370,9 @@ mask_build_view(Oid relid)
 		memmove(only + 5, only + 10, strlen(only + 10) + 1);
 		sql.len -= 5;
 	}
+	/* The table's owner owns the view: it reads with the owner's rights. */
+	appendStringInfo(&sql, "ALTER VIEW %s OWNER TO %s; ", qview,
+					 quote_identifier(GetUserNameFromId(mask_relation_owner(relid), false)));
 	appendStringInfo(&sql, "COMMENT ON VIEW %s IS %s; ", qview,
 					 quote_literal_cstr(psprintf("aisec masked view of %s (generated by aisec.masked_view)",
 												 aisec_qualified_name(relid))));
@@ -286,6 +380,18 @@ mask_build_view(Oid relid)
 	roles = mask_masked_roles();
 	foreach(lc, roles)
 		appendStringInfo(&sql, ", %s", quote_identifier(GetUserNameFromId(lfirst_oid(lc), false)));
+	/*
+	 * Called from an update script of aisec (a release regenerating the
+	 * views): what that script creates becomes part of the extension, which
+	 * pg_dump would then leave out.  A masked view is the table's, not
+	 * aisec's.
+	 */
+	if (creating_extension && CurrentExtensionObject == get_extension_oid(AISEC_EXTENSION, true))
+		appendStringInfo(&sql, "; ALTER EXTENSION %s DROP VIEW %s", AISEC_EXTENSION, qview);
+	/* What the view calls, for masked roles registered before it existed. */
+	foreach(lc, roles)
+		appendStringInfo(&sql, "; GRANT EXECUTE ON FUNCTION %s TO %s", mask_reading_functions,
+						 quote_identifier(GetUserNameFromId(lfirst_oid(lc), false)));
 
 	aisec_spi_begin(&spi);
 	aisec_spi_ddl(true, "%s", sql.data);
@@ -309,6 +415,7 @@ aisec_masked_view(PG_FUNCTION_ARGS)
 	aisec_prevent_if_read_only("aisec.masked_view()");
 	LockRelationOid(relid, ShareUpdateExclusiveLock);
 	mask_check_relation(relid);
+	mask_require_owner(relid);
 	view = mask_build_view(relid);
 	if (!OidIsValid(view))
 		ereport(ERROR,

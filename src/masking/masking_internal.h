@@ -80,14 +80,20 @@ extern void mask_column_info(Oid relid, AttrNumber attnum, ColumnInfo *col);
 extern void mask_check_relation(Oid relid);
 extern List *mask_owner_oids(const char *sql);
 extern List *mask_ruled_tables(void);
+extern Oid	mask_relation_owner(Oid relid);
+extern bool mask_relation_rls(Oid relid);
+extern void mask_require_owner(Oid relid);
 
 /* masked_view.c */
 extern Oid	mask_view_of(Oid relid);
 extern Oid	mask_build_view(Oid relid);
+extern void mask_refresh_stale_views(void);
 
 /* masked_role.c */
+extern const char *const mask_reading_functions;
 extern List *mask_masked_roles(void);
 extern void mask_shield_masked_roles(Oid relid);
+extern void mask_shield_all(void);
 
 /*
  * masked_role.c: raise insufficient_privilege unless the current user may

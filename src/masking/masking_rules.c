@@ -27,6 +27,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -34,6 +35,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -371,6 +373,17 @@ CheckRuleKey(const char *name, AisecKeyPurpose purpose)
 						 purpose == AISEC_KEY_HMAC ? "hmac" : "ff1")));
 }
 
+/* True if alphabet (a rule's quoted string, at most 100 bytes) repeats a character. */
+static bool
+HasRepeatedChar(const char *alphabet)
+{
+	for (const char *p = alphabet; *p; p += pg_mblen(p))
+		for (const char *q = alphabet; q < p; q += pg_mblen(q))
+			if (pg_mblen(q) == pg_mblen(p) && memcmp(q, p, pg_mblen(p)) == 0)
+				return true;
+	return false;
+}
+
 /* Check a parsed rule's arguments against its transform and the column. */
 void
 mask_rule_check(const MaskRule *r, const ColumnInfo *col, bool check_keys)
@@ -416,6 +429,9 @@ mask_rule_check(const MaskRule *r, const ColumnInfo *col, bool check_keys)
 				ExpectKind(r, 1, ARG_STR, WANT_ALPHABET);
 				if (pg_mbstrlen(r->args[1].val) < 2)
 					ReportBadRule(_("An FF1 alphabet needs at least 2 characters."));
+				/* Refused here, not on every row of the view. */
+				if (HasRepeatedChar(r->args[1].val))
+					ReportBadRule(_("An FF1 alphabet must not repeat a character."));
 			}
 			if (!IsTextType(t))
 				ReportTypeMismatch(r, col, FITS_TEXT);
@@ -559,6 +575,52 @@ mask_check_relation(Oid relid)
 				 errdetail("Tables of aisec and of the system catalogs are not governed tables.")));
 }
 
+/* Copy relid's pg_class row (its fixed-size part) into *form. */
+static void
+ReadClass(Oid relid, FormData_pg_class *form)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	memcpy(form, GETSTRUCT(tup), sizeof(FormData_pg_class));
+	ReleaseSysCache(tup);
+}
+
+/* Owner of a relation. */
+Oid
+mask_relation_owner(Oid relid)
+{
+	FormData_pg_class form;
+
+	ReadClass(relid, &form);
+	return form.relowner;
+}
+
+/* True if relid has row-level security enabled (forced or not). */
+bool
+mask_relation_rls(Oid relid)
+{
+	FormData_pg_class form;
+
+	ReadClass(relid, &form);
+	return form.relrowsecurity;
+}
+
+/*
+ * Raise insufficient_privilege unless the current user owns relid (or has
+ * the privileges of its owner).  A masked view reads with its table's
+ * owner's rights and is readable by every aisec_admin, aisec_engineer and
+ * masked role, so publishing one is the owner's decision, as GRANT is.
+ */
+void
+mask_require_owner(Oid relid)
+{
+	if (!has_privs_of_role(GetUserId(), mask_relation_owner(relid)))
+		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(relid)),
+					   get_rel_name(relid));
+}
+
 /*
  * Run a fixed query returning one oid column as the extension owner;
  * return the OIDs.
@@ -629,6 +691,7 @@ aisec_set_mask(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 	mask_check_relation(relid);
+	mask_require_owner(relid);
 	mask_column_info(relid, mask_column_attnum(relid, colname), &col);
 	mask_rule_parse(ruletext, &rule);
 	mask_rule_check(&rule, &col, true);
@@ -686,6 +749,11 @@ aisec_drop_mask(PG_FUNCTION_ARGS)
 	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.drop_mask()");
 	aisec_prevent_if_read_only("aisec.drop_mask()");
 	LockRelationOid(relid, ShareUpdateExclusiveLock);
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	mask_require_owner(relid);
 	attnum = mask_column_attnum(relid, colname);
 	args[0] = ObjectIdGetDatum(relid);
 	args[1] = Int16GetDatum(attnum);
@@ -741,24 +809,63 @@ aisec_mask_rule_resolve(PG_FUNCTION_ARGS)
 	return PointerGetDatum(heap_modify_tuple_by_cols(tup, desc, 1, &attcol, &value, &replace_null));
 }
 
+/* True if a DDL statement makes a table a partition or inheritance child. */
+static bool
+LinksTables(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (parsetree == NULL)
+		return false;
+	if (IsA(parsetree, CreateStmt))
+		return ((CreateStmt *) parsetree)->inhRelations != NIL ||
+			((CreateStmt *) parsetree)->partbound != NULL;
+	if (!IsA(parsetree, AlterTableStmt))
+		return false;
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		if (cmd->subtype == AT_AttachPartition || cmd->subtype == AT_AddInherit)
+			return true;
+	}
+	return false;
+}
+
 /*
- * Event trigger (ddl_command_end, ALTER TABLE): keep each rule's stored
- * column name equal to the current name of its attnum, so a renamed
- * column's rule is dumped under the new name.
+ * Event trigger (ddl_command_end, ALTER TABLE and CREATE TABLE):
+ *	- keep each rule's stored column name equal to the current name of its
+ *	  attnum, so a renamed column's rule is dumped under the new name;
+ *	- rebuild the masked views of tables that changed owner or row-level
+ *	  security (masked_view.c);
+ *	- when a table becomes a partition or inheritance child, shield the
+ *	  masked roles from every relation sharing a governed table's rows
+ *	  (masked_role.c): their privileges on it are revoked, and the command
+ *	  fails if one remains through PUBLIC or a role.
  */
 PG_FUNCTION_INFO_V1(aisec_mask_rule_sync);
 Datum
 aisec_mask_rule_sync(PG_FUNCTION_ARGS)
 {
+	Node	   *parsetree = NULL;
 	AisecSpi	spi;
 
-	aisec_spi_begin(&spi);
-	(void) aisec_spi_run("UPDATE aisec.mask_rule m SET col = a.attname FROM pg_catalog.pg_attribute a "
-						 "WHERE a.attrelid OPERATOR(pg_catalog.=) m.rel::pg_catalog.oid "
-						 "AND a.attnum OPERATOR(pg_catalog.=) m.attnum AND NOT a.attisdropped "
-						 "AND a.attname OPERATOR(pg_catalog.<>) m.col",
-						 true, 0, NULL, NULL, NULL, NULL);
-	aisec_spi_end(&spi);
+	if (CALLED_AS_EVENT_TRIGGER(fcinfo))
+		parsetree = ((EventTriggerData *) fcinfo->context)->parsetree;
+	if (parsetree == NULL || !IsA(parsetree, CreateStmt))
+	{
+		aisec_spi_begin(&spi);
+		(void) aisec_spi_run("UPDATE aisec.mask_rule m SET col = a.attname FROM pg_catalog.pg_attribute a "
+							 "WHERE a.attrelid OPERATOR(pg_catalog.=) m.rel::pg_catalog.oid "
+							 "AND a.attnum OPERATOR(pg_catalog.=) m.attnum AND NOT a.attisdropped "
+							 "AND a.attname OPERATOR(pg_catalog.<>) m.col",
+							 true, 0, NULL, NULL, NULL, NULL);
+		aisec_spi_end(&spi);
+		CommandCounterIncrement();
+		mask_refresh_stale_views();
+	}
+	if (LinksTables(parsetree))
+		mask_shield_all();
 	PG_RETURN_NULL();
 }
 

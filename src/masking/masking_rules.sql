@@ -1,8 +1,8 @@
 -- masking_rules.sql: masking rules, masked views, masked roles and masked
 -- exports (masking_rules.c, masked_view.c, masked_role.c, masked_export.c).
 
--- Masked views live here, one per governed table, owned by the extension
--- owner.  Only aisec creates objects in it.
+-- Masked views live here, one per governed table, each owned by its
+-- table's owner.  Only aisec creates objects in it.
 CREATE SCHEMA aisec_masked;
 REVOKE ALL ON SCHEMA aisec_masked FROM PUBLIC;
 GRANT USAGE ON SCHEMA aisec_masked TO aisec_admin, aisec_engineer;
@@ -36,9 +36,12 @@ CREATE TRIGGER mask_rule_resolve BEFORE INSERT ON aisec.mask_rule
 CREATE FUNCTION aisec.mask_rule_sync() RETURNS event_trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_mask_rule_sync';
 REVOKE ALL ON FUNCTION aisec.mask_rule_sync() FROM PUBLIC;
-COMMENT ON FUNCTION aisec.mask_rule_sync() IS 'event trigger: after ALTER TABLE, keep masking rules'' stored column names current';
+COMMENT ON FUNCTION aisec.mask_rule_sync() IS 'event trigger: after ALTER TABLE, keep masking rules'' stored column names current and masked views'' owner and row-level security in step with their table; after ALTER or CREATE TABLE that makes a partition or inheritance child, shield the masked roles from it';
 CREATE EVENT TRIGGER aisec_mask_rule_sync ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION aisec.mask_rule_sync();
+CREATE EVENT TRIGGER aisec_mask_partition_check ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE')
     EXECUTE FUNCTION aisec.mask_rule_sync();
 
 -- Roles that read governed tables only through masked views.  regrole

@@ -18,3 +18,11 @@ CREATE FUNCTION aisec.sticky_noise(value double precision, key text, ratio doubl
 REVOKE ALL ON FUNCTION aisec.sticky_noise(double precision, text, double precision) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.sticky_noise(double precision, text, double precision) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.sticky_noise(double precision, text, double precision) IS 'value * (1 + ratio * u), u in [-1, 1) derived from HMAC(key, value): the same value always gets the same noise, so repeating a query does not average it away';
+
+CREATE FUNCTION aisec.mask_noise(value anyelement, key text, ratio double precision, typmod integer)
+    RETURNS anyelement
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_mask_noise';
+REVOKE ALL ON FUNCTION aisec.mask_noise(anyelement, text, double precision, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.mask_noise(anyelement, text, double precision, integer) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.mask_noise(anyelement, text, double precision, integer) IS 'the noise rule of masked views: sticky_noise in the value''s own integer, floating-point or numeric type (typmod: the numeric column''s), NULL when the noisy value does not fit that type, never an error';
