@@ -38,9 +38,11 @@ ORDER BY 1, 2;
 SELECT has_schema_privilege('public', 'aisec', 'USAGE') AS public_usage,
        has_schema_privilege('public', 'aisec', 'CREATE') AS public_create;
 
--- 5. The governance roles exist and cannot log in.
+-- 5. The governance roles exist and cannot log in; nor can
+--    aisec_masked_reader, which mask_role() makes masked roles members of.
 SELECT rolname, rolcanlogin, rolsuper
-FROM pg_roles WHERE rolname IN ('aisec_admin', 'aisec_engineer', 'aisec_dpo', 'aisec_auditor')
+FROM pg_roles WHERE rolname IN ('aisec_admin', 'aisec_engineer', 'aisec_dpo', 'aisec_auditor',
+                                'aisec_masked_reader')
 ORDER BY rolname;
 
 -- 6. Who may execute what: the full map, reviewed whenever it changes.
@@ -48,7 +50,8 @@ ORDER BY rolname;
 SELECT p.oid::regprocedure AS function,
        p.prosecdef AS definer,
        array_to_string(ARRAY(
-           SELECT r FROM unnest(ARRAY['aisec_admin', 'aisec_engineer', 'aisec_dpo', 'aisec_auditor']) r
+           SELECT r FROM unnest(ARRAY['aisec_admin', 'aisec_engineer', 'aisec_dpo', 'aisec_auditor',
+                                      'aisec_masked_reader']) r
            WHERE has_function_privilege(r, p.oid, 'EXECUTE')), ', ') AS executable_by
 FROM pg_proc p
 WHERE p.pronamespace = 'aisec'::regnamespace
@@ -58,7 +61,8 @@ ORDER BY p.proname, p.oid::regprocedure::text;
 SELECT c.oid::regclass AS relation,
        array_to_string(ARRAY(
            SELECT r || ':' || priv
-           FROM unnest(ARRAY['aisec_admin', 'aisec_engineer', 'aisec_dpo', 'aisec_auditor']) r,
+           FROM unnest(ARRAY['aisec_admin', 'aisec_engineer', 'aisec_dpo', 'aisec_auditor',
+                             'aisec_masked_reader']) r,
                 unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) priv
            WHERE has_table_privilege(r, c.oid, priv)), ', ') AS privileges
 FROM pg_class c

@@ -179,9 +179,15 @@ upgrade() {
 		--inputdir=test/upgrade --outputdir="$dir")
 	local psql_up=(psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$uport")
 
-	# 1. 0.1.0: its install script (installed with today's) and a library
-	#    with its C symbols.
-	test/upgrade/legacy_library.sh "$dir/legacy"
+	# 1. 0.1.0: its install script (installed with today's) and its own
+	#    library, built from the release's source in git history.
+	local lrc=0
+	test/upgrade/legacy_library.sh "$dir/legacy" || lrc=$?
+	if [ $lrc = 3 ]; then
+		echo "upgrade test SKIPPED: it needs the 0.1.0 release's source from git history (a full clone)" >&2
+		return 0
+	fi
+	[ $lrc = 0 ] || return $lrc
 	legacy_installed=1
 	$SUDO install -m 755 "$dir/legacy/aisec.so" "$pkglibdir/aisec.so"
 	new_cluster "$dir" "$uport"

@@ -18,6 +18,12 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'aisec_auditor') THEN
         CREATE ROLE aisec_auditor NOLOGIN;
     END IF;
+    -- Not a governance role: aisec.mask_role() makes each masked role a
+    -- member, and it holds only what reading masked views takes (USAGE on
+    -- schema aisec_masked, EXECUTE on the functions the views call).
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'aisec_masked_reader') THEN
+        CREATE ROLE aisec_masked_reader NOLOGIN;
+    END IF;
 END
 $$;
 

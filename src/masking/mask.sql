@@ -6,7 +6,7 @@ CREATE FUNCTION aisec.mask_partial(value text, keep_prefix integer, keep_suffix 
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_mask_partial';
 REVOKE ALL ON FUNCTION aisec.mask_partial(text, integer, integer, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.mask_partial(text, integer, integer, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.mask_partial(text, integer, integer, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.mask_partial(text, integer, integer, text) IS 'keep the first keep_prefix and last keep_suffix characters, each other character becomes pad; a value too short to hide anything is hidden entirely';
 
 CREATE FUNCTION aisec.mask_email(value text)
@@ -14,7 +14,7 @@ CREATE FUNCTION aisec.mask_email(value text)
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_mask_email';
 REVOKE ALL ON FUNCTION aisec.mask_email(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.mask_email(text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.mask_email(text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.mask_email(text) IS 'jane.doe@example.com -> j*******@*******.com; anything not a well-formed address is masked entirely';
 
 CREATE FUNCTION aisec.mask_digits(value text, keep_last integer DEFAULT 4, pad text DEFAULT '*')
@@ -22,7 +22,7 @@ CREATE FUNCTION aisec.mask_digits(value text, keep_last integer DEFAULT 4, pad t
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_mask_digits';
 REVOKE ALL ON FUNCTION aisec.mask_digits(text, integer, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.mask_digits(text, integer, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.mask_digits(text, integer, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.mask_digits(text, integer, text) IS 'replace every ASCII digit but the last keep_last with pad, keeping separators: 4111-1111-1111-1234 -> ****-****-****-1234';
 
 CREATE FUNCTION aisec.generalize(value smallint, step smallint)
@@ -30,7 +30,7 @@ CREATE FUNCTION aisec.generalize(value smallint, step smallint)
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_generalize_int2';
 REVOKE ALL ON FUNCTION aisec.generalize(smallint, smallint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.generalize(smallint, smallint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.generalize(smallint, smallint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.generalize(smallint, smallint) IS 'round down to the start of the step-wide bucket: generalize(37, 10) = 30, generalize(-3, 10) = -10';
 
 CREATE FUNCTION aisec.generalize(value integer, step integer)
@@ -38,7 +38,7 @@ CREATE FUNCTION aisec.generalize(value integer, step integer)
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_generalize_int4';
 REVOKE ALL ON FUNCTION aisec.generalize(integer, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.generalize(integer, integer) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.generalize(integer, integer) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.generalize(integer, integer) IS 'round down to the start of the step-wide bucket: generalize(37, 10) = 30, generalize(-3, 10) = -10';
 
 CREATE FUNCTION aisec.generalize(value bigint, step bigint)
@@ -46,7 +46,7 @@ CREATE FUNCTION aisec.generalize(value bigint, step bigint)
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_generalize_int8';
 REVOKE ALL ON FUNCTION aisec.generalize(bigint, bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.generalize(bigint, bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.generalize(bigint, bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.generalize(bigint, bigint) IS 'round down to the start of the step-wide bucket: generalize(37, 10) = 30, generalize(-3, 10) = -10';
 
 CREATE FUNCTION aisec.generalize(value numeric, step numeric)
@@ -54,7 +54,7 @@ CREATE FUNCTION aisec.generalize(value numeric, step numeric)
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_generalize_numeric';
 REVOKE ALL ON FUNCTION aisec.generalize(numeric, numeric) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.generalize(numeric, numeric) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.generalize(numeric, numeric) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.generalize(numeric, numeric) IS 'round down, exactly, to the start of the step-wide bucket: generalize(52345.67, 10000) = 50000';
 
 CREATE FUNCTION aisec.generalize(value date, unit text)
@@ -62,7 +62,7 @@ CREATE FUNCTION aisec.generalize(value date, unit text)
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_generalize_date';
 REVOKE ALL ON FUNCTION aisec.generalize(date, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.generalize(date, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.generalize(date, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.generalize(date, text) IS 'truncate a date to the start of its day, week, month, quarter, year, decade or century';
 
 CREATE FUNCTION aisec.generalize(value timestamp, unit text)
@@ -70,7 +70,7 @@ CREATE FUNCTION aisec.generalize(value timestamp, unit text)
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_generalize_timestamp';
 REVOKE ALL ON FUNCTION aisec.generalize(timestamp, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.generalize(timestamp, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.generalize(timestamp, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.generalize(timestamp, text) IS 'truncate a timestamp to the start of its minute, hour, day, week, month, quarter, year, decade or century';
 
 -- STABLE: truncation happens in the session's TimeZone.
@@ -79,7 +79,7 @@ CREATE FUNCTION aisec.generalize(value timestamptz, unit text)
     LANGUAGE C STABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_generalize_timestamptz';
 REVOKE ALL ON FUNCTION aisec.generalize(timestamptz, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.generalize(timestamptz, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.generalize(timestamptz, text) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.generalize(timestamptz, text) IS 'truncate a timestamptz, in the session time zone, to the start of its minute, hour, day, week, month, quarter, year, decade or century';
 
 -- STABLE: some types' output depends on settings (DateStyle, TimeZone).
@@ -88,5 +88,5 @@ CREATE FUNCTION aisec.output_text(value anyelement)
     LANGUAGE C STABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_output_text';
 REVOKE ALL ON FUNCTION aisec.output_text(anyelement) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.output_text(anyelement) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+GRANT EXECUTE ON FUNCTION aisec.output_text(anyelement) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.output_text(anyelement) IS 'a value''s text form from its type''s output function, resolving no cast: what masked views pseudonymize for types that are not built in';

@@ -42,17 +42,25 @@
 #include "audit/audit.h"
 #include "masking_internal.h"
 
-/* Functions a masked role needs to read masked views (all but ff1_decrypt). */
-const char *const mask_reading_functions =
+/*
+ * What a masked role reads masked views with comes from its membership in
+ * aisec_masked_reader, which the install script grants USAGE on schema
+ * aisec_masked and EXECUTE on the functions the views call.  Granting
+ * those to each masked role directly, as aisec 0.1.0 did, would make them
+ * part of the extension's initial privileges when an update script calls
+ * mask_role, which pg_dump then leaves out; a role membership is not an
+ * object privilege.  These are the direct grants 0.1.0 made, which
+ * mask_role and unmask_role take back.
+ */
+#define MASKED_READER_ROLE	"aisec_masked_reader"
+static const char *const direct_reading_functions =
 "aisec.mask_partial(text, integer, integer, text), aisec.mask_email(text), "
 "aisec.mask_digits(text, integer, text), aisec.generalize(smallint, smallint), "
 "aisec.generalize(integer, integer), aisec.generalize(bigint, bigint), "
 "aisec.generalize(numeric, numeric), aisec.generalize(date, text), "
 "aisec.generalize(timestamp, text), aisec.generalize(timestamptz, text), "
 "aisec.pseudonymize(text, text), aisec.ff1_encrypt(text, text, text, bytea), "
-"aisec.sticky_noise(double precision, text, double precision), "
-"aisec.output_text(anyelement), aisec.mask_ff1(text, text, text), "
-"aisec.mask_noise(anyelement, text, double precision, integer)";
+"aisec.sticky_noise(double precision, text, double precision)";
 
 /* Return the OIDs of the masked roles. */
 List *
@@ -194,8 +202,9 @@ GrantMaskedReading(const char *qrole, bool grant)
 	AisecSpi	spi;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "%s USAGE ON SCHEMA " MASKED_SCHEMA " %s %s; ", verb, prep, qrole);
-	appendStringInfo(&sql, "%s EXECUTE ON FUNCTION %s %s %s; ", verb, mask_reading_functions, prep, qrole);
+	appendStringInfo(&sql, "%s " MASKED_READER_ROLE " %s %s; ", verb, prep, qrole);
+	appendStringInfo(&sql, "REVOKE USAGE ON SCHEMA " MASKED_SCHEMA " FROM %s; ", qrole);
+	appendStringInfo(&sql, "REVOKE EXECUTE ON FUNCTION %s FROM %s; ", direct_reading_functions, qrole);
 	foreach(lc, rels)
 	{
 		Oid			view = mask_view_of(lfirst_oid(lc));

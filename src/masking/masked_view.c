@@ -388,10 +388,6 @@ mask_build_view(Oid relid)
 	 */
 	if (creating_extension && CurrentExtensionObject == get_extension_oid(AISEC_EXTENSION, true))
 		appendStringInfo(&sql, "; ALTER EXTENSION %s DROP VIEW %s", AISEC_EXTENSION, qview);
-	/* What the view calls, for masked roles registered before it existed. */
-	foreach(lc, roles)
-		appendStringInfo(&sql, "; GRANT EXECUTE ON FUNCTION %s TO %s", mask_reading_functions,
-						 quote_identifier(GetUserNameFromId(lfirst_oid(lc), false)));
 
 	aisec_spi_begin(&spi);
 	aisec_spi_ddl(true, "%s", sql.data);

@@ -90,7 +90,6 @@ extern Oid	mask_build_view(Oid relid);
 extern void mask_refresh_stale_views(void);
 
 /* masked_role.c */
-extern const char *const mask_reading_functions;
 extern List *mask_masked_roles(void);
 extern void mask_shield_masked_roles(Oid relid);
 extern void mask_shield_all(void);

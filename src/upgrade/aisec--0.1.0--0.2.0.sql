@@ -16,13 +16,20 @@
 --      default_table_access_method).  A 0.1.0 table that is not heap was
 --      already written wrongly; the update refuses and names it rather than
 --      change access methods itself.
+--   4. Masking (security review): new functions aisec.output_text,
+--      aisec.mask_ff1 and aisec.mask_noise, which masked views call so that
+--      no rule resolves a cast a table owner planted and no rule fails on a
+--      value; the event trigger aisec_mask_partition_check; every masked
+--      view is built again (owned by its table's owner, with the reader's
+--      rights and row-level security for tables that have it); every
+--      masked role is checked again over partitions and inheritance.
 --
--- Order: the event trigger functions come first.  None of this script's
--- commands is one their triggers fire on (CREATE FUNCTION and COMMENT are
--- not in their WHEN TAG lists; nothing is dropped), but should a later
--- update add such a command, the triggers must already point at symbols the
--- new library has.  They are not disabled and re-enabled: that would turn
--- on a trigger an administrator had turned off.
+-- Order: the event trigger functions come first, so that the triggers
+-- point at symbols the new library has before any command that fires
+-- them: section 4 rebuilds masked views (a dropped view fires
+-- aisec_track_drop).  CREATE FUNCTION and COMMENT are not in their WHEN TAG
+-- lists.  They are not disabled and re-enabled: that would turn on a
+-- trigger an administrator had turned off.
 
 \echo Use "ALTER EXTENSION aisec UPDATE TO '0.2.0'" to load this file. \quit
 
@@ -536,3 +543,66 @@ BEGIN
     END IF;
 END
 $$;
+
+-- ==== 4. Masking: functions masked views call, partitions, views rebuilt ====
+
+-- Masked roles read masked views through membership in aisec_masked_reader
+-- (0.1.0 granted each one the functions directly; mask_role below takes
+-- those grants back and makes it a member).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'aisec_masked_reader') THEN
+        CREATE ROLE aisec_masked_reader NOLOGIN;
+    END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA aisec_masked TO aisec_masked_reader;
+GRANT EXECUTE ON FUNCTION aisec.mask_partial(text, integer, integer, text), aisec.mask_email(text),
+    aisec.mask_digits(text, integer, text), aisec.generalize(smallint, smallint),
+    aisec.generalize(integer, integer), aisec.generalize(bigint, bigint),
+    aisec.generalize(numeric, numeric), aisec.generalize(date, text),
+    aisec.generalize(timestamp, text), aisec.generalize(timestamptz, text),
+    aisec.pseudonymize(text, text), aisec.ff1_encrypt(text, text, text, bytea),
+    aisec.sticky_noise(double precision, text, double precision)
+    TO aisec_masked_reader;
+
+CREATE FUNCTION aisec.output_text(value anyelement)
+    RETURNS text
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_output_text';
+REVOKE ALL ON FUNCTION aisec.output_text(anyelement) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.output_text(anyelement) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor, aisec_masked_reader;
+COMMENT ON FUNCTION aisec.output_text(anyelement) IS 'a value''s text form from its type''s output function, resolving no cast: what masked views pseudonymize for types that are not built in';
+
+CREATE FUNCTION aisec.mask_ff1(value text, key text, alphabet text)
+    RETURNS text
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_mask_ff1';
+REVOKE ALL ON FUNCTION aisec.mask_ff1(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.mask_ff1(text, text, text) TO aisec_admin, aisec_engineer, aisec_masked_reader;
+COMMENT ON FUNCTION aisec.mask_ff1(text, text, text) IS 'the ff1 rule of masked views: ff1_encrypt(value, key, alphabet), but NULL for a value FF1 cannot take (a character outside the alphabet, too short or too long), never an error';
+
+CREATE FUNCTION aisec.mask_noise(value anyelement, key text, ratio double precision, typmod integer)
+    RETURNS anyelement
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_mask_noise';
+REVOKE ALL ON FUNCTION aisec.mask_noise(anyelement, text, double precision, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.mask_noise(anyelement, text, double precision, integer) TO aisec_admin, aisec_engineer, aisec_masked_reader;
+COMMENT ON FUNCTION aisec.mask_noise(anyelement, text, double precision, integer) IS 'the noise rule of masked views: sticky_noise in the value''s own integer, floating-point or numeric type (typmod: the numeric column''s), NULL when the noisy value does not fit that type, never an error';
+
+COMMENT ON FUNCTION aisec.mask_rule_sync() IS 'event trigger: after ALTER TABLE, keep masking rules'' stored column names current and masked views'' owner and row-level security in step with their table; after ALTER or CREATE TABLE that makes a partition or inheritance child, shield the masked roles from it';
+CREATE EVENT TRIGGER aisec_mask_partition_check ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE')
+    EXECUTE FUNCTION aisec.mask_rule_sync();
+
+-- Build every masked view again with 0.2.0's expressions and owner (the
+-- views are not extension members: aisec detaches what it builds here);
+-- then make every masked role a member of aisec_masked_reader, take back
+-- 0.1.0's direct grants, and prove again that it reaches no governed
+-- table's rows through a partition, an inheritance child or a parent
+-- (stops, naming role and table, if one does).
+SELECT aisec.masked_view(rel) FROM aisec.mask_view ORDER BY rel::pg_catalog.oid;
+SELECT aisec.mask_role(r.rolname)
+  FROM aisec.masked_role m
+  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) m.role::pg_catalog.oid
+ ORDER BY r.rolname;

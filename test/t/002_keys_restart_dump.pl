@@ -115,7 +115,7 @@ $node->safe_psql('fresh', 'DROP EXTENSION aisec');
 is($node->safe_psql('fresh', q{SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'aisec'::regnamespace)
 	+ (SELECT count(*) FROM pg_proc WHERE pronamespace = 'aisec'::regnamespace)}), '0',
 	'DROP EXTENSION removes every aisec table and function');
-is($node->safe_psql('fresh', q{SELECT count(*) FROM pg_roles WHERE rolname LIKE 'aisec\\_%'}), '4', 'roles survive DROP EXTENSION');
+is($node->safe_psql('fresh', q{SELECT count(*) FROM pg_roles WHERE rolname LIKE 'aisec\\_%'}), '5', 'roles survive DROP EXTENSION (four governance roles and aisec_masked_reader)');
 $node->safe_psql('fresh', 'CREATE EXTENSION aisec');
 is($node->safe_psql('fresh', q{SELECT aisec.audit('recreated', NULL)}), '1', 'a re-created extension starts a new chain');
 

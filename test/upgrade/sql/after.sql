@@ -33,9 +33,21 @@ SELECT pseudonym = aisec.pseudonymize('alice', 'upg_hmac') AS same_pseudonym,
        aisec.ff1_decrypt(token, 'upg_ff1') AS card
 FROM upg_keyed;
 
--- Masking: the masked view still masks, exactly as before; the masked role
--- still cannot read the table itself; a rule's stored column name follows
--- a rename (the aisec_mask_rule_sync event trigger).
+-- Masking: the update built the masked view again (0.1.0 made it owned by
+-- the extension owner; 0.2.0's belongs to the table's owner, is no
+-- extension member, so pg_dump keeps dumping it as before, and calls
+-- aisec.mask_ff1, which never fails on a value) and checked the masked role
+-- again, and audited both.
+SELECT pg_get_userbyid(c.relowner) = pg_get_userbyid(t.relowner) AS owned_by_table_owner,
+       NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e') AS not_a_member,
+       pg_get_viewdef(c.oid) LIKE '%aisec.mask_ff1(%' AS calls_mask_ff1
+FROM pg_class c, pg_class t
+WHERE c.oid = 'aisec_masked.customers'::regclass AND t.oid = 'customers'::regclass;
+SELECT action, object FROM aisec.audit_log
+WHERE action IN ('mask.view', 'mask.role') ORDER BY seq DESC LIMIT 2;
+-- The masked view still masks, exactly as before; the masked role still
+-- cannot read the table itself; a rule's stored column name follows a
+-- rename (the aisec_mask_rule_sync event trigger).
 SET ROLE upg_analyst;
 SELECT name, email, card FROM aisec_masked.customers ORDER BY name;
 SELECT count(*) FROM customers;
