@@ -346,15 +346,39 @@ AuditVisit(int64 seq, const char *action, Jsonb *detail, void *arg)
 	MemoryContextSwitchTo(old);
 }
 
-/* The version.commit entry of version v, or NULL. */
-static AuditVersion *
-AuditCommit(AuditView *av, int64 v)
+/* Order audit entries by their text (tag), then by seq. */
+static int
+CompareAuditText(const void *a, const void *b)
 {
-	ListCell   *lc;
+	const AuditVersion *x = *(AuditVersion *const *) a;
+	const AuditVersion *y = *(AuditVersion *const *) b;
+	int			c = strcmp(x->text, y->text);
 
-	foreach(lc, av->commits)
-		if (((AuditVersion *) lfirst(lc))->version == v)
-			return (AuditVersion *) lfirst(lc);
+	return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * The first entry not yet matched among those whose text is text, in an
+ * array sorted by CompareAuditText, or NULL.
+ */
+static AuditVersion *
+FindAuditText(AuditVersion **sorted, int n, const char *text)
+{
+	int			lo = 0;
+	int			hi = n;
+
+	while (lo < hi)				/* the first entry whose text is >= text */
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(sorted[mid]->text, text) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && strcmp(sorted[lo]->text, text) == 0; lo++)
+		if (!sorted[lo]->matched)
+			return sorted[lo];
 	return NULL;
 }
 
@@ -379,6 +403,10 @@ aisec_verify(PG_FUNCTION_ARGS)
 	uint8		prev_stored[SHA256_LEN] = {0};
 	AuditView	av;
 	char	   *chain;
+	AuditVersion **by_version;
+	AuditVersion **tags_sorted;
+	int			ntags;
+	ListCell   *lc;
 	Oid			dtypes[2] = {INT4OID, INT8OID};
 	Datum		dvalues[2];
 	int			n;
@@ -423,6 +451,19 @@ aisec_verify(PG_FUNCTION_ARGS)
 	av.cxt = CurrentMemoryContext;
 	av.dataset_id = ds.id;
 	chain = aisec_audit_walk(ds.name, "version.", AuditVisit, &av);
+	by_version = palloc0(sizeof(AuditVersion *) * (ds.head + 1));
+	foreach(lc, av.commits)
+	{
+		AuditVersion *e = (AuditVersion *) lfirst(lc);
+
+		if (e->version >= 1 && e->version <= ds.head && by_version[e->version] == NULL)
+			by_version[e->version] = e;
+	}
+	ntags = list_length(av.tags);
+	tags_sorted = palloc(sizeof(AuditVersion *) * Max(ntags, 1));
+	for (int i = 0; i < ntags; i++)
+		tags_sorted[i] = (AuditVersion *) list_nth(av.tags, i);
+	qsort(tags_sorted, ntags, sizeof(AuditVersion *), CompareAuditText);
 
 	ts = aisec_begin_srf(fcinfo, &desc);
 	for (int64 v = 1; v <= ds.head; v++)
@@ -442,7 +483,7 @@ aisec_verify(PG_FUNCTION_ARGS)
 		int64		sumrows = 0;
 		uint8		stored_hash[SHA256_LEN];
 		uint8		hash[SHA256_LEN];
-		AuditVersion *entry = AuditCommit(&av, v);
+		AuditVersion *entry = by_version[v];
 		bool		show = (only == 0 || only == v);
 
 		/*
@@ -544,23 +585,19 @@ aisec_verify(PG_FUNCTION_ARGS)
 	}
 
 	/* Committed versions the catalog has lost, or never had. */
+	foreach(lc, av.commits)
 	{
-		ListCell   *lc;
+		AuditVersion *e = (AuditVersion *) lfirst(lc);
 
-		foreach(lc, av.commits)
-		{
-			AuditVersion *e = (AuditVersion *) lfirst(lc);
-
-			if (e->matched)
-				continue;
-			VerifyRow(ts, desc, e->version, InvalidOid, false,
-					  psprintf("version " INT64_FORMAT " (version.commit entry %lld of the audit log, commit_hash=%s)",
-							   e->version, (long long) e->seq, e->text),
-					  e->version >= 1 && e->version <= ds.head ?
-					  psprintf("a second audit entry for version " INT64_FORMAT, e->version) :
-					  psprintf("dataset \"%s\" is at version " INT64_FORMAT,
-							   ds.name, ds.head));
-		}
+		if (e->matched)
+			continue;
+		VerifyRow(ts, desc, e->version, InvalidOid, false,
+				  psprintf("version " INT64_FORMAT " (version.commit entry %lld of the audit log, commit_hash=%s)",
+						   e->version, (long long) e->seq, e->text),
+				  e->version >= 1 && e->version <= ds.head ?
+				  psprintf("a second audit entry for version " INT64_FORMAT, e->version) :
+				  psprintf("dataset \"%s\" is at version " INT64_FORMAT,
+						   ds.name, ds.head));
 	}
 	n = aisec_spi_run("SELECT version FROM aisec.version WHERE dataset_id = $1 "
 					  "AND (version < 1 OR version > $2) UNION ALL "
@@ -579,19 +616,8 @@ aisec_verify(PG_FUNCTION_ARGS)
 	{
 		char	   *tag = TextDatumGetCString(aisec_spi_value(i, 0, &isnull));
 		int64		tv = DatumGetInt64(aisec_spi_value(i, 1, &isnull));
-		AuditVersion *found = NULL;
-		ListCell   *lc;
+		AuditVersion *found = FindAuditText(tags_sorted, ntags, tag);
 
-		foreach(lc, av.tags)
-		{
-			AuditVersion *e = (AuditVersion *) lfirst(lc);
-
-			if (!e->matched && strcmp(e->text, tag) == 0)
-			{
-				found = e;
-				break;
-			}
-		}
 		if (found != NULL)
 			found->matched = true;
 		if (found == NULL || found->version != tv)
@@ -604,20 +630,13 @@ aisec_verify(PG_FUNCTION_ARGS)
 					  psprintf("tag %s names version " INT64_FORMAT "%s",
 							   version_json_string(tag), tv, found ? "" : ", and no audit entry"));
 	}
-	{
-		ListCell   *lc;
-
-		foreach(lc, av.tags)
-		{
-			AuditVersion *e = (AuditVersion *) lfirst(lc);
-
-			if (!e->matched)
-				VerifyRow(ts, desc, e->version, InvalidOid, false,
-						  psprintf("tag %s names version " INT64_FORMAT " (version.tag entry %lld of the audit log)",
-								   version_json_string(e->text), e->version, (long long) e->seq),
-						  "(no such tag)");
-		}
-	}
+	for (int i = 0; i < ntags; i++)
+		if (!tags_sorted[i]->matched)
+			VerifyRow(ts, desc, tags_sorted[i]->version, InvalidOid, false,
+					  psprintf("tag %s names version " INT64_FORMAT " (version.tag entry %lld of the audit log)",
+							   version_json_string(tags_sorted[i]->text), tags_sorted[i]->version,
+							   (long long) tags_sorted[i]->seq),
+					  "(no such tag)");
 
 	/* Each table: pending version, single records, ended records. */
 	for (int i = 0; i < ntables; i++)
