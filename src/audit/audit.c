@@ -386,13 +386,25 @@ ProblemDetail(const ChainState *st)
 	return 0;
 }
 
+/* Which entries a walk hands to a visitor (aisec_audit_walk), and how. */
+typedef struct ChainVisit
+{
+	const char *object;
+	const char *action_prefix;
+	AisecAuditVisitor visit;
+	void	   *arg;
+} ChainVisit;
+
 /*
  * Walk the chain in seq order under the statement's snapshot, checking
  * sequence continuity, linkage and each entry's hash.  Stops after stop_seq
- * when stop_seq > 0.  Only the first problem is kept.
+ * when stop_seq > 0.  Only the first problem is kept.  With visit, every
+ * entry with visit's object and an action that starts with its prefix is
+ * handed to its visitor (in the walk's memory context, reset after each
+ * entry), whether or not it matches its hash.
  */
 static void
-WalkChain(int64 stop_seq, ChainState *st)
+WalkChain(int64 stop_seq, ChainState *st, const ChainVisit *visit)
 {
 	Relation	rel = table_open(aisec_relid("audit_log"), AccessShareLock);
 	Relation	idx = index_open(aisec_relid("audit_log_pkey"), AccessShareLock);
@@ -465,6 +477,19 @@ WalkChain(int64 stop_seq, ChainState *st)
 		if (VARSIZE_ANY_EXHDR(stored_hash) != SHA256_LEN ||
 			memcmp(VARDATA_ANY(stored_hash), hash, SHA256_LEN) != 0)
 			NoteProblem(st, seq, CHAIN_HASH_MISMATCH, 0, 0);
+		if (visit != NULL && !n[AL_OBJECT])
+		{
+			MemoryContextSwitchTo(rowcxt);
+			if (strcmp(TextDatumGetCString(v[AL_OBJECT]), visit->object) == 0)
+			{
+				char	   *action = TextDatumGetCString(v[AL_ACTION]);
+
+				if (strncmp(action, visit->action_prefix,
+							strlen(visit->action_prefix)) == 0)
+					visit->visit(seq, action, detail, visit->arg);
+			}
+			MemoryContextSwitchTo(outer);
+		}
 
 		/* The next entry must link to this entry's stored hash. */
 		memset(st->last_hash, 0, SHA256_LEN);
@@ -480,6 +505,23 @@ WalkChain(int64 stop_seq, ChainState *st)
 	index_endscan(scan);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Walk the whole chain as aisec.audit_verify() does, handing each entry
+ * whose object is object and whose action starts with action_prefix to
+ * visit.  Returns NULL if the chain is intact, else what audit_verify()
+ * would report about its first bad entry.
+ */
+char *
+aisec_audit_walk(const char *object, const char *action_prefix,
+				 AisecAuditVisitor visit, void *arg)
+{
+	ChainState	st;
+	ChainVisit	cv = {object, action_prefix, visit, arg};
+
+	WalkChain(0, &st, &cv);
+	return st.first_bad_seq == 0 ? NULL : ProblemText(&st);
 }
 
 /* SQL: aisec.audit(action, object, detail) appends an entry, returns seq. */
@@ -521,7 +563,7 @@ aisec_audit_verify(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	WalkChain(0, &st);
+	WalkChain(0, &st, NULL);
 	values[0] = BoolGetDatum(st.first_bad_seq == 0);
 	values[1] = Int64GetDatum(st.entries);
 	values[2] = Int64GetDatum(st.first_bad_seq);
@@ -599,7 +641,7 @@ aisec_audit_digest(PG_FUNCTION_ARGS)
 	}
 	PushCopiedSnapshot(GetActiveSnapshot());
 	UpdateActiveSnapshotCommandId();
-	WalkChain(0, &st);
+	WalkChain(0, &st, NULL);
 	PopActiveSnapshot();
 	if (st.first_bad_seq != 0)
 		ereport(ERROR,
@@ -728,7 +770,7 @@ aisec_audit_verify_digest(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 
 	/* Signed by us: now the chain up to seq must be intact and end there. */
-	WalkChain(seq, &st);
+	WalkChain(seq, &st, NULL);
 	if (st.first_bad_seq != 0 && st.first_bad_seq <= seq)
 		PG_RETURN_BOOL(false);
 	if (st.last_seq != seq)

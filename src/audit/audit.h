@@ -38,6 +38,20 @@ extern void aisec_audit_refusal(const char *op, const char *relname);
 extern PGDLLEXPORT void aisec_refusal_worker_main(Datum main_arg);
 
 /*
+ * Read the log: walk the whole chain, checking it as aisec.audit_verify()
+ * does, and hand every entry with the given object whose action starts with
+ * action_prefix to visit (detail and action live until visit returns).
+ * Returns NULL if the chain is intact, else the text audit_verify() gives
+ * for its first bad entry.  aisec.verify() uses it to check dataset
+ * versions against the version.* entries that recorded them.
+ */
+typedef void (*AisecAuditVisitor) (int64 seq, const char *action, Jsonb *detail,
+								   void *arg);
+
+extern char *aisec_audit_walk(const char *object, const char *action_prefix,
+							  AisecAuditVisitor visit, void *arg);
+
+/*
  * Who signs audit digests.  The signing key belongs to src/keys/, which
  * depends on the audit log (it records key changes); so keys hands its
  * signer to the audit log at load time instead of the audit log calling

@@ -7,8 +7,9 @@
  * Committed version v of a table is the set of its history records with
  * valid_from <= v and no ended record with valid_to <= v; a redacted
  * record (no row) is left out.  The reader uses the caller's snapshot, and
- * checks the caller's role and SELECT privilege on the table first: aisec
- * shows no more of a table than the table itself would.
+ * checks the caller's role, SELECT privilege on the table and that its
+ * row-level security does not apply to the caller (version_require_select)
+ * first: aisec shows no more of a table than the table itself would.
  */
 #include "postgres.h"
 
@@ -248,6 +249,8 @@ aisec_materialize(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+	/* Checkout checks again; checked here, nothing is created first. */
+	version_require_select(relid);
 
 	/* The new table goes where CREATE TABLE would put it for the caller. */
 	nsp = RangeVarGetCreationNamespace(makeRangeVar(NULL, target, -1));

@@ -19,8 +19,10 @@
  *
  * The scan checks what calling the function would check, under the role
  * executing it: EXECUTE on the function when the scan starts, then
- * version_checkout_begin's role, SELECT privilege and version checks at
- * the first row.  The planner hook is installed when the library is
+ * version_checkout_begin's role, SELECT privilege, row-level security and
+ * version checks at the first row (at execution, never at planning, so a
+ * plan prepared by one role and executed by another is checked for the
+ * latter).  The planner hook is installed when the library is
  * loaded; the function's support function (checkout_support) loads it
  * while the first query that calls aisec.checkout() is being planned, and
  * estimates its rows.

@@ -22,6 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 
 #include "audit/audit.h"
@@ -174,7 +175,16 @@ version_table_dataset(Oid relid, TrackedTable *tt, Snapshot snap)
 	return version_load_dataset_by_id(tt->dataset_id, snap);
 }
 
-/* Refuse to show a table's rows to a caller who may not read it. */
+/*
+ * Refuse to show a table's rows to a caller who may not read them all: one
+ * without SELECT on the table, or one that the table's row-level security
+ * applies to.  History holds whole rows, and aisec does not apply a
+ * table's policies to them (they may depend on the present, not on the
+ * version), so a role subject to them reads no version through aisec:
+ * not with row_security = off either, where PostgreSQL would refuse its
+ * SELECT too.  The table's owner (unless FORCE ROW LEVEL SECURITY),
+ * superusers and BYPASSRLS roles are not subject to them.
+ */
 void
 version_require_select(Oid relid)
 {
@@ -182,6 +192,14 @@ version_require_select(Oid relid)
 
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read versions of table \"%s\"",
+						get_rel_name(relid)),
+				 errdetail("Row-level security of the table applies to role \"%s\", and aisec does not apply row-level security policies to the rows of a version.",
+						   GetUserNameFromId(GetUserId(), false)),
+				 errhint("Read versions as a role that row-level security does not apply to: the table's owner (unless the table forces row-level security), or a role with BYPASSRLS.")));
 }
 
 /* The tracked tables of a dataset, in table_no order (palloc'd array). */

@@ -44,6 +44,18 @@ extern void history_encoder_done(RowEncoder *enc);
 extern void history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,
 							 const uint8 *salt, uint8 *hash);
 
+/*
+ * verify.c: which redacted history records a recorded erasure authorizes.
+ * aisec.verify() accepts a history record without salt or row (its hash
+ * kept) only if the registered check says a recorded erasure removed them;
+ * with none registered (today: there is no erasure yet), none.  Erasure
+ * will register its check at load time, as keys registers the digest
+ * signer with the audit log, so versioning never includes erasure.
+ */
+typedef bool (*AisecRedactionCheck) (int32 table_no, int64 rid, int64 valid_from);
+
+extern void aisec_versioning_set_redaction_check(AisecRedactionCheck check);
+
 /* checkout_scan.c: the planner hook that reads aisec.checkout() without a tuplestore. */
 extern void aisec_checkout_scan_init(void);
 
