@@ -312,8 +312,6 @@ $$;
 -- Every consumer of aisec.histogram_stats, on one value.
 CREATE FUNCTION aisec_fuzz.consume_histogram(h aisec.histogram_stats) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-    t text := h::text;
 BEGIN
     PERFORM count(*), sum(proportion) FROM aisec.histogram_bins(h);
     PERFORM aisec.psi(h, h), aisec.psi(h, h, 0), aisec.kl_divergence(h, h),
@@ -325,8 +323,6 @@ $$;
 -- Every consumer of aisec.category_stats, on one value.
 CREATE FUNCTION aisec_fuzz.consume_category(c aisec.category_stats) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-    t text := c::text;
 BEGIN
     PERFORM count(*), sum(proportion) FROM aisec.category_frequencies(c);
     PERFORM aisec.class_imbalance(c);
@@ -339,8 +335,6 @@ $$;
 -- Every consumer of aisec.contingency_stats, on one value.
 CREATE FUNCTION aisec_fuzz.consume_contingency(c aisec.contingency_stats) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-    t text := c::text;
 BEGIN
     PERFORM aisec.chi2_test(c), aisec.cramers_v(c);
     PERFORM count(*), sum(expected) FROM aisec.contingency_cells(c);
