@@ -4,7 +4,8 @@
 #   1. the fuzz engine (test/fuzz/lib.sql) with more random mutations, new
 #      seeds each round and the slow cases, for half the time;
 #   2. sqlsmith against a database with aisec objects
-#      (test/fuzz/smith_setup.sql), for the other half.
+#      (test/fuzz/smith_setup.sql), for the other half, as a role that holds
+#      every aisec role (as the superuser with AISEC_FUZZ_SUPERUSER=1).
 # Fails on any unexpected SQLSTATE, on a lost connection, and on any server
 # crash (a backend "terminated by signal" in the server log, a restarted
 # postmaster).  AISEC_FUZZ_SEED=<n> replays a run; the seed is printed.
@@ -48,7 +49,7 @@ say "randomized fuzz, seed $seed, $((seconds / 2)) s"
 "${psql[@]}" -c "CREATE DATABASE aisec_fuzz"
 export PGDATABASE=aisec_fuzz
 "${psql[@]}" -c "CREATE EXTENSION aisec"
-"${psql[@]}" -f test/fuzz/lib.sql -c "SELECT aisec_fuzz.setup()"
+"${psql[@]}" -f test/fuzz/lib.sql -c "SELECT aisec_fuzz.setup()" >/dev/null
 deadline=$((SECONDS + seconds / 2))
 round=0
 while :; do
@@ -80,7 +81,9 @@ fi
 crashed && { echo "randomized fuzz crashed the server (seed $seed)" >&2; exit 1; }
 rm -f "/tmp/aisec_fuzz_recv.$$.bin"
 
-say "sqlsmith, seed $seed, $((seconds / 2)) s"
+smith_user=aisec_fuzz_smith
+[ "${AISEC_FUZZ_SUPERUSER:-0}" = 1 ] && smith_user=$PGUSER
+say "sqlsmith, seed $seed, $((seconds / 2)) s, as $smith_user"
 "${psql[@]}" -d postgres -c "CREATE DATABASE aisec_smith"
 "${psql[@]}" -d aisec_smith -f test/fuzz/smith_setup.sql >/dev/null
 out=${TMPDIR:-/tmp}/aisec-sqlsmith.$$
@@ -89,7 +92,7 @@ out=${TMPDIR:-/tmp}/aisec-sqlsmith.$$
 # timeout ends sqlsmith with SIGINT (status 124): the normal end; a crash
 # is found by crashed() below, not by the status.
 timeout --signal=INT "$((seconds / 2))" sqlsmith --verbose --dump-all-queries --seed="$seed" \
-	--target="host=$PGHOST port=$PGPORT user=$PGUSER dbname=aisec_smith" 2>"$out.log" |
+	--target="host=$PGHOST port=$PGPORT user=$smith_user dbname=aisec_smith" 2>"$out.log" |
 	awk -v last="$out.last.sql" 'BEGIN { RS = ";\n" }
 		{ n++; if ($0 ~ /aisec[._]/) a++; q[n % 20] = $0 }
 		END { for (i = n - 19; i <= n; i++) if (i > 0) print q[i % 20] ";" > last

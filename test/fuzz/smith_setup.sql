@@ -3,7 +3,19 @@
 -- random queries sqlsmith builds from the catalog meet aisec's functions,
 -- types and tables: a tracked table with versions, tags and masking rules,
 -- its masked view, keys, and stored statistics of all four state types.
+--
+-- sqlsmith connects as aisec_fuzz_smith, which holds every aisec role and
+-- owns the tables, but is no superuser: it calls what aisec's users can
+-- call.  (AISEC_FUZZ_SUPERUSER=1 connects as the superuser instead, who
+-- can also write aisec's own tables directly.)
 CREATE EXTENSION aisec;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'aisec_fuzz_smith') THEN
+        CREATE ROLE aisec_fuzz_smith LOGIN IN ROLE aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+    END IF;
+END $$;
+GRANT CREATE ON SCHEMA public TO aisec_fuzz_smith;
+SET ROLE aisec_fuzz_smith;
 SELECT aisec.create_key('smith_hmac', 'hmac');
 SELECT aisec.create_key('smith_ff1', 'ff1');
 
@@ -40,4 +52,5 @@ INSERT INTO stats
 SELECT 'all', aisec.fairness(region, approved, predicted), aisec.histogram(age, 0, 100, 10),
        aisec.category_counts(age::text), aisec.contingency(region, predicted::text)
   FROM loans;
+RESET ROLE;
 ANALYZE;
