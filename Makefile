@@ -69,7 +69,7 @@ $(DATA_built): $(SQL_SOURCES) aisec.control Makefile
 	@printf '%s\n' '\echo Use "CREATE EXTENSION aisec" to load this file. \quit' >> $@
 	@for f in $(SQL_SOURCES); do echo; echo "-- ==== $$f ===="; cat $$f; done >> $@
 
-.PHONY: deps demo test bench test-valgrind
+.PHONY: deps demo test bench test-valgrind fuzz
 
 # Install what is missing on Debian/Ubuntu (apt-get, via sudo when not root).
 deps:
@@ -87,3 +87,9 @@ bench: deps
 test-valgrind:
 	@AISEC_NEED_VALGRIND=1 test/setup.sh
 	@test/run.sh valgrind
+
+# The bounded fuzz test, a longer randomized one and sqlsmith (test/fuzz/);
+# AISEC_FUZZ_SECONDS (default 420), AISEC_FUZZ_SEED to replay a run.
+fuzz:
+	@AISEC_NEED_SQLSMITH=1 test/setup.sh
+	@test/run.sh fuzz

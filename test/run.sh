@@ -9,6 +9,8 @@
 #                          runs only the matching ones)
 #   test/run.sh valgrind   pg_regress + isolation suites with every backend
 #                          under valgrind memcheck
+#   test/run.sh fuzz       the bounded fuzz test, a longer randomized one and
+#                          sqlsmith; fails on any crash (test/fuzz/run.sh)
 #
 # PostgreSQL refuses to run as root: as root, the cluster and the TAP tests
 # run as the "postgres" system user (created by the postgresql package) in a
@@ -107,7 +109,7 @@ max_worker_processes = 8
 max_parallel_workers_per_gather = 2
 CONF
 	case $mode in
-	test) echo "fsync = off" >>"$dir/data/postgresql.conf" ;;
+	test|fuzz) echo "fsync = off" >>"$dir/data/postgresql.conf" ;;
 	valgrind) printf 'fsync = off\njit = off\n' >>"$dir/data/postgresql.conf" ;;
 	esac
 }
@@ -266,6 +268,9 @@ bench)
 		bash "$f"
 	done
 	;;
+fuzz)
+	AISEC_SERVER_LOG=$tmp/server.log test/fuzz/run.sh
+	;;
 *)
-	echo "usage: $0 test|demo|bench|valgrind" >&2; exit 2 ;;
+	echo "usage: $0 test|demo|bench|valgrind|fuzz" >&2; exit 2 ;;
 esac

@@ -3,7 +3,7 @@
 #
 # Debian 12 (and derivatives): PostgreSQL 15 server and server headers,
 # OpenSSL headers, Perl's IPC::Run for the TAP tests, valgrind for
-# `make test-valgrind`.  Uses apt-get after an `apt-get update`, through sudo
+# `make test-valgrind`, sqlsmith for `make fuzz`.  Uses apt-get after an `apt-get update`, through sudo
 # when not run as root.  Does nothing when everything is already there.
 set -eu
 
@@ -30,6 +30,9 @@ need_pkg "make" "command -v make"
 need_pkg "gcc" "command -v gcc"
 if [ "${AISEC_NEED_VALGRIND:-0}" = 1 ]; then
 	need_pkg "valgrind" "command -v valgrind"
+fi
+if [ "${AISEC_NEED_SQLSMITH:-0}" = 1 ]; then
+	need_pkg "sqlsmith" "command -v sqlsmith"
 fi
 
 [ -z "$missing" ] && exit 0
