@@ -268,6 +268,16 @@ SELECT v BETWEEN 90 AND 110 AS within_ratio, pg_typeof(v) FROM aisec_masked.mh_d
 SELECT aisec.ff1_encrypt('123-45-6789', 'mh_card');
 SELECT aisec.mask_partial(repeat('x', 11000000), 0, 0, repeat('*', 100)) IS NULL AS over_1gb_hidden;
 
+-- A superuser's direct INSERT of a rule with no table or column (found by
+-- make fuzz's sqlsmith: the resolving trigger read the NULL name and
+-- crashed the server) is refused as the NOT NULL constraint would refuse
+-- it, and leaves nothing behind.
+INSERT INTO aisec.mask_rule (rel, attnum, col, kind, rule, set_by)
+VALUES ('pg_class', 1, NULL, 'email', 'email', 'x');
+INSERT INTO aisec.mask_rule (rel, attnum, col, kind, rule, set_by)
+VALUES (NULL, 1, 'relname', 'email', 'email', 'x');
+SELECT count(*) AS rules_on_pg_class FROM aisec.mask_rule WHERE rel = 'pg_class'::regclass;
+
 -- Clean up.
 SET ROLE regress_mh_adm;
 SELECT aisec.unmask_role('regress_mh_analyst');

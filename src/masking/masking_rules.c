@@ -802,7 +802,23 @@ aisec_mask_rule_resolve(PG_FUNCTION_ARGS)
 	desc = trigdata->tg_relation->rd_att;
 	tup = trigdata->tg_trigtuple;
 	relid = DatumGetObjectId(heap_getattr(tup, SPI_fnumber(desc, "rel"), desc, &isnull));
-	col = NameStr(*DatumGetName(heap_getattr(tup, SPI_fnumber(desc, "col"), desc, &isnull)));
+
+	/*
+	 * The trigger runs before the NOT NULL constraints are checked: a NULL
+	 * here (a superuser's direct INSERT) is refused as they would refuse it.
+	 */
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+						"rel", "mask_rule")));
+	value = heap_getattr(tup, SPI_fnumber(desc, "col"), desc, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+						"col", "mask_rule")));
+	col = NameStr(*DatumGetName(value));
 	attnum = mask_column_attnum(relid, col);
 	attcol = SPI_fnumber(desc, "attnum");
 	value = Int16GetDatum(attnum);
