@@ -93,3 +93,8 @@ test-valgrind:
 fuzz:
 	@AISEC_NEED_SQLSMITH=1 test/setup.sh
 	@test/run.sh fuzz
+
+# The pg_regress tests, for test/run.sh (test-valgrind leaves one out).
+.PHONY: print-regress
+print-regress:
+	@echo $(REGRESS)

@@ -12,10 +12,14 @@
 -- Known and reported, counted as roundtrip:XF002 below (the value was
 -- accepted and every consumer ran, but it does not come back the same
 -- from its text form):
---  * fairness_stats text input reads cell row counts through float8, so
---    counts above 2^53 change and counts above 2^62 (accepted by binary
---    input) are refused: such a value cannot be restored from its text;
---  * a histogram bound of -0 prints as -0 and reads back as 0.
+--  * a few values whose binary form the fuzz planted a 32- or 64-bit word
+--    in (fairness 5 + 5, histogram 2 + 2).  For histograms these are bounds
+--    of -0, which print as -0 and read back as 0 (JSON numbers have no
+--    negative zero; the aggregate no longer makes a -0 bound).  The
+--    fairness cases are not yet investigated.
+--  (Fixed: fairness_stats text input read cell row counts through float8,
+--  so counts above 2^53 changed and counts above 2^62 were refused; it
+--  reads them exactly now.)
 --
 -- It runs in a database of its own, so that its thousands of keys, rules
 -- and audit entries change nothing the other tests see.

@@ -61,6 +61,21 @@ SELECT aisec.ff1_encrypt('4111-1111-1111-1111', 'nist_aes128');
 SELECT aisec.ff1_encrypt('0123456789', 'nist_aes128', '0');
 SELECT aisec.ff1_encrypt('0123456789', 'nist_aes128', '');
 SELECT aisec.ff1_encrypt('0123456789', 'nist_aes128', '01234567899');
+-- Repeats among non-ASCII characters too, whatever their byte lengths; and
+-- the largest alphabet, 65,536 distinct characters, is checked by sorting
+-- (not by comparing every pair, which took seconds): accepted, and refused
+-- with one character repeated.
+SELECT aisec.ff1_encrypt('αβγδ', 'nist_aes128', 'αβγ€δ𝄞α');
+CREATE TEMP TABLE big_alphabet AS
+SELECT string_agg(chr(c), '' ORDER BY c) AS a
+  FROM (SELECT c FROM generate_series(256, 256 + 65535 + 2048) c
+         WHERE c NOT BETWEEN 55296 AND 57343 LIMIT 65536) cs;
+SELECT length(a) AS chars,
+       length(aisec.ff1_encrypt(substr(a, 1, 6), 'nist_aes128', a)) AS token_chars
+  FROM big_alphabet;
+SELECT aisec.ff1_encrypt(substr(a, 1, 6), 'nist_aes128', substr(a, 1, 65535) || chr(300))
+  FROM big_alphabet;
+DROP TABLE big_alphabet;
 SELECT aisec.ff1_encrypt(repeat('1', 1025), 'nist_aes128');
 SELECT aisec.ff1_encrypt(repeat('1', 1000000), 'nist_aes128');
 SELECT aisec.ff1_encrypt('0123456789', 'nist_aes128', '0123456789', decode(repeat('00', 1025), 'hex'));

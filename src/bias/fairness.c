@@ -884,6 +884,30 @@ JsonNumber(JsonbContainer *obj, const char *key)
 											  NumericGetDatum(v->val.numeric)));
 }
 
+/*
+ * Read a JSON number that must be a whole number from 0 to PG_INT64_MAX,
+ * exactly (through numeric: a count above 2^53 read as float8 would be
+ * rounded, and a state's text form would not read back as the state).
+ * Returns -1 if v is not such a number.
+ */
+static int64
+JsonCount(JsonbValue *v)
+{
+	Datum		num;
+	int64		i;
+
+	if (v == NULL || v->type != jbvNumeric)
+		return -1;
+	num = NumericGetDatum(v->val.numeric);
+	if (!DatumGetBool(DirectFunctionCall2(numeric_ge, num, NumericGetDatum(int64_to_numeric(0)))) ||
+		!DatumGetBool(DirectFunctionCall2(numeric_le, num, NumericGetDatum(int64_to_numeric(PG_INT64_MAX)))))
+		return -1;
+	i = DatumGetInt64(DirectFunctionCall1(numeric_int8, num));
+	if (!DatumGetBool(DirectFunctionCall2(numeric_eq, num, NumericGetDatum(int64_to_numeric(i)))))
+		return -1;
+	return i;
+}
+
 /* Read a JSON label field (true, false or null), or fail. */
 static int
 JsonLabel(JsonbContainer *obj, const char *key)
@@ -958,22 +982,21 @@ aisec_fairness_stats_in(PG_FUNCTION_ARGS)
 			JsonbContainer *cobj = JsonContainer(getIthJsonbValueFromContainer(cells, j),
 												 false, "A cell must be a JSON object.");
 			int			c = FAIR_CELL(JsonLabel(cobj, "y_true"), JsonLabel(cobj, "y_pred"));
-			double		n_rows = JsonNumber(cobj, "rows");
+			int64		n_rows = JsonCount(JsonField(cobj, "rows"));
 
 			if (g->cell[c].n != 0)
 				FAIR_BAD_JSON("Group %d lists the cell y_true = %s, y_pred = %s twice.",
 							  i + 1, label_json[c / 3], label_json[c % 3]);
-			if (n_rows < 1 || n_rows > (double) PG_INT64_MAX / 2 || n_rows != floor(n_rows))
+			if (n_rows < 1)
 				FAIR_BAD_JSON("Group %d has a cell whose \"rows\" is not a positive integer.", i + 1);
-			g->cell[c].n = (int64) n_rows;
+			if (pg_add_s64_overflow(rows, n_rows, &rows))
+				FAIR_BAD_JSON("Group %d has more rows than a count can hold.", i + 1);
+			g->cell[c].n = n_rows;
 			g->cell[c].w = JsonNumber(cobj, "weight");
 			g->cell[c].w2 = JsonNumber(cobj, "weight_sq");
-			rows += g->cell[c].n;
 		}
 		v = JsonField(gobj, "rows");
-		if (v != NULL && (v->type != jbvNumeric ||
-						  DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-															 NumericGetDatum(v->val.numeric))) != (double) rows))
+		if (v != NULL && JsonCount(v) != rows)
 			FAIR_BAD_JSON("Group %d has \"rows\" different from the sum of its cells.", i + 1);
 	}
 	qsort_arg(order, n, sizeof(int), CompareGroupIndexes, arr);

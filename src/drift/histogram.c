@@ -86,8 +86,9 @@ CreateHistogramState(MemoryContext cxt, double lower, double upper, int32 bins)
 	CheckHistogramShape(lower, upper, bins);
 	st = MemoryContextAllocZero(cxt, offsetof(HistogramState, counts) +
 								(Size) (bins + 2) * sizeof(int64));
-	st->lower = lower;
-	st->upper = upper;
+	/* -0 and 0 are the same bound; keep +0, the one JSON text can carry. */
+	st->lower = lower == 0.0 ? 0.0 : lower;
+	st->upper = upper == 0.0 ? 0.0 : upper;
 	st->bins = bins;
 	return st;
 }

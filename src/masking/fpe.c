@@ -60,6 +60,46 @@ typedef struct Ff1Cache
 	Ff1Alphabet alpha;
 } Ff1Cache;
 
+/* Order two characters of alphabet arg (indexes into chars) by their bytes. */
+static int
+CompareChars(const void *x, const void *y, void *arg)
+{
+	const Ff1Alphabet *a = (const Ff1Alphabet *) arg;
+	int			i = *(const int *) x;
+	int			j = *(const int *) y;
+
+	if (a->charlen[i] != a->charlen[j])
+		return a->charlen[i] < a->charlen[j] ? -1 : 1;
+	return memcmp(a->chars[i], a->chars[j], a->charlen[i]);
+}
+
+/*
+ * Refuse an alphabet with a repeated non-ASCII character (ASCII ones are
+ * caught through the ASCII map): sorted, repeats are neighbours, so up to
+ * 65,536 characters cost a sort, not a comparison of every pair.
+ */
+static void
+CheckRepeats(const Ff1Alphabet *a)
+{
+	int		   *order = palloc(sizeof(int) * a->radix);
+
+	for (int i = 0; i < a->radix; i++)
+		order[i] = i;
+	qsort_arg(order, a->radix, sizeof(int), CompareChars, (void *) a);
+	for (int i = 1; i < a->radix; i++)
+	{
+		int			p = order[i - 1];
+		int			q = order[i];
+
+		if (a->charlen[p] == a->charlen[q] &&
+			memcmp(a->chars[p], a->chars[q], a->charlen[p]) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("FF1 alphabet has a repeated character")));
+	}
+	pfree(order);
+}
+
 /* Parse alphabet text into a, in context cxt; errors for unusable ones. */
 static void
 ParseAlphabet(text *alphabet, Ff1Alphabet *a, MemoryContext cxt)
@@ -94,16 +134,11 @@ ParseAlphabet(text *alphabet, Ff1Alphabet *a, MemoryContext cxt)
 			a->ascii[(unsigned char) s[off]] = i;
 		}
 		else
-		{
 			a->all_ascii = false;
-			for (int j = 0; j < i; j++)
-				if (a->charlen[j] == cl && memcmp(a->chars[j], s + off, cl) == 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("FF1 alphabet has a repeated character")));
-		}
 		off += cl;
 	}
+	if (!a->all_ascii)
+		CheckRepeats(a);
 }
 
 /*
