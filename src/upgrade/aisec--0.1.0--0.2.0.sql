@@ -33,6 +33,41 @@
 
 \echo Use "ALTER EXTENSION aisec UPDATE TO '0.2.0'" to load this file. \quit
 
+-- ==== 0. Nothing here adopts an object aisec does not own ====
+
+-- Section 1 uses CREATE OR REPLACE FUNCTION, which aisec's install scripts
+-- never do: it is the only way to give an existing C function a new
+-- symbol while keeping its OID (DROP and CREATE would drop the aggregates,
+-- types, triggers and views that depend on it).  It must only ever replace
+-- a function of this extension, never take over one someone else put in
+-- schema aisec: refuse the update if schema aisec holds any function that
+-- is not a member of the extension.  (PostgreSQL 14.5 and later refuse such
+-- a replacement themselves; this check names the function, on every
+-- minor release.)
+DO $$
+DECLARE
+    f pg_catalog.regprocedure;
+BEGIN
+    SELECT p.oid::pg_catalog.regprocedure INTO f
+      FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace OPERATOR(pg_catalog.=) 'aisec'::pg_catalog.regnamespace
+       AND NOT EXISTS (
+             SELECT FROM pg_catalog.pg_depend d
+              WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                AND d.objid OPERATOR(pg_catalog.=) p.oid
+                AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                       WHERE e.extname OPERATOR(pg_catalog.=) 'aisec')
+                AND d.deptype OPERATOR(pg_catalog.=) 'e')
+     ORDER BY 1 LIMIT 1;
+    IF f IS NOT NULL THEN
+        RAISE EXCEPTION 'function % in schema aisec is not part of extension aisec', f
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Only aisec creates objects in schema aisec: drop or move that function, then update again.';
+    END IF;
+END
+$$;
+
 -- ==== 1. C symbols: event trigger functions ====
 
 -- versioning/history.sql

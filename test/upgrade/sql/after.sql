@@ -13,6 +13,16 @@ EXCEPTION WHEN undefined_function THEN
 END
 $$;
 
+-- The update replaces aisec's functions in place (CREATE OR REPLACE), so
+-- it refuses to run while schema aisec holds a function that is not the
+-- extension's: here one taken out of the extension, as a planted one
+-- would be.  Nothing changes (the transaction is rolled back).
+BEGIN;
+ALTER EXTENSION aisec DROP FUNCTION aisec.mask_email(text);
+ALTER EXTENSION aisec UPDATE;
+ROLLBACK;
+SELECT extversion FROM pg_extension WHERE extname = 'aisec';
+
 ALTER EXTENSION aisec UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'aisec';
 SELECT prosrc FROM pg_proc WHERE oid = 'aisec.audit_verify'::regproc;
