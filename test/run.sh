@@ -12,6 +12,11 @@
 #   test/run.sh fuzz       the bounded fuzz test, a longer randomized one and
 #                          sqlsmith; fails on any crash (test/fuzz/run.sh)
 #
+# While working on one thing, test mode can run a part of the suite:
+# AISEC_REGRESS="a b" (those pg_regress tests), AISEC_ISOLATION="x" (those
+# specs; empty: none), AISEC_TAP="05*" (TAP files t/<glob>.pl; "none": none),
+# AISEC_SKIP_UPGRADE=1.  `make test` sets none of them.
+#
 # PostgreSQL refuses to run as root: as root, the cluster and the TAP tests
 # run as the "postgres" system user (created by the postgresql package) in a
 # private temporary directory; otherwise they run as the invoking user.
@@ -150,6 +155,7 @@ regress() {
 tap() {
 	# TAP tests start their own clusters, which must not run as root: give
 	# them a private copy of test/ owned by the server's user.
+	[ "${AISEC_TAP:-}" = none ] && return 0
 	ls test/t/*.pl >/dev/null 2>&1 || return 0
 	say "TAP tests"
 	mkdir -p "$tmp/tap"
@@ -161,7 +167,7 @@ tap() {
 	(cd "$tmp/tap/test" && as env PATH="$bindir:$PATH" TESTDIR="$tmp/tap" \
 		TESTDATADIR="$tmp/tap/tmp_check" TESTLOGDIR="$tmp/tap/tmp_check/log" \
 		PG_REGRESS="$pgxs/src/test/regress/pg_regress" PGHOST= PGPORT= \
-		prove -I "$pgxs/src/test/perl" -I t t/*.pl) || rc=$?
+		prove -I "$pgxs/src/test/perl" -I t t/${AISEC_TAP:-*}.pl) || rc=$?
 	if [ $rc -ne 0 ]; then
 		for f in "$tmp"/tap/tmp_check/log/regress_log_*; do
 			[ -f "$f" ] && { echo "--- tail of $f"; tail -n 25 "$f"; }
@@ -228,9 +234,10 @@ test)
 	python3 test/check_meta.py
 	python3 test/check_layout.py
 	say "pg_regress and isolation tests"
-	regress
+	regress ${AISEC_REGRESS:+REGRESS="$AISEC_REGRESS"} \
+		${AISEC_ISOLATION+ISOLATION="$AISEC_ISOLATION"}
 	tap
-	upgrade
+	[ -n "${AISEC_SKIP_UPGRADE:-}" ] || upgrade
 	say "all tests passed"
 	;;
 valgrind)
