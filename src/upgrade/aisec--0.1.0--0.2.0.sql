@@ -641,3 +641,37 @@ SELECT aisec.mask_role(r.rolname)
   FROM aisec.masked_role m
   JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) m.role::pg_catalog.oid
  ORDER BY r.rolname;
+
+-- 5. Versioning lifecycle: parallel restore, DROP EXTENSION, clear errors (issue 16)
+
+-- pg_restore -j loads the rows of aisec's tables in any order, and these
+-- keys refused some of them: aisec's functions are the only writers, and
+-- aisec.verify() reports a record that names a missing dataset or version.
+ALTER TABLE aisec.tracked DROP CONSTRAINT tracked_dataset_id_fkey;
+ALTER TABLE aisec.version DROP CONSTRAINT version_dataset_id_fkey;
+ALTER TABLE aisec.version_table DROP CONSTRAINT version_table_dataset_id_version_fkey;
+ALTER TABLE aisec.tag DROP CONSTRAINT tag_dataset_id_version_fkey;
+
+-- Checks before PostgreSQL's own errors (ADD COLUMN with a default, DROP
+-- TABLE of a tracked table), and DROP EXTENSION aisec [CASCADE]: refused
+-- without CASCADE while tables are tracked, and with CASCADE it drops every
+-- history table, aisec_rid column and capture trigger (doc/versioning.md,
+-- "Dropping the extension").
+CREATE FUNCTION aisec.track_ddl_start_check() RETURNS event_trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_track_ddl_start_check';
+REVOKE ALL ON FUNCTION aisec.track_ddl_start_check() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.track_ddl_start_check() IS 'event trigger: before PostgreSQL''s own errors, refuses ALTER TABLE ... ADD COLUMN with a default (or serial, identity, generated) on a tracked table and DROP TABLE of a tracked table, saying what to run instead';
+
+CREATE EVENT TRIGGER aisec_track_ddl_start ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'DROP TABLE')
+    EXECUTE FUNCTION aisec.track_ddl_start_check();
+
+CREATE FUNCTION aisec.drop_extension_check() RETURNS event_trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_drop_extension_check';
+REVOKE ALL ON FUNCTION aisec.drop_extension_check() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.drop_extension_check() IS 'event trigger: DROP EXTENSION aisec (or DROP SCHEMA aisec) CASCADE drops every history table, aisec_rid column and capture trigger of tracked tables first; without CASCADE it is refused while tables are tracked';
+
+CREATE EVENT TRIGGER aisec_drop_extension ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
+    EXECUTE FUNCTION aisec.drop_extension_check();
+ALTER EVENT TRIGGER aisec_drop_extension ENABLE ALWAYS;

@@ -24,6 +24,7 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
@@ -464,6 +465,14 @@ aisec_track_drop_check(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"%s\" was not called by event trigger manager",
 						"aisec.track_drop_check")));
+
+	/*
+	 * DROP EXTENSION aisec CASCADE (or DROP SCHEMA aisec CASCADE): the
+	 * histories, aisec_rid columns and capture triggers went with it, as
+	 * aisec_drop_extension_check (lifecycle.c) meant them to.
+	 */
+	if (!OidIsValid(get_extension_oid(AISEC_EXTENSION, true)))
+		PG_RETURN_VOID();
 
 	aisec_spi_begin(&spi);
 	/*

@@ -2,7 +2,8 @@
  * history.h
  *		Private to src/versioning/: history tables, the registry's columns,
  *		fingerprints, and what the files that keep history (rowhash.c,
- *		track.c, openrecords.c, capture.c, notes.c, pending.c, guard.c)
+ *		track.c, openrecords.c, capture.c, notes.c, pending.c, guard.c,
+ *		lifecycle.c)
  *		share with each other and with the version files.  Other folders
  *		include versioning/versioning.h instead.  The design is in
  *		doc/versioning.md ("Design note").
@@ -80,6 +81,10 @@ extern int64 history_check_rid(Relation rel, int32 table_no, int64 rid, bool isn
 extern int64 history_slot_rid(Relation rel, int32 table_no, AttrNumber ridatt,
 							  TupleTableSlot *slot);
 extern Datum history_live_attnums(TupleDesc desc);
+
+/* lifecycle.c: what track() checks before it changes anything */
+extern void history_track_precheck(Relation rel);
+extern bool history_table_no_taken(int32 table_no);
 
 /* openrecords.c: where history records ended, (rid, valid_from) -> valid_to */
 typedef struct EndedMap EndedMap;

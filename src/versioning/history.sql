@@ -27,13 +27,17 @@ SELECT pg_catalog.pg_extension_config_dump('aisec.dataset', '');
 COMMENT ON TABLE aisec.dataset IS 'aisec datasets: named sets of tracked tables versioned together (read aisec.datasets)';
 COMMENT ON COLUMN aisec.dataset.head IS 'latest committed version, 0 before the first commit';
 
--- The registry of tracked tables.
+-- The registry of tracked tables.  No FOREIGN KEY among aisec's tables:
+-- pg_restore -j loads their rows in any order, and a key would refuse some
+-- (doc/versioning.md, "Dump and restore"); aisec's functions are their only
+-- writers, and aisec.verify() reports a record naming a missing dataset or
+-- version.
 CREATE TABLE aisec.tracked (
     table_no        integer     PRIMARY KEY,
     rel             regclass    NOT NULL UNIQUE,
     history         regclass    NOT NULL,
     pending_version bigint      NOT NULL DEFAULT 1,
-    dataset_id      integer     REFERENCES aisec.dataset (id),
+    dataset_id      integer,
     columns         smallint[]  NOT NULL,
     tracked_at      timestamptz NOT NULL,
     tracked_by      text        NOT NULL,
@@ -158,3 +162,28 @@ COMMENT ON FUNCTION aisec.track_drop_check() IS 'event trigger: refuses dropping
 
 CREATE EVENT TRIGGER aisec_track_drop ON sql_drop
     EXECUTE FUNCTION aisec.track_drop_check();
+
+CREATE FUNCTION aisec.track_ddl_start_check() RETURNS event_trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_track_ddl_start_check';
+REVOKE ALL ON FUNCTION aisec.track_ddl_start_check() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.track_ddl_start_check() IS 'event trigger: before PostgreSQL''s own errors, refuses ALTER TABLE ... ADD COLUMN with a default (or serial, identity, generated) on a tracked table and DROP TABLE of a tracked table, saying what to run instead';
+
+CREATE EVENT TRIGGER aisec_track_ddl_start ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'DROP TABLE')
+    EXECUTE FUNCTION aisec.track_ddl_start_check();
+
+-- History tables are not extension members (pg_dump keeps them with their
+-- rows), so PostgreSQL would leave them behind a DROP EXTENSION: this
+-- trigger drops them, with every aisec_rid column and capture trigger, when
+-- the extension's owner drops it with CASCADE, and refuses without CASCADE
+-- while tables are tracked.  ENABLE ALWAYS: it fires under any
+-- session_replication_role.
+CREATE FUNCTION aisec.drop_extension_check() RETURNS event_trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_drop_extension_check';
+REVOKE ALL ON FUNCTION aisec.drop_extension_check() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.drop_extension_check() IS 'event trigger: DROP EXTENSION aisec (or DROP SCHEMA aisec) CASCADE drops every history table, aisec_rid column and capture trigger of tracked tables first; without CASCADE it is refused while tables are tracked';
+
+CREATE EVENT TRIGGER aisec_drop_extension ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
+    EXECUTE FUNCTION aisec.drop_extension_check();
+ALTER EVENT TRIGGER aisec_drop_extension ENABLE ALWAYS;

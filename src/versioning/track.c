@@ -199,7 +199,8 @@ CheckTrackable(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("table \"%s\" already has a column named \"%s\"", name, RID_COLUMN),
-				 errhint("aisec adds that column itself; rename yours first.")));
+				 errhint("aisec adds that column itself: rename yours first, or, if an earlier aisec left it behind, drop it with ALTER TABLE %s DROP COLUMN %s.",
+						 aisec_qualified_name(relid), RID_COLUMN)));
 	history_check_heap(rel);
 	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
 		if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
@@ -355,24 +356,34 @@ aisec_track(PG_FUNCTION_ARGS)
 	/* ALTER TABLE below refuses a table this backend holds open. */
 	LockRelationOid(relid, AccessExclusiveLock);
 	rel = table_open(relid, NoLock);
-	CheckTrackable(rel);
 	if (history_lookup(relid, &tt))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("table \"%s\" is already tracked", RelationGetRelationName(rel))));
+	CheckTrackable(rel);
+	history_track_precheck(rel);
 	table_close(rel, NoLock);
 	qrel = aisec_qualified_name(relid);
 
 	aisec_spi_begin(&spi);
-	(void) aisec_spi_run("SELECT pg_catalog.nextval('aisec.table_no_seq')",
-						 true, 0, NULL, NULL, NULL, NULL);
 	memset(&tt, 0, sizeof(tt));
-	tt.table_no = (int32) DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+
+	/*
+	 * Every precondition is checked: only now take a number (nextval is not
+	 * transactional), skipping one whose history name an earlier aisec left
+	 * taken.
+	 */
+	do
+	{
+		(void) aisec_spi_run("SELECT pg_catalog.nextval('aisec.table_no_seq')",
+							 true, 0, NULL, NULL, NULL, NULL);
+		tt.table_no = (int32) DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+	} while (history_table_no_taken(tt.table_no));
 	tt.relid = relid;
 	tt.pending = 1;
 	first = ((int64) tt.table_no << RID_TABLE_SHIFT) + 1;
 
-	/* As the caller, who must own the table. */
+	/* As the caller, who owns the table (checked above). */
 	aisec_spi_ddl(false,
 		   "ALTER TABLE %s ADD COLUMN " RID_COLUMN " bigint GENERATED ALWAYS AS IDENTITY "
 		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
