@@ -67,7 +67,7 @@ SELECT c.oid::regclass AS relation,
            WHERE has_table_privilege(r, c.oid, priv)), ', ') AS privileges
 FROM pg_class c
 WHERE c.relnamespace = 'aisec'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
-ORDER BY 1::text;
+ORDER BY c.oid::regclass::text;
 
 -- 8. Every function, table and view in schema aisec carries a comment.
 --    (Expected: no rows.)

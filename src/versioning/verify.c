@@ -20,8 +20,11 @@
  * dataset must name a version with its commit hash and each version one
  * entry; each version.tag entry a tag, and each tag one entry.  A mismatch
  * is reported as a row with ok = false, never as an error, so that verify
- * names everything that differs; record problems are counted per table
- * and kind, naming the first record by row id (never its data).
+ * names everything that differs (also a tag naming a version that has no
+ * commit record, and any record of aisec's catalog naming a dataset that
+ * does not exist: these tables have no foreign keys); record problems are
+ * counted per table and kind, naming the first record by row id (never its
+ * data).
  */
 #include "postgres.h"
 
@@ -608,6 +611,48 @@ aisec_verify(PG_FUNCTION_ARGS)
 		VerifyRow(ts, desc, DatumGetInt64(aisec_spi_value(i, 0, &isnull)), InvalidOid, false,
 				  psprintf("versions 1 to " INT64_FORMAT " of dataset \"%s\"", ds.head, ds.name),
 				  "a version record beyond them");
+
+	/*
+	 * Records that name what is not there: aisec's tables have no foreign
+	 * keys (pg_restore -j loads them in any order), so check here that each
+	 * tag names a committed version and that no record of any dataset
+	 * names a dataset that does not exist.
+	 */
+	n = aisec_spi_run("SELECT g.tag, g.version FROM aisec.tag g WHERE g.dataset_id = $1 "
+					  "AND NOT EXISTS (SELECT FROM aisec.version v WHERE v.dataset_id = g.dataset_id "
+					  "AND v.version = g.version) ORDER BY g.tag",
+					  true, 1, dtypes, dvalues, NULL, snap);
+	for (int i = 0; i < n; i++)
+	{
+		int64		tv = DatumGetInt64(aisec_spi_value(i, 1, &isnull));
+
+		VerifyRow(ts, desc, tv, InvalidOid, false,
+				  psprintf("a commit record of version " INT64_FORMAT ", which tag %s names",
+						   tv, version_json_string(TextDatumGetCString(aisec_spi_value(i, 0, &isnull)))),
+				  "(missing)");
+	}
+	n = aisec_spi_run("SELECT k.t, k.n FROM ("
+					  "SELECT 1, 'tracked', pg_catalog.count(*) FROM aisec.tracked x "
+					  "WHERE x.dataset_id IS NOT NULL AND NOT EXISTS "
+					  "(SELECT FROM aisec.dataset d WHERE d.id = x.dataset_id) UNION ALL "
+					  "SELECT 2, 'version', pg_catalog.count(*) FROM aisec.version x WHERE NOT EXISTS "
+					  "(SELECT FROM aisec.dataset d WHERE d.id = x.dataset_id) UNION ALL "
+					  "SELECT 3, 'version_table', pg_catalog.count(*) FROM aisec.version_table x WHERE NOT EXISTS "
+					  "(SELECT FROM aisec.dataset d WHERE d.id = x.dataset_id) UNION ALL "
+					  "SELECT 4, 'tag', pg_catalog.count(*) FROM aisec.tag x WHERE NOT EXISTS "
+					  "(SELECT FROM aisec.dataset d WHERE d.id = x.dataset_id)) k(o, t, n) "
+					  "WHERE k.n > 0 ORDER BY k.o",
+					  true, 0, NULL, NULL, NULL, snap);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *table = TextDatumGetCString(aisec_spi_value(i, 0, &isnull));
+		int64		cnt = DatumGetInt64(aisec_spi_value(i, 1, &isnull));
+
+		VerifyRow(ts, desc, 0, InvalidOid, false,
+				  psprintf("every aisec.%s record names an existing dataset", table),
+				  psprintf(INT64_FORMAT " aisec.%s record%s of a dataset that does not exist",
+						   cnt, table, cnt == 1 ? "" : "s"));
+	}
 
 	/* Tags: exactly those the audit log recorded, naming the same versions. */
 	n = aisec_spi_run("SELECT tag, version FROM aisec.tag WHERE dataset_id = $1 ORDER BY tag",

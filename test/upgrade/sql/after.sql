@@ -93,6 +93,8 @@ SELECT version, parent, message, rows FROM aisec.versions ORDER BY version;
 -- The tracking event triggers still guard the table.
 ALTER TABLE loans DROP COLUMN approved;
 DROP TRIGGER aisec_capture_delete ON loans;
+-- And the extension is not dropped from under tracked tables (0.2.0).
+DROP EXTENSION aisec;
 
 -- Bias and drift statistics: the values stored under 0.1.0 read back, and
 -- the aggregates give the same result today.
