@@ -93,6 +93,9 @@ for my $mode ('-j 4', 'serial')
 		"$mode: everything verifies at the end");
 	is($node->safe_psql($db, q{SELECT (SELECT aisec_rid FROM applicants WHERE id = 2000) > (SELECT max(aisec_rid) FROM applicants WHERE id < 2000)}),
 		't', "$mode: row ids continue after the restored ones");
+	$node->safe_psql($db, q{CREATE TABLE later (id int)});
+	is($node->safe_psql($db, q{SELECT aisec.track('later')}), '3',
+		"$mode: a table tracked after the restore gets the next table number");
 }
 
 done_testing();
