@@ -528,9 +528,9 @@ RefuseDrop(List *tables)
 
 /*
  * Add to objs every relation in schema aisec named like a history table
- * (history_<n>, history_<n>_ended) that is not an extension member and is
- * owned by the extension owner: the registered ones, and any an earlier
- * aisec left behind.
+ * (history_<n>, history_<n>_ended) that is not an extension member, is
+ * owned by the extension owner and is not in objs yet: those an earlier
+ * aisec left behind.  Return how many were added.
  */
 static int
 AddHistoryTables(ObjectAddresses *objs)
@@ -586,7 +586,7 @@ DropTracking(List *tables)
 {
 	ObjectAddresses *objs = new_object_addresses();
 	ListCell   *lc;
-	int			nhist;
+	int			nhist = 0;
 
 	foreach(lc, tables)
 	{
@@ -611,16 +611,33 @@ DropTracking(List *tables)
 			ObjectAddressSubSet(addr, RelationRelationId, tt->relid, ridatt);
 			add_exact_object_address(&addr, objs);
 		}
+		for (int i = 0; i < 2; i++)
+		{
+			Oid			hist = i == 0 ? tt->history : tt->ended;
+
+			if (get_rel_name(hist) == NULL)
+				continue;
+			ObjectAddressSet(addr, RelationRelationId, hist);
+			add_exact_object_address(&addr, objs);
+			nhist++;
+		}
 	}
-	nhist = AddHistoryTables(objs);
+	nhist += AddHistoryTables(objs);
 	if (tables == NIL && nhist == 0)
 		return;
 	performMultipleDeletions(objs, DROP_CASCADE, 0);
 	CommandCounterIncrement();
-	ereport(NOTICE,
-			(errmsg("dropped the history of %d tracked table%s (%d history table%s), their aisec_rid columns and capture triggers",
-					list_length(tables), list_length(tables) == 1 ? "" : "s",
-					nhist, nhist == 1 ? "" : "s")));
+	if (tables == NIL)
+		ereport(NOTICE,
+				(errmsg("dropped %d history table%s an earlier aisec left behind",
+						nhist, nhist == 1 ? "" : "s")));
+	else
+		ereport(NOTICE,
+				(errmsg("dropped the history of %d tracked table%s (%d history table%s), %s aisec_rid column%s and capture triggers",
+						list_length(tables), list_length(tables) == 1 ? "" : "s",
+						nhist, nhist == 1 ? "" : "s",
+						list_length(tables) == 1 ? "its" : "their",
+						list_length(tables) == 1 ? "" : "s")));
 }
 
 /*
