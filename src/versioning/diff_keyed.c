@@ -12,7 +12,7 @@
  * both.  Every record's key goes into one hash table, which checks that the
  * key is unique within each version; only a record in one version alone
  * keeps its row (a record in both is the same row, unchanged).  So memory
- * grows with the rows of the two versions (one entry of about 40 bytes,
+ * grows with the rows of the two versions (one entry of 32 bytes,
  * plus the key values of types passed by reference, per row) and with the
  * rows that differ, and time with the whole history, not with the change:
  * unlike matching by row id, a whole version has to be read to know which
@@ -157,23 +157,36 @@ diff_resolve_key(Oid relid, TupleDesc desc, Datum key, DiffKey *out)
 	}
 }
 
-/* The key of a row: its first column's value, the others', and their hash. */
+/* The key of a row: its first column's value and the others'. */
 typedef struct KeyVals
 {
-	uint32		hash;
 	Datum		first;
 	Datum	   *more;			/* columns 2..n, or NULL */
 } KeyVals;
 
-/* One key seen in either version, as a hash table entry. */
+/* One key seen in either version, as a hash table entry (32 bytes). */
 typedef struct KeyEntry
 {
 	KeyVals		key;
+	uint32		hash;			/* of the key, computed once per record */
 	char		status;			/* simplehash's */
 	bool		in_lo;			/* a row of the lower version has the key */
 	bool		in_hi;
 	DiffRow    *row;			/* the images of a record in one version only */
 } KeyEntry;
+
+/* The hash of a key (no NULL in it), from its types' hash functions. */
+static uint32
+KeyHash(const DiffKey *key, const Datum *vals)
+{
+	uint32		hash = 0;
+
+	for (int i = 0; i < key->n; i++)
+		hash = hash_combine(hash,
+							DatumGetUInt32(FunctionCall1Coll(key->hash[i], key->collations[i],
+															 vals[i])));
+	return hash;
+}
 
 /* Whether two keys are equal, by their types' equality operators. */
 static bool
@@ -192,10 +205,18 @@ KeysEqual(const DiffKey *key, const KeyVals *a, const KeyVals *b)
 #define SH_ELEMENT_TYPE KeyEntry
 #define SH_KEY_TYPE		KeyVals
 #define SH_KEY			key
-#define SH_HASH_KEY(tb, k) ((k).hash)
+/* Entries are inserted with their hash computed (diffkeys_insert_hash), never hashed here. */
+static inline uint32
+NoKeyHash(void)
+{
+	elog(ERROR, "aisec keyed diff: a key hashed without its values");
+	return 0;
+}
+
+#define SH_HASH_KEY(tb, k) NoKeyHash()
 #define SH_EQUAL(tb, a, b) KeysEqual((const DiffKey *) (tb)->private_data, &(a), &(b))
 #define SH_STORE_HASH
-#define SH_GET_HASH(tb, a) ((a)->key.hash)
+#define SH_GET_HASH(tb, a) ((a)->hash)
 #define SH_SCOPE		static inline
 #define SH_DECLARE
 #define SH_DEFINE
@@ -298,6 +319,7 @@ diff_keyed_rows(const TrackedTable *tt, TupleDesc desc, const DiffKey *key,
 		HeapTupleData row;
 		bool		anynull = false;
 		KeyVals		probe;
+		uint32		hash = 0;
 		bool		found;
 
 		CHECK_FOR_INTERRUPTS();
@@ -322,16 +344,10 @@ diff_keyed_rows(const TrackedTable *tt, TupleDesc desc, const DiffKey *key,
 		ItemPointerSetInvalid(&row.t_self);
 		row.t_tableOid = InvalidOid;
 		row.t_data = td;
-		probe.hash = 0;
 		for (int i = 0; i < key->n && !anynull; i++)
-		{
 			vals[i] = heap_getattr(&row, key->attnums[i], desc, &anynull);
-			if (!anynull)
-				probe.hash = hash_combine(probe.hash,
-										  DatumGetUInt32(FunctionCall1Coll(key->hash[i],
-																		   key->collations[i],
-																		   vals[i])));
-		}
+		if (!anynull)
+			hash = KeyHash(key, vals);
 		MemoryContextSwitchTo(cxt);
 
 		/* NULL matches nothing: such a row is matched with its own record only. */
@@ -351,7 +367,7 @@ diff_keyed_rows(const TrackedTable *tt, TupleDesc desc, const DiffKey *key,
 
 		probe.first = vals[0];
 		probe.more = key->n > 1 ? vals + 1 : NULL;
-		ke = diffkeys_insert(keys, probe, &found);
+		ke = diffkeys_insert_hash(keys, probe, hash, &found);
 		if (!found)
 		{
 			/* Keep the key: the probe's values live in rowcxt. */
