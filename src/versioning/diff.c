@@ -1,13 +1,17 @@
 /*
  * diff.c
  *		aisec.diff(): the rows added, removed and changed between two
- *		committed versions of a tracked table, as jsonb images.
+ *		committed versions of a tracked table, as jsonb images without
+ *		aisec_rid; aisec.diff_summary(): how many, per column.
  *
- * Cost grows with the change, not with the table: only the records that
- * ended or began between the two versions are read (through the BRIN
- * indexes on valid_to and valid_from), and a changed row's older image is
- * one probe of the rid index.  Rows are formed as to_jsonb(row) would form
- * them, faster for the common built-in types (RowJsonb).
+ * Rows are matched by row id here, or by key columns (diff_keyed.c).  By
+ * row id, cost grows with the change, not with the table: only the
+ * records that ended or began between the two versions are read (through
+ * the BRIN indexes on valid_to and valid_from), and a changed row's older
+ * image is one probe of the rid index.  Either way a row in both versions
+ * is changed if a column other than aisec_rid has another binary image.
+ * Rows are formed as to_jsonb(row) - 'aisec_rid' would form them, faster
+ * for the common built-in types (RowJsonb).
  */
 #include "postgres.h"
 
@@ -444,6 +448,24 @@ DiffKind(const DiffCall *dc, int kind)
 	return kinds[dc->from > dc->to][kind];
 }
 
+/* The table's committed row count at a version (0 for version 0 or none). */
+static int64
+VersionRows(const Dataset *ds, const TrackedTable *tt, int64 version, Snapshot snap)
+{
+	Oid			types[3] = {INT4OID, INT8OID, INT4OID};
+	Datum		values[3];
+	bool		isnull;
+
+	values[0] = Int32GetDatum(ds->id);
+	values[1] = Int64GetDatum(version);
+	values[2] = Int32GetDatum(tt->table_no);
+	if (aisec_spi_run("SELECT rows FROM aisec.version_table "
+					  "WHERE dataset_id = $1 AND version = $2 AND table_no = $3",
+					  true, 3, types, values, NULL, snap) != 1)
+		return 0;
+	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+}
+
 /*
  * Check the caller and the arguments (table, from_version, to_version,
  * key) and find the rows that may differ between the two versions: by
@@ -498,7 +520,10 @@ DiffStart(FunctionCallInfo fcinfo, const char *fname, DiffCall *dc)
 		dc->rows = DiffRowsByRid(&tt, Min(dc->from, dc->to), Max(dc->from, dc->to),
 								 snap, &dc->nrows);
 	else
-		dc->rows = diff_keyed_rows(&tt, dc->desc, &key, dc->from, dc->to, snap, &dc->nrows);
+		dc->rows = diff_keyed_rows(&tt, dc->desc, &key, dc->from, dc->to,
+								   Max(VersionRows(&ds, &tt, dc->from, snap),
+									   VersionRows(&ds, &tt, dc->to, snap)),
+								   snap, &dc->nrows);
 }
 
 /* Deform a row image of the table into values and nulls. */

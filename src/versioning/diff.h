@@ -48,6 +48,7 @@ typedef struct DiffKey
 /* diff_keyed.c */
 extern void diff_resolve_key(Oid relid, TupleDesc desc, Datum key, DiffKey *out);
 extern DiffRow **diff_keyed_rows(const TrackedTable *tt, TupleDesc desc, const DiffKey *key,
-								 int64 from, int64 to, Snapshot snap, int *nrows);
+								 int64 from, int64 to, int64 rows_hint, Snapshot snap,
+								 int *nrows);
 
 #endif							/* AISEC_DIFF_H */

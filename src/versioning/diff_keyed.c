@@ -268,10 +268,11 @@ KeepImage(DiffRow *r, bool lo, int64 rid, HeapTupleHeader td, MemoryContext cxt)
  * alone or in both with different records (whose images may still be
  * equal: the caller compares them), and per row with a NULL in its key
  * that is not the same record in both.  palloc'd array, *nrows long.
+ * rows_hint, the larger version's row count, sizes the hash table.
  */
 DiffRow **
 diff_keyed_rows(const TrackedTable *tt, TupleDesc desc, const DiffKey *key,
-				int64 from, int64 to, Snapshot snap, int *nrows)
+				int64 from, int64 to, int64 rows_hint, Snapshot snap, int *nrows)
 {
 	int64		lo = Min(from, to);
 	int64		hi = Max(from, to);
@@ -297,7 +298,7 @@ diff_keyed_rows(const TrackedTable *tt, TupleDesc desc, const DiffKey *key,
 
 	/* The keys live until the rows that differ are found, the rows longer. */
 	keycxt = AllocSetContextCreate(cxt, "aisec keyed diff keys", ALLOCSET_DEFAULT_SIZES);
-	keys = diffkeys_create(keycxt, (uint32) Min(Max(hrel->rd_rel->reltuples, 1024), 1 << 20),
+	keys = diffkeys_create(keycxt, (uint32) Min(Max(rows_hint, 1024), PG_INT32_MAX / 2),
 						   (void *) key);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(int64);
