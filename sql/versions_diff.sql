@@ -286,5 +286,20 @@ WHERE p.oid IN ('aisec.diff(regclass, bigint, bigint, text[])'::regprocedure,
   AND a.grantee <> p.proowner
 GROUP BY 1 ORDER BY 1;
 
+--
+-- 8. A column added after a version: rows recorded before it hold no value
+--    in it (NULL), so a row not updated since is unchanged; a key on the
+--    new column is NULL in every older row, which is matched by row id.
+--
+ALTER TABLE vd_pair ADD COLUMN note text;
+UPDATE vd_pair SET note = 'noted' WHERE v = 'new';
+SELECT aisec.commit('vd_pairs', 'v3');
+SELECT change, before, after FROM aisec.diff('vd_pair', 2, 3, ARRAY['a', 'b']);
+-- Keyed by note: the row that got one is removed (its NULL key matched by
+-- row id, and its record in v3 has a key) and added (key 'noted').
+SELECT change, before ->> 'v' AS v_before, after ->> 'v' AS v_after
+FROM aisec.diff('vd_pair', 2, 3, ARRAY['note']) ORDER BY 1;
+SELECT * FROM aisec.diff_summary('vd_pair', 2, 3);
+
 REVOKE ALL ON vd FROM vd_eng, vd_dpo, vd_nobody;
 DROP ROLE vd_adm, vd_eng, vd_dpo, vd_nobody;
