@@ -434,7 +434,7 @@ enum
 	DK_BOTH
 };
 
-/* The change a row in the higher version only, lower only or both is. */
+/* The name of a row's change: it is in the higher version only, the lower only, or both. */
 static const char *
 DiffKind(const DiffCall *dc, int kind)
 {
