@@ -675,3 +675,26 @@ CREATE EVENT TRIGGER aisec_drop_extension ON ddl_command_start
     WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
     EXECUTE FUNCTION aisec.drop_extension_check();
 ALTER EVENT TRIGGER aisec_drop_extension ENABLE ALWAYS;
+
+-- ==== 6. Keyed diff and diff_summary (issue 16) ====
+
+-- aisec.diff gains a fourth argument, key text[] DEFAULT NULL: a new
+-- argument list, so the function is dropped and created again (section 1
+-- gave the three-argument one its new symbol first).  Nothing of aisec
+-- depends on it.
+DROP FUNCTION aisec.diff(regclass, bigint, bigint);
+CREATE FUNCTION aisec.diff(rel regclass, from_version bigint, to_version bigint, key text[] DEFAULT NULL)
+    RETURNS TABLE (change text, rid bigint, before jsonb, after jsonb)
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_diff';
+REVOKE ALL ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) IS 'rows added, removed and changed in a table between two versions (version 0 is the empty table), matched by row id, or by the columns named in key';
+
+CREATE FUNCTION aisec.diff_summary(rel regclass, from_version bigint, to_version bigint, key text[] DEFAULT NULL)
+    RETURNS TABLE ("column" name, changed bigint, added bigint, removed bigint)
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_diff_summary';
+REVOKE ALL ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) IS 'counts of aisec.diff: a first row ("column" NULL) with the rows changed, added and removed, then per column the changed rows whose value in it differs and the added and removed rows with a value in it';

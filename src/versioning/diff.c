@@ -1,13 +1,17 @@
 /*
  * diff.c
  *		aisec.diff(): the rows added, removed and changed between two
- *		committed versions of a tracked table, as jsonb images.
+ *		committed versions of a tracked table, as jsonb images without
+ *		aisec_rid; aisec.diff_summary(): how many, per column.
  *
- * Cost grows with the change, not with the table: only the records that
- * ended or began between the two versions are read (through the BRIN
- * indexes on valid_to and valid_from), and a changed row's older image is
- * one probe of the rid index.  Rows are formed as to_jsonb(row) would form
- * them, faster for the common built-in types (RowJsonb).
+ * Rows are matched by row id here, or by key columns (diff_keyed.c).  By
+ * row id, cost grows with the change, not with the table: only the
+ * records that ended or began between the two versions are read (through
+ * the BRIN indexes on valid_to and valid_from), and a changed row's older
+ * image is one probe of the rid index.  Either way a row in both versions
+ * is changed if a column other than aisec_rid has another binary image.
+ * Rows are formed as to_jsonb(row) - 'aisec_rid' would form them, faster
+ * for the common built-in types (RowJsonb).
  */
 #include "postgres.h"
 
@@ -38,29 +42,7 @@
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
-#include "version.h"
-
-/* One row of a diff: its images at the lower and the higher version. */
-typedef struct DiffRow
-{
-	int64		rid;
-	Datum		lo;				/* row at the lower version, if in it */
-	Datum		hi;				/* row at the higher version, if in it */
-	bool		has_lo;
-	bool		has_hi;
-	bool		lo_null;		/* redacted image */
-	bool		hi_null;
-} DiffRow;
-
-/* Order diff rows by row id. */
-static int
-CompareDiffRows(const void *a, const void *b)
-{
-	int64		x = (*(DiffRow *const *) a)->rid;
-	int64		y = (*(DiffRow *const *) b)->rid;
-
-	return (x > y) - (x < y);
-}
+#include "diff.h"
 
 /* The entry of rid in rows (created empty if new). */
 static DiffRow *
@@ -72,7 +54,7 @@ DiffEntry(HTAB *rows, int64 rid)
 	if (!found)
 	{
 		memset(r, 0, sizeof(*r));
-		r->rid = rid;
+		r->rid = r->lo_rid = r->hi_rid = rid;
 	}
 	return r;
 }
@@ -136,6 +118,7 @@ typedef enum RowJsonbKind
 typedef struct RowJsonb
 {
 	TupleDesc	desc;			/* the table's row type */
+	AttrNumber	ridatt;			/* aisec_rid, left out */
 	bool		fast;			/* every live column has a kind */
 	RowJsonbKind *kinds;
 	Datum	   *values;
@@ -143,13 +126,14 @@ typedef struct RowJsonb
 	FmgrInfo	to_jsonb;		/* to_jsonb(row), with its argument type */
 } RowJsonb;
 
-/* Prepare to form jsonb for rows of relation relid. */
+/* Prepare to form jsonb for rows of relation relid, whose row type is desc. */
 static void
-RowJsonbInit(RowJsonb *rj, Oid relid)
+RowJsonbInit(RowJsonb *rj, Oid relid, TupleDesc desc, AttrNumber ridatt)
 {
 	Oid			rowtype = get_rel_type_id(relid);
 
-	rj->desc = lookup_rowtype_tupdesc_copy(rowtype, -1);
+	rj->desc = desc;
+	rj->ridatt = ridatt;
 	rj->kinds = palloc0(sizeof(RowJsonbKind) * Max(rj->desc->natts, 1));
 	rj->values = palloc(sizeof(Datum) * Max(rj->desc->natts, 1));
 	rj->nulls = palloc(sizeof(bool) * Max(rj->desc->natts, 1));
@@ -158,7 +142,7 @@ RowJsonbInit(RowJsonb *rj, Oid relid)
 	{
 		Form_pg_attribute att = TupleDescAttr(rj->desc, i);
 
-		if (att->attisdropped)
+		if (att->attisdropped || att->attnum == rj->ridatt)
 			continue;
 		switch (att->atttypid)
 		{
@@ -260,7 +244,15 @@ ColumnJsonb(RowJsonbKind kind, Oid type, Datum d, JsonbValue *v)
 	return false;
 }
 
-/* jsonb of a row of the table, equal to to_jsonb(row). */
+/* to_jsonb(row) - 'aisec_rid' */
+static Datum
+RowJsonbSlow(RowJsonb *rj, Datum row)
+{
+	return DirectFunctionCall2(jsonb_delete, FunctionCall1(&rj->to_jsonb, row),
+							   CStringGetTextDatum(RID_COLUMN));
+}
+
+/* jsonb of a row of the table without its row id, equal to to_jsonb(row) - 'aisec_rid'. */
 static Datum
 RowJsonbMake(RowJsonb *rj, Datum row)
 {
@@ -270,7 +262,7 @@ RowJsonbMake(RowJsonb *rj, Datum row)
 	JsonbValue *result;
 
 	if (!rj->fast)
-		return FunctionCall1(&rj->to_jsonb, row);
+		return RowJsonbSlow(rj, row);
 	td = DatumGetHeapTupleHeader(row);
 	tmp.t_len = HeapTupleHeaderGetDatumLength(td);
 	ItemPointerSetInvalid(&tmp.t_self);
@@ -285,12 +277,12 @@ RowJsonbMake(RowJsonb *rj, Datum row)
 		JsonbValue	key;
 		JsonbValue	v;
 
-		if (att->attisdropped)
+		if (att->attisdropped || att->attnum == rj->ridatt)
 			continue;
 		if (rj->nulls[i])
 			v.type = jbvNull;
 		else if (!ColumnJsonb(rj->kinds[i], att->atttypid, rj->values[i], &v))
-			return FunctionCall1(&rj->to_jsonb, row);
+			return RowJsonbSlow(rj, row);
 		key.type = jbvString;
 		key.val.string.val = NameStr(att->attname);
 		key.val.string.len = strlen(NameStr(att->attname));
@@ -301,30 +293,27 @@ RowJsonbMake(RowJsonb *rj, Datum row)
 	return JsonbPGetDatum(JsonbValueToJsonb(result));
 }
 
-/* SQL: aisec.diff(t, from, to) lists rows added, removed and changed. */
-PG_FUNCTION_INFO_V1(aisec_diff);
-Datum
-aisec_diff(PG_FUNCTION_ARGS)
+/* ---------------------------------------------------------------------
+ * Rows matched by row id
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * The rows of a tracked table that changed between versions lo < hi,
+ * matched by row id: each row with a record that ended or began in
+ * (lo, hi], with its images at lo and hi (a row changed and changed back
+ * has equal images; the caller compares them).  Only those records are
+ * read, through the BRIN indexes on the append-only ended records'
+ * valid_to and history's valid_from (they sit in the tables' last pages);
+ * a row's image at lo, if it changed, is one rid index probe.  Neither the
+ * table nor the rest of its history is read.  Runs inside the caller's SPI
+ * connection; the images point into its results.
+ */
+static DiffRow **
+DiffRowsByRid(const TrackedTable *tt, int64 lo, int64 hi, Snapshot snap, int *nrows)
 {
-	static const char *const kinds[2][3] = {
-		/* from < to: rows only in the higher version were added */
-		{"added", "removed", "changed"},
-		/* from > to: rows only in the higher version were removed */
-		{"removed", "added", "changed"},
-	};
-	Oid			relid;
-	int64		from;
-	int64		to;
-	int64		lo;
-	int64		hi;
-	Snapshot	snap = GetActiveSnapshot();
-	TrackedTable tt;
-	Dataset		ds;
-	AisecSpi	spi;
 	Oid			types[2] = {INT8OID, INT8OID};
 	Datum		values[2];
-	Tuplestorestate *ts;
-	TupleDesc	desc;
 	HASHCTL		ctl;
 	HTAB	   *rows;
 	HTAB	   *ended;
@@ -336,40 +325,7 @@ aisec_diff(PG_FUNCTION_ARGS)
 	DiffRow    *r;
 	DiffRow   **out;
 	int			nout = 0;
-	FmgrInfo	eqfn;
-	RowJsonb	rj;
-	MemoryContext rowcxt;
 
-	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.diff()");
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("table and versions must not be NULL")));
-	relid = PG_GETARG_OID(0);
-	from = PG_GETARG_INT64(1);
-	to = PG_GETARG_INT64(2);
-	version_require_select(relid);
-
-	ts = aisec_begin_srf(fcinfo, &desc);
-	aisec_spi_begin(&spi);
-	ds = version_table_dataset(relid, &tt, snap);
-	version_check(&ds, from, true);
-	version_check(&ds, to, true);
-	lo = Min(from, to);
-	hi = Max(from, to);
-	if (lo == hi)
-	{
-		aisec_spi_end(&spi);
-		return (Datum) 0;
-	}
-
-	/*
-	 * Only records that ended or appeared in (lo, hi] are read, through the
-	 * BRIN indexes on the append-only ended records' valid_to and history's
-	 * valid_from (they sit in the tables' last pages); a row's image at lo,
-	 * if it changed, is one rid index probe.  Neither the table nor the
-	 * rest of its history is read.
-	 */
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(int64) * 2;
 	ctl.entrysize = sizeof(int64) * 2;
@@ -383,7 +339,7 @@ aisec_diff(PG_FUNCTION_ARGS)
 
 	/* Row versions that ended in (lo, hi]; those that began by lo were in lo. */
 	n = aisec_spi_run(psprintf("SELECT rid, valid_from FROM %s WHERE valid_to > $1 AND valid_to <= $2",
-							   aisec_qualified_name(tt.ended)),
+							   aisec_qualified_name(tt->ended)),
 					  true, 2, types, values, NULL, snap);
 	lo_from = palloc(sizeof(int64) * Max(n, 1));
 	lo_rows = palloc(sizeof(DiffRow *) * Max(n, 1));
@@ -404,7 +360,7 @@ aisec_diff(PG_FUNCTION_ARGS)
 
 	/* Row versions that began in (lo, hi] and had not ended by hi are in hi. */
 	n = aisec_spi_run(psprintf("SELECT rid, valid_from, data FROM %s WHERE valid_from > $1 AND valid_from <= $2",
-							   aisec_qualified_name(tt.history)),
+							   aisec_qualified_name(tt->history)),
 					  true, 2, types, values, NULL, snap);
 	for (int i = 0; i < n; i++)
 	{
@@ -420,10 +376,10 @@ aisec_diff(PG_FUNCTION_ARGS)
 		r->has_hi = true;
 	}
 
-	/* The images at lo of the rows that changed, in rid order. */
+	/* The images at lo of the rows that changed. */
 	if (nlo > 0)
 	{
-		Relation	hrel = table_open(tt.history, AccessShareLock);
+		Relation	hrel = table_open(tt->history, AccessShareLock);
 		Relation	ridx = history_open_rid_index(hrel);
 		IndexScanDesc scan = index_beginscan(hrel, ridx, snap, 1, 0);
 		TupleTableSlot *slot = table_slot_create(hrel, NULL);
@@ -439,45 +395,357 @@ aisec_diff(PG_FUNCTION_ARGS)
 		table_close(hrel, AccessShareLock);
 	}
 
-	/* Rows in both versions with identical images did not change. */
-	fmgr_info(F_RECORD_IMAGE_EQ, &eqfn);
 	out = palloc(sizeof(DiffRow *) * Max(hash_get_num_entries(rows), 1));
 	hash_seq_init(&seq, rows);
 	while ((r = hash_seq_search(&seq)) != NULL)
-	{
-		if (r->has_lo && r->has_hi &&
-			(r->lo_null || r->hi_null ||
-			 DatumGetBool(FunctionCall2(&eqfn, r->lo, r->hi))))
-			continue;
 		out[nout++] = r;
-	}
-	qsort(out, nout, sizeof(DiffRow *), CompareDiffRows);
+	*nrows = nout;
+	return out;
+}
 
-	RowJsonbInit(&rj, relid);
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aisec diff row",
-								   ALLOCSET_DEFAULT_SIZES);
+/* ---------------------------------------------------------------------
+ * aisec.diff() and aisec.diff_summary()
+ * ---------------------------------------------------------------------
+ */
+
+/* A diff being computed: its arguments and the rows found. */
+typedef struct DiffCall
+{
+	Oid			relid;
+	int64		from;
+	int64		to;
+	TupleDesc	desc;			/* the table's row type */
+	AttrNumber	ridatt;			/* its aisec_rid */
+	AisecSpi	spi;			/* open until the rows are returned */
+	DiffRow   **rows;			/* candidates: compare images of pairs */
+	int			nrows;
+	Datum	   *lo_values;		/* scratch for comparing two images */
+	bool	   *lo_nulls;
+	Datum	   *hi_values;
+	bool	   *hi_nulls;
+	MemoryContext rowcxt;		/* reset per row */
+} DiffCall;
+
+/* A row's kind of change, as the index into DiffKind's names. */
+enum
+{
+	DK_ONLY_HI = 0,
+	DK_ONLY_LO,
+	DK_BOTH
+};
+
+/* The name of a row's change: it is in the higher version only, the lower only, or both. */
+static const char *
+DiffKind(const DiffCall *dc, int kind)
+{
+	static const char *const kinds[2][3] = {
+		/* from < to: rows only in the higher version were added */
+		{"added", "removed", "changed"},
+		/* from > to: rows only in the higher version were removed */
+		{"removed", "added", "changed"},
+	};
+
+	return kinds[dc->from > dc->to][kind];
+}
+
+/* The table's committed row count at a version (0 for version 0 or none). */
+static int64
+VersionRows(const Dataset *ds, const TrackedTable *tt, int64 version, Snapshot snap)
+{
+	Oid			types[3] = {INT4OID, INT8OID, INT4OID};
+	Datum		values[3];
+	bool		isnull;
+
+	values[0] = Int32GetDatum(ds->id);
+	values[1] = Int64GetDatum(version);
+	values[2] = Int32GetDatum(tt->table_no);
+	if (aisec_spi_run("SELECT rows FROM aisec.version_table "
+					  "WHERE dataset_id = $1 AND version = $2 AND table_no = $3",
+					  true, 3, types, values, NULL, snap) != 1)
+		return 0;
+	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+}
+
+/*
+ * Check the caller and the arguments (table, from_version, to_version,
+ * key) and find the rows that may differ between the two versions: by
+ * row id, or by key if one is given.  SPI stays open (the rows may point
+ * into its results) until the caller's aisec_spi_end(&dc->spi).
+ */
+static void
+DiffStart(FunctionCallInfo fcinfo, const char *fname, DiffCall *dc)
+{
+	Snapshot	snap = GetActiveSnapshot();
+	TrackedTable tt;
+	Dataset		ds;
+	DiffKey		key = {0};
+	int			natts;
+
+	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, fname);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table and versions must not be NULL")));
+	dc->relid = PG_GETARG_OID(0);
+	dc->from = PG_GETARG_INT64(1);
+	dc->to = PG_GETARG_INT64(2);
+	version_require_select(dc->relid);
+
+	aisec_spi_begin(&dc->spi);
+	ds = version_table_dataset(dc->relid, &tt, snap);
+	dc->desc = lookup_rowtype_tupdesc_copy(get_rel_type_id(dc->relid), -1);
+	natts = Max(dc->desc->natts, 1);
+	dc->ridatt = InvalidAttrNumber;
+	for (int i = 0; i < dc->desc->natts; i++)
+		if (!TupleDescAttr(dc->desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(dc->desc, i)->attname), RID_COLUMN) == 0)
+			dc->ridatt = i + 1;
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+		diff_resolve_key(dc->relid, dc->desc, PG_GETARG_DATUM(3), &key);
+	version_check(&ds, dc->from, true);
+	version_check(&ds, dc->to, true);
+
+	dc->lo_values = palloc(sizeof(Datum) * natts);
+	dc->lo_nulls = palloc(sizeof(bool) * natts);
+	dc->hi_values = palloc(sizeof(Datum) * natts);
+	dc->hi_nulls = palloc(sizeof(bool) * natts);
+	dc->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aisec diff row",
+									   ALLOCSET_DEFAULT_SIZES);
+	if (dc->from == dc->to)
+	{
+		dc->rows = NULL;
+		dc->nrows = 0;
+	}
+	else if (key.n == 0)
+		dc->rows = DiffRowsByRid(&tt, Min(dc->from, dc->to), Max(dc->from, dc->to),
+								 snap, &dc->nrows);
+	else
+		dc->rows = diff_keyed_rows(&tt, dc->desc, &key, dc->from, dc->to,
+								   Max(VersionRows(&ds, &tt, dc->from, snap),
+									   VersionRows(&ds, &tt, dc->to, snap)),
+								   snap, &dc->nrows);
+}
+
+/* Deform a row image of the table into values and nulls. */
+static void
+DeformImage(const DiffCall *dc, Datum image, Datum *values, bool *nulls)
+{
+	HeapTupleHeader td = DatumGetHeapTupleHeader(image);
+	HeapTupleData tmp;
+
+	tmp.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tmp.t_self);
+	tmp.t_tableOid = InvalidOid;
+	tmp.t_data = td;
+	heap_deform_tuple(&tmp, dc->desc, values, nulls);
+}
+
+/*
+ * The kind of change of row r (DK_*), or -1 if it is in both versions with
+ * equal images: equal binary values in every column but aisec_rid (a
+ * redacted image counts as equal).  With changed, count 1 in changed[i]
+ * for each column i (attnum - 1) whose values differ.  Works in
+ * dc->rowcxt, which the caller resets.
+ */
+static int
+DiffRowKind(DiffCall *dc, const DiffRow *r, int64 *changed)
+{
+	bool		differ = false;
+
+	if (!r->has_lo)
+		return DK_ONLY_HI;
+	if (!r->has_hi)
+		return DK_ONLY_LO;
+	if (r->lo_null || r->hi_null)
+		return -1;
+	DeformImage(dc, r->lo, dc->lo_values, dc->lo_nulls);
+	DeformImage(dc, r->hi, dc->hi_values, dc->hi_nulls);
+	for (int i = 0; i < dc->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(dc->desc, i);
+		bool		same;
+
+		if (att->attisdropped || att->attnum == dc->ridatt)
+			continue;
+		if (dc->lo_nulls[i] || dc->hi_nulls[i])
+			same = dc->lo_nulls[i] && dc->hi_nulls[i];
+		else
+			same = datum_image_eq(dc->lo_values[i], dc->hi_values[i],
+								  att->attbyval, att->attlen);
+		if (same)
+			continue;
+		differ = true;
+		if (changed == NULL)
+			break;
+		changed[i]++;
+	}
+	return differ ? DK_BOTH : -1;
+}
+
+/* A row to report: its kind and the row id it is reported under. */
+typedef struct DiffOut
+{
+	int64		rid;
+	int			kind;
+	const DiffRow *row;
+} DiffOut;
+
+/* Order rows to report by row id. */
+static int
+CompareDiffOut(const void *a, const void *b)
+{
+	int64		x = ((const DiffOut *) a)->rid;
+	int64		y = ((const DiffOut *) b)->rid;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * SQL: aisec.diff(t, from, to, key) lists rows added, removed and changed,
+ * matched by row id, or by the key columns if key is not NULL.
+ */
+PG_FUNCTION_INFO_V1(aisec_diff);
+Datum
+aisec_diff(PG_FUNCTION_ARGS)
+{
+	DiffCall	dc;
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	DiffOut    *out;
+	int			nout = 0;
+	RowJsonb	rj;
+
+	DiffStart(fcinfo, "aisec.diff()", &dc);
+	ts = aisec_begin_srf(fcinfo, &desc);
+
+	/* Rows with equal images did not change; the rest in row id order. */
+	out = palloc(sizeof(DiffOut) * Max(dc.nrows, 1));
+	for (int i = 0; i < dc.nrows; i++)
+	{
+		const DiffRow *r = dc.rows[i];
+		MemoryContext old = MemoryContextSwitchTo(dc.rowcxt);
+		int			kind = DiffRowKind(&dc, r, NULL);
+
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(dc.rowcxt);
+		if (kind < 0)
+			continue;
+		out[nout].kind = kind;
+		out[nout].row = r;
+		/* an added or changed row by its id in to_version, a removed one in from_version */
+		if (kind == DK_ONLY_HI)
+			out[nout].rid = r->hi_rid;
+		else if (kind == DK_ONLY_LO)
+			out[nout].rid = r->lo_rid;
+		else
+			out[nout].rid = dc.from < dc.to ? r->hi_rid : r->lo_rid;
+		nout++;
+	}
+	qsort(out, nout, sizeof(DiffOut), CompareDiffOut);
+
+	RowJsonbInit(&rj, dc.relid, dc.desc, dc.ridatt);
 	for (int i = 0; i < nout; i++)
 	{
-		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+		MemoryContext old = MemoryContextSwitchTo(dc.rowcxt);
+		const DiffRow *r = out[i].row;
 		Datum		row[4];
 		bool		rownull[4] = {0};
-		int			kind = out[i]->has_lo ? (out[i]->has_hi ? 2 : 1) : 0;
-		bool		lo_isnull = !out[i]->has_lo || out[i]->lo_null;
-		bool		hi_isnull = !out[i]->has_hi || out[i]->hi_null;
-		Datum		lo_j = lo_isnull ? (Datum) 0 : RowJsonbMake(&rj, out[i]->lo);
-		Datum		hi_j = hi_isnull ? (Datum) 0 : RowJsonbMake(&rj, out[i]->hi);
+		bool		lo_isnull = !r->has_lo || r->lo_null;
+		bool		hi_isnull = !r->has_hi || r->hi_null;
+		Datum		lo_j = lo_isnull ? (Datum) 0 : RowJsonbMake(&rj, r->lo);
+		Datum		hi_j = hi_isnull ? (Datum) 0 : RowJsonbMake(&rj, r->hi);
 
 		/* before is the row at from_version, after the row at to_version */
-		row[0] = CStringGetTextDatum(kinds[from > to][kind]);
-		row[1] = Int64GetDatum(out[i]->rid);
-		row[2] = from < to ? lo_j : hi_j;
-		rownull[2] = from < to ? lo_isnull : hi_isnull;
-		row[3] = from < to ? hi_j : lo_j;
-		rownull[3] = from < to ? hi_isnull : lo_isnull;
+		row[0] = CStringGetTextDatum(DiffKind(&dc, out[i].kind));
+		row[1] = Int64GetDatum(out[i].rid);
+		row[2] = dc.from < dc.to ? lo_j : hi_j;
+		rownull[2] = dc.from < dc.to ? lo_isnull : hi_isnull;
+		row[3] = dc.from < dc.to ? hi_j : lo_j;
+		rownull[3] = dc.from < dc.to ? hi_isnull : lo_isnull;
 		tuplestore_putvalues(ts, desc, row, rownull);
 		MemoryContextSwitchTo(old);
-		MemoryContextReset(rowcxt);
+		MemoryContextReset(dc.rowcxt);
 	}
-	aisec_spi_end(&spi);
+	aisec_spi_end(&dc.spi);
+	return (Datum) 0;
+}
+
+/*
+ * SQL: aisec.diff_summary(t, from, to, key) counts what aisec.diff() with
+ * the same arguments returns: a first row ("column" NULL) with the rows
+ * changed, added and removed, then one row per column but aisec_rid, in
+ * column order, with the changed rows whose value in the column differs
+ * and the added and removed rows with a value (not NULL) in it.
+ */
+PG_FUNCTION_INFO_V1(aisec_diff_summary);
+Datum
+aisec_diff_summary(PG_FUNCTION_ARGS)
+{
+	DiffCall	dc;
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	int64		rows[3] = {0};	/* by DK_* */
+	int64	   *changed;
+	int64	   *valued[2];		/* non-NULL values in rows only in hi, only in lo */
+	Datum		row[4];
+	bool		rownull[4] = {0};
+
+	DiffStart(fcinfo, "aisec.diff_summary()", &dc);
+	ts = aisec_begin_srf(fcinfo, &desc);
+	changed = palloc0(sizeof(int64) * Max(dc.desc->natts, 1));
+	valued[DK_ONLY_HI] = palloc0(sizeof(int64) * Max(dc.desc->natts, 1));
+	valued[DK_ONLY_LO] = palloc0(sizeof(int64) * Max(dc.desc->natts, 1));
+
+	for (int i = 0; i < dc.nrows; i++)
+	{
+		const DiffRow *r = dc.rows[i];
+		MemoryContext old = MemoryContextSwitchTo(dc.rowcxt);
+		int			kind = DiffRowKind(&dc, r, changed);
+
+		if (kind == DK_ONLY_HI || kind == DK_ONLY_LO)
+		{
+			Datum		image = kind == DK_ONLY_HI ? r->hi : r->lo;
+			bool		redacted = kind == DK_ONLY_HI ? r->hi_null : r->lo_null;
+
+			if (!redacted)
+			{
+				DeformImage(&dc, image, dc.lo_values, dc.lo_nulls);
+				for (int a = 0; a < dc.desc->natts; a++)
+					if (!dc.lo_nulls[a])
+						valued[kind][a]++;
+			}
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(dc.rowcxt);
+		if (kind >= 0)
+			rows[kind]++;
+	}
+	aisec_spi_end(&dc.spi);
+
+	/* added is the rows in to_version only, removed those in from_version only */
+#define SUMMARY_ROW(c, add, rem) \
+	do { \
+		row[1] = Int64GetDatum(c); \
+		row[2] = Int64GetDatum(dc.from < dc.to ? (add) : (rem)); \
+		row[3] = Int64GetDatum(dc.from < dc.to ? (rem) : (add)); \
+		tuplestore_putvalues(ts, desc, row, rownull); \
+	} while (0)
+
+	rownull[0] = true;
+	SUMMARY_ROW(rows[DK_BOTH], rows[DK_ONLY_HI], rows[DK_ONLY_LO]);
+	rownull[0] = false;
+	for (int a = 0; a < dc.desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(dc.desc, a);
+		Name		name;
+
+		if (att->attisdropped || att->attnum == dc.ridatt)
+			continue;
+		name = palloc0(NAMEDATALEN);
+		namestrcpy(name, NameStr(att->attname));
+		row[0] = NameGetDatum(name);
+		SUMMARY_ROW(changed[a], valued[DK_ONLY_HI][a], valued[DK_ONLY_LO][a]);
+	}
+#undef SUMMARY_ROW
 	return (Datum) 0;
 }

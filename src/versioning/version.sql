@@ -148,13 +148,21 @@ REVOKE ALL ON FUNCTION aisec.manifest(text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.manifest(text, bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.manifest(text, bigint) IS 'what a training pipeline records about a version: commit hash, per-table rows, fingerprints and columns, tags';
 
-CREATE FUNCTION aisec.diff(rel regclass, from_version bigint, to_version bigint)
+CREATE FUNCTION aisec.diff(rel regclass, from_version bigint, to_version bigint, key text[] DEFAULT NULL)
     RETURNS TABLE (change text, rid bigint, before jsonb, after jsonb)
     LANGUAGE C STABLE PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'aisec_diff';
-REVOKE ALL ON FUNCTION aisec.diff(regclass, bigint, bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.diff(regclass, bigint, bigint) TO aisec_admin, aisec_engineer;
-COMMENT ON FUNCTION aisec.diff(regclass, bigint, bigint) IS 'rows added, removed and changed in a table between two versions (version 0 is the empty table)';
+REVOKE ALL ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) IS 'rows added, removed and changed in a table between two versions (version 0 is the empty table), matched by row id, or by the columns named in key';
+
+CREATE FUNCTION aisec.diff_summary(rel regclass, from_version bigint, to_version bigint, key text[] DEFAULT NULL)
+    RETURNS TABLE ("column" name, changed bigint, added bigint, removed bigint)
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_diff_summary';
+REVOKE ALL ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) IS 'counts of aisec.diff: a first row ("column" NULL) with the rows changed, added and removed, then per column the changed rows whose value in it differs and the added and removed rows with a value in it';
 
 CREATE FUNCTION aisec.verify(dataset text, version bigint DEFAULT NULL)
     RETURNS TABLE (version bigint, "table" regclass, ok boolean, expected text, actual text)

@@ -84,6 +84,10 @@ FROM aisec.diff('loans', 1, 2) ORDER BY id;
 SELECT aisec.manifest('credit', 2) = m AS same_manifest FROM upg_manifest;
 SELECT aisec.commit('credit', 'pending since 0.1.0');
 SELECT change, coalesce(before, after) ->> 'id' AS id FROM aisec.diff('loans', 2, 3) ORDER BY id;
+-- 0.2.0's keyed diff and diff_summary read versions committed under 0.1.0.
+SELECT change, coalesce(before, after) ->> 'id' AS id, after ? 'aisec_rid' AS has_rid
+FROM aisec.diff('loans', 1, 3, ARRAY['id']) ORDER BY id;
+SELECT * FROM aisec.diff_summary('loans', 1, 3, ARRAY['id']);
 UPDATE loans SET amount = 0 WHERE id = 3;
 SELECT aisec.commit('credit', 'after the update');
 SELECT aisec.tag('credit', 4, 'v4');
