@@ -234,6 +234,39 @@ SET ROLE regress_vm_nobody;
 SELECT * FROM aisec.checkout('vmx_people', 1);
 RESET ROLE;
 
+--
+-- 10. Keyed masks in a masked version: FF1 tokens and sticky noise, read
+--     by the masked role (masked roles may use keyed masks), equal the
+--     view's; the whole-row form of the custom scan is masked too.  A
+--     member of a masked role is masked as well, even with SELECT on the
+--     table.
+--
+SELECT aisec.import_key('vm_card', '\x2b7e151628aed2a6abf7158809cf4f3c', 'ff1');
+CREATE TABLE vmx_cards (id int, card text, score float8);
+INSERT INTO vmx_cards VALUES (1, '4111111111111111', 0.5), (2, '5500000000000004', 0.75);
+SELECT aisec.track('vmx_cards') > 0 AS tracked;
+SELECT aisec.create_dataset('vmx_cards_set', ARRAY['vmx_cards'::regclass]) > 0 AS created;
+SELECT aisec.set_mask('vmx_cards', 'card', 'ff1(vm_card)');
+SELECT aisec.set_mask('vmx_cards', 'score', 'noise(vm_key, 0.1)');
+SELECT aisec.commit('vmx_cards_set', 'v1');
+CREATE ROLE regress_vm_member NOLOGIN IN ROLE regress_vm_analyst;
+GRANT SELECT ON vmx_cards TO regress_vm_member;
+SET ROLE regress_vm_analyst;
+(SELECT * FROM aisec.checkout(NULL::aisec_masked.vmx_cards, 1) EXCEPT ALL SELECT * FROM aisec_masked.vmx_cards)
+UNION ALL
+(SELECT * FROM aisec_masked.vmx_cards EXCEPT ALL SELECT * FROM aisec.checkout(NULL::aisec_masked.vmx_cards, 1));
+SELECT (c).id, (c).card <> '4111111111111111' AND (c).card <> '5500000000000004' AS card_masked,
+       (c).score NOT IN (0.5, 0.75) AS score_noisy
+FROM aisec.checkout(NULL::aisec_masked.vmx_cards, 1) c ORDER BY 1;
+RESET ROLE;
+SET ROLE regress_vm_member;
+SELECT count(*) FROM vmx_cards;
+SELECT count(*) FROM aisec.checkout(NULL::vmx_cards, 1);
+SELECT count(*) FROM aisec.checkout(NULL::aisec_masked.vmx_cards, 1);
+RESET ROLE;
+REVOKE ALL ON vmx_cards FROM regress_vm_member;
+DROP ROLE regress_vm_member;
+
 -- Clean up what later files would see.
 SELECT aisec.unmask_role('regress_vm_analyst');
 SELECT aisec.unmask_role('regress_vm_meng');

@@ -136,7 +136,7 @@ version_checkout_begin(Oid rowtype, Oid versiontype, Datum version, bool isnull,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("aisec.checkout() needs a tracked table's row type"),
-				 errhint("Pass NULL cast to the table's type, as in aisec.checkout(NULL::loans, 3), or to its masked view's, as in aisec.checkout(NULL::aisec_masked.loans, 3).")));
+				 errhint("Pass NULL cast to the table's type, as in aisec.checkout(NULL::loans, 3).")));
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

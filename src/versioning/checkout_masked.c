@@ -32,6 +32,7 @@
 #include "optimizer/optimizer.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
@@ -122,6 +123,7 @@ version_require_masked_select(Oid view, Oid relid)
 /* Rows of a version masked as the masked view masks them. */
 struct MaskedRows
 {
+	MemoryContext cxt;			/* holds everything below */
 	TupleDesc	viewdesc;		/* the result: the view's row type */
 	TupleTableSlot *slot;		/* the version's row (the table's row type) */
 	ExprContext *econtext;
@@ -139,11 +141,15 @@ struct MaskedRows
 MaskedRows *
 version_masked_begin(Oid view, Oid relid, const char *recorded)
 {
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "aisec masked checkout",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	MaskedRows *m = palloc0(sizeof(MaskedRows));
 	List	   *exprs = masking->columns(view, relid, recorded);
 	ListCell   *lc;
 	int			i = 0;
 
+	m->cxt = cxt;
 	m->viewdesc = lookup_rowtype_tupdesc_copy(get_rel_type_id(view), -1);
 	m->ncols = m->viewdesc->natts;
 	if (list_length(exprs) != m->ncols)
@@ -165,6 +171,7 @@ version_masked_begin(Oid view, Oid relid, const char *recorded)
 				 i + 1, get_rel_name(view));
 		m->cols[i++] = ExecInitExpr(expr, NULL);
 	}
+	MemoryContextSwitchTo(old);
 	return m;
 }
 
@@ -196,5 +203,5 @@ version_masked_end(MaskedRows *m)
 {
 	FreeExprContext(m->econtext, true);
 	ExecDropSingleTupleTableSlot(m->slot);
-	pfree(m);
+	MemoryContextDelete(m->cxt);
 }
