@@ -145,6 +145,21 @@ AppendMaskExpr(StringInfo buf, const MaskRule *r, const ColumnInfo *col)
 			break;
 	}
 }
+
+/*
+ * The SQL expression that masks column col under rule r, as masked views
+ * write it (for masked reads of versions, masked_version.c).
+ */
+char *
+mask_expr_sql(const MaskRule *r, const ColumnInfo *col)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	AppendMaskExpr(&buf, r, col);
+	return buf.data;
+}
+
 /* ----------------------------------------------------------------
  * Masked views
  * ----------------------------------------------------------------

@@ -8,7 +8,10 @@
 
 #include "postgres.h"
 
-/* _PG_init: tell keys how to ask whether a masking rule uses a key. */
+/*
+ * _PG_init: tell keys how to ask whether a masking rule uses a key, and
+ * versioning how to read versions masked.
+ */
 extern void aisec_masking_init(void);
 
 #endif							/* AISEC_MASKING_H */

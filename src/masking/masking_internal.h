@@ -10,6 +10,7 @@
  *		masked_view.c	 generating aisec_masked.<table> from its rules
  *		masked_role.c	 mask_role, unmask_role, who may use keyed masks
  *		masked_export.c  export_masked: statically masked copies
+ *		masked_version.c what versioning asks to read versions masked
  *		anonymity.c		 k_anonymity and checked quasi-identifier lists
  *		mask.c, fpe.c, pseudonym.c  the masking functions themselves
  */
@@ -85,6 +86,7 @@ extern bool mask_relation_rls(Oid relid);
 extern void mask_require_owner(Oid relid);
 
 /* masked_view.c */
+extern char *mask_expr_sql(const MaskRule *r, const ColumnInfo *col);
 extern Oid	mask_view_of(Oid relid);
 extern Oid	mask_build_view(Oid relid);
 extern void mask_refresh_stale_views(void);
@@ -100,6 +102,9 @@ extern void mask_shield_all(void);
  * aisec_engineer, or a role registered with aisec.mask_role().
  */
 extern void mask_require_keyed_use(const char *function_name);
+
+/* masked_version.c: register masked reads of versions with versioning. */
+extern void mask_register_versions(void);
 
 /* mask.c: canonical name of a generalize() time unit, or NULL. */
 extern const char *mask_time_unit(const char *unit, bool for_date);

@@ -909,9 +909,13 @@ MaskRuleUsingKey(const char *name)
 	return where;
 }
 
-/* _PG_init: tell keys how to ask whether a masking rule uses a key. */
+/*
+ * _PG_init: tell keys how to ask whether a masking rule uses a key, and
+ * versioning how to read versions masked.
+ */
 void
 aisec_masking_init(void)
 {
 	aisec_keys_set_use_check(MaskRuleUsingKey);
+	mask_register_versions();
 }

@@ -698,3 +698,29 @@ CREATE FUNCTION aisec.diff_summary(rel regclass, from_version bigint, to_version
 REVOKE ALL ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) IS 'counts of aisec.diff: a first row ("column" NULL) with the rows changed, added and removed, then per column the changed rows whose value in it differs and the added and removed rows with a value in it';
+
+-- ==== 9. Masked checkout and the checkout(name) hint (issue 16) ====
+
+-- Masked roles read versions masked: aisec.checkout(NULL::aisec_masked.t, v).
+GRANT USAGE ON SCHEMA aisec TO aisec_masked_reader;
+GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, bigint), aisec.checkout(anyelement, text)
+    TO aisec_masked_reader;
+COMMENT ON FUNCTION aisec.checkout(anyelement, bigint) IS 'the rows of a tracked table as they were at a committed version: SELECT * FROM aisec.checkout(NULL::t, 3); masked as its masked view masks them: aisec.checkout(NULL::aisec_masked.t, 3)';
+COMMENT ON FUNCTION aisec.checkout(anyelement, text) IS 'the rows of a tracked table as they were at a tagged version: SELECT * FROM aisec.checkout(NULL::t, ''v1''); masked: aisec.checkout(NULL::aisec_masked.t, ''v1'')';
+COMMENT ON FUNCTION aisec.materialize(regclass, bigint, name) IS 'copy a committed version of a table (or, given its masked view, the version masked) into a new plain table (for a training job); returns the row count';
+
+-- checkout('t', ...) with a name: only an error that says to write NULL::t
+-- (without it, PostgreSQL reports an unresolvable polymorphic type).
+CREATE FUNCTION aisec.checkout(rel text, version bigint) RETURNS SETOF void
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_checkout_by_name';
+REVOKE ALL ON FUNCTION aisec.checkout(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.checkout(text, bigint) TO aisec_admin, aisec_engineer, aisec_masked_reader;
+COMMENT ON FUNCTION aisec.checkout(text, bigint) IS 'not a checkout: raises an error saying to pass the table''s row type, aisec.checkout(NULL::t, 3), instead of its name';
+
+CREATE FUNCTION aisec.checkout(rel text, tag text) RETURNS SETOF void
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_checkout_by_name';
+REVOKE ALL ON FUNCTION aisec.checkout(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.checkout(text, text) TO aisec_admin, aisec_engineer, aisec_masked_reader;
+COMMENT ON FUNCTION aisec.checkout(text, text) IS 'not a checkout: raises an error saying to pass the table''s row type, aisec.checkout(NULL::t, ''v1''), instead of its name';

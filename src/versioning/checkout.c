@@ -9,7 +9,12 @@
  * record (no row) is left out.  The reader uses the caller's snapshot, and
  * checks the caller's role, SELECT privilege on the table and that its
  * row-level security does not apply to the caller (version_require_select)
- * first: aisec shows no more of a table than the table itself would.
+ * first: aisec shows no more of a table than the table itself would.  Read
+ * through the row type of the table's masked view, it returns the rows
+ * masked as the view masks them, and checks what reading the view needs
+ * (checkout_masked.c); a role that may read the table only masked gets
+ * only that form.  Every way of reading a version (the function, its
+ * custom scan, materialize) goes through this reader.
  */
 #include "postgres.h"
 
@@ -25,11 +30,14 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/value.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
+#include "utils/varlena.h"
 
 #include "audit/audit.h"
 #include "version.h"
@@ -76,25 +84,54 @@ struct CheckoutReader
 	HeapTupleData row;			/* the row last returned */
 	Pointer		copied;			/* its palloc'd detoasted value, if any */
 	ShortRow	shortrow;		/* or its unpacked short value */
+	MaskedRows *masked;			/* the masked form: rows masked as the view */
 };
+
+/* The version's recorded column list of a table (jsonb text), or NULL. */
+static char *
+RecordedColumns(const Dataset *ds, const TrackedTable *tt, int64 version, Snapshot snap)
+{
+	Oid			types[3] = {INT4OID, INT8OID, INT4OID};
+	Datum		values[3] = {Int32GetDatum(ds->id), Int64GetDatum(version),
+	Int32GetDatum(tt->table_no)};
+	bool		isnull;
+	Datum		d;
+
+	if (aisec_spi_run("SELECT columns::pg_catalog.text FROM aisec.version_table "
+					  "WHERE dataset_id = $1 AND version = $2 AND table_no = $3",
+					  true, 3, types, values, NULL, snap) != 1)
+		return NULL;
+	d = aisec_spi_value(0, 0, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
+}
 
 /*
  * Start reading the rows of a tracked table at a committed version, for
  * aisec.checkout(NULL::t, version or tag): rowtype is the first argument's
  * type, versiontype the second's (bigint or text), and version its value.
  * Check the caller (role and SELECT on the table) and the version first.
+ * If rowtype is the row type of t's masked view (NULL::aisec_masked.t),
+ * the rows are t's, masked as the view masks them (checkout_masked.c),
+ * and the caller needs what reading the view needs instead.
  */
 CheckoutReader *
 version_checkout_begin(Oid rowtype, Oid versiontype, Datum version, bool isnull,
 					   Snapshot snap)
 {
 	Oid			relid = OidIsValid(rowtype) ? get_typ_typrelid(rowtype) : InvalidOid;
+	Oid			view = InvalidOid;
 	CheckoutReader *r = palloc0(sizeof(CheckoutReader));
 	TrackedTable tt;
 	Dataset		ds;
 	AisecSpi	spi;
+	char	   *recorded = NULL;
 
-	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.checkout()");
+	version_require_reader("aisec.checkout()");
+	if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_VIEW)
+	{
+		view = relid;
+		relid = version_masked_table_of(view);
+	}
 	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -104,7 +141,10 @@ version_checkout_begin(Oid rowtype, Oid versiontype, Datum version, bool isnull,
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("version or tag must not be NULL")));
-	version_require_select(relid);
+	if (OidIsValid(view))
+		version_require_masked_select(view, relid);
+	else
+		version_require_select(relid);
 
 	aisec_spi_begin(&spi);
 	ds = version_table_dataset(relid, &tt, snap);
@@ -113,8 +153,12 @@ version_checkout_begin(Oid rowtype, Oid versiontype, Datum version, bool isnull,
 	else
 		r->version = version_of_tag(&ds, TextDatumGetCString(version), snap);
 	version_check(&ds, r->version, false);
+	if (OidIsValid(view))
+		recorded = RecordedColumns(&ds, &tt, r->version, snap);
 	aisec_spi_end(&spi);
 
+	if (OidIsValid(view))
+		r->masked = version_masked_begin(view, relid, recorded);
 	/* Records that ended by then are left out (a hash of the ended ones). */
 	r->ended = history_ended_map(&tt, r->version, snap);
 	r->hrel = table_open(tt.history, AccessShareLock);
@@ -124,8 +168,9 @@ version_checkout_begin(Oid rowtype, Oid versiontype, Datum version, bool isnull,
 
 /*
  * The next row of the version, as a tuple of the table's row type (the
- * layout it had when the row was captured), or NULL at the end.  It stays
- * valid until the next call.
+ * layout it had when the row was captured), or of its masked view's for
+ * the masked form, or NULL at the end.  It stays valid until the next
+ * call.
  */
 HeapTuple
 version_checkout_next(CheckoutReader *r)
@@ -163,6 +208,8 @@ version_checkout_next(CheckoutReader *r)
 		if ((Pointer) r->row.t_data != DatumGetPointer(data) &&
 			(Pointer) r->row.t_data != r->shortrow.data)
 			r->copied = (Pointer) r->row.t_data;
+		if (r->masked)
+			return version_masked_row(r->masked, &r->row);
 		return &r->row;
 	}
 	r->done = true;
@@ -186,6 +233,8 @@ version_checkout_end(CheckoutReader *r)
 	table_endscan(r->scan);
 	table_close(r->hrel, AccessShareLock);
 	history_ended_map_free(r->ended);
+	if (r->masked)
+		version_masked_end(r->masked);
 	pfree(r);
 }
 
@@ -214,12 +263,87 @@ aisec_checkout(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* SQL: aisec.materialize(t, version, target) copies a version to a table. */
+/*
+ * SQL: aisec.checkout('t', version or tag), with the table's name instead
+ * of its row type.  Only there to say how to write it: without this
+ * overload, PostgreSQL cannot resolve the polymorphic result of
+ * aisec.checkout(anyelement, ...) from a string literal and says only
+ * that.  A literal (type unknown) prefers this text form; NULL::t and
+ * NULL::aisec_masked.t cannot become text, so they keep the real one.
+ */
+PG_FUNCTION_INFO_V1(aisec_checkout_by_name);
+Datum
+aisec_checkout_by_name(PG_FUNCTION_ARGS)
+{
+	char	   *example;
+	char	   *rowtype = "my_table";
+	char	   *masked = "aisec_masked.my_table";
+	Oid			relid = InvalidOid;
+
+	version_require_reader("aisec.checkout()");
+	if (PG_ARGISNULL(1))
+		example = "3";
+	else if (get_fn_expr_argtype(fcinfo->flinfo, 1) == INT8OID)
+		example = psprintf(INT64_FORMAT, PG_GETARG_INT64(1));
+	else
+		example = quote_literal_cstr(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	if (!PG_ARGISNULL(0))
+	{
+		/* The name as a relation, without ever raising an error on it. */
+		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		List	   *names;
+
+		if (SplitIdentifierString(name, '.', &names) && list_length(names) >= 1 &&
+			list_length(names) <= 3)
+		{
+			List	   *qualified = NIL;
+			ListCell   *lc;
+
+			foreach(lc, names)
+				qualified = lappend(qualified, makeString(lfirst(lc)));
+			relid = RangeVarGetRelid(makeRangeVarFromNameList(qualified), NoLock, true);
+		}
+	}
+	if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
+	{
+		Oid			view = version_masked_view_of(relid);
+
+		rowtype = format_type_be(get_rel_type_id(relid));
+		masked = OidIsValid(view) ? format_type_be_qualified(get_rel_type_id(view)) : NULL;
+		/* A role that may read it only masked is shown only that form. */
+		if (masked && (version_masked_user() ||
+					   pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK))
+			rowtype = NULL;
+	}
+	if (rowtype == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("aisec.checkout() takes the table's row type, not its name"),
+				 errdetail("The rows it returns have the type of its first argument, and a name has none."),
+				 errhint("Write aisec.checkout(NULL::%s, %s): you read this table masked.", masked, example)));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("aisec.checkout() takes the table's row type, not its name"),
+			 errdetail("The rows it returns have the type of its first argument, and a name has none."),
+			 masked ?
+			 errhint("Write aisec.checkout(NULL::%s, %s), or aisec.checkout(NULL::%s, %s) to read it masked.",
+					 rowtype, example, masked, example) :
+			 errhint("Write aisec.checkout(NULL::%s, %s).", rowtype, example)));
+	PG_RETURN_NULL();			/* keep compiler quiet */
+}
+
+/*
+ * SQL: aisec.materialize(t, version, target) copies a version to a table;
+ * given t's masked view aisec_masked.t, it copies the version's masked
+ * form (checkout_masked.c), with the view's columns.
+ */
 PG_FUNCTION_INFO_V1(aisec_materialize);
 Datum
 aisec_materialize(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
+	Oid			view = InvalidOid;
+	Oid			source;
 	int64		version;
 	char	   *target;
 	Oid			nsp;
@@ -245,12 +369,22 @@ aisec_materialize(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("target table name must not be empty")));
+	if (get_rel_relkind(relid) == RELKIND_VIEW && OidIsValid(version_masked_table_of(relid)))
+	{
+		view = relid;
+		relid = version_masked_table_of(view);
+	}
 	if (get_rel_relkind(relid) != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+				 errmsg("\"%s\" is not a table", get_rel_name(relid)),
+				 errhint("Pass a tracked table, or its masked view aisec_masked.<table> for a masked copy.")));
 	/* Checkout checks again; checked here, nothing is created first. */
-	version_require_select(relid);
+	if (OidIsValid(view))
+		version_require_masked_select(view, relid);
+	else
+		version_require_select(relid);
+	source = OidIsValid(view) ? view : relid;
 
 	/* The new table goes where CREATE TABLE would put it for the caller. */
 	nsp = RangeVarGetCreationNamespace(makeRangeVar(NULL, target, -1));
@@ -259,19 +393,20 @@ aisec_materialize(PG_FUNCTION_ARGS)
 
 	aisec_spi_begin(&spi);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE TABLE %s (LIKE %s)", qtarget, qrel);
+	appendStringInfo(&sql, "CREATE TABLE %s (LIKE %s)", qtarget, aisec_qualified_name(source));
 	(void) aisec_spi_run(sql.data, false, 0, NULL, NULL, NULL, NULL);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO %s SELECT * FROM aisec.checkout(NULL::%s, $1)",
-					 qtarget, format_type_be_qualified(get_rel_type_id(relid)));
+					 qtarget, format_type_be_qualified(get_rel_type_id(source)));
 	values[0] = Int64GetDatum(version);
 	rows = aisec_spi_run(sql.data, false, 1, types, values, NULL, NULL);
 	aisec_spi_end(&spi);
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "{\"table\": %s, \"version\": " INT64_FORMAT
-					 ", \"rows\": " INT64_FORMAT "}",
-					 version_json_string(qrel), version, rows);
+					 ", \"rows\": " INT64_FORMAT "%s}",
+					 version_json_string(qrel), version, rows,
+					 OidIsValid(view) ? ", \"masked\": true" : "");
 	aisec_audit_log("version.materialize", qtarget, detail.data);
 	PG_RETURN_INT64(rows);
 }

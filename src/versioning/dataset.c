@@ -175,23 +175,69 @@ version_table_dataset(Oid relid, TrackedTable *tt, Snapshot snap)
 	return version_load_dataset_by_id(tt->dataset_id, snap);
 }
 
+/* The hint that names the masked form of a version of relid, read through view. */
+static int
+MaskedFormHint(Oid view)
+{
+	return errhint("Read the version masked, through the masked view's row type: "
+				   "SELECT * FROM aisec.checkout(NULL::%s, <version or tag>).",
+				   format_type_be_qualified(get_rel_type_id(view)));
+}
+
 /*
- * Refuse to show a table's rows to a caller who may not read them all: one
- * without SELECT on the table, or one that the table's row-level security
- * applies to.  History holds whole rows, and aisec does not apply a
- * table's policies to them (they may depend on the present, not on the
- * version), so a role subject to them reads no version through aisec:
- * not with row_security = off either, where PostgreSQL would refuse its
- * SELECT too.  The table's owner (unless FORCE ROW LEVEL SECURITY),
- * superusers and BYPASSRLS roles are not subject to them.
+ * Refuse to show a table's raw rows to a caller who may not read them all:
+ * a masked role (aisec.mask_role, or a member of one), which reads
+ * governed tables only masked whatever privileges it holds; one without
+ * SELECT on the table; or one that the table's row-level security applies
+ * to.  The first two are pointed to the masked form of a version, if the
+ * table has a masked view (checkout_masked.c).
  */
 void
 version_require_select(Oid relid)
 {
-	AclResult	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	AclResult	acl;
+	Oid			view;
 
+	if (version_masked_user())
+	{
+		view = version_masked_view_of(relid);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read raw versions of table \"%s\"",
+						get_rel_name(relid)),
+				 errdetail("Role \"%s\" is a masked role (aisec.mask_role): it reads governed tables only masked.",
+						   GetUserNameFromId(GetUserId(), false)),
+				 OidIsValid(view) ? MaskedFormHint(view) :
+				 errhint("A masked role reads versions only of tables with a masked view, masked.")));
+	}
+	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
 	if (acl != ACLCHECK_OK)
+	{
+		view = version_masked_view_of(relid);
+		if (OidIsValid(view) && pg_class_aclcheck(view, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table %s", get_rel_name(relid)),
+					 errdetail("Role \"%s\" may read table \"%s\" only through its masked view, so it reads its versions only masked.",
+							   GetUserNameFromId(GetUserId(), false), get_rel_name(relid)),
+					 MaskedFormHint(view)));
 		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
+	}
+	version_require_no_rls(relid);
+}
+
+/*
+ * Refuse a caller that the table's row-level security applies to.
+ * History holds whole rows, and aisec does not apply a table's policies
+ * to them (they may depend on the present, not on the version), so a role
+ * subject to them reads no version through aisec: not with row_security =
+ * off either, where PostgreSQL would refuse its SELECT too.  The table's
+ * owner (unless FORCE ROW LEVEL SECURITY), superusers and BYPASSRLS roles
+ * are not subject to them.
+ */
+void
+version_require_no_rls(Oid relid)
+{
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

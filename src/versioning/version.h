@@ -2,7 +2,7 @@
  * version.h
  *		Private to src/versioning/: datasets and their versions, as the
  *		version files (dataset.c, commit.c, checkout.c, diff.c, verify.c)
- *		and checkout_scan.c share them.
+ *		and checkout_scan.c, checkout_masked.c share them.
  */
 #ifndef AISEC_VERSION_H
 #define AISEC_VERSION_H
@@ -50,6 +50,7 @@ extern Dataset version_load_dataset_by_id(int32 id, Snapshot snap);
 extern void version_check(const Dataset *ds, int64 version, bool allow_zero);
 extern Dataset version_table_dataset(Oid relid, TrackedTable *tt, Snapshot snap);
 extern void version_require_select(Oid relid);
+extern void version_require_no_rls(Oid relid);
 extern TrackedTable *version_dataset_tables(int32 dataset_id, int *ntables, Snapshot snap);
 extern int64 version_of_tag(const Dataset *ds, const char *tag, Snapshot snap);
 
@@ -67,5 +68,17 @@ extern CheckoutReader *version_checkout_begin(Oid rowtype, Oid versiontype, Datu
 extern HeapTuple version_checkout_next(CheckoutReader *r);
 extern void version_checkout_rescan(CheckoutReader *r);
 extern void version_checkout_end(CheckoutReader *r);
+
+/* checkout_masked.c: who reads versions raw, who masked; masked rows */
+typedef struct MaskedRows MaskedRows;
+
+extern bool version_masked_user(void);
+extern Oid	version_masked_view_of(Oid relid);
+extern Oid	version_masked_table_of(Oid view);
+extern void version_require_reader(const char *function_name);
+extern void version_require_masked_select(Oid view, Oid relid);
+extern MaskedRows *version_masked_begin(Oid view, Oid relid, const char *recorded);
+extern HeapTuple version_masked_row(MaskedRows *m, HeapTuple row);
+extern void version_masked_end(MaskedRows *m);
 
 #endif							/* AISEC_VERSION_H */

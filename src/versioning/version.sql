@@ -118,28 +118,49 @@ CREATE FUNCTION aisec.checkout_support(internal) RETURNS internal
 REVOKE ALL ON FUNCTION aisec.checkout_support(internal) FROM PUBLIC;
 COMMENT ON FUNCTION aisec.checkout_support(internal) IS 'planner support of aisec.checkout(): estimates its rows as the table''s and loads the custom scan that reads a version without a tuplestore';
 
+-- Masked roles read versions masked, aisec.checkout(NULL::aisec_masked.t, v):
+-- they call checkout in schema aisec.  USAGE lets them name what aisec
+-- grants aisec_masked_reader (checkout, the masking functions), nothing else.
+GRANT USAGE ON SCHEMA aisec TO aisec_masked_reader;
+
 CREATE FUNCTION aisec.checkout(rel anyelement, version bigint) RETURNS SETOF anyelement
     LANGUAGE C STABLE PARALLEL RESTRICTED
     SUPPORT aisec.checkout_support
     AS 'MODULE_PATHNAME', 'aisec_checkout';
 REVOKE ALL ON FUNCTION aisec.checkout(anyelement, bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, bigint) TO aisec_admin, aisec_engineer;
-COMMENT ON FUNCTION aisec.checkout(anyelement, bigint) IS 'the rows of a tracked table as they were at a committed version: SELECT * FROM aisec.checkout(NULL::t, 3)';
+GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, bigint) TO aisec_admin, aisec_engineer, aisec_masked_reader;
+COMMENT ON FUNCTION aisec.checkout(anyelement, bigint) IS 'the rows of a tracked table as they were at a committed version: SELECT * FROM aisec.checkout(NULL::t, 3); masked as its masked view masks them: aisec.checkout(NULL::aisec_masked.t, 3)';
 
 CREATE FUNCTION aisec.checkout(rel anyelement, tag text) RETURNS SETOF anyelement
     LANGUAGE C STABLE PARALLEL RESTRICTED
     SUPPORT aisec.checkout_support
     AS 'MODULE_PATHNAME', 'aisec_checkout';
 REVOKE ALL ON FUNCTION aisec.checkout(anyelement, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, text) TO aisec_admin, aisec_engineer;
-COMMENT ON FUNCTION aisec.checkout(anyelement, text) IS 'the rows of a tracked table as they were at a tagged version: SELECT * FROM aisec.checkout(NULL::t, ''v1'')';
+GRANT EXECUTE ON FUNCTION aisec.checkout(anyelement, text) TO aisec_admin, aisec_engineer, aisec_masked_reader;
+COMMENT ON FUNCTION aisec.checkout(anyelement, text) IS 'the rows of a tracked table as they were at a tagged version: SELECT * FROM aisec.checkout(NULL::t, ''v1''); masked: aisec.checkout(NULL::aisec_masked.t, ''v1'')';
+
+-- checkout('t', ...) with a name: only an error that says to write NULL::t
+-- (without it, PostgreSQL reports an unresolvable polymorphic type).
+CREATE FUNCTION aisec.checkout(rel text, version bigint) RETURNS SETOF void
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_checkout_by_name';
+REVOKE ALL ON FUNCTION aisec.checkout(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.checkout(text, bigint) TO aisec_admin, aisec_engineer, aisec_masked_reader;
+COMMENT ON FUNCTION aisec.checkout(text, bigint) IS 'not a checkout: raises an error saying to pass the table''s row type, aisec.checkout(NULL::t, 3), instead of its name';
+
+CREATE FUNCTION aisec.checkout(rel text, tag text) RETURNS SETOF void
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_checkout_by_name';
+REVOKE ALL ON FUNCTION aisec.checkout(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.checkout(text, text) TO aisec_admin, aisec_engineer, aisec_masked_reader;
+COMMENT ON FUNCTION aisec.checkout(text, text) IS 'not a checkout: raises an error saying to pass the table''s row type, aisec.checkout(NULL::t, ''v1''), instead of its name';
 
 CREATE FUNCTION aisec.materialize(rel regclass, version bigint, target name) RETURNS bigint
     LANGUAGE C VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'aisec_materialize';
 REVOKE ALL ON FUNCTION aisec.materialize(regclass, bigint, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.materialize(regclass, bigint, name) TO aisec_admin, aisec_engineer;
-COMMENT ON FUNCTION aisec.materialize(regclass, bigint, name) IS 'copy a committed version of a table into a new plain table (for a training job); returns the row count';
+COMMENT ON FUNCTION aisec.materialize(regclass, bigint, name) IS 'copy a committed version of a table (or, given its masked view, the version masked) into a new plain table (for a training job); returns the row count';
 
 CREATE FUNCTION aisec.manifest(dataset text, version bigint) RETURNS jsonb
     LANGUAGE C STABLE PARALLEL RESTRICTED

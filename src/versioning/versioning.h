@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "nodes/pg_list.h"
 
 /* aisec_rid = table_no << RID_TABLE_SHIFT | n, with n >= 1 */
 #define RID_TABLE_SHIFT		40
@@ -55,6 +56,39 @@ extern void history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,
 typedef bool (*AisecRedactionCheck) (int32 table_no, int64 rid, int64 valid_from);
 
 extern void aisec_versioning_set_redaction_check(AisecRedactionCheck check);
+
+/*
+ * checkout_masked.c: reading versions masked.  A role that may not read a
+ * table's raw rows (a masked role, or one without SELECT on the table
+ * that may read its masked view) reads its versions through the masked
+ * view's row type, aisec.checkout(NULL::aisec_masked.t, v), masked as the
+ * view masks the live rows.  What versioning needs to know of masking
+ * comes from these callbacks, which masking registers at load time (as
+ * keys registers the digest signer with the audit log), so versioning
+ * never includes masking.  With none registered, nothing is masked and no
+ * relation is a masked view.
+ */
+typedef struct AisecVersionMasking
+{
+	/* Whether the current user reads governed tables only masked. */
+	bool		(*masked_user) (void);
+	/* The masked view of table relid, or InvalidOid. */
+	Oid			(*view_of) (Oid relid);
+	/* The table that masked view view masks, or InvalidOid. */
+	Oid			(*table_of) (Oid view);
+
+	/*
+	 * One expression per column of masked view view, in order, over a row
+	 * of table relid (its Vars read the scan tuple, whatever their varno):
+	 * the view's own expression, except that a column the view passes
+	 * through unmasked is masked with the rule recorded in the version
+	 * (recorded: the version's aisec.version_table.columns, jsonb text), or
+	 * NULL of the column's type where that rule cannot give its type.
+	 */
+	List	   *(*columns) (Oid view, Oid relid, const char *recorded);
+} AisecVersionMasking;
+
+extern void aisec_versioning_set_masking(const AisecVersionMasking *masking);
 
 /* checkout_scan.c: the planner hook that reads aisec.checkout() without a tuplestore. */
 extern void aisec_checkout_scan_init(void);
