@@ -31,11 +31,13 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "notes.h"
@@ -261,6 +263,47 @@ aisec_status(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Count like version_pending_counts, but return false instead of raising
+ * ERRCODE_DATA_CORRUPTED (a malformed note, which the next commit of the
+ * table refuses too): one damaged table must not hide the others from
+ * aisec.tracked_tables.  Any other error is raised.
+ */
+static bool
+TryPendingCounts(const TrackedTable *tt, int64 pending, Snapshot snap, PendingCounts *out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		version_pending_counts(tt, pending, snap, out);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode != ERRCODE_DATA_CORRUPTED)
+			ReThrowError(edata);
+		FlushErrorState();
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
  * SQL: aisec.tracked_table_counts() returns, per tracked table, its rows
  * now and the rows changed since its last commit, for the
  * aisec.tracked_tables view: rows = the rows of the last committed
@@ -323,10 +366,11 @@ aisec_tracked_table_counts(PG_FUNCTION_ARGS)
 
 		if (!history_lookup_no(nos[i], &tt))
 			continue;			/* untracked since the statement began */
-		version_pending_counts(&tt, pendings[i], snap, &pc);
+		if (!TryPendingCounts(&tt, pendings[i], snap, &pc))
+			nulls[1] = nulls[2] = true; /* its notes are damaged */
 		v[0] = Int32GetDatum(nos[i]);
 		v[1] = Int64GetDatum(base[i] + pc.inserted - pc.deleted);
-		nulls[1] = base_null[i];
+		nulls[1] |= base_null[i];
 		v[2] = Int64GetDatum(pc.inserted + pc.updated + pc.deleted);
 		tuplestore_putvalues(ts, desc, v, nulls);
 	}
