@@ -244,44 +244,26 @@ aisec_drop_dataset(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL: aisec.untrack(rel) stops governing a table that is in no dataset
- * and whose history no committed version includes.
+ * Refuse to untrack a table that is not tracked, is in a dataset, or whose
+ * history committed versions include; otherwise fill tt.
  */
-PG_FUNCTION_INFO_V1(aisec_untrack);
-Datum
-aisec_untrack(PG_FUNCTION_ARGS)
+static void
+CheckUntrackable(Oid relid, TrackedTable *tt)
 {
-	Oid			relid;
-	TrackedTable tt;
 	AisecSpi	spi;
 	Snapshot	snap;
 	int32		dataset_id;
 	int64		last;
-	char	   *qrel;
 
-	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.untrack()");
-	aisec_prevent_if_read_only("aisec.untrack()");
-	RequireArg(fcinfo, 0, "table to untrack");
-	relid = PG_GETARG_OID(0);
-
-	/*
-	 * The table first (ALTER TABLE below refuses a table this backend holds
-	 * open), then the commit lock shared: no dataset change (create,
-	 * remove_table, drop, commit) runs meanwhile, while writers of other
-	 * tables, who share it too, go on.
-	 */
-	LockRelationOid(relid, AccessExclusiveLock);
-	aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
-	if (!history_lookup(relid, &tt))
+	if (!history_lookup(relid, tt))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not tracked", get_rel_name(relid))));
-	qrel = aisec_qualified_name(relid);
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	aisec_spi_begin(&spi);
-	if (tt.dataset_id != 0)
+	if (tt->dataset_id != 0)
 	{
-		Dataset		ds = version_load_dataset_by_id(tt.dataset_id, snap);
+		Dataset		ds = version_load_dataset_by_id(tt->dataset_id, snap);
 
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -291,9 +273,10 @@ aisec_untrack(PG_FUNCTION_ARGS)
 				 errdetail("Versions 1 to " INT64_FORMAT " of the dataset include its history, so once removed from the dataset it stays tracked as long as they exist.",
 						   ds.head) : 0,
 				 errhint("Remove it from the dataset first: SELECT aisec.remove_table(%s, %s);",
-						 quote_literal_cstr(ds.name), quote_literal_cstr(qrel))));
+						 quote_literal_cstr(ds.name),
+						 quote_literal_cstr(aisec_qualified_name(relid)))));
 	}
-	if (version_including_table(tt.table_no, &dataset_id, &last, snap))
+	if (version_including_table(tt->table_no, &dataset_id, &last, snap))
 	{
 		Dataset		ds = version_load_dataset_by_id(dataset_id, snap);
 
@@ -308,6 +291,38 @@ aisec_untrack(PG_FUNCTION_ARGS)
 	}
 	aisec_spi_end(&spi);
 	UnregisterSnapshot(snap);
+}
+
+/*
+ * SQL: aisec.untrack(rel) stops governing a table that is in no dataset
+ * and whose history no committed version includes.
+ */
+PG_FUNCTION_INFO_V1(aisec_untrack);
+Datum
+aisec_untrack(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	TrackedTable tt;
+	char	   *qrel;
+
+	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.untrack()");
+	aisec_prevent_if_read_only("aisec.untrack()");
+	RequireArg(fcinfo, 0, "table to untrack");
+	relid = PG_GETARG_OID(0);
+
+	/*
+	 * Refuse at once what is refused anyway (without waiting for a lock a
+	 * commit of the table's dataset may need).  Then the table (ALTER TABLE
+	 * below refuses a table this backend holds open), then the commit lock
+	 * shared: no dataset change (create, remove_table, drop, commit) runs
+	 * meanwhile, while writers of other tables, who share it too, go on;
+	 * and check again.
+	 */
+	CheckUntrackable(relid, &tt);
+	LockRelationOid(relid, AccessExclusiveLock);
+	aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
+	CheckUntrackable(relid, &tt);
+	qrel = aisec_qualified_name(relid);
 
 	history_untrack(relid, &tt);
 	aisec_audit_log("version.untrack", qrel,

@@ -37,6 +37,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
@@ -123,8 +124,19 @@ version_pending_counts(const TrackedTable *tt, int64 pending, Snapshot snap,
 	int			size = 64;
 	int			rows;
 	int			kept = 0;
+	int			guc_nest;
 
 	memset(out, 0, sizeof(*out));
+
+	/*
+	 * The records of the pending version sit in the last pages of the
+	 * append-only history and ended records, where their BRIN indexes find
+	 * them; the planner, which may estimate that a scan is cheaper (it
+	 * does with statistics on a large history), is kept to the indexes.
+	 */
+	guc_nest = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	nappeared = aisec_spi_run(psprintf("SELECT rid FROM %s WHERE valid_from = $1",
 									   aisec_qualified_name(tt->history)),
 							  true, 1, types, values, NULL, snap);
@@ -133,6 +145,7 @@ version_pending_counts(const TrackedTable *tt, int64 pending, Snapshot snap,
 									aisec_qualified_name(tt->ended)),
 						   true, 1, types, values, NULL, snap);
 	ended = ResultRids(nended);
+	AtEOXact_GUC(true, guc_nest);
 
 	notes = palloc(sizeof(PendingNote) * size);
 	rows = aisec_spi_run("SELECT entries FROM aisec.pending_row WHERE table_no = $1 ORDER BY seq",
