@@ -308,6 +308,12 @@ SELECT hk_try($$SELECT count(*) FROM aisec.checkout(NULL::hk_small, 1)$$) AS che
 SELECT hk_try($$SELECT aisec.create_dataset('hk_again', ARRAY['hk_small'::regclass])$$) AS join_again;
 -- Capture goes on.
 UPDATE hk_small SET v = 'after drop' WHERE id = 1;
+-- Untracking drops the table's aisec_rid column: an admin who does not
+-- own the table is refused before anything changes.
+ALTER TABLE hk_small OWNER TO hk_eng;
+SET ROLE hk_adm;
+SELECT aisec.untrack('hk_small');
+RESET ROLE;
 SELECT aisec.untrack('hk_small');
 SELECT aisec.untrack('hk_big');
 SELECT to_regclass('aisec.history_' || :small_no) IS NULL AS small_history_gone,
@@ -343,6 +349,12 @@ SELECT table_no AS g_no FROM aisec.tracked WHERE rel = 'hk_g'::regclass \gset
 SELECT commit_hash AS hk3_hash FROM aisec.versions WHERE dataset = 'hk3' AND version = 2 \gset
 SELECT (SELECT count(*) FROM aisec.pending_row WHERE table_no IN (:e_no, :f_no)) > 0 AS has_notes,
        (SELECT count(*) FROM aisec.pending_delta WHERE table_no IN (:e_no, :f_no)) > 0 AS has_deltas;
+-- An admin who does not own the tables may drop the dataset only keeping
+-- their history.
+SET ROLE hk_adm;
+SELECT hk_try($$SELECT aisec.drop_dataset('hk3', keep_history => false)$$) AS adm_drop_no_history;
+RESET ROLE;
+SELECT count(*) AS versions_left FROM aisec.versions WHERE dataset = 'hk3';
 SELECT aisec.drop_dataset('hk3', keep_history => false);
 SELECT count(*) AS still_tracked FROM aisec.tracked WHERE table_no IN (:e_no, :f_no, :g_no);
 SELECT count(*) FILTER (WHERE to_regclass('aisec.history_' || n) IS NOT NULL) AS histories,

@@ -17,14 +17,18 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "audit/audit.h"
 #include "version.h"
@@ -37,6 +41,41 @@ RequireArg(FunctionCallInfo fcinfo, int n, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be NULL", what)));
+}
+
+/*
+ * Refuse to untrack a table the caller does not own: untracking drops its
+ * aisec_rid column and capture triggers as the caller (keep is the
+ * hint's alternative).  Checked before anything changes.
+ */
+static void
+RequireOwner(Oid relid, const char *alternative)
+{
+#if PG_VERSION_NUM >= 160000
+	bool		owner = object_ownercheck(RelationRelationId, relid, GetUserId());
+#else
+	bool		owner = pg_class_ownercheck(relid, GetUserId());
+#endif
+
+	if (!owner)
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		Oid			owner_id;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", relid);
+		owner_id = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot untrack table \"%s\": role \"%s\" does not own it",
+						get_rel_name(relid), GetUserNameFromId(GetUserId(), false)),
+				 errdetail("Untracking drops the table's column \"%s\" and its capture triggers, which only its owner may do.",
+						   RID_COLUMN),
+				 errhint("Run this as the table's owner (or a member of the owning role %s)%s.",
+						 quote_identifier(GetUserNameFromId(owner_id, false)),
+						 alternative)));
+	}
 }
 
 /*
@@ -189,7 +228,10 @@ aisec_drop_dataset(PG_FUNCTION_ARGS)
 		UnregisterSnapshot(snap);
 		aisec_spi_end(&spi);
 		for (int i = 0; i < ntables; i++)
+		{
+			RequireOwner(tables[i].relid, ", or keep the history with keep_history => true");
 			LockRelationOid(tables[i].relid, ShareRowExclusiveLock);
+		}
 	}
 	aisec_lock(AISEC_LOCK_VERSION_COMMIT);
 	CommandCounterIncrement();
@@ -229,6 +271,7 @@ aisec_drop_dataset(PG_FUNCTION_ARGS)
 		CommandCounterIncrement();
 		for (int i = 0; i < ntables; i++)
 		{
+			RequireOwner(tables[i].relid, ", or keep the history with keep_history => true");
 			LockRelationOid(tables[i].relid, AccessExclusiveLock);
 			history_untrack(tables[i].relid, &tables[i]);
 			CommandCounterIncrement();
@@ -319,6 +362,7 @@ aisec_untrack(PG_FUNCTION_ARGS)
 	 * and check again.
 	 */
 	CheckUntrackable(relid, &tt);
+	RequireOwner(relid, "");
 	LockRelationOid(relid, AccessExclusiveLock);
 	aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
 	CheckUntrackable(relid, &tt);
