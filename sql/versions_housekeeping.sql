@@ -214,7 +214,11 @@ WHERE rel = '"hk ""q""; DROP TABLE hk_small; --"'::regclass;
 SELECT aisec.tag('hk', 2, 'release') AS tagged;
 SELECT hk_try($$SELECT aisec.tag('hk', 1, 'release')$$) AS tag_again;
 SELECT version, tags FROM aisec.versions WHERE dataset = 'hk' ORDER BY version;
+SET ROLE hk_adm;   -- an admin who owns nothing
 SELECT aisec.untag('hk', 'release') AS untagged;
+SELECT count(*) AS adm_tracked_tables FROM aisec.tracked_tables
+WHERE "table" IN ('hk_small'::regclass, 'hk_big'::regclass);
+RESET ROLE;
 SELECT version, tags FROM aisec.versions WHERE dataset = 'hk' ORDER BY version;
 SELECT hk_try($$SELECT aisec.untag('hk', 'release')$$) AS untag_again;
 SELECT bool_and(ok) AS all_ok FROM aisec.verify('hk');
@@ -230,7 +234,9 @@ SELECT bool_and(ok) AS all_ok FROM aisec.verify('hk');
 --
 UPDATE hk_big SET v = 'after v2' WHERE id = 5;
 INSERT INTO hk_big VALUES (9201, 'after v2');
+SET ROLE hk_adm;   -- no ownership needed: only the registry changes
 SELECT aisec.remove_table('hk', 'hk_big');
+RESET ROLE;
 SELECT tables FROM aisec.datasets WHERE dataset = 'hk';
 SELECT * FROM aisec.status('hk') ORDER BY "table"::text;
 SELECT "table", dataset, rows, rows = (SELECT count(*) FROM hk_big) AS rows_exact, pending_changes
