@@ -159,6 +159,20 @@ LoadCommitHash(int32 dataset_id, int64 version, uint8 *out, Snapshot snap)
 	version_read_hash(aisec_spi_value(0, 0, &isnull), out, "version", "commit_hash");
 }
 
+/* The number of tables version records (0 for version 0). */
+static int64
+VersionTableCount(int32 dataset_id, int64 version, Snapshot snap)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2] = {Int32GetDatum(dataset_id), Int64GetDatum(version)};
+	bool		isnull;
+
+	(void) aisec_spi_run("SELECT pg_catalog.count(*) FROM aisec.version_table "
+						 "WHERE dataset_id = $1 AND version = $2",
+						 true, 2, types, values, NULL, snap);
+	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+}
+
 /* SQL: aisec.commit(dataset, message) records a new version. */
 PG_FUNCTION_INFO_V1(aisec_version_commit);
 Datum
@@ -231,8 +245,12 @@ aisec_version_commit(PG_FUNCTION_ARGS)
 		fingerprint_add(&total, vt->fp.b);
 	}
 
-	/* Nothing captured since the last commit: no new version. */
-	if (deltas == 0 && ds.head > 0)
+	/*
+	 * Nothing captured since the last commit, and no table removed from the
+	 * dataset (aisec.remove_table): no new version.
+	 */
+	if (deltas == 0 && ds.head > 0 &&
+		VersionTableCount(ds.id, ds.head, snap) == ntables)
 	{
 		aisec_spi_end(&spi);
 		UnregisterSnapshot(snap);

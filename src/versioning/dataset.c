@@ -3,11 +3,15 @@
  *		Datasets and tags: aisec.create_dataset(), aisec.tag() and
  *		aisec.manifest(), and what every version function shares: reading a
  *		dataset, resolving a version number or tag, checking names and
- *		arguments.
+ *		arguments.  Removing tables and datasets is in housekeeping.c.
  *
  * A dataset is a set of tracked tables (a table is in one at most) whose
  * versions are committed together.  A tag names one committed version and
- * never moves.  Readers (manifest here; checkout, diff and verify) use the
+ * never moves (aisec.untag() can only remove it).  The committed versions
+ * of at most one dataset include a table's history, since history records
+ * are stamped with that dataset's version numbers: a table removed from a
+ * dataset (aisec.remove_table) keeps its place in the versions that
+ * included it, and joins no other dataset while they exist.  Readers (manifest here; checkout, diff and verify) use the
  * statement's snapshot for everything they read, so a version they can see
  * is complete in the history they scan.
  */
@@ -119,6 +123,7 @@ version_load_dataset(const char *name, Snapshot snap)
 	ds.id = DatumGetInt32(aisec_spi_value(0, 0, &isnull));
 	ds.head = DatumGetInt64(aisec_spi_value(0, 1, &isnull));
 	ds.name = pstrdup(name);
+	ds.removed = false;
 	return ds;
 }
 
@@ -126,6 +131,13 @@ version_load_dataset(const char *name, Snapshot snap)
 void
 version_check(const Dataset *ds, int64 version, bool allow_zero)
 {
+	if (ds->removed && version > ds->head)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("version " INT64_FORMAT " of dataset \"%s\" does not include the table",
+						version, ds->name),
+				 errdetail("The table was removed from the dataset after version " INT64_FORMAT
+						   "; versions 1 to " INT64_FORMAT " include it.", ds->head, ds->head)));
 	if (version < (allow_zero ? 0 : 1) || version > ds->head)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -154,18 +166,56 @@ version_load_dataset_by_id(int32 id, Snapshot snap)
 	ds.id = id;
 	ds.name = TextDatumGetCString(aisec_spi_value(0, 0, &isnull));
 	ds.head = DatumGetInt64(aisec_spi_value(0, 1, &isnull));
+	ds.removed = false;
 	return ds;
 }
 
-/* The tracked table relid, which must be in a dataset; load both. */
+/*
+ * The dataset whose committed versions include tracked table table_no (at
+ * most one does, see the file header), and the last of them; false if no
+ * committed version includes it.
+ */
+bool
+version_including_table(int32 table_no, int32 *dataset_id, int64 *last, Snapshot snap)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(table_no)};
+	bool		isnull;
+
+	if (aisec_spi_run("SELECT dataset_id, pg_catalog.max(version) FROM aisec.version_table "
+					  "WHERE table_no = $1 GROUP BY dataset_id ORDER BY dataset_id LIMIT 1",
+					  true, 1, types, values, NULL, snap) != 1)
+		return false;
+	*dataset_id = DatumGetInt32(aisec_spi_value(0, 0, &isnull));
+	*last = DatumGetInt64(aisec_spi_value(0, 1, &isnull));
+	return true;
+}
+
+/*
+ * The tracked table relid, which must be in a dataset or in committed
+ * versions of one it was removed from; load both.  For a removed table,
+ * the dataset's head is the last version that includes the table.
+ */
 Dataset
 version_table_dataset(Oid relid, TrackedTable *tt, Snapshot snap)
 {
+	int32		dataset_id;
+	int64		last;
+
 	if (!history_lookup(relid, tt))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not tracked", get_rel_name(relid)),
 				 errhint("Call aisec.track() and add it to a dataset first.")));
+	if (tt->dataset_id == 0 &&
+		version_including_table(tt->table_no, &dataset_id, &last, snap))
+	{
+		Dataset		ds = version_load_dataset_by_id(dataset_id, snap);
+
+		ds.head = Min(ds.head, last);
+		ds.removed = true;
+		return ds;
+	}
 	if (tt->dataset_id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -355,6 +405,22 @@ aisec_create_dataset(PG_FUNCTION_ARGS)
 					 errmsg("table \"%s\" already belongs to dataset \"%s\"",
 							get_rel_name(tt.relid), version_load_dataset_by_id(tt.dataset_id, snap).name),
 					 errdetail("A table belongs to at most one dataset.")));
+		if (tt.pending != 1)
+		{
+			int32		other;
+			int64		last;
+			bool		included = version_including_table(tt.table_no, &other, &last, snap);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" cannot join a new dataset: its history is numbered by the versions of another",
+							get_rel_name(tt.relid)),
+					 included ?
+					 errdetail("Versions 1 to " INT64_FORMAT " of dataset \"%s\" include its history.",
+							   last, version_load_dataset_by_id(other, snap).name) :
+					 errdetail("Its history was kept when its dataset was dropped."),
+					 errhint("A new history starts when the table is untracked and tracked again, which is possible once no committed version includes it.")));
+		}
 	}
 
 	values[1] = description ? CStringGetTextDatum(description) : (Datum) 0;
@@ -385,7 +451,7 @@ aisec_create_dataset(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(id);
 }
 
-/* SQL: aisec.tag(dataset, version, tag) names a committed version. */
+/* SQL: aisec.tag(dataset, version, tag) names a committed version; returns it. */
 PG_FUNCTION_INFO_V1(aisec_version_tag);
 Datum
 aisec_version_tag(PG_FUNCTION_ARGS)
@@ -443,7 +509,7 @@ aisec_version_tag(PG_FUNCTION_ARGS)
 	aisec_audit_log("version.tag", ds.name,
 					psprintf("{\"version\": " INT64_FORMAT ", \"tag\": %s}",
 							 version, version_json_string(tag)));
-	PG_RETURN_VOID();
+	PG_RETURN_INT64(version);
 }
 
 /* Resolve a tag of a dataset to its version, through snap. */

@@ -136,7 +136,7 @@ CREATE FUNCTION aisec.untrack(rel regclass) RETURNS void
     AS 'MODULE_PATHNAME', 'aisec_untrack';
 REVOKE ALL ON FUNCTION aisec.untrack(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.untrack(regclass) TO aisec_admin;
-COMMENT ON FUNCTION aisec.untrack(regclass) IS 'stop governing a table that is in no dataset: drops its uncommitted history and its aisec_rid column';
+COMMENT ON FUNCTION aisec.untrack(regclass) IS 'stop governing a table that is in no dataset and whose history no committed version includes: drops its history and its aisec_rid column';
 
 CREATE FUNCTION aisec.rid_table(rid bigint) RETURNS regclass
     LANGUAGE C STABLE STRICT PARALLEL SAFE

@@ -1,7 +1,8 @@
 /*
  * track.c
  *		Tracked tables: the registry (aisec.tracked) and its lookups, row
- *		ids, and aisec.track(), aisec.untrack() and aisec.rid_table().
+ *		ids, aisec.track() and aisec.rid_table(), and what untracking
+ *		drops (aisec.untrack() itself is in housekeeping.c).
  *
  * The design is in doc/versioning.md ("Design note").  Invariants:
  *
@@ -14,8 +15,9 @@
  *   default_table_access_method names, because capture writes them with
  *   heap functions; their statement triggers refuse every direct write.
  * - Tracking gives every existing row an open history record in the
- *   first pending version; untracking, possible only outside a dataset,
- *   removes the registry row before it drops anything.
+ *   first pending version; untracking, possible only outside a dataset
+ *   and when no committed version includes the table's history, removes
+ *   the registry row before it drops anything.
  */
 #include "postgres.h"
 
@@ -421,41 +423,24 @@ aisec_track(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(tt.table_no);
 }
 
-/* SQL: aisec.untrack(rel) stops governing a table that is in no dataset. */
-PG_FUNCTION_INFO_V1(aisec_untrack);
-Datum
-aisec_untrack(PG_FUNCTION_ARGS)
+/*
+ * Stop governing a tracked table (the caller has checked that no dataset
+ * holds it and no committed version includes its history, and holds an
+ * AccessExclusiveLock on it): remove its registry row first, then its
+ * pending deltas and notes, its history and ended records, its capture
+ * triggers and its aisec_rid column.  aisec.untrack() and
+ * aisec.drop_dataset() (housekeeping.c) call it.
+ */
+void
+history_untrack(Oid relid, const TrackedTable *tt)
 {
-	Oid			relid;
-	TrackedTable tt;
 	AisecSpi	spi;
-	char	   *qrel;
+	char	   *qrel = aisec_qualified_name(relid);
 	Oid			types[1] = {INT4OID};
 	Datum		values[1];
 
-	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.untrack()");
-	aisec_prevent_if_read_only("aisec.untrack()");
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("table to untrack must not be NULL")));
-	relid = PG_GETARG_OID(0);
-	LockRelationOid(relid, AccessExclusiveLock);
-	if (!history_lookup(relid, &tt))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" is not tracked", get_rel_name(relid))));
-	if (tt.dataset_id != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot untrack table \"%s\": it belongs to a dataset",
-						get_rel_name(relid)),
-				 errdetail("Its history holds committed versions, which never change."),
-				 errhint("Use aisec.materialize() to copy a version out.")));
-	qrel = aisec_qualified_name(relid);
-
 	aisec_spi_begin(&spi);
-	values[0] = Int32GetDatum(tt.table_no);
+	values[0] = Int32GetDatum(tt->table_no);
 	(void) aisec_spi_run("DELETE FROM aisec.tracked WHERE table_no = $1",
 						 true, 1, types, values, NULL, NULL);
 	(void) aisec_spi_run("DELETE FROM aisec.pending_delta WHERE table_no = $1",
@@ -463,8 +448,8 @@ aisec_untrack(PG_FUNCTION_ARGS)
 	(void) aisec_spi_run("DELETE FROM aisec.pending_row WHERE table_no = $1",
 						 true, 1, types, values, NULL, NULL);
 	notes_forget(relid);
-	aisec_spi_ddl(true, "DROP TABLE %s", aisec_qualified_name(tt.history));
-	aisec_spi_ddl(true, "DROP TABLE %s", aisec_qualified_name(tt.ended));
+	aisec_spi_ddl(true, "DROP TABLE %s", aisec_qualified_name(tt->history));
+	aisec_spi_ddl(true, "DROP TABLE %s", aisec_qualified_name(tt->ended));
 	if (OidIsValid(get_trigger_oid(relid, "aisec_capture_insert_begin", true)))
 		aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_insert_begin ON %s", qrel);
 	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_insert ON %s", qrel);
@@ -475,10 +460,6 @@ aisec_untrack(PG_FUNCTION_ARGS)
 	aisec_spi_ddl(false, "DROP TRIGGER aisec_capture_truncate ON %s", qrel);
 	aisec_spi_ddl(false, "ALTER TABLE %s DROP COLUMN " RID_COLUMN, qrel);
 	aisec_spi_end(&spi);
-
-	aisec_audit_log("version.untrack", qrel,
-					psprintf("{\"table_no\": %d}", tt.table_no));
-	PG_RETURN_VOID();
 }
 
 /* SQL: aisec.rid_table(rid) names the tracked table a row id belongs to. */

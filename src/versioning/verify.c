@@ -18,7 +18,9 @@
  * version.  Then the versioning catalog is checked against the audit log,
  * whose chain is verified on the way: each version.commit entry of the
  * dataset must name a version with its commit hash and each version one
- * entry; each version.tag entry a tag, and each tag one entry.  A mismatch
+ * entry; each version.tag entry not undone by a version.untag entry a
+ * tag, and each tag one entry.  A table removed from the dataset is
+ * checked in the versions that include it.  A mismatch
  * is reported as a row with ok = false, never as an error, so that verify
  * names everything that differs (also a tag naming a version that has no
  * commit record, and any record of aisec's catalog naming a dataset that
@@ -327,6 +329,20 @@ AuditVisit(int64 seq, const char *action, Jsonb *detail, void *arg)
 		}
 		return;
 	}
+	if (av->created && strcmp(action, "version.untag") == 0)
+	{
+		char	   *tag = DetailText(detail, "tag");
+		AuditVersion *last = NULL;
+		ListCell   *lc;
+
+		/* The tag it removed (the latest of that name) is no longer there. */
+		foreach(lc, av->tags)
+			if (tag != NULL && strcmp(((AuditVersion *) lfirst(lc))->text, tag) == 0)
+				last = (AuditVersion *) lfirst(lc);
+		if (last != NULL)
+			av->tags = list_delete_ptr(av->tags, last);
+		return;
+	}
 	if (!av->created ||
 		(strcmp(action, "version.commit") != 0 && strcmp(action, "version.tag") != 0))
 		return;
@@ -385,6 +401,44 @@ FindAuditText(AuditVersion **sorted, int n, const char *text)
 	return NULL;
 }
 
+/*
+ * The tables whose history the dataset's versions hold, in table_no order
+ * (palloc'd), and for each the last version that includes it (*upto): the
+ * head for the dataset's tables, and for a table removed from it (in no
+ * dataset now, aisec.remove_table) the last version that recorded it.
+ */
+static TrackedTable *
+VerifiedTables(const Dataset *ds, int *ntables, int64 **upto, Snapshot snap)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2] = {Int32GetDatum(ds->id), Int64GetDatum(ds->head)};
+	int			n = aisec_spi_run("SELECT t.table_no, CASE WHEN t.dataset_id = $1 THEN $2 ELSE "
+								  " (SELECT LEAST(pg_catalog.max(v.version), $2)"
+								  "  FROM aisec.version_table v"
+								  "  WHERE v.dataset_id = $1 AND v.table_no = t.table_no) END "
+								  "FROM aisec.tracked t WHERE t.dataset_id = $1 "
+								  "OR (t.dataset_id IS NULL AND EXISTS (SELECT FROM aisec.version_table v "
+								  "    WHERE v.dataset_id = $1 AND v.table_no = t.table_no)) "
+								  "ORDER BY t.table_no",
+								  true, 2, types, values, NULL, snap);
+	TrackedTable *tables = palloc0(sizeof(TrackedTable) * Max(n, 1));
+	int32	   *nos = palloc(sizeof(int32) * Max(n, 1));
+	int			found = 0;
+	bool		isnull;
+
+	*upto = palloc(sizeof(int64) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		nos[i] = DatumGetInt32(aisec_spi_value(i, 0, &isnull));
+		(*upto)[i] = DatumGetInt64(aisec_spi_value(i, 1, &isnull));
+	}
+	for (int i = 0; i < n; i++)
+		if (history_lookup_no(nos[i], &tables[found]))
+			(*upto)[found++] = (*upto)[i];
+	*ntables = found;
+	return tables;
+}
+
 /* SQL: aisec.verify(dataset, version) recomputes fingerprints and hashes. */
 PG_FUNCTION_INFO_V1(aisec_verify);
 Datum
@@ -400,6 +454,7 @@ aisec_verify(PG_FUNCTION_ARGS)
 	Fingerprint **fps;
 	int64	  **rows;
 	int64	   *pending;
+	int64	   *upto;
 	ProblemCount **problems;
 	Tuplestorestate *ts;
 	TupleDesc	desc;
@@ -428,7 +483,7 @@ aisec_verify(PG_FUNCTION_ARGS)
 	}
 	dvalues[0] = Int32GetDatum(ds.id);
 	dvalues[1] = Int64GetDatum(ds.head);
-	tables = version_dataset_tables(ds.id, &ntables, snap);
+	tables = VerifiedTables(&ds, &ntables, &upto, snap);
 	fps = palloc(sizeof(Fingerprint *) * Max(ntables, 1));
 	rows = palloc(sizeof(int64 *) * Max(ntables, 1));
 	pending = palloc(sizeof(int64) * Max(ntables, 1));
@@ -439,14 +494,14 @@ aisec_verify(PG_FUNCTION_ARGS)
 		Datum		values[1] = {Int32GetDatum(tables[i].table_no)};
 
 		/* The pending version as this statement sees it (as the history). */
-		pending[i] = ds.head + 1;
+		pending[i] = upto[i] + 1;
 		if (aisec_spi_run("SELECT pending_version FROM aisec.tracked WHERE table_no = $1",
 						  true, 1, types, values, NULL, snap) == 1)
 			pending[i] = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
 		fps[i] = palloc0(sizeof(Fingerprint) * (ds.head + 1));
 		rows[i] = palloc0(sizeof(int64) * (ds.head + 1));
 		problems[i] = palloc0(sizeof(ProblemCount) * RP_NKINDS);
-		RecomputeTable(&tables[i], ds.head, pending[i], fps[i], rows[i], problems[i], snap);
+		RecomputeTable(&tables[i], upto[i], pending[i], fps[i], rows[i], problems[i], snap);
 	}
 
 	/* What the audit log recorded, and whether its chain is intact. */
@@ -511,7 +566,7 @@ aisec_verify(PG_FUNCTION_ARGS)
 			fingerprint_add(&sum, vts[i].fp.b);
 			sumrows += vts[i].rows;
 			for (int j = 0; j < ntables; j++)
-				ours |= (tables[j].table_no == vts[i].table_no);
+				ours |= (tables[j].table_no == vts[i].table_no && v <= upto[j]);
 			if (!ours || (i > 0 && vts[i].table_no == vts[i - 1].table_no))
 				VerifyRow(ts, desc, v, InvalidOid, false,
 						  "one version_table record per table of the dataset",
@@ -525,6 +580,8 @@ aisec_verify(PG_FUNCTION_ARGS)
 			VersionTable *vt = NULL;
 			bool		ok;
 
+			if (v > upto[i])
+				continue;		/* removed from the dataset before v */
 			for (int j = 0; j < nvt; j++)
 				if (vts[j].table_no == tables[i].table_no)
 					vt = &vts[j];
@@ -698,15 +755,15 @@ aisec_verify(PG_FUNCTION_ARGS)
 		Oid			types[1] = {INT8OID};
 		Datum		values[1] = {Int64GetDatum(pending[i])};
 
-		if (pending[i] != ds.head + 1)
+		if (pending[i] != upto[i] + 1)
 			VerifyRow(ts, desc, 0, tables[i].relid, false,
-					  psprintf("pending version " INT64_FORMAT ", the one after the latest version",
-							   ds.head + 1),
+					  psprintf("pending version " INT64_FORMAT ", the one after the latest version%s",
+							   upto[i] + 1, upto[i] < ds.head ? " that includes the table" : ""),
 					  psprintf("pending version " INT64_FORMAT, pending[i]));
 		for (int k = 0; k < RP_NKINDS; k++)
 			if (problems[i][k].count > 0)
 				VerifyRow(ts, desc,
-						  problems[i][k].valid_from <= ds.head ? problems[i][k].valid_from : 0,
+						  problems[i][k].valid_from <= upto[i] ? problems[i][k].valid_from : 0,
 						  tables[i].relid, false,
 						  "history records as aisec wrote them",
 						  psprintf(INT64_FORMAT " history record%s %s (first: rid " INT64_FORMAT

@@ -26,6 +26,8 @@ typedef struct Dataset
 	int32		id;
 	int64		head;
 	char	   *name;
+	bool		removed;		/* read for a table removed from it: head is
+								 * the last version that includes the table */
 } Dataset;
 
 /* One table of a version, as committed or recomputed. */
@@ -53,6 +55,19 @@ extern void version_require_select(Oid relid);
 extern void version_require_no_rls(Oid relid);
 extern TrackedTable *version_dataset_tables(int32 dataset_id, int *ntables, Snapshot snap);
 extern int64 version_of_tag(const Dataset *ds, const char *tag, Snapshot snap);
+extern bool version_including_table(int32 table_no, int32 *dataset_id, int64 *last,
+									Snapshot snap);
+
+/* status.c: rows changed since the last commit (aisec.status) */
+typedef struct PendingCounts
+{
+	int64		inserted;
+	int64		updated;
+	int64		deleted;
+} PendingCounts;
+
+extern void version_pending_counts(const TrackedTable *tt, int64 pending, Snapshot snap,
+								   PendingCounts *out);
 
 /* commit.c */
 extern void version_commit_hash(const uint8 *parent_hash, const char *dataset,

@@ -105,12 +105,12 @@ REVOKE ALL ON FUNCTION aisec.commit(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.commit(text, text) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.commit(text, text) IS 'commit a consistent version of a dataset (waits for in-flight writers); returns the version number';
 
-CREATE FUNCTION aisec.tag(dataset text, version bigint, tag text) RETURNS void
+CREATE FUNCTION aisec.tag(dataset text, version bigint, tag text) RETURNS bigint
     LANGUAGE C VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'aisec_version_tag';
 REVOKE ALL ON FUNCTION aisec.tag(text, bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.tag(text, bigint, text) TO aisec_admin, aisec_engineer;
-COMMENT ON FUNCTION aisec.tag(text, bigint, text) IS 'name a committed version; tags are immutable and unique per dataset';
+COMMENT ON FUNCTION aisec.tag(text, bigint, text) IS 'name a committed version; returns it; tags are immutable and unique per dataset (only aisec.untag() removes one)';
 
 CREATE FUNCTION aisec.checkout_support(internal) RETURNS internal
     LANGUAGE C STRICT STABLE PARALLEL SAFE

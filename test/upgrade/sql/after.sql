@@ -103,6 +103,15 @@ SELECT id, amount, approved FROM aisec.checkout(NULL::aisec_masked.loans, 'v1') 
 SELECT count(*) FROM aisec.checkout(NULL::loans, 'v1');
 RESET ROLE;
 SELECT aisec.drop_mask('loans', 'amount');
+-- Housekeeping (issue 16) on the updated database: status and
+-- tracked_tables read what 0.1.0 captured, untag removes a tag, verify
+-- accepts it.
+UPDATE loans SET amount = amount + 1 WHERE id = 3;
+SELECT * FROM aisec.status('credit');
+SELECT "table", rows, rows = (SELECT count(*) FROM loans) AS rows_exact, dataset, pending_changes
+FROM aisec.tracked_tables;
+SELECT aisec.untag('credit', 'v4');
+SELECT bool_and(ok) AS all_ok FROM aisec.verify('credit');
 -- The tracking event triggers still guard the table.
 ALTER TABLE loans DROP COLUMN approved;
 DROP TRIGGER aisec_capture_delete ON loans;
