@@ -49,11 +49,15 @@ PG_CFLAGS	+= -Wall -Wextra -Wno-unused-parameter \
 ifeq ($(AISEC_WERROR),1)
 PG_CFLAGS	+= -Werror
 endif
+# Each object's header dependencies (src/*/*.d), so that changing a header
+# rebuilds every file that includes it.
+# (included at the end, so that the default goal stays PGXS's).
+PG_CFLAGS	+= -MMD -MP
 
 PG_CONFIG	?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
 PGXS		:= $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
 
-EXTRA_CLEAN	= output_iso results regression.diffs regression.out tmp_check
+EXTRA_CLEAN	= output_iso results regression.diffs regression.out tmp_check $(OBJS:.o=.d)
 
 ifneq ($(PGXS),)
 include $(PGXS)
@@ -98,3 +102,6 @@ fuzz:
 .PHONY: print-regress
 print-regress:
 	@echo $(REGRESS)
+
+# Header dependencies written by the last build (see PG_CFLAGS above).
+-include $(OBJS:.o=.d)
