@@ -127,6 +127,15 @@ SELECT version, ok, expected, actual FROM aisec.verify('vl_items') WHERE NOT ok;
 ROLLBACK;
 SELECT bool_and(ok) AS all_ok FROM aisec.verify('vl_items');
 
+-- The history's BRIN indexes summarize themselves (status, diff).
+SELECT c.relname LIKE 'history%' AS history_index, c.reloptions
+  FROM aisec.tracked t
+  JOIN pg_index i ON i.indrelid IN (t.history, t.ended)
+  JOIN pg_class c ON c.oid = i.indexrelid
+  JOIN pg_am a ON a.oid = c.relam AND a.amname = 'brin'
+ WHERE t.rel = 'vl_loans'::regclass
+ ORDER BY c.relname;
+
 SELECT aisec.untrack('vl_loans');
 ALTER TABLE vl_loans OWNER TO CURRENT_USER;
 DROP TABLE vl_loans;

@@ -795,3 +795,28 @@ LEFT JOIN aisec.dataset d ON d.id OPERATOR(pg_catalog.=) t.dataset_id
 LEFT JOIN aisec.tracked_table_counts() c ON c.table_no OPERATOR(pg_catalog.=) t.table_no;
 GRANT SELECT ON aisec.tracked_tables TO aisec_admin, aisec_engineer;
 COMMENT ON VIEW aisec.tracked_tables IS 'aisec tracked tables: table, table number, rows now (rows of the last committed version that includes the table, 0 before any, plus rows inserted minus rows deleted since, from the history records and notes of the pending version: O(changes); NULL once no version records it, after drop_dataset keeping history), history size in bytes (history and ended records with their indexes), dataset (NULL if none), pending changes (rows inserted, updated or deleted since the last commit, each row once, as aisec.status counts them)';
+
+-- 8. History BRIN indexes summarize themselves (issue 16)
+
+-- track() now creates the BRIN indexes of history_<n> (valid_from) and
+-- history_<n>_ended (valid_to) with autosummarize = on, so that status()
+-- and diff() find the records of recent versions without waiting for the
+-- next vacuum; the histories 0.1.0 created get the same setting.
+DO $$
+DECLARE
+    idx pg_catalog.regclass;
+BEGIN
+    FOR idx IN
+        SELECT i.indexrelid::pg_catalog.regclass
+          FROM aisec.tracked t
+          JOIN pg_catalog.pg_index i
+            ON i.indrelid OPERATOR(pg_catalog.=) ANY (ARRAY[t.history::pg_catalog.oid, t.ended::pg_catalog.oid])
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indexrelid
+          JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) c.relam
+         WHERE a.amname OPERATOR(pg_catalog.=) 'brin'
+         ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format('ALTER INDEX %s SET (autosummarize = on)', idx);
+    END LOOP;
+END
+$$;

@@ -185,7 +185,7 @@ RefuseCaptureTriggerChange(Oid relid, const char *trigger, TriggerChange change)
 			 errmsg("cannot rename trigger \"%s\" of tracked table \"%s\"", trigger, rel) :
 			 errmsg("cannot replace trigger \"%s\" of tracked table \"%s\"", trigger, rel),
 			 errdetail("aisec records the table's changes through this trigger; without it the next version would not hold the table's rows."),
-			 errhint("To stop recording changes, untrack the table with aisec.untrack() (possible only outside a dataset).")));
+			 errhint("To stop recording changes, untrack the table with aisec.untrack() (once it is in no dataset, see aisec.remove_table(), and no committed version includes it).")));
 }
 
 /* Is relid a tracked table (latest snapshot)? */
@@ -514,7 +514,7 @@ aisec_track_drop_check(PG_FUNCTION_ARGS)
 				 errmsg("cannot drop trigger \"%s\" of tracked table \"%s.%s\"",
 						names[2], names[0], names[1]),
 				 errdetail("aisec records the table's changes through this trigger; without it the next version would not hold the table's rows."),
-				 errhint("To stop recording changes, untrack the table with aisec.untrack() (possible only outside a dataset).")));
+				 errhint("To stop recording changes, untrack the table with aisec.untrack() (once it is in no dataset, see aisec.remove_table(), and no committed version includes it).")));
 	if (kind != 0)
 	{
 		/* The drop would have taken history with it: a refused write. */
@@ -528,7 +528,7 @@ aisec_track_drop_check(PG_FUNCTION_ARGS)
 				 errmsg("cannot drop column \"%s\" of history table \"%s.%s\"",
 						names[2], names[0], names[1]),
 				 errdetail("The history of a tracked table holds its committed versions, which never change."),
-				 errhint("Untrack the table with aisec.untrack() first (possible only outside a dataset).")));
+				 errhint("Untrack the table with aisec.untrack() first (once it is in no dataset, see aisec.remove_table(), and no committed version includes it).")));
 	}
 	PG_RETURN_VOID();
 }

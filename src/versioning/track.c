@@ -15,8 +15,8 @@
  *   default_table_access_method names, because capture writes them with
  *   heap functions; their statement triggers refuse every direct write.
  * - Tracking gives every existing row an open history record in the
- *   first pending version; untracking, possible only outside a dataset
- *   and when no committed version includes the table's history, removes
+ *   first pending version; untracking, possible once the table is in no
+ *   dataset and no committed version includes its history, removes
  *   the registry row before it drops anything.
  */
 #include "postgres.h"
@@ -279,7 +279,7 @@ CreateHistory(int32 table_no, Oid relid, Oid *ended)
 		   "salt bytea, hash bytea NOT NULL, data %s) USING heap",
 		   qname, qtype);
 	aisec_spi_ddl(true, "CREATE INDEX ON %s (rid)", qname);
-	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_from)", qname);
+	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_from) WITH (autosummarize = on)", qname);
 	ProtectHistory(qname);
 	aisec_spi_ddl(true,
 		   "COMMENT ON TABLE %s IS 'aisec history of table number %d: every row version "
@@ -288,7 +288,7 @@ CreateHistory(int32 table_no, Oid relid, Oid *ended)
 	aisec_spi_ddl(true,
 		   "CREATE TABLE %s (rid bigint NOT NULL, valid_from bigint NOT NULL, "
 		   "valid_to bigint NOT NULL) USING heap", qename);
-	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_to)", qename);
+	aisec_spi_ddl(true, "CREATE INDEX ON %s USING brin (valid_to) WITH (autosummarize = on)", qename);
 	ProtectHistory(qename);
 	aisec_spi_ddl(true,
 		   "COMMENT ON TABLE %s IS 'aisec history of table number %d: the version "

@@ -141,5 +141,13 @@ FROM upg_stats;
 -- fresh install's sees only what the extension itself declares.
 SELECT aisec.unmask_role('upg_analyst');
 
+-- The BRIN indexes of the histories 0.1.0 created now summarize themselves.
+SELECT c.relname, c.reloptions
+  FROM aisec.tracked t
+  JOIN pg_index i ON i.indrelid IN (t.history, t.ended)
+  JOIN pg_class c ON c.oid = i.indexrelid
+  JOIN pg_am a ON a.oid = c.relam AND a.amname = 'brin'
+ ORDER BY 1;
+
 -- Last, the whole audit chain, with every entry the checks above wrote.
 SELECT ok, first_bad_seq FROM aisec.audit_verify();
