@@ -90,6 +90,15 @@ SELECT aisec.tag('credit', 4, 'v4');
 SELECT id, amount, approved FROM aisec.checkout(NULL::loans, 'v4') ORDER BY id;
 SELECT version, "table", ok FROM aisec.verify('credit') ORDER BY version;
 SELECT version, parent, message, rows FROM aisec.versions ORDER BY version;
+-- aisec.revert() (0.2.0) on the updated database: back to version 1, rows
+-- deleted since come back with their row ids; the commit says so.
+SELECT inserted, updated, deleted FROM aisec.revert('credit', 1);
+SELECT aisec.commit('credit') AS reverted;
+SELECT message FROM aisec.versions WHERE version = 5;
+SELECT count(*) AS differ_1_5
+FROM ((SELECT * FROM aisec.checkout(NULL::loans, 1) EXCEPT ALL SELECT * FROM aisec.checkout(NULL::loans, 5))
+      UNION ALL (SELECT * FROM aisec.checkout(NULL::loans, 5) EXCEPT ALL SELECT * FROM aisec.checkout(NULL::loans, 1))) d;
+SELECT bool_and(ok) AS verified FROM aisec.verify('credit');
 -- The tracking event triggers still guard the table.
 ALTER TABLE loans DROP COLUMN approved;
 DROP TRIGGER aisec_capture_delete ON loans;

@@ -1,4 +1,4 @@
--- revert.sql: aisec.revert() (revert.c) and the note it leaves for the
+-- version_revert.sql: aisec.revert() (revert.c) and the note it leaves for the
 -- next commit.  The design is in doc/versioning.md ("aisec.revert").
 
 -- What the next commit of a dataset records about a revert made since the
