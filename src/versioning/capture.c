@@ -681,7 +681,7 @@ history_capture_restored(Relation rel, const int64 *rids, const ItemPointerData 
 				if (from >= tt.pending)
 					RefuseLiveRid(rel, rid);
 				if (ends == NULL)
-					ends = notes_pending_ends(tt.table_no, &nends);
+					ends = notes_pending_rids(tt.table_no, PENDING_ENDS, &nends);
 				if (bsearch(&rid, ends, nends, sizeof(int64), history_compare_rids) == NULL)
 					RefuseLiveRid(rel, rid);
 			}

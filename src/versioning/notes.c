@@ -706,12 +706,13 @@ CompareRids(const void *a, const void *b)
 }
 
 /*
- * The row ids that aisec.pending_row notes as updated by a large UPDATE
- * whose open committed records the next commit ends ('e'), sorted; their
- * number in *n.
+ * The row ids that aisec.pending_row holds notes of kind "kind" on (any
+ * kind if 0) for a table, sorted (an id may come more than once); their
+ * number in *n.  With PENDING_ENDS: the rows a large UPDATE changed whose
+ * open committed records the next commit ends.
  */
 int64 *
-notes_pending_ends(int32 table_no, int *n)
+notes_pending_rids(int32 table_no, char kind, int *n)
 {
 	AisecSpi	spi;
 	Oid			types[1] = {INT4OID};
@@ -736,7 +737,7 @@ notes_pending_ends(int32 table_no, int *n)
 	rids = palloc(sizeof(int64) * Max(nnotes, 1));
 	*n = 0;
 	for (int i = 0; i < nnotes; i++)
-		if (notes[i].kind == PENDING_ENDS)
+		if (kind == 0 || notes[i].kind == kind)
 			rids[(*n)++] = notes[i].rid;
 	pfree(notes);
 	qsort(rids, *n, sizeof(int64), CompareRids);

@@ -44,6 +44,6 @@ extern void notes_read_pending(bytea *entries, PendingNote **notes, int *n, int 
 extern void notes_restore_begin(Oid relid);
 extern void notes_restore_end(void);
 extern bool notes_restoring(Oid relid);
-extern int64 *notes_pending_ends(int32 table_no, int *n);
+extern int64 *notes_pending_rids(int32 table_no, char kind, int *n);
 
 #endif							/* AISEC_NOTES_H */

@@ -30,6 +30,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -47,6 +48,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -59,12 +61,13 @@
 /* Rows per DELETE, UPDATE or INSERT statement. */
 #define REVERT_BATCH		10000
 
-/* A live row: its id, where it is, and whether the version has it. */
+/* A row id revert looks at: where its live row is, whether the version has it. */
 typedef struct LiveRow
 {
 	int64		rid;
 	ItemPointerData tid;
-	bool		seen;
+	bool		present;		/* the live table has it (at tid) */
+	bool		seen;			/* the version has it */
 	char		status;			/* simplehash's */
 } LiveRow;
 
@@ -315,8 +318,151 @@ Grow(void *arr, int64 n, int64 *size, Size sz)
 }
 
 /*
- * Write table t back to version (0: empty it): find the live rows (one
- * scan), read the version, compare, then delete, update and insert.
+ * Put into live the row ids that may differ between the live table and
+ * version: those with a history record that began after it, or an ended
+ * record that ended after it (found through the BRIN indexes on
+ * valid_from and valid_to, as diff finds them), and those noted for the
+ * next commit (rows inserted since the last one, or whose ending it
+ * owes).  Any other row has had the same open record since version, and
+ * the live row is that record's row.
+ */
+static void
+FindCandidates(TableRevert *t, int64 version, Snapshot snap, liverow_hash *live)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(version)};
+	const char *queries[2];
+	int64	   *noted;
+	int			nnoted;
+	bool		found;
+
+	queries[0] = psprintf("SELECT rid FROM %s WHERE valid_from > $1",
+						  aisec_qualified_name(t->tt.history));
+	queries[1] = psprintf("SELECT rid FROM %s WHERE valid_to > $1",
+						  aisec_qualified_name(t->tt.ended));
+	for (int q = 0; q < 2; q++)
+	{
+		int			n = aisec_spi_run(queries[q], true, 1, types, values, NULL, snap);
+
+		for (int i = 0; i < n; i++)
+		{
+			bool		isnull;
+			LiveRow    *lr = liverow_insert(live, DatumGetInt64(aisec_spi_value(i, 0, &isnull)),
+											&found);
+
+			if (!found)
+				lr->present = lr->seen = false;
+		}
+	}
+	noted = notes_pending_rids(t->tt.table_no, 0, &nnoted);
+	for (int i = 0; i < nnoted; i++)
+	{
+		LiveRow    *lr = liverow_insert(live, noted[i], &found);
+
+		if (!found)
+			lr->present = lr->seen = false;
+	}
+	pfree(noted);
+}
+
+/*
+ * The row of record id rid at version, as values/nulls of the table's
+ * columns: its record that began by then and had not ended (checkout's
+ * rule; ended holds the records that ended by version).  False if the
+ * row was not in the version (or its record is redacted).
+ */
+static bool
+RowAtVersion(TableRevert *t, IndexScanDesc scan, TupleTableSlot *hslot, EndedMap *ended,
+			 int64 rid, int64 version, Datum *values, bool *nulls)
+{
+	ScanKeyData key;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rid));
+	index_rescan(scan, &key, 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, hslot))
+	{
+		bool		isnull;
+		int64		from = DatumGetInt64(slot_getattr(hslot, HC_VALID_FROM + 1, &isnull));
+		Datum		data;
+		HeapTupleData row;
+
+		if (from > version || history_ended_at(ended, rid, from) != 0)
+			continue;
+		data = slot_getattr(hslot, HC_DATA + 1, &isnull);
+		if (isnull)
+			return false;		/* redacted: checkout leaves it out too */
+		row.t_data = DatumGetHeapTupleHeader(data);
+		row.t_len = HeapTupleHeaderGetDatumLength(row.t_data);
+		ItemPointerSetInvalid(&row.t_self);
+		row.t_tableOid = InvalidOid;
+		heap_deform_tuple(&row, RelationGetDescr(t->rel), values, nulls);
+		return true;
+	}
+	return false;
+}
+
+/* The lists of what to delete, update and insert. */
+typedef struct Changes
+{
+	ItemPointerData *deltids;
+	ItemPointerData *updtids;
+	HeapTuple  *updrows;
+	HeapTuple  *insrows;
+	int64		ndel,
+				nupd,
+				nins;
+	int64		sdel,
+				supd,
+				supdrows,
+				sins;
+} Changes;
+
+/*
+ * Decide what one row of the version (values, nulls) needs: an INSERT if
+ * it has no live row (lr NULL or not present), an UPDATE if the live row
+ * differs in a written column, nothing otherwise.
+ */
+static void
+CompareRow(TableRevert *t, LiveRow *lr, Datum *values, bool *nulls, Snapshot snap,
+		   TupleTableSlot *slot, Changes *ch)
+{
+	TupleDesc	desc = RelationGetDescr(t->rel);
+
+	if (lr == NULL || !lr->present)
+	{
+		ch->insrows = Grow(ch->insrows, ch->nins, &ch->sins, sizeof(HeapTuple));
+		ch->insrows[ch->nins++] = heap_form_tuple(desc, values, nulls);
+		return;
+	}
+	lr->seen = true;
+	if (!table_tuple_fetch_row_version(t->rel, &lr->tid, snap, slot))
+		elog(ERROR, "aisec.revert: live row %lld of \"%s\" vanished",
+			 (long long) lr->rid, RelationGetRelationName(t->rel));
+	slot_getallattrs(slot);
+	for (int i = 0; i < t->ncols; i++)
+	{
+		int			a = t->cols[i] - 1;
+
+		if (ValuesDiffer(TupleDescAttr(desc, a), values[a], nulls[a],
+						 slot->tts_values[a], slot->tts_isnull[a]))
+		{
+			ch->updtids = Grow(ch->updtids, ch->nupd, &ch->supd, sizeof(ItemPointerData));
+			ch->updrows = Grow(ch->updrows, ch->nupd, &ch->supdrows, sizeof(HeapTuple));
+			ch->updtids[ch->nupd] = lr->tid;
+			ch->updrows[ch->nupd++] = heap_form_tuple(desc, values, nulls);
+			return;
+		}
+	}
+}
+
+/*
+ * Write table t back to version (0: empty it).  Usually only the rows
+ * that may have changed since (FindCandidates) are looked at: the live
+ * table is scanned once for them, and each one's row at the version is a
+ * rid index probe.  For version 0, or while this transaction holds notes
+ * not yet written (a statement still under way inserted rows), every live
+ * row is compared with the whole version instead.  Then delete, update
+ * and insert.
  */
 static void
 RevertTable(TableRevert *t, int64 version, Snapshot snap)
@@ -325,23 +471,22 @@ RevertTable(TableRevert *t, int64 version, Snapshot snap)
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "aisec revert",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	liverow_hash *live = liverow_create(cxt, Max(RelationGetNumberOfBlocks(t->rel), 1) * 32, NULL);
+	bool		all = version == 0 || notes_unwritten(RelationGetRelid(t->rel));
+	liverow_hash *live = liverow_create(cxt, all ? Max(RelationGetNumberOfBlocks(t->rel), 1) * 32
+										: 1024, NULL);
 	TupleTableSlot *slot = table_slot_create(t->rel, NULL);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 	TableScanDesc scan;
-	ItemPointerData *deltids = NULL;
-	ItemPointerData *updtids = NULL;
-	HeapTuple  *updrows = NULL;
-	HeapTuple  *insrows = NULL;
-	int64		ndel = 0,
-				nupd = 0,
-				nins = 0;
-	int64		sdel = 0,
-				supd = 0,
-				sins = 0;
+	Changes		ch;
 	liverow_iterator it;
 	LiveRow    *lr;
 
-	/* The live rows, by row id. */
+	memset(&ch, 0, sizeof(ch));
+	if (!all)
+		FindCandidates(t, version, snap, live);
+
+	/* The live rows (all, or the candidates), by row id. */
 	scan = table_beginscan(t->rel, snap, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
@@ -349,80 +494,88 @@ RevertTable(TableRevert *t, int64 version, Snapshot snap)
 		bool		found;
 
 		CHECK_FOR_INTERRUPTS();
-		lr = liverow_insert(live, rid, &found);
-		if (found)
+		if (all)
+		{
+			lr = liverow_insert(live, rid, &found);
+			if (!found)
+				lr->present = false;
+		}
+		else if ((lr = liverow_lookup(live, rid)) == NULL)
+			continue;
+		if (lr->present)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
 					 errmsg("row id %lld is used by two rows of tracked table \"%s\"",
 							(long long) rid, RelationGetRelationName(t->rel)),
 					 errhint("Delete one of the two rows, then revert again.")));
 		lr->tid = slot->tts_tid;
+		lr->present = true;
 		lr->seen = false;
 	}
 	table_endscan(scan);
 
-	/* The version's rows: back if gone, written back if changed. */
-	if (version > 0)
+	if (all && version > 0)
 	{
+		/* The whole version's rows: back if gone, written back if changed. */
 		CheckoutReader *r = version_checkout_begin(desc->tdtypeid, INT8OID,
 												   Int64GetDatum(version), false, snap);
 		HeapTuple	tup;
-		Datum	   *values = palloc(sizeof(Datum) * desc->natts);
-		bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 
 		while ((tup = version_checkout_next(r)) != NULL)
 		{
-			int64		rid;
-
 			CHECK_FOR_INTERRUPTS();
 			heap_deform_tuple(tup, desc, values, nulls);
-			rid = history_check_rid(t->rel, t->tt.table_no,
-									DatumGetInt64(values[t->ridatt - 1]), nulls[t->ridatt - 1]);
-			lr = liverow_lookup(live, rid);
-			if (lr == NULL)
-			{
-				insrows = Grow(insrows, nins, &sins, sizeof(HeapTuple));
-				insrows[nins++] = heap_form_tuple(desc, values, nulls);
-				continue;
-			}
-			lr->seen = true;
-			if (!table_tuple_fetch_row_version(t->rel, &lr->tid, snap, slot))
-				elog(ERROR, "aisec.revert: live row %lld of \"%s\" vanished",
-					 (long long) rid, RelationGetRelationName(t->rel));
-			slot_getallattrs(slot);
-			for (int i = 0; i < t->ncols; i++)
-			{
-				int			a = t->cols[i] - 1;
-
-				if (ValuesDiffer(TupleDescAttr(desc, a), values[a], nulls[a],
-								 slot->tts_values[a], slot->tts_isnull[a]))
-				{
-					int64		size = supd;
-
-					updtids = Grow(updtids, nupd, &supd, sizeof(ItemPointerData));
-					updrows = Grow(updrows, nupd, &size, sizeof(HeapTuple));
-					updtids[nupd] = lr->tid;
-					updrows[nupd++] = heap_form_tuple(desc, values, nulls);
-					break;
-				}
-			}
+			CompareRow(t, liverow_lookup(live, history_check_rid(t->rel, t->tt.table_no,
+																 DatumGetInt64(values[t->ridatt - 1]),
+																 nulls[t->ridatt - 1])),
+					   values, nulls, snap, slot, &ch);
 		}
 		version_checkout_end(r);
+	}
+	else if (!all)
+	{
+		/* Each candidate's row at the version, as checkout would read it. */
+		EndedMap   *ended = history_ended_map(&t->tt, version, snap);
+		Relation	hrel = table_open(t->tt.history, AccessShareLock);
+		Relation	ridx = history_open_rid_index(hrel);
+		IndexScanDesc iscan = index_beginscan(hrel, ridx, snap, 1, 0);
+		TupleTableSlot *hslot = table_slot_create(hrel, NULL);
+		MemoryContext rowcxt = AllocSetContextCreate(cxt, "aisec revert row",
+													 ALLOCSET_DEFAULT_SIZES);
+
+		liverow_start_iterate(live, &it);
+		while ((lr = liverow_iterate(live, &it)) != NULL)
+		{
+			bool		in;
+
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextSwitchTo(rowcxt);
+			in = RowAtVersion(t, iscan, hslot, ended, lr->rid, version, values, nulls);
+			MemoryContextSwitchTo(cxt);
+			if (in)
+				CompareRow(t, lr, values, nulls, snap, slot, &ch);
+			MemoryContextReset(rowcxt);
+		}
+		ExecDropSingleTupleTableSlot(hslot);
+		index_endscan(iscan);
+		index_close(ridx, AccessShareLock);
+		table_close(hrel, AccessShareLock);
+		history_ended_map_free(ended);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 
 	/* Live rows the version does not have go. */
 	liverow_start_iterate(live, &it);
 	while ((lr = liverow_iterate(live, &it)) != NULL)
-		if (!lr->seen)
+		if (lr->present && !lr->seen)
 		{
-			deltids = Grow(deltids, ndel, &sdel, sizeof(ItemPointerData));
-			deltids[ndel++] = lr->tid;
+			ch.deltids = Grow(ch.deltids, ch.ndel, &ch.sdel, sizeof(ItemPointerData));
+			ch.deltids[ch.ndel++] = lr->tid;
 		}
 
-	DeleteRows(t, deltids, ndel);
-	UpdateRows(t, updtids, updrows, nupd);
-	InsertRows(t, insrows, nins);
+	DeleteRows(t, ch.deltids, ch.ndel);
+	UpdateRows(t, ch.updtids, ch.updrows, ch.nupd);
+	InsertRows(t, ch.insrows, ch.nins);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }
