@@ -301,3 +301,31 @@ SELECT id, email FROM rv_people ORDER BY id;
 SELECT aisec.commit('rv masked');
 SELECT rv_differ('rv_people', 1, 2) AS differ_1_2;
 SELECT bool_and(ok) AS verified FROM aisec.verify('rv masked');
+
+--
+-- 12. The permission to bring a row id back is revert's alone, for the
+--     rows it brings back: a trigger that inserts another deleted row with
+--     its old id during the revert is refused like any such INSERT.
+--
+CREATE TEMP TABLE rv_dead AS SELECT aisec_rid FROM rv_people WHERE id = 2;
+DELETE FROM rv_people WHERE id = 2;
+SELECT aisec.commit('rv masked', 'two gone');
+DELETE FROM rv_people WHERE id = 1;
+CREATE FUNCTION rv_sneak() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.rv_people (aisec_rid, id, email) OVERRIDING SYSTEM VALUE
+    SELECT aisec_rid, 2, 'sneaky' FROM pg_temp.rv_dead;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER rv_sneak AFTER INSERT ON rv_people FOR EACH ROW WHEN (NEW.id = 1)
+    EXECUTE FUNCTION rv_sneak();
+DO $$ BEGIN PERFORM aisec.revert('rv masked', 3);
+EXCEPTION WHEN unique_violation THEN
+    RAISE NOTICE 'refused: % %', SQLSTATE, regexp_replace(SQLERRM, '[0-9]+', 'N');
+END $$;
+DROP TRIGGER rv_sneak ON rv_people;
+SELECT * FROM aisec.revert('rv masked', 3);
+SELECT id, email FROM rv_people ORDER BY id;
+SELECT aisec.commit('rv masked');
+SELECT rv_differ('rv_people', 3, 4) AS differ_3_4;
+SELECT bool_and(ok) AS verified FROM aisec.verify('rv masked');

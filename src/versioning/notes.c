@@ -251,9 +251,12 @@ static InsertStart *insert_starts = NULL;
 
 /*
  * The table aisec.revert() is restoring rows to, while its INSERT runs
- * (InvalidOid otherwise): explicit row ids of deleted rows are let in.
+ * (InvalidOid otherwise), and the row ids of deleted rows it brings back
+ * (sorted): only those ids are let in.
  */
 static Oid	restore_relid = InvalidOid;
+static const int64 *restore_rids = NULL;
+static int	restore_nrids = 0;
 
 /* Write the notes of nb as one row of aisec.pending_row. */
 static void
@@ -301,6 +304,16 @@ notes_read_pending(bytea *entries, PendingNote **notes, int *n, int *size)
 		note.order = *n;
 		(*notes)[(*n)++] = note;
 	}
+}
+
+/* Order row ids. */
+static int
+CompareRids(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
 }
 
 /*
@@ -353,7 +366,8 @@ RefuseRecordedRids(NoteBuffer *nb, int64 **restored, ItemPointerData **restored_
 		index_rescan(scan, &key, 1, NULL, 0);
 		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
 			continue;
-		if (nb->relid == restore_relid)
+		if (nb->relid == restore_relid &&
+			bsearch(&note->rid, restore_rids, restore_nrids, sizeof(int64), CompareRids) != NULL)
 		{
 			/* aisec.revert() brings a row back: recorded at once, if dead. */
 			if (nrestored == size)
@@ -557,7 +571,7 @@ NotesXact(XactEvent event, void *arg)
 			note_buffers = NULL;
 			note_last = NULL;
 			insert_starts = NULL;
-			restore_relid = InvalidOid;
+			notes_restore_end();
 			break;
 		default:
 			break;
@@ -670,15 +684,18 @@ notes_unwritten(Oid relid)
 
 /*
  * aisec.revert() is about to INSERT rows of relid with the row ids they
- * had: let in ids whose history records have all ended, and record those
+ * had, rids (n of them, sorted; the array must outlive the INSERT): let
+ * in those ids if their history records have all ended, and record those
  * rows at once (see notes_flush).  Until notes_restore_end, capture
  * refuses to update or delete rows of relid (notes_restoring).
  */
 void
-notes_restore_begin(Oid relid)
+notes_restore_begin(Oid relid, const int64 *rids, int n)
 {
 	NoteCallbacks();
 	restore_relid = relid;
+	restore_rids = rids;
+	restore_nrids = n;
 }
 
 /* aisec.revert()'s INSERT has ended (or failed). */
@@ -686,6 +703,8 @@ void
 notes_restore_end(void)
 {
 	restore_relid = InvalidOid;
+	restore_rids = NULL;
+	restore_nrids = 0;
 }
 
 /* Whether aisec.revert() is restoring rows to relid right now. */
@@ -693,16 +712,6 @@ bool
 notes_restoring(Oid relid)
 {
 	return OidIsValid(restore_relid) && restore_relid == relid;
-}
-
-/* Order row ids. */
-static int
-CompareRids(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
 }
 
 /*

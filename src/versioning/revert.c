@@ -10,9 +10,15 @@
  *   caller through SPI, so the caller's table privileges, the table's
  *   triggers and capture all apply; row-level security must not apply to
  *   the caller at all (version_require_select), so the revert is never
- *   partial.  What to change is decided in C, from one scan of the live
- *   table and one read of the version; the statements address live rows
- *   by ctid, so they scan no more than the rows they change.
+ *   partial.  What to change is decided in C: only rows with history
+ *   records begun or ended after the version, or noted for the next
+ *   commit, can differ from it (FindCandidates); one scan of the live
+ *   table finds them, and a rid index probe each reads them at the
+ *   version.  The statements address live rows by ctid, so they scan no
+ *   more than the rows they change.
+ * - All of a table's ctids are taken under the EXCLUSIVE lock and used
+ *   before it ends; a statement that changed other rows than it was
+ *   given (a trigger moved one) is caught by the count check below.
  * - The tables are locked in EXCLUSIVE mode, in table_no order, before
  *   anything is read, and the commit lock is then held in share mode: no
  *   other writer changes them until the caller's transaction ends, and
@@ -21,9 +27,9 @@
  *   waited).  Under REPEATABLE READ or SERIALIZABLE the statements would
  *   not see what a writer committed meanwhile, so revert refuses them.
  * - Rows deleted since the version come back with their row ids: their
- *   INSERT runs between notes_restore_begin/_end, which lets in ids whose
- *   history records have all ended and records those rows at once
- *   (history_capture_restored).  Unchanged rows are not touched.
+ *   INSERT runs between notes_restore_begin/_end, which lets in those
+ *   ids (and no others) if their history records have all ended, and
+ *   records those rows at once (history_capture_restored).  Unchanged rows are not touched.
  * - Each statement must change exactly the rows it was given; anything
  *   else (a trigger that skipped or moved a row) is an error, so a revert
  *   is whole or not at all.
@@ -203,13 +209,24 @@ UpdateRows(TableRevert *t, ItemPointerData *tids, HeapTuple *rows, int64 n)
 	t->updated = n;
 }
 
+/* Order row ids. */
+static int
+CompareRids(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
 /* Run the INSERT that brings rows back, letting their old row ids in. */
 static int64
-RunRestoringInsert(Oid relid, const char *sql, Oid *types, Datum *values)
+RunRestoringInsert(Oid relid, const int64 *rids, int nrids, const char *sql, Oid *types,
+				   Datum *values)
 {
 	volatile int64 n = 0;
 
-	notes_restore_begin(relid);
+	notes_restore_begin(relid, rids, nrids);
 	PG_TRY();
 	{
 		n = aisec_spi_run(sql, false, 1, types, values, NULL, NULL);
@@ -239,11 +256,21 @@ InsertRows(TableRevert *t, HeapTuple *rows, int64 n)
 		int			part = (int) Min(n - done, REVERT_BATCH);
 		Oid			types[1] = {get_array_type(RelationGetDescr(t->rel)->tdtypeid)};
 		Datum		values[1];
+		int64	   *rids = palloc(sizeof(int64) * part);
 
+		for (int i = 0; i < part; i++)
+		{
+			bool		isnull;
+
+			rids[i] = DatumGetInt64(heap_getattr(rows[done + i], t->ridatt,
+												 RelationGetDescr(t->rel), &isnull));
+		}
+		qsort(rids, part, sizeof(int64), CompareRids);
 		values[0] = RowArray(t, rows + done, part);
 		CheckChanged(t, "inserted", part,
-					 RunRestoringInsert(RelationGetRelid(t->rel), sql, types, values));
+					 RunRestoringInsert(RelationGetRelid(t->rel), rids, part, sql, types, values));
 		pfree(DatumGetPointer(values[0]));
+		pfree(rids);
 	}
 	t->inserted = n;
 }
