@@ -329,3 +329,21 @@ SELECT id, email FROM rv_people ORDER BY id;
 SELECT aisec.commit('rv masked');
 SELECT rv_differ('rv_people', 3, 4) AS differ_3_4;
 SELECT bool_and(ok) AS verified FROM aisec.verify('rv masked');
+
+-- Not from inside a statement that writes a table of the dataset (its
+-- rows are not all recorded yet), nor while deferred trigger events wait
+-- on one (PostgreSQL refuses TRUNCATE then too).
+CREATE FUNCTION rv_inside() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM aisec.revert('rv masked', 4); RETURN NULL; END $$;
+CREATE TRIGGER rv_inside AFTER INSERT ON rv_people FOR EACH ROW EXECUTE FUNCTION rv_inside();
+INSERT INTO rv_people VALUES (7, 'x@example.com');
+DROP TRIGGER rv_inside ON rv_people;
+CREATE FUNCTION rv_later() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER rv_later AFTER INSERT ON rv_people DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION rv_later();
+BEGIN;
+INSERT INTO rv_people VALUES (8, 'y@example.com');
+SELECT * FROM aisec.revert('rv masked', 4);
+ROLLBACK;
+DROP TRIGGER rv_later ON rv_people;
+SELECT id FROM rv_people ORDER BY id;

@@ -43,6 +43,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -733,10 +734,27 @@ aisec_revert(PG_FUNCTION_ARGS)
 							get_rel_name(tables[i].relid), ds.name)));
 		pending = t->tt.pending;
 		version_require_select(t->tt.relid);
+
+		/*
+		 * A statement writing the table is still under way (revert called
+		 * from its trigger or function), or deferred trigger events wait:
+		 * its rows are not all in history or notes yet (PostgreSQL's own
+		 * rule for TRUNCATE).
+		 */
+		if (AfterTriggerPendingOnRel(t->tt.relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot revert table \"%s\" because it has pending trigger events",
+							get_rel_name(t->tt.relid)),
+					 errhint("Run aisec.revert() in a transaction of its own, not from a trigger or a statement that writes the table.")));
 		t->rel = table_open(t->tt.relid, NoLock);
 		t->qname = aisec_qualified_name(t->tt.relid);
 		t->ridatt = history_rid_attnum(t->rel);
 		PrepareColumns(t);
+	}
+	for (int i = 0; i < ntables; i++)
+	{
+		TableRevert *t = &ts[i];
 
 		/* Each table's statements see the ones before (and their capture). */
 		CommandCounterIncrement();
