@@ -324,7 +324,8 @@ CompareRids(const void *a, const void *b)
  * looked up.  Called with the commit lock held (no commit adds records
  * meanwhile) and before any later statement can update or delete the row:
  * capture would otherwise take the history of the row the id named for
- * this row's.
+ * this row's.  Except for the ids aisec.revert() brings back (see
+ * notes_restore_begin): return those, with their ctids, and how many.
  */
 static int
 RefuseRecordedRids(NoteBuffer *nb, int64 **restored, ItemPointerData **restored_tids)
@@ -385,12 +386,12 @@ RefuseRecordedRids(NoteBuffer *nb, int64 **restored, ItemPointerData **restored_
 			continue;
 		}
 		ereport(ERROR,
-					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg("row id %lld of tracked table \"%s\" already names a row in its history",
-							(long long) note->rid, get_rel_name(nb->relid)),
-					 errdetail("A row id names one row for the life of the table: it is not given to another row, even after that row is deleted."),
-					 errhint("Insert the row without \"%s\" and aisec assigns a new one.",
-							 RID_COLUMN)));
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("row id %lld of tracked table \"%s\" already names a row in its history",
+						(long long) note->rid, get_rel_name(nb->relid)),
+				 errdetail("A row id names one row for the life of the table: it is not given to another row, even after that row is deleted."),
+				 errhint("Insert the row without \"%s\" and aisec assigns a new one.",
+						 RID_COLUMN)));
 	}
 	if (hrel == NULL)
 		return 0;
