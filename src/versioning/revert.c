@@ -484,12 +484,10 @@ CompareRow(TableRevert *t, LiveRow *lr, Datum *values, bool *nulls, Snapshot sna
 }
 
 /*
- * Write table t back to version (0: empty it).  Usually only the rows
- * that may have changed since (FindCandidates) are looked at: the live
- * table is scanned once for them, and each one's row at the version is a
- * rid index probe.  For version 0, or while this transaction holds notes
- * not yet written (a statement still under way inserted rows), every live
- * row is compared with the whole version instead.  Then delete, update
+ * Write table t back to version (0: empty it).  Only the rows that may
+ * have changed since (FindCandidates) are looked at: the live table is
+ * scanned once for them, and each one's row at the version is a rid
+ * index probe.  For version 0 every live row goes.  Then delete, update
  * and insert.
  */
 static void
@@ -499,7 +497,7 @@ RevertTable(TableRevert *t, int64 version, Snapshot snap)
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "aisec revert",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	bool		all = version == 0 || notes_unwritten(RelationGetRelid(t->rel));
+	bool		all = version == 0;
 	liverow_hash *live = liverow_create(cxt, all ? Max(RelationGetNumberOfBlocks(t->rel), 1) * 32
 										: 1024, NULL);
 	TupleTableSlot *slot = table_slot_create(t->rel, NULL);
@@ -511,6 +509,15 @@ RevertTable(TableRevert *t, int64 version, Snapshot snap)
 	LiveRow    *lr;
 
 	memset(&ch, 0, sizeof(ch));
+
+	/*
+	 * Notes not written yet would name rows FindCandidates cannot see; a
+	 * statement writing the table would have to be under way, which
+	 * aisec_revert refused (pending trigger events).
+	 */
+	if (notes_unwritten(RelationGetRelid(t->rel)))
+		elog(ERROR, "aisec.revert: table \"%s\" has notes not written yet",
+			 RelationGetRelationName(t->rel));
 	if (!all)
 		FindCandidates(t, version, snap, live);
 
@@ -542,25 +549,7 @@ RevertTable(TableRevert *t, int64 version, Snapshot snap)
 	}
 	table_endscan(scan);
 
-	if (all && version > 0)
-	{
-		/* The whole version's rows: back if gone, written back if changed. */
-		CheckoutReader *r = version_checkout_begin(desc->tdtypeid, INT8OID,
-												   Int64GetDatum(version), false, snap);
-		HeapTuple	tup;
-
-		while ((tup = version_checkout_next(r)) != NULL)
-		{
-			CHECK_FOR_INTERRUPTS();
-			heap_deform_tuple(tup, desc, values, nulls);
-			CompareRow(t, liverow_lookup(live, history_check_rid(t->rel, t->tt.table_no,
-																 DatumGetInt64(values[t->ridatt - 1]),
-																 nulls[t->ridatt - 1])),
-					   values, nulls, snap, slot, &ch);
-		}
-		version_checkout_end(r);
-	}
-	else if (!all)
+	if (!all)
 	{
 		/* Each candidate's row at the version, as checkout would read it. */
 		EndedMap   *ended = history_ended_map(&t->tt, version, snap);
