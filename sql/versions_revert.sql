@@ -261,6 +261,15 @@ SELECT rv_differ('"rv s""chema"."ta""ble; DROP"', 1, 2) AS differ_t, rv_differ('
 SELECT message FROM aisec.versions WHERE dataset = 'rv two' AND version = 2;
 SELECT bool_and(ok) AS verified FROM aisec.verify('rv two');
 
+-- A column added since the version: the version's rows have NULL there,
+-- and so do the rows revert writes back.
+ALTER TABLE rv_u ADD COLUMN extra text;
+UPDATE rv_u SET extra = 'x';
+SELECT * FROM aisec.revert('rv two', 2);
+SELECT k, extra FROM rv_u ORDER BY k;
+SELECT aisec.commit('rv two', 'column added');
+SELECT rv_differ('rv_u', 2, 3) AS differ_u;
+
 -- A table with no record in the version (it joined the dataset later;
 -- here a superuser removed the record): refused, nothing changed.
 BEGIN;
@@ -277,7 +286,7 @@ SELECT version, reverted_to, noted_by = current_user AS by_me FROM aisec.pending
 UPDATE aisec.pending_note SET reverted_to = 0;
 DELETE FROM aisec.pending_note;
 SELECT aisec.commit('rv two', 'with a note');
-SELECT message FROM aisec.versions WHERE dataset = 'rv two' AND version = 3;
+SELECT message FROM aisec.versions WHERE dataset = 'rv two' AND version = 4;
 SELECT count(*) AS notes FROM aisec.pending_note;
 
 --
