@@ -356,3 +356,28 @@ SELECT * FROM aisec.revert('rv masked', 4);
 ROLLBACK;
 DROP TRIGGER rv_later ON rv_people;
 SELECT id FROM rv_people ORDER BY id;
+
+--
+-- 13. A foreign key between two tables of a dataset: tables are written
+--     one after another, so an immediate constraint can stop the revert
+--     (nothing changes); a deferred one is checked at the end.
+--
+CREATE TABLE rv_p (id int PRIMARY KEY);
+CREATE TABLE rv_c (id int PRIMARY KEY, p int REFERENCES rv_p);
+SELECT aisec.track('rv_p') > 0 AND aisec.track('rv_c') > 0 AS tracked;
+INSERT INTO rv_p VALUES (1);
+INSERT INTO rv_c VALUES (10, 1);
+SELECT aisec.create_dataset('rv fk', ARRAY['rv_p'::regclass, 'rv_c']) > 0 AS created;
+SELECT aisec.commit('rv fk', 'v1');
+INSERT INTO rv_p VALUES (2);
+INSERT INTO rv_c VALUES (20, 2);
+DELETE FROM rv_c WHERE id = 10;
+DELETE FROM rv_p WHERE id = 1;
+SELECT aisec.commit('rv fk', 'v2');
+SELECT * FROM aisec.revert('rv fk', 1);
+SELECT (SELECT string_agg(id::text, ' ') FROM rv_p) AS p, (SELECT string_agg(id::text, ' ') FROM rv_c) AS c;
+ALTER TABLE rv_c ALTER CONSTRAINT rv_c_p_fkey DEFERRABLE INITIALLY DEFERRED;
+SELECT * FROM aisec.revert('rv fk', 1);
+SELECT aisec.commit('rv fk');
+SELECT rv_differ('rv_p', 1, 3) AS differ_p, rv_differ('rv_c', 1, 3) AS differ_c;
+SELECT bool_and(ok) AS verified FROM aisec.verify('rv fk');
