@@ -23,6 +23,13 @@
 --      view is built again (owned by its table's owner, with the reader's
 --      rights and row-level security for tables that have it); every
 --      masked role is checked again over partitions and inheritance.
+--   5-10. Dataset versions as users meet them (issue 16): no foreign keys
+--      among aisec's tables (parallel pg_restore) and the DROP EXTENSION /
+--      ALTER / DROP TABLE event triggers (5); diff with a key and
+--      diff_summary (6); masked checkout and checkout(text) hint (7);
+--      status, tracked_tables, remove_table, drop_dataset, untag, tag
+--      returning the version (8); history BRIN autosummarize (9); revert
+--      and its pending note (10).
 --
 -- Order: the event trigger functions come first, so that the triggers
 -- point at symbols the new library has before any command that fires
@@ -699,7 +706,7 @@ REVOKE ALL ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) FROM
 GRANT EXECUTE ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) IS 'counts of aisec.diff: a first row ("column" NULL) with the rows changed, added and removed, then per column the changed rows whose value in it differs and the added and removed rows with a value in it';
 
--- ==== 9. Masked checkout and the checkout(name) hint (issue 16) ====
+-- ==== 7. Masked checkout and the checkout(name) hint (issue 16) ====
 
 -- Masked roles read versions masked: aisec.checkout(NULL::aisec_masked.t, v).
 GRANT USAGE ON SCHEMA aisec TO aisec_masked_reader;
@@ -725,7 +732,7 @@ REVOKE ALL ON FUNCTION aisec.checkout(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.checkout(text, text) TO aisec_admin, aisec_engineer, aisec_masked_reader;
 COMMENT ON FUNCTION aisec.checkout(text, text) IS 'not a checkout: raises an error saying to pass the table''s row type, aisec.checkout(NULL::t, ''v1''), instead of its name';
 
--- 7. Dataset housekeeping (issue 16): remove_table, drop_dataset, untag,
+-- 8. Dataset housekeeping (issue 16): remove_table, drop_dataset, untag,
 -- status and the tracked_tables view; tag() returns the version it tagged
 -- (a changed return type: dropped and created again, with its grant and
 -- comment); untrack's comment says its new rule.
@@ -796,7 +803,7 @@ LEFT JOIN aisec.tracked_table_counts() c ON c.table_no OPERATOR(pg_catalog.=) t.
 GRANT SELECT ON aisec.tracked_tables TO aisec_admin, aisec_engineer;
 COMMENT ON VIEW aisec.tracked_tables IS 'aisec tracked tables: table, table number, rows now (rows of the last committed version that includes the table, 0 before any, plus rows inserted minus rows deleted since, from the history records and notes of the pending version: O(changes); NULL once no version records it, after drop_dataset keeping history), history size in bytes (history and ended records with their indexes), dataset (NULL if none), pending changes (rows inserted, updated or deleted since the last commit, each row once, as aisec.status counts them)';
 
--- 8. History BRIN indexes summarize themselves (issue 16)
+-- 9. History BRIN indexes summarize themselves (issue 16)
 
 -- track() now creates the BRIN indexes of history_<n> (valid_from) and
 -- history_<n>_ended (valid_to) with autosummarize = on, so that status()
@@ -820,3 +827,27 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ==== 10. revert: aisec.revert() and the note it leaves for the next commit (issue 16) ====
+
+CREATE TABLE aisec.pending_note (
+    dataset_id  integer     PRIMARY KEY,
+    version     bigint      NOT NULL,
+    reverted_to bigint      NOT NULL,
+    noted_at    timestamptz NOT NULL,
+    noted_by    text        NOT NULL
+) USING heap;
+REVOKE ALL ON aisec.pending_note FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.pending_note', '');
+COMMENT ON TABLE aisec.pending_note IS 'aisec: a revert made since the last commit of a dataset (pending version, version reverted to), which the next commit names in its message';
+CREATE TRIGGER pending_note_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.pending_note FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
+ALTER TABLE aisec.pending_note ENABLE ALWAYS TRIGGER pending_note_refuse_change;
+
+CREATE FUNCTION aisec.revert(dataset text, to_version bigint)
+    RETURNS TABLE ("table" regclass, inserted bigint, updated bigint, deleted bigint)
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_revert';
+REVOKE ALL ON FUNCTION aisec.revert(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.revert(text, bigint) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.revert(text, bigint) IS 'write every table of a dataset back to a committed version (0: empty) as ordinary captured changes, deleted rows back with their row ids; the next commit''s message says "reverted to version N"; one row per table with the rows inserted, updated and deleted';

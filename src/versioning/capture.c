@@ -320,6 +320,17 @@ CaptureRemove(Capture *c, int64 rid)
 	int64		from = 0;
 	ItemPointerData tid;
 
+	/*
+	 * A row aisec.revert() is bringing back has no open record until its
+	 * INSERT ends: its latest record is an ended one, which must not be
+	 * ended again (a trigger of that INSERT would get here).
+	 */
+	if (notes_restoring(RelationGetRelid(c->rel)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot update or delete rows of tracked table \"%s\" while aisec.revert() restores rows to it",
+						RelationGetRelationName(c->rel)),
+				 errhint("A trigger on the table changed rows during aisec.revert(); disable it for the revert.")));
 	if (c->passed)
 	{
 		/* Found by open_records_find, its hash already taken off. */
@@ -608,4 +619,81 @@ history_capture_existing(Relation rel, const TrackedTable *tt)
 	UnregisterSnapshot(snap);
 	capture_end(&c);
 	return n;
+}
+
+/* Refuse bringing back a row whose id names a row that is still live. */
+static void
+RefuseLiveRid(Relation rel, int64 rid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNIQUE_VIOLATION),
+			 errmsg("row id %lld of tracked table \"%s\" already names a live row in its history",
+					(long long) rid, RelationGetRelationName(rel)),
+			 errdetail("Only a row whose every history record has ended can be brought back with its row id."),
+			 errhint("Run aisec.verify() on the table's dataset.")));
+}
+
+/*
+ * Give rows that aisec.revert() brought back with their old row ids (the
+ * n rows rids[i] at tids[i], sorted by id; inserted by the current
+ * statement) their history records in the pending version now, instead of
+ * at the next commit: each id's latest record must have ended (or be
+ * ended by the next commit, for a row a large UPDATE changed and a DELETE
+ * then removed), and the new record becomes the row's open one, so later
+ * updates and deletes find it as for any row.  A row thus has records
+ * (rid, v1), ..., (rid, vk) ended, then (rid, pending): still at most
+ * one per version.
+ */
+void
+history_capture_restored(Relation rel, const int64 *rids, const ItemPointerData *tids, int n)
+{
+	TrackedTable tt;
+	Capture		c;
+	EndedMap   *ended = NULL;
+	int64	   *ends = NULL;
+	int			nends = 0;
+	TupleTableSlot *slot;
+
+	history_require_tracked(rel, &tt);
+	capture_begin(&c, rel, &tt);
+	slot = table_slot_create(rel, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		int64		rid = rids[i];
+		int64		from = 0;
+		ItemPointerData htid;
+		ItemPointerData tid = tids[i];
+		uint8		hash[SHA256_LEN];
+
+		CHECK_FOR_INTERRUPTS();
+		if (i > 0 && rid == rids[i - 1])
+		{
+			if (ItemPointerEquals(&tid, (ItemPointer) &tids[i - 1]))
+				continue;		/* noted twice, by a nested INSERT too */
+			RefuseLiveRid(rel, rid);
+		}
+		if (open_records_latest(&c, rid, PG_INT64_MAX, &from, &htid, hash))
+		{
+			if (ended == NULL)
+				ended = history_ended_map(&tt, 0, c.snap);
+			if (history_ended_at(ended, rid, from) == 0)
+			{
+				if (from >= tt.pending)
+					RefuseLiveRid(rel, rid);
+				if (ends == NULL)
+					ends = notes_pending_rids(tt.table_no, PENDING_ENDS, &nends);
+				if (bsearch(&rid, ends, nends, sizeof(int64), history_compare_rids) == NULL)
+					RefuseLiveRid(rel, rid);
+			}
+		}
+		if (!table_tuple_fetch_row_version(rel, &tid, SnapshotSelf, slot) ||
+			capture_row_rid(&c, slot) != rid)
+			elog(ERROR, "aisec: restored row %lld of \"%s\" is not where it was noted",
+				 (long long) rid, RelationGetRelationName(rel));
+		capture_insert(&c, slot);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	if (ended)
+		history_ended_map_free(ended);
+	capture_end(&c);
 }

@@ -173,6 +173,31 @@ VersionTableCount(int32 dataset_id, int64 version, Snapshot snap)
 	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
 }
 
+/*
+ * The message of the commit of version: the caller's, with "reverted to
+ * version N" appended (or alone) if aisec.revert() left a note for it
+ * (revert.c).  The note is used up either way.
+ */
+static char *
+RevertedMessage(int32 dataset_id, int64 version, char *message, Snapshot snap)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2] = {Int32GetDatum(dataset_id), Int64GetDatum(version)};
+	char	   *note = NULL;
+	bool		isnull;
+
+	if (aisec_spi_run("SELECT reverted_to FROM aisec.pending_note "
+					  "WHERE dataset_id = $1 AND version = $2",
+					  true, 2, types, values, NULL, snap) == 1)
+		note = psprintf("reverted to version " INT64_FORMAT,
+						DatumGetInt64(aisec_spi_value(0, 0, &isnull)));
+	(void) aisec_spi_run("DELETE FROM aisec.pending_note WHERE dataset_id = $1",
+						 true, 1, types, values, NULL, snap);
+	if (note == NULL)
+		return message;
+	return message ? psprintf("%s (%s)", message, note) : note;
+}
+
 /* SQL: aisec.commit(dataset, message) records a new version. */
 PG_FUNCTION_INFO_V1(aisec_version_commit);
 Datum
@@ -260,6 +285,7 @@ aisec_version_commit(PG_FUNCTION_ARGS)
 		PG_RETURN_INT64(ds.head);
 	}
 
+	message = RevertedMessage(ds.id, version, message, snap);
 	LoadCommitHash(ds.id, ds.head, parent_hash, snap);
 	at = GetCurrentTimestamp();
 	by = GetUserNameFromId(GetUserId(), false);

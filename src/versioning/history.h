@@ -16,6 +16,7 @@
 #include "access/htup.h"
 #include "access/tupdesc.h"
 #include "executor/tuptable.h"
+#include "storage/itemptr.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
 
@@ -99,6 +100,8 @@ extern int64 history_max_recorded_rid(Relation hrel, Relation ridx, Snapshot sna
 
 /* capture.c */
 extern int64 history_capture_existing(Relation rel, const TrackedTable *tt);
+extern void history_capture_restored(Relation rel, const int64 *rids,
+									 const ItemPointerData *tids, int n);
 
 /* pending.c */
 extern int64 history_capture_pending(const TrackedTable *tt);

@@ -257,6 +257,9 @@ aisec_drop_dataset(PG_FUNCTION_ARGS)
 						 true, 1, types, values, NULL, snap);
 	(void) aisec_spi_run("DELETE FROM aisec.version WHERE dataset_id = $1",
 						 true, 1, types, values, NULL, snap);
+	/* A revert's note for the next commit, which will not come. */
+	(void) aisec_spi_run("DELETE FROM aisec.pending_note WHERE dataset_id = $1",
+						 true, 1, types, values, NULL, snap);
 	(void) aisec_spi_run("UPDATE aisec.tracked SET dataset_id = NULL WHERE dataset_id = $1",
 						 true, 1, types, values, NULL, snap);
 	(void) aisec_spi_run("DELETE FROM aisec.dataset WHERE id = $1",

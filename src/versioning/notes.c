@@ -19,7 +19,11 @@
  * pass to its parent, and whatever is left is written before the
  * transaction commits.  Writing notes takes AISEC_LOCK_VERSION_COMMIT in
  * share mode, like every capture, and first refuses an explicit row id
- * that names a row the history holds.
+ * that names a row the history holds.  The one exception is
+ * aisec.revert() (revert.c) bringing deleted rows back with their old
+ * ids: while its INSERT into a table runs (notes_restore_begin), such a
+ * row is not noted but recorded at once (history_capture_restored), if
+ * every history record of its id has ended.
  */
 #include "postgres.h"
 
@@ -30,6 +34,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -244,6 +249,15 @@ typedef struct InsertStart
 
 static InsertStart *insert_starts = NULL;
 
+/*
+ * The table aisec.revert() is restoring rows to, while its INSERT runs
+ * (InvalidOid otherwise), and the row ids of deleted rows it brings back
+ * (sorted): only those ids are let in.
+ */
+static Oid	restore_relid = InvalidOid;
+static const int64 *restore_rids = NULL;
+static int	restore_nrids = 0;
+
 /* Write the notes of nb as one row of aisec.pending_row. */
 static void
 WritePending(NoteBuffer *nb)
@@ -292,6 +306,16 @@ notes_read_pending(bytea *entries, PendingNote **notes, int *n, int *size)
 	}
 }
 
+/* Order row ids. */
+static int
+CompareRids(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
 /*
  * Refuse an inserted row whose id names a row the table's history holds,
  * current or deleted: a row id names one row for the life of the table.
@@ -300,10 +324,11 @@ notes_read_pending(bytea *entries, PendingNote **notes, int *n, int *size)
  * looked up.  Called with the commit lock held (no commit adds records
  * meanwhile) and before any later statement can update or delete the row:
  * capture would otherwise take the history of the row the id named for
- * this row's.
+ * this row's.  Except for the ids aisec.revert() brings back (see
+ * notes_restore_begin): return those, with their ctids, and how many.
  */
-static void
-RefuseRecordedRids(NoteBuffer *nb)
+static int
+RefuseRecordedRids(NoteBuffer *nb, int64 **restored, ItemPointerData **restored_tids)
 {
 	Relation	hrel = NULL;
 	Relation	ridx = NULL;
@@ -314,7 +339,11 @@ RefuseRecordedRids(NoteBuffer *nb)
 	NoteReader r;
 	PendingNote notebuf;
 	PendingNote *note = &notebuf;
+	int			nrestored = 0;
+	int			size = 0;
 
+	*restored = NULL;
+	*restored_tids = NULL;
 	SealNotes(nb);
 	NoteReaderInit(&r, nb->data + VARHDRSZ, nb->len - VARHDRSZ);
 	while (NoteNext(&r, note))
@@ -336,22 +365,113 @@ RefuseRecordedRids(NoteBuffer *nb)
 			continue;
 		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(note->rid));
 		index_rescan(scan, &key, 1, NULL, 0);
-		if (index_getnext_slot(scan, ForwardScanDirection, slot))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg("row id %lld of tracked table \"%s\" already names a row in its history",
-							(long long) note->rid, get_rel_name(nb->relid)),
-					 errdetail("A row id names one row for the life of the table: it is not given to another row, even after that row is deleted."),
-					 errhint("Insert the row without \"%s\" and aisec assigns a new one.",
-							 RID_COLUMN)));
+		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
+			continue;
+		if (nb->relid == restore_relid &&
+			bsearch(&note->rid, restore_rids, restore_nrids, sizeof(int64), CompareRids) != NULL)
+		{
+			/* aisec.revert() brings a row back: recorded at once, if dead. */
+			if (nrestored == size)
+			{
+				size = Max(size * 2, 64);
+				*restored = *restored ? repalloc(*restored, sizeof(int64) * size)
+					: palloc(sizeof(int64) * size);
+				*restored_tids = *restored_tids
+					? repalloc(*restored_tids, sizeof(ItemPointerData) * size)
+					: palloc(sizeof(ItemPointerData) * size);
+			}
+			(*restored)[nrestored] = note->rid;
+			(*restored_tids)[nrestored] = note->tid;
+			nrestored++;
+			continue;
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("row id %lld of tracked table \"%s\" already names a row in its history",
+						(long long) note->rid, get_rel_name(nb->relid)),
+				 errdetail("A row id names one row for the life of the table: it is not given to another row, even after that row is deleted."),
+				 errhint("Insert the row without \"%s\" and aisec assigns a new one.",
+						 RID_COLUMN)));
 	}
 	if (hrel == NULL)
-		return;
+		return 0;
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	UnregisterSnapshot(snap);
 	index_close(ridx, AccessShareLock);
 	table_close(hrel, AccessShareLock);
+	return nrestored;
+}
+
+/* Order (row id, ctid) pairs by row id; ctids move with them. */
+typedef struct RestoredNote
+{
+	int64		rid;
+	ItemPointerData tid;
+} RestoredNote;
+
+static int
+CompareRestored(const void *a, const void *b)
+{
+	const RestoredNote *x = a;
+	const RestoredNote *y = b;
+
+	if (x->rid != y->rid)
+		return x->rid < y->rid ? -1 : 1;
+	return ItemPointerCompare((ItemPointer) &x->tid, (ItemPointer) &y->tid);
+}
+
+/*
+ * Take the rows aisec.revert() brought back out of nb's notes and give
+ * them their history records now (history_capture_restored), so that no
+ * later statement can find one of their ended records as the open one.
+ */
+static void
+CaptureRestored(NoteBuffer *nb, int64 *rids, ItemPointerData *tids, int n)
+{
+	RestoredNote *rs = palloc(sizeof(RestoredNote) * n);
+	uint8	   *copy;
+	Size		len;
+	NoteReader	r;
+	PendingNote note;
+	Relation	rel;
+
+	for (int i = 0; i < n; i++)
+	{
+		rs[i].rid = rids[i];
+		rs[i].tid = tids[i];
+	}
+	qsort(rs, n, sizeof(RestoredNote), CompareRestored);
+	for (int i = 0; i < n; i++)
+	{
+		rids[i] = rs[i].rid;
+		tids[i] = rs[i].tid;
+	}
+
+	/* Keep the other notes: rebuild the buffer without these rows' "i" notes. */
+	SealNotes(nb);
+	len = nb->len - VARHDRSZ;
+	copy = palloc(len);
+	memcpy(copy, nb->data + VARHDRSZ, len);
+	ForgetBuffer(nb);
+	NoteReaderInit(&r, copy, len);
+	while (NoteNext(&r, &note))
+	{
+		RestoredNote key;
+
+		key.rid = note.rid;
+		key.tid = note.tid;
+		if (note.kind == PENDING_AT &&
+			bsearch(&key, rs, n, sizeof(RestoredNote), CompareRestored) != NULL)
+			continue;
+		notes_add(nb, note.rid, &note.tid, note.kind);
+	}
+	pfree(copy);
+	pfree(rs);
+
+	rel = table_open(nb->relid, AccessShareLock);
+	history_capture_restored(rel, rids, tids, n);
+	table_close(rel, AccessShareLock);
 }
 
 /* Write the notes of one table (or all, InvalidOid) from one subtransaction (or all). */
@@ -360,13 +480,19 @@ notes_flush(Oid relid, SubTransactionId subid)
 {
 	for (NoteBuffer *nb = note_buffers; nb != NULL; nb = nb->next)
 	{
+		int64	   *restored;
+		ItemPointerData *restored_tids;
+		int			nrestored;
+
 		if (nb->n == 0 ||
 			(OidIsValid(relid) && nb->relid != relid) ||
 			(subid != InvalidSubTransactionId && nb->subid != subid))
 			continue;
 		/* Like every capture, hold the commit lock until the end. */
 		aisec_lock_shared(AISEC_LOCK_VERSION_COMMIT);
-		RefuseRecordedRids(nb);
+		nrestored = RefuseRecordedRids(nb, &restored, &restored_tids);
+		if (nrestored > 0)
+			CaptureRestored(nb, restored, restored_tids, nrestored);
 		WritePending(nb);
 		ForgetBuffer(nb);
 	}
@@ -446,6 +572,7 @@ NotesXact(XactEvent event, void *arg)
 			note_buffers = NULL;
 			note_last = NULL;
 			insert_starts = NULL;
+			notes_restore_end();
 			break;
 		default:
 			break;
@@ -554,6 +681,77 @@ notes_unwritten(Oid relid)
 		if (nb->relid == relid && nb->n > 0)
 			return true;
 	return false;
+}
+
+/*
+ * aisec.revert() is about to INSERT rows of relid with the row ids they
+ * had, rids (n of them, sorted; the array must outlive the INSERT): let
+ * in those ids if their history records have all ended, and record those
+ * rows at once (see notes_flush).  Until notes_restore_end, capture
+ * refuses to update or delete rows of relid (notes_restoring).
+ */
+void
+notes_restore_begin(Oid relid, const int64 *rids, int n)
+{
+	NoteCallbacks();
+	restore_relid = relid;
+	restore_rids = rids;
+	restore_nrids = n;
+}
+
+/* aisec.revert()'s INSERT has ended (or failed). */
+void
+notes_restore_end(void)
+{
+	restore_relid = InvalidOid;
+	restore_rids = NULL;
+	restore_nrids = 0;
+}
+
+/* Whether aisec.revert() is restoring rows to relid right now. */
+bool
+notes_restoring(Oid relid)
+{
+	return OidIsValid(restore_relid) && restore_relid == relid;
+}
+
+/*
+ * The row ids that aisec.pending_row holds notes of kind "kind" on (any
+ * kind if 0) for a table, sorted (an id may come more than once); their
+ * number in *n.  With PENDING_ENDS: the rows a large UPDATE changed whose
+ * open committed records the next commit ends.
+ */
+int64 *
+notes_pending_rids(int32 table_no, char kind, int *n)
+{
+	AisecSpi	spi;
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(table_no)};
+	PendingNote *notes = palloc(sizeof(PendingNote) * 1024);
+	int			nnotes = 0;
+	int			size = 1024;
+	int			nrows;
+	int64	   *rids;
+
+	aisec_spi_begin(&spi);
+	nrows = aisec_spi_run("SELECT entries FROM aisec.pending_row WHERE table_no = $1 ORDER BY seq",
+						  true, 1, types, values, NULL, NULL);
+	for (int i = 0; i < nrows; i++)
+	{
+		bool		isnull;
+
+		notes_read_pending(DatumGetByteaPP(aisec_spi_value(i, 0, &isnull)),
+						   &notes, &nnotes, &size);
+	}
+	aisec_spi_end(&spi);
+	rids = palloc(sizeof(int64) * Max(nnotes, 1));
+	*n = 0;
+	for (int i = 0; i < nnotes; i++)
+		if (kind == 0 || notes[i].kind == kind)
+			rids[(*n)++] = notes[i].rid;
+	pfree(notes);
+	qsort(rids, *n, sizeof(int64), CompareRids);
+	return rids;
 }
 
 /* Trigger: note where an inserted row is, for the next commit. */

@@ -40,4 +40,10 @@ extern void notes_insert_starts(Relation rel);
 extern void notes_new_blocks(Relation rel, bool scan);
 extern void notes_read_pending(bytea *entries, PendingNote **notes, int *n, int *size);
 
+/* aisec.revert() bringing rows back with their old row ids (revert.c). */
+extern void notes_restore_begin(Oid relid, const int64 *rids, int n);
+extern void notes_restore_end(void);
+extern bool notes_restoring(Oid relid);
+extern int64 *notes_pending_rids(int32 table_no, char kind, int *n);
+
 #endif							/* AISEC_NOTES_H */

@@ -112,6 +112,15 @@ SELECT "table", rows, rows = (SELECT count(*) FROM loans) AS rows_exact, dataset
 FROM aisec.tracked_tables;
 SELECT aisec.untag('credit', 'v4');
 SELECT bool_and(ok) AS all_ok FROM aisec.verify('credit');
+-- aisec.revert() (0.2.0) on the updated database: back to version 1, rows
+-- deleted since come back with their row ids; the commit says so.
+SELECT inserted, updated, deleted FROM aisec.revert('credit', 1);
+SELECT aisec.commit('credit') AS reverted;
+SELECT message FROM aisec.versions WHERE version = 5;
+SELECT count(*) AS differ_1_5
+FROM ((SELECT * FROM aisec.checkout(NULL::loans, 1) EXCEPT ALL SELECT * FROM aisec.checkout(NULL::loans, 5))
+      UNION ALL (SELECT * FROM aisec.checkout(NULL::loans, 5) EXCEPT ALL SELECT * FROM aisec.checkout(NULL::loans, 1))) d;
+SELECT bool_and(ok) AS verified FROM aisec.verify('credit');
 -- The tracking event triggers still guard the table.
 ALTER TABLE loans DROP COLUMN approved;
 DROP TRIGGER aisec_capture_delete ON loans;
