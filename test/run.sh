@@ -15,7 +15,8 @@
 # While working on one thing, test mode can run a part of the suite:
 # AISEC_REGRESS="a b" (those pg_regress tests), AISEC_ISOLATION="x" (those
 # specs; empty: none), AISEC_TAP="05*" (TAP files t/<glob>.pl; "none": none),
-# AISEC_SKIP_UPGRADE=1.  `make test` sets none of them.
+# AISEC_SKIP_UPGRADE=1 (AISEC_REGRESS and AISEC_ISOLATION also in valgrind
+# mode).  `make test` and `make test-valgrind` set none of them.
 #
 # PostgreSQL refuses to run as root: as root, the cluster and the TAP tests
 # run as the "postgres" system user (created by the postgresql package) in a
@@ -245,7 +246,8 @@ valgrind)
 	rc=0
 	# All but the bounded fuzz: its 48,000 cases take well over ten minutes
 	# under valgrind (run it there by hand with REGRESS=fuzz if needed).
-	regress REGRESS="$(make -s --no-print-directory print-regress | sed 's/\bfuzz\b//')" || rc=$?
+	regress REGRESS="${AISEC_REGRESS:-$(make -s --no-print-directory print-regress | sed 's/\bfuzz\b//')}" \
+		${AISEC_ISOLATION+ISOLATION="$AISEC_ISOLATION"} || rc=$?
 	as "$bindir/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || true
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=""

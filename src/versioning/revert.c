@@ -401,9 +401,10 @@ FindCandidates(TableRevert *t, int64 version, Snapshot snap, liverow_hash *live)
  */
 static bool
 RowAtVersion(TableRevert *t, IndexScanDesc scan, TupleTableSlot *hslot, EndedMap *ended,
-			 int64 rid, int64 version, Datum *values, bool *nulls)
+			 int64 rid, int64 version, MemoryContext rowcxt, Datum *values, bool *nulls)
 {
 	ScanKeyData key;
+	MemoryContext old;
 
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rid));
 	index_rescan(scan, &key, 1, NULL, 0);
@@ -419,11 +420,14 @@ RowAtVersion(TableRevert *t, IndexScanDesc scan, TupleTableSlot *hslot, EndedMap
 		data = slot_getattr(hslot, HC_DATA + 1, &isnull);
 		if (isnull)
 			return false;		/* redacted: checkout leaves it out too */
+		/* The row (detoasted) lives in rowcxt; the scan's own memory must not. */
+		old = MemoryContextSwitchTo(rowcxt);
 		row.t_data = DatumGetHeapTupleHeader(data);
 		row.t_len = HeapTupleHeaderGetDatumLength(row.t_data);
 		ItemPointerSetInvalid(&row.t_self);
 		row.t_tableOid = InvalidOid;
 		heap_deform_tuple(&row, RelationGetDescr(t->rel), values, nulls);
+		MemoryContextSwitchTo(old);
 		return true;
 	}
 	return false;
@@ -566,9 +570,11 @@ RevertTable(TableRevert *t, int64 version, Snapshot snap)
 			bool		in;
 
 			CHECK_FOR_INTERRUPTS();
-			MemoryContextSwitchTo(rowcxt);
-			in = RowAtVersion(t, iscan, hslot, ended, lr->rid, version, values, nulls);
-			MemoryContextSwitchTo(cxt);
+			/*
+			 * Not in rowcxt: the index scan keeps memory across calls (btree
+			 * allocates its killed-items array on first use).
+			 */
+			in = RowAtVersion(t, iscan, hslot, ended, lr->rid, version, rowcxt, values, nulls);
 			if (in)
 				CompareRow(t, lr, values, nulls, snap, slot, &ch);
 			MemoryContextReset(rowcxt);
