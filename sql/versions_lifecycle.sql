@@ -63,6 +63,10 @@ CREATE DOMAIN vl_score AS int DEFAULT 0;
 ALTER TABLE vl_item ADD COLUMN s vl_score;
 -- Several commands: the one with the default is named.
 ALTER TABLE IF EXISTS vl_item ADD COLUMN a int, ADD COLUMN b int DEFAULT 1;
+-- A column type change (PostgreSQL: "history_<n>.data uses its row
+-- type"): aisec's error and what to do instead.
+ALTER TABLE vl_item ALTER COLUMN v TYPE varchar(20);
+ALTER TABLE vl_item ALTER COLUMN "id" SET DATA TYPE bigint USING id::bigint;
 -- Untracked tables are not affected.
 CREATE TABLE vl_plain (id int);
 INSERT INTO vl_plain VALUES (1);

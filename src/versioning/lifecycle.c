@@ -283,7 +283,10 @@ AddedColumnValue(ColumnDef *def)
 	return v;
 }
 
-/* Refuse ADD COLUMN with a default on a tracked table, before PostgreSQL does. */
+/*
+ * Refuse ADD COLUMN with a default, and a column type change, on a tracked
+ * table, before PostgreSQL does (its error names the history's column).
+ */
 static void
 CheckAlterTable(AlterTableStmt *stmt)
 {
@@ -304,6 +307,16 @@ CheckAlterTable(AlterTableStmt *stmt)
 		char	   *qrel;
 		char	   *qcol;
 
+		if (IsA(cmd, AlterTableCmd) && cmd->subtype == AT_AlterColumnType &&
+			OwnsObject(RelationRelationId, relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change the type of column \"%s\" of tracked table \"%s\"",
+							cmd->name, get_rel_name(relid)),
+					 errdetail("The table's history holds every row version with the types it was written with, and committed versions must stay readable."),
+					 errhint("Add a column of the new type, fill it with UPDATE (which aisec records) and use it instead: ALTER TABLE %s ADD COLUMN <new column> <type>; UPDATE %s SET <new column> = %s::<type>;",
+							 aisec_qualified_name(relid), aisec_qualified_name(relid),
+							 quote_identifier(cmd->name))));
 		if (!IsA(cmd, AlterTableCmd) || cmd->subtype != AT_AddColumn ||
 			cmd->def == NULL || !IsA(cmd->def, ColumnDef))
 			continue;
