@@ -231,6 +231,8 @@ SELECT count(*) FROM aisec.checkout(NULL::aisec_masked.vmx_people, 'vmx-first');
 SET ROLE regress_vm_analyst;
 \set VERBOSITY default
 SELECT * FROM aisec.checkout('vmx_people', 1);
+-- A table without a masked view: not pointed to a raw read it is refused.
+SELECT * FROM aisec.checkout('pg_catalog.pg_class', 1);
 RESET ROLE;
 SET ROLE regress_vm_eng;
 SELECT * FROM aisec.checkout('vmx_people', 'vmx-first');

@@ -337,6 +337,12 @@ aisec_checkout_by_name(PG_FUNCTION_ARGS)
 		rowtype = format_type_be_qualified(get_rel_type_id(relid));
 		masked = NULL;
 	}
+	if (masked == NULL && version_masked_user())
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("aisec.checkout() takes the table's row type, not its name"),
+				 errdetail("The rows it returns have the type of its first argument, and a name has none."),
+				 errhint("A masked role reads versions only of tables with a masked view, masked: aisec.checkout(NULL::aisec_masked.<table>, %s).", example)));
 	if (rowtype == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
