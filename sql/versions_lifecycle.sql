@@ -145,3 +145,35 @@ ALTER TABLE vl_loans OWNER TO CURRENT_USER;
 DROP TABLE vl_loans;
 REVOKE CREATE ON SCHEMA public FROM vl_adm;
 DROP ROLE vl_adm, vl_owner;
+
+--
+-- 5. Untracked and tracked again in the transaction that wrote the table
+--    (also inside a savepoint rolled back): what is written afterwards is
+--    captured under the table's new number, or its old one again.
+--
+CREATE TABLE vl_again (id int);
+INSERT INTO vl_again VALUES (1), (2), (3);
+SELECT aisec.track('vl_again') > 0 AS tracked;
+BEGIN;
+INSERT INTO vl_again VALUES (4);
+UPDATE vl_again SET id = id + 10 WHERE id = 1;
+SELECT aisec.untrack('vl_again');
+SELECT aisec.track('vl_again') > 0 AS tracked_again;
+INSERT INTO vl_again VALUES (5);
+UPDATE vl_again SET id = id + 10 WHERE id = 2;
+DELETE FROM vl_again WHERE id = 3;
+SAVEPOINT s;
+INSERT INTO vl_again VALUES (6);
+SELECT aisec.untrack('vl_again');
+SELECT aisec.track('vl_again') > 0 AS tracked_in_savepoint;
+INSERT INTO vl_again VALUES (7);
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO vl_again VALUES (8);
+UPDATE vl_again SET id = id + 10 WHERE id = 4;
+COMMIT;
+SELECT aisec.create_dataset('vl_again', ARRAY['vl_again'::regclass]) > 0 AS created;
+SELECT aisec.commit('vl_again', 'one');
+SELECT id FROM aisec.checkout(NULL::vl_again, 1) ORDER BY id;
+SELECT bool_and(ok) AS verified FROM aisec.verify('vl_again');
+SELECT aisec.drop_dataset('vl_again', keep_history => false);
+DROP TABLE vl_again;

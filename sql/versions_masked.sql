@@ -213,6 +213,13 @@ SELECT * FROM aisec.checkout('public.vmx_people', 'vmx-first');
 SELECT * FROM aisec.checkout('vmx_rls', 1);
 SELECT * FROM aisec.checkout('no_such_table', 1);
 SELECT * FROM aisec.checkout(NULL, 1);
+-- The masked view's name gets the masked form; a name of three parts, or
+-- in a schema the caller may not use (below), only the general hint: the
+-- lookup raises no error of its own.
+SELECT * FROM aisec.checkout('aisec_masked.vmx_people', 1);
+SELECT * FROM aisec.checkout('otherdb.public.vmx_people', 1);
+CREATE SCHEMA vmx_hidden;
+CREATE TABLE vmx_hidden.t (i int);
 SELECT count(*) FROM aisec.checkout('vmx_people'::regclass, 1);
 \set VERBOSITY terse
 SELECT count(*) FROM aisec.checkout(NULL::vmx_people, 1);
@@ -224,11 +231,15 @@ SELECT count(*) FROM aisec.checkout(NULL::aisec_masked.vmx_people, 'vmx-first');
 SET ROLE regress_vm_analyst;
 \set VERBOSITY default
 SELECT * FROM aisec.checkout('vmx_people', 1);
+-- A table without a masked view: not pointed to a raw read it is refused.
+SELECT * FROM aisec.checkout('pg_catalog.pg_class', 1);
 RESET ROLE;
 SET ROLE regress_vm_eng;
 SELECT * FROM aisec.checkout('vmx_people', 'vmx-first');
+SELECT * FROM aisec.checkout('vmx_hidden.t', 1);
 \set VERBOSITY terse
 RESET ROLE;
+DROP SCHEMA vmx_hidden CASCADE;
 CREATE ROLE regress_vm_nobody NOLOGIN;
 SET ROLE regress_vm_nobody;
 SELECT * FROM aisec.checkout('vmx_people', 1);

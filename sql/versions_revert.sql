@@ -190,6 +190,19 @@ GRANT SELECT ON rv_t TO rv_eng;
 SET ROLE rv_eng;
 SELECT * FROM aisec.revert('rv', 12);
 RESET ROLE;
+-- Refused before any lock is taken, also when there would be nothing to
+-- write: a role that may only read the table does not get to lock it
+-- against writers (LOCK TABLE ... IN EXCLUSIVE MODE needs UPDATE, DELETE
+-- or TRUNCATE), nor to learn what a revert would write.
+BEGIN;
+SELECT * FROM aisec.revert('rv', 12);
+SET ROLE rv_eng;
+SELECT * FROM aisec.revert('rv', 12);
+ROLLBACK;
+GRANT INSERT, UPDATE ON rv_t TO rv_eng;
+SET ROLE rv_eng;
+SELECT * FROM aisec.revert('rv', 12);
+RESET ROLE;
 GRANT INSERT, UPDATE, DELETE ON rv_t TO rv_eng;
 SET ROLE rv_eng;
 SELECT * FROM aisec.revert('rv', 12);

@@ -24,6 +24,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -271,6 +272,35 @@ aisec_checkout(PG_FUNCTION_ARGS)
  * that.  A literal (type unknown) prefers this text form; NULL::t and
  * NULL::aisec_masked.t cannot become text, so they keep the real one.
  */
+/*
+ * The relation name (a table name, possibly schema-qualified) names, or
+ * InvalidOid; never an error of its own (not for a schema the caller may
+ * not use, nor for a name of three parts), since it only serves a hint.
+ */
+static Oid
+NamedRelation(char *name)
+{
+	List	   *names;
+	Oid			nsp;
+	AclResult	acl;
+
+	if (!SplitIdentifierString(name, '.', &names) || list_length(names) < 1)
+		return InvalidOid;
+	if (list_length(names) == 1)
+		return RelnameGetRelid(linitial(names));
+	if (list_length(names) != 2)
+		return InvalidOid;
+	nsp = get_namespace_oid(linitial(names), true);
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+#if PG_VERSION_NUM >= 160000
+	acl = object_aclcheck(NamespaceRelationId, nsp, GetUserId(), ACL_USAGE);
+#else
+	acl = pg_namespace_aclcheck(nsp, GetUserId(), ACL_USAGE);
+#endif
+	return acl == ACLCHECK_OK ? get_relname_relid(lsecond(names), nsp) : InvalidOid;
+}
+
 PG_FUNCTION_INFO_V1(aisec_checkout_by_name);
 Datum
 aisec_checkout_by_name(PG_FUNCTION_ARGS)
@@ -288,22 +318,7 @@ aisec_checkout_by_name(PG_FUNCTION_ARGS)
 	else
 		example = quote_literal_cstr(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	if (!PG_ARGISNULL(0))
-	{
-		/* The name as a relation, without ever raising an error on it. */
-		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-		List	   *names;
-
-		if (SplitIdentifierString(name, '.', &names) && list_length(names) >= 1 &&
-			list_length(names) <= 3)
-		{
-			List	   *qualified = NIL;
-			ListCell   *lc;
-
-			foreach(lc, names)
-				qualified = lappend(qualified, makeString(lfirst(lc)));
-			relid = RangeVarGetRelid(makeRangeVarFromNameList(qualified), NoLock, true);
-		}
-	}
+		relid = NamedRelation(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
 	{
 		Oid			view = version_masked_view_of(relid);
@@ -315,6 +330,19 @@ aisec_checkout_by_name(PG_FUNCTION_ARGS)
 					   pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK))
 			rowtype = NULL;
 	}
+	else if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_VIEW &&
+			 OidIsValid(version_masked_table_of(relid)))
+	{
+		/* A masked view's name: its row type is the masked form. */
+		rowtype = format_type_be_qualified(get_rel_type_id(relid));
+		masked = NULL;
+	}
+	if (masked == NULL && version_masked_user())
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("aisec.checkout() takes the table's row type, not its name"),
+				 errdetail("The rows it returns have the type of its first argument, and a name has none."),
+				 errhint("A masked role reads versions only of tables with a masked view, masked: aisec.checkout(NULL::aisec_masked.<table>, %s).", example)));
 	if (rowtype == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),

@@ -60,6 +60,7 @@
 #include "utils/syscache.h"
 
 #include "audit/audit.h"
+#include "notes.h"
 #include "version.h"
 
 /* The capture triggers track() installs on a tracked table. */
@@ -608,6 +609,7 @@ DropTracking(List *tables)
 		ObjectAddress addr;
 
 		LockRelationOid(tt->relid, AccessExclusiveLock);
+		notes_forget(tt->relid);
 		for (int i = 0; i < lengthof(capture_triggers); i++)
 		{
 			Oid			trig = get_trigger_oid(tt->relid, capture_triggers[i], true);

@@ -664,13 +664,31 @@ notes_add(NoteBuffer *nb, int64 rid, ItemPointer tid, char kind)
 	nb->n++;
 }
 
-/* Forget the unwritten notes on a table (it is being untracked). */
+/*
+ * Forget the unwritten notes on a table (it is being untracked), with
+ * their buffers: these hold its table number, history and aisec_rid
+ * column, which a track() later in the transaction gives anew.
+ */
 void
 notes_forget(Oid relid)
 {
-	for (NoteBuffer *nb = note_buffers; nb != NULL; nb = nb->next)
+	NoteBuffer **link = &note_buffers;
+
+	while (*link != NULL)
+	{
+		NoteBuffer *nb = *link;
+
 		if (nb->relid == relid)
-			ForgetBuffer(nb);
+		{
+			*link = nb->next;
+			if (nb->data)
+				pfree(nb->data);
+			pfree(nb);
+		}
+		else
+			link = &nb->next;
+	}
+	note_last = NULL;
 }
 
 /* Whether notes on relid wait in memory, not yet written. */

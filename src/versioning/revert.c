@@ -52,6 +52,7 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -631,6 +632,27 @@ RequireTableInVersion(const Dataset *ds, const TrackedTable *tt, int64 version, 
 				 errhint("Remove the table from the dataset, or revert it by hand.")));
 }
 
+/*
+ * Refuse a caller without INSERT, UPDATE and DELETE on the table, before
+ * any lock is taken: the statements would check them only when there is
+ * something to write, and the EXCLUSIVE lock alone needs one of them (as
+ * LOCK TABLE does).
+ */
+static void
+RequireWrite(Oid relid)
+{
+	static const AclMode modes[3] = {ACL_INSERT, ACL_UPDATE, ACL_DELETE};
+	static const char *const names[3] = {"INSERT", "UPDATE", "DELETE"};
+
+	for (int i = 0; i < 3; i++)
+		if (pg_class_aclcheck(relid, GetUserId(), modes[i]) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table %s", get_rel_name(relid)),
+					 errdetail("aisec.revert() writes the table as the caller and needs SELECT, INSERT, UPDATE and DELETE on it; role \"%s\" lacks %s.",
+							   GetUserNameFromId(GetUserId(), false), names[i])));
+}
+
 /* Leave the note that the next commit of the dataset records the revert by. */
 static void
 NoteRevert(const Dataset *ds, int64 pending, int64 version)
@@ -697,6 +719,7 @@ aisec_revert(PG_FUNCTION_ARGS)
 	for (int i = 0; i < ntables; i++)
 	{
 		version_require_select(tables[i].relid);
+		RequireWrite(tables[i].relid);
 		RequireTableInVersion(&ds, &tables[i], version, snap);
 	}
 	aisec_spi_end(&spi);

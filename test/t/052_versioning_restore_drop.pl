@@ -43,6 +43,29 @@ $node->safe_psql('postgres', q{
 	UPDATE applicants SET income = -1 WHERE id = 7;
 });
 
+# A second dataset dumped in the middle of its chores: a table removed
+# from it (versions 1 and 2 include it), a tag given and taken back, and
+# a revert to version 1 waiting for its commit (aisec.pending_note).
+$node->safe_psql('postgres', q{
+	CREATE TABLE r1 (id int PRIMARY KEY, v text);
+	CREATE TABLE r2 (id int PRIMARY KEY, v text);
+	INSERT INTO r1 SELECT g, 'r' || g FROM generate_series(1, 50) g;
+	INSERT INTO r2 SELECT g, 's' || g FROM generate_series(1, 5) g;
+	SELECT aisec.track('r1');
+	SELECT aisec.track('r2');
+	SELECT aisec.create_dataset('chores', ARRAY['r1', 'r2']::regclass[]);
+	SELECT aisec.commit('chores', 'one');
+	UPDATE r1 SET v = 'bad' WHERE id <= 10;
+	DELETE FROM r1 WHERE id > 45;
+	DELETE FROM r2 WHERE id = 1;
+	SELECT aisec.commit('chores', 'poisoned');
+	SELECT aisec.tag('chores', 2, 'oops');
+	SELECT aisec.untag('chores', 'oops');
+	SELECT aisec.remove_table('chores', 'r2');
+	SELECT aisec.commit('chores', 'without r2');
+	SELECT aisec.revert('chores', 1);
+});
+
 my %q = (
 	versions => q{SELECT string_agg(version || ':' || coalesce(parent::text, '') || ':' || commit_hash || ':' || array_to_string(tags, '+'), ',' ORDER BY version) FROM aisec.versions WHERE dataset = 'credit'},
 	tag1     => q{SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM aisec.checkout(NULL::applicants, 'first') a},
@@ -51,10 +74,16 @@ my %q = (
 	diffa    => q{SELECT md5(string_agg(change || rid || coalesce(before::text, '') || coalesce(after::text, ''), ',' ORDER BY rid, change)) FROM aisec.diff('applicants', 1, 3)},
 	live     => q{SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM applicants a},
 	masked   => q{SELECT string_agg(email, ',' ORDER BY id) FROM aisec_masked.applicants WHERE id <= 3},
+	chores   => q{SELECT string_agg(version || ':' || message || ':' || array_to_string(tags, '+'), ',' ORDER BY version) FROM aisec.versions WHERE dataset = 'chores'},
+	note     => q{SELECT string_agg(version || ':' || reverted_to, ',') FROM aisec.pending_note},
+	status   => q{SELECT string_agg("table" || ':' || inserted || ':' || updated || ':' || deleted, ',') FROM aisec.status('chores')},
+	removed  => q{SELECT md5(string_agg(r::text, ',' ORDER BY id)) FROM aisec.checkout(NULL::r2, 2) r},
 	tracked  => q{SELECT string_agg(table_no || ':' || rel::text || ':' || pending_version || ':' || coalesce(dataset_id, 0), ',' ORDER BY table_no) FROM aisec.tracked},
 );
 my %orig = map { $_ => $node->safe_psql('postgres', $q{$_}) } keys %q;
 like($orig{versions}, qr/^1::\w+:first,2:1:\w+:,3:2:\w+:third$/, 'three versions and two tags to dump');
+is($orig{note}, '4:1', 'a revert to version 1 waits in pending_note at dump time');
+is($orig{chores}, '1:one:,2:poisoned:,3:without r2:', 'the untagged version has no tag');
 
 $node->command_ok([ 'pg_dump', '-Fd', '-f', "$tmp/dump", '-d', $node->connstr('postgres') ], 'pg_dump -Fd');
 
@@ -94,7 +123,16 @@ for my $mode ('-j 4', 'serial')
 	is($node->safe_psql($db, q{SELECT (SELECT aisec_rid FROM applicants WHERE id = 2000) > (SELECT max(aisec_rid) FROM applicants WHERE id < 2000)}),
 		't', "$mode: row ids continue after the restored ones");
 	$node->safe_psql($db, q{CREATE TABLE later (id int)});
-	is($node->safe_psql($db, q{SELECT aisec.track('later')}), '3',
+	# The revert noted before the dump is recorded by the next commit,
+	# which holds version 1's rows again, row ids included.
+	is($node->safe_psql($db, q{SELECT aisec.commit('chores', 'back')}), '4', "$mode: the reverted dataset commits");
+	is($node->safe_psql($db, q{SELECT message FROM aisec.versions WHERE dataset = 'chores' AND version = 4}),
+		'back (reverted to version 1)', "$mode: its message records the revert noted before the dump");
+	is($node->safe_psql($db, q{SELECT count(*) FROM aisec.diff('r1', 1, 4)}), '0',
+		"$mode: version 4 holds version 1's rows");
+	is($node->safe_psql($db, q{SELECT bool_and(ok) || ':' || count(*) FROM aisec.verify('chores')}), 'true:10',
+		"$mode: the chores dataset verifies");
+	is($node->safe_psql($db, q{SELECT aisec.track('later')}), '5',
 		"$mode: a table tracked after the restore gets the next table number");
 }
 

@@ -165,4 +165,38 @@ like($err, qr/NOTICE:  dropped the history of 2 tracked tables \(6 history table
 is($node->safe_psql('d4', $leftovers), '0:1:0:0',
 	'DROP EXTENSION CASCADE drops the leftover histories too (the unregistered aisec_rid column of scratch stays)');
 
+# Dropped with a revert waiting for its commit, and created again, in the
+# transaction that wrote the tables: what is written after track() is
+# captured under the new table numbers (capture's per-transaction state
+# of the old tracking is gone with it).
+$node->safe_psql('postgres', 'CREATE DATABASE d5');
+$node->safe_psql('d5', $setup);
+$node->safe_psql('d5', q{SELECT aisec.revert('credit', 1)});
+is($node->safe_psql('d5', q{SELECT count(*) FROM aisec.pending_note}), '1', 'a revert waits for its commit');
+($ret, $out, $err) = $node->psql('d5', q{
+	BEGIN;
+	UPDATE applicants SET income = 5 WHERE id = 1;
+	INSERT INTO scratch VALUES (11, 'n11');
+	DROP EXTENSION aisec CASCADE;
+	CREATE EXTENSION aisec;
+	SELECT aisec.track('applicants');
+	SELECT aisec.track('scratch');
+	INSERT INTO applicants VALUES (1000, 'new@example.org', 1);
+	UPDATE applicants SET income = 6 WHERE id = 2;
+	DELETE FROM scratch WHERE id = 1;
+	INSERT INTO scratch VALUES (12, 'n12');
+	SELECT aisec.create_dataset('again', ARRAY['applicants', 'scratch']::regclass[]);
+	SELECT aisec.commit('again', 'first');
+	UPDATE applicants SET income = 7 WHERE id = 3;
+	COMMIT;
+});
+is($ret, 0, 'dropped, created again and tracked again in the writing transaction: writes go on') or diag($err);
+is($node->safe_psql('d5', q{SELECT aisec.commit('again', 'second')}), '2', 'and are committed');
+is($node->safe_psql('d5', q{SELECT count(*) FROM aisec.checkout(NULL::applicants, 1)}) . ':' .
+	$node->safe_psql('d5', q{SELECT count(*) FROM aisec.checkout(NULL::scratch, 1)}) . ':' .
+	$node->safe_psql('d5', q{SELECT string_agg(change, ',') FROM aisec.diff('applicants', 1, 2)}),
+	'101:11:changed', 'the versions hold the rows written after track()');
+is($node->safe_psql('d5', q{SELECT bool_and(ok) FROM aisec.verify('again')}), 't', 'and verify');
+is($node->safe_psql('d5', q{SELECT count(*) FROM aisec.pending_note}), '0', 'no revert note is left from before the drop');
+
 done_testing();
