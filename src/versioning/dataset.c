@@ -298,15 +298,16 @@ version_require_no_rls(Oid relid)
 				 errhint("Read versions as a role that row-level security does not apply to: the table's owner (unless the table forces row-level security), or a role with BYPASSRLS.")));
 }
 
-/* The tracked tables of a dataset, in table_no order (palloc'd array). */
+/*
+ * The tracked tables whose numbers query (one int4 parameter, the dataset
+ * id; one column, table_no) returns, in its order (palloc'd array).
+ */
 TrackedTable *
-version_dataset_tables(int32 dataset_id, int *ntables, Snapshot snap)
+version_tables_of(const char *query, int32 dataset_id, int *ntables, Snapshot snap)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		values[1] = {Int32GetDatum(dataset_id)};
-	int			n = aisec_spi_run("SELECT table_no FROM aisec.tracked "
-								  "WHERE dataset_id = $1 ORDER BY table_no",
-								  true, 1, types, values, NULL, snap);
+	int			n = aisec_spi_run(query, true, 1, types, values, NULL, snap);
 	TrackedTable *tables = palloc0(sizeof(TrackedTable) * Max(n, 1));
 	int32	   *nos = palloc(sizeof(int32) * Max(n, 1));
 	bool		isnull;
@@ -318,6 +319,15 @@ version_dataset_tables(int32 dataset_id, int *ntables, Snapshot snap)
 			elog(ERROR, "aisec tracked table %d vanished", nos[i]);
 	*ntables = n;
 	return tables;
+}
+
+/* The tracked tables of a dataset, in table_no order (palloc'd array). */
+TrackedTable *
+version_dataset_tables(int32 dataset_id, int *ntables, Snapshot snap)
+{
+	return version_tables_of("SELECT table_no FROM aisec.tracked "
+							 "WHERE dataset_id = $1 ORDER BY table_no",
+							 dataset_id, ntables, snap);
 }
 
 /* ---------------------------------------------------------------------

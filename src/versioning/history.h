@@ -23,6 +23,10 @@
 #include "core/core.h"
 #include "versioning.h"
 
+/* The hash of a row id, for simplehash tables keyed by aisec_rid. */
+#define HISTORY_RID_HASH(rid) \
+	hash_combine(murmurhash32((uint32) (rid)), murmurhash32((uint32) ((uint64) (rid) >> 32)))
+
 /* Row ids a backend takes from the table's sequence at a time (gaps ok). */
 #define RID_CACHE			1000
 

@@ -86,25 +86,12 @@ RequireOwner(Oid relid, const char *alternative)
 static TrackedTable *
 DatasetHistories(const Dataset *ds, int *n, Snapshot snap)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		values[1] = {Int32GetDatum(ds->id)};
-	int			found = aisec_spi_run("SELECT t.table_no FROM aisec.tracked t "
-									  "WHERE t.dataset_id = $1 OR (t.dataset_id IS NULL AND EXISTS "
-									  "(SELECT FROM aisec.version_table v "
-									  " WHERE v.dataset_id = $1 AND v.table_no = t.table_no)) "
-									  "ORDER BY t.table_no",
-									  true, 1, types, values, NULL, snap);
-	TrackedTable *tables = palloc0(sizeof(TrackedTable) * Max(found, 1));
-	int32	   *nos = palloc(sizeof(int32) * Max(found, 1));
-	bool		isnull;
-
-	for (int i = 0; i < found; i++)
-		nos[i] = DatumGetInt32(aisec_spi_value(i, 0, &isnull));
-	for (int i = 0; i < found; i++)
-		if (!history_lookup_no(nos[i], &tables[i]))
-			elog(ERROR, "aisec tracked table %d vanished", nos[i]);
-	*n = found;
-	return tables;
+	return version_tables_of("SELECT t.table_no FROM aisec.tracked t "
+							 "WHERE t.dataset_id = $1 OR (t.dataset_id IS NULL AND EXISTS "
+							 "(SELECT FROM aisec.version_table v "
+							 " WHERE v.dataset_id = $1 AND v.table_no = t.table_no)) "
+							 "ORDER BY t.table_no",
+							 ds->id, n, snap);
 }
 
 /* A JSON array of the tables' qualified names. */

@@ -285,8 +285,7 @@ typedef struct OpenEntry
 #define SH_ELEMENT_TYPE OpenEntry
 #define SH_KEY_TYPE		int64
 #define SH_KEY			rid
-#define SH_HASH_KEY(tb, key) hash_combine(murmurhash32((uint32) (key)), \
-										  murmurhash32((uint32) ((uint64) (key) >> 32)))
+#define SH_HASH_KEY(tb, key) HISTORY_RID_HASH(key)
 #define SH_EQUAL(tb, a, b) ((a) == (b))
 #define SH_SCOPE		static inline
 #define SH_DECLARE

@@ -54,6 +54,8 @@ extern Dataset version_table_dataset(Oid relid, TrackedTable *tt, Snapshot snap)
 extern void version_require_select(Oid relid);
 extern void version_require_no_rls(Oid relid);
 extern TrackedTable *version_dataset_tables(int32 dataset_id, int *ntables, Snapshot snap);
+extern TrackedTable *version_tables_of(const char *query, int32 dataset_id, int *ntables,
+									   Snapshot snap);
 extern int64 version_of_tag(const Dataset *ds, const char *tag, Snapshot snap);
 extern bool version_including_table(int32 table_no, int32 *dataset_id, int64 *last,
 									Snapshot snap);
