@@ -29,7 +29,8 @@
 --      diff_summary (6); masked checkout and checkout(text) hint (7);
 --      status, tracked_tables, remove_table, drop_dataset, untag, tag
 --      returning the version (8); history BRIN autosummarize (9); revert
---      and its pending note (10).
+--      and its pending note (10); restored registry rows renumber their
+--      columns (11).
 --
 -- Order: the event trigger functions come first, so that the triggers
 -- point at symbols the new library has before any command that fires
@@ -851,3 +852,20 @@ CREATE FUNCTION aisec.revert(dataset text, to_version bigint)
 REVOKE ALL ON FUNCTION aisec.revert(text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.revert(text, bigint) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.revert(text, bigint) IS 'write every table of a dataset back to a committed version (0: empty) as ordinary captured changes, deleted rows back with their row ids; the next commit''s message says "reverted to version N"; one row per table with the rows inserted, updated and deleted';
+
+-- ==== 11. Restored tables keep their row hashes (issue 16) ====
+
+-- Row hashes number each column with its attnum where the table was
+-- tracked; a table restored by pg_restore has no dropped columns, so its
+-- columns may have other attnums.  A registry row that pg_restore puts
+-- back keeps the old numbers in hash_columns and takes the new attnums.
+ALTER TABLE aisec.tracked ADD COLUMN hash_columns smallint[];
+COMMENT ON COLUMN aisec.tracked.hash_columns IS 'the numbers row hashes give the columns (their attnums where the table was tracked) when a restore renumbered them; NULL: the attnums';
+
+CREATE FUNCTION aisec.tracked_restore() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_tracked_restore';
+REVOKE ALL ON FUNCTION aisec.tracked_restore() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.tracked_restore() IS 'trigger: a row of aisec.tracked that aisec does not write itself (pg_restore) takes the attnums of the restored table, which has no dropped columns, and keeps the old ones as hash_columns';
+CREATE TRIGGER tracked_restore BEFORE INSERT ON aisec.tracked
+    FOR EACH ROW EXECUTE FUNCTION aisec.tracked_restore();
+ALTER TABLE aisec.tracked ENABLE ALWAYS TRIGGER tracked_restore;

@@ -102,7 +102,7 @@ capture_begin(Capture *c, Relation rel, const TrackedTable *tt)
 	c->eind = CatalogOpenIndexes(c->erel);
 	c->snap = RegisterSnapshot(GetLatestSnapshot());
 	c->hslot = table_slot_create(c->hrel, NULL);
-	c->enc = history_encoder(c->desc);
+	c->enc = history_encoder(c->desc, history_hash_numbers(tt->table_no, c->desc));
 	c->stmtcxt = CurrentMemoryContext;
 	c->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aisec capture row",
 									  ALLOCSET_DEFAULT_SIZES);

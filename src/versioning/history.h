@@ -42,6 +42,7 @@ enum
 	TR_TRACKED_AT,
 	TR_TRACKED_BY,
 	TR_ENDED,
+	TR_HASH_COLUMNS,
 	TR_NCOLS
 };
 
@@ -86,6 +87,7 @@ extern int64 history_check_rid(Relation rel, int32 table_no, int64 rid, bool isn
 extern int64 history_slot_rid(Relation rel, int32 table_no, AttrNumber ridatt,
 							  TupleTableSlot *slot);
 extern Datum history_live_attnums(TupleDesc desc);
+extern int16 *history_hash_numbers(int32 table_no, TupleDesc desc);
 extern void history_untrack(Oid relid, const TrackedTable *tt);
 
 /* lifecycle.c: what track() checks before it changes anything */

@@ -41,7 +41,8 @@ CREATE TABLE aisec.tracked (
     columns         smallint[]  NOT NULL,
     tracked_at      timestamptz NOT NULL,
     tracked_by      text        NOT NULL,
-    ended           regclass    NOT NULL
+    ended           regclass    NOT NULL,
+    hash_columns    smallint[]
 ) USING heap;
 REVOKE ALL ON aisec.tracked FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.tracked', '');
@@ -50,6 +51,7 @@ COMMENT ON COLUMN aisec.tracked.table_no IS 'table number: every aisec_rid of th
 COMMENT ON COLUMN aisec.tracked.pending_version IS 'version that row changes are stamped with now; a commit closes it';
 COMMENT ON COLUMN aisec.tracked.ended IS 'the table recording when each history record ended (history_<n>_ended)';
 COMMENT ON COLUMN aisec.tracked.columns IS 'attnums of the columns whose values history holds (dropping one is refused)';
+COMMENT ON COLUMN aisec.tracked.hash_columns IS 'the numbers row hashes give the columns (their attnums where the table was tracked) when a restore renumbered them; NULL: the attnums';
 
 -- One row per capturing statement: its net effect on the pending version's
 -- row count and fingerprint.  A commit sums them (cost: O(change)).
@@ -120,6 +122,16 @@ COMMENT ON FUNCTION aisec.history_refuse_change() IS 'trigger: refuses direct wr
 CREATE TRIGGER tracked_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
     ON aisec.tracked FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
 ALTER TABLE aisec.tracked ENABLE ALWAYS TRIGGER tracked_refuse_change;
+
+-- A registry row pg_restore puts back keeps the numbers its row hashes
+-- were made with (hash_columns) and takes the restored table's attnums.
+CREATE FUNCTION aisec.tracked_restore() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_tracked_restore';
+REVOKE ALL ON FUNCTION aisec.tracked_restore() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.tracked_restore() IS 'trigger: a row of aisec.tracked that aisec does not write itself (pg_restore) takes the attnums of the restored table, which has no dropped columns, and keeps the old ones as hash_columns';
+CREATE TRIGGER tracked_restore BEFORE INSERT ON aisec.tracked
+    FOR EACH ROW EXECUTE FUNCTION aisec.tracked_restore();
+ALTER TABLE aisec.tracked ENABLE ALWAYS TRIGGER tracked_restore;
 CREATE TRIGGER dataset_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
     ON aisec.dataset FOR EACH STATEMENT EXECUTE FUNCTION aisec.history_refuse_change();
 ALTER TABLE aisec.dataset ENABLE ALWAYS TRIGGER dataset_refuse_change;

@@ -53,6 +53,7 @@ typedef enum EncodeKind
 typedef struct EncodeAttr
 {
 	AttrNumber	attnum;
+	uint16		number;			/* the column's number in the encoding */
 	EncodeKind	kind;
 	Oid			type;
 	FmgrInfo	send;
@@ -149,12 +150,13 @@ IsNestedType(Oid typid)
 }
 
 /*
- * Prepare to encode rows of desc.  Send functions that emit text use the
+ * Prepare to encode rows of desc, numbering its live attributes with
+ * numbers (indexed by attnum - 1; NULL: by attnum).  Send functions that emit text use the
  * client encoding, so it is pinned to the server encoding (as in binary
  * COPY with client_encoding = server_encoding) until history_encoder_done.
  */
 RowEncoder *
-history_encoder(TupleDesc desc)
+history_encoder(TupleDesc desc, const int16 *numbers)
 {
 	RowEncoder *enc = palloc0(sizeof(RowEncoder));
 	bool		any_send = false;
@@ -169,6 +171,7 @@ history_encoder(TupleDesc desc)
 			continue;
 		ea = &enc->atts[enc->natts++];
 		ea->attnum = att->attnum;
+		ea->number = (uint16) (numbers != NULL ? numbers[i] : att->attnum);
 		ea->type = att->atttypid;
 		ea->kind = IsNestedType(att->atttypid) ? ENC_NESTED : EncodeKindFor(att->atttypid);
 		if (ea->kind == ENC_NESTED)
@@ -444,7 +447,8 @@ EncodeValue(StringInfo buf, EncodeAttr *ea, Datum v)
 
 /*
  * hash = SHA-256(salt || encoding), where the encoding is, for each live
- * attribute with a non-NULL value in attnum order: attnum (2 bytes), length
+ * attribute with a non-NULL value in attnum order: its number (2 bytes: its
+ * attnum where the table was tracked, see history_hash_numbers), length
  * (4 bytes) and the value's binary send form.  values/nulls are indexed by
  * attnum - 1.
  */
@@ -461,7 +465,7 @@ history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,
 
 		if (nulls[ea->attnum - 1])
 			continue;
-		AppendBigEndian(&enc->buf, (uint16) ea->attnum, 2);
+		AppendBigEndian(&enc->buf, ea->number, 2);
 		EncodeValue(&enc->buf, ea, values[ea->attnum - 1]);
 	}
 	crypto_sha256_2(salt, ROW_SALT_LEN, (uint8 *) enc->buf.data, enc->buf.len, hash);

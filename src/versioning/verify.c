@@ -113,7 +113,7 @@ RecomputeTable(const TrackedTable *tt, int64 head, int64 pending, Fingerprint *f
 	Relation	hrel = table_open(tt->history, AccessShareLock);
 	TableScanDesc scan = table_beginscan(hrel, snap, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(hrel, NULL);
-	RowEncoder *enc = history_encoder(desc);
+	RowEncoder *enc = history_encoder(desc, history_hash_numbers(tt->table_no, desc));
 	EndedMap   *ended = history_ended_map(tt, 0, snap);
 	Fingerprint *add = palloc0(sizeof(Fingerprint) * (head + 2));
 	Fingerprint *sub = palloc0(sizeof(Fingerprint) * (head + 2));

@@ -40,7 +40,7 @@ extern bool history_lookup_no(int32 table_no, TrackedTable *out);
 
 typedef struct RowEncoder RowEncoder;
 
-extern RowEncoder *history_encoder(TupleDesc desc);
+extern RowEncoder *history_encoder(TupleDesc desc, const int16 *numbers);
 extern void history_encoder_done(RowEncoder *enc);
 extern void history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,
 							 const uint8 *salt, uint8 *hash);

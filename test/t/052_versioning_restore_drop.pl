@@ -66,6 +66,21 @@ $node->safe_psql('postgres', q{
 	SELECT aisec.revert('chores', 1);
 });
 
+# A table that had a column dropped before it was tracked: its restored
+# copy has no dropped column, so its columns have other numbers there.
+$node->safe_psql('postgres', q{
+	CREATE TABLE dc (id int PRIMARY KEY, gone text, v text);
+	ALTER TABLE dc DROP COLUMN gone;
+	INSERT INTO dc SELECT g, 'd' || g FROM generate_series(1, 20) g;
+	SELECT aisec.track('dc');
+	SELECT aisec.create_dataset('dropped', ARRAY['dc']::regclass[]);
+	SELECT aisec.commit('dropped', 'one');
+	UPDATE dc SET v = 'changed' WHERE id <= 5;
+	DELETE FROM dc WHERE id = 20;
+	SELECT aisec.commit('dropped', 'two');
+	UPDATE dc SET v = 'pending' WHERE id = 6;
+});
+
 my %q = (
 	versions => q{SELECT string_agg(version || ':' || coalesce(parent::text, '') || ':' || commit_hash || ':' || array_to_string(tags, '+'), ',' ORDER BY version) FROM aisec.versions WHERE dataset = 'credit'},
 	tag1     => q{SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM aisec.checkout(NULL::applicants, 'first') a},
@@ -78,6 +93,9 @@ my %q = (
 	note     => q{SELECT string_agg(version || ':' || reverted_to, ',') FROM aisec.pending_note},
 	status   => q{SELECT string_agg("table" || ':' || inserted || ':' || updated || ':' || deleted, ',') FROM aisec.status('chores')},
 	removed  => q{SELECT md5(string_agg(r::text, ',' ORDER BY id)) FROM aisec.checkout(NULL::r2, 2) r},
+	dc1      => q{SELECT md5(string_agg(d::text, ',' ORDER BY id)) FROM aisec.checkout(NULL::dc, 1) d},
+	dcdiff   => q{SELECT string_agg(change || ':' || coalesce(after->>'v', before->>'v'), ',' ORDER BY rid) FROM aisec.diff('dc', 1, 2)},
+	dcstatus => q{SELECT string_agg("table" || ':' || inserted || ':' || updated || ':' || deleted, ',') FROM aisec.status('dropped')},
 	tracked  => q{SELECT string_agg(table_no || ':' || rel::text || ':' || pending_version || ':' || coalesce(dataset_id, 0), ',' ORDER BY table_no) FROM aisec.tracked},
 );
 my %orig = map { $_ => $node->safe_psql('postgres', $q{$_}) } keys %q;
@@ -132,7 +150,15 @@ for my $mode ('-j 4', 'serial')
 		"$mode: version 4 holds version 1's rows");
 	is($node->safe_psql($db, q{SELECT bool_and(ok) || ':' || count(*) FROM aisec.verify('chores')}), 'true:10',
 		"$mode: the chores dataset verifies");
-	is($node->safe_psql($db, q{SELECT aisec.track('later')}), '5',
+	is($node->safe_psql($db, q{SELECT bool_and(ok) || ':' || count(*) FROM aisec.verify('dropped')}), 'true:4',
+		"$mode: the table with a dropped column verifies");
+	$node->safe_psql($db, q{INSERT INTO dc VALUES (100, 'new'); UPDATE dc SET v = 'again' WHERE id = 7;});
+	is($node->safe_psql($db, q{SELECT aisec.commit('dropped', 'three')}), '3', "$mode: and commits");
+	is($node->safe_psql($db, q{SELECT string_agg(change || ':' || coalesce(after->>'v', before->>'v'), ',' ORDER BY change, rid) FROM aisec.diff('dc', 2, 3)}),
+		'added:new,changed:pending,changed:again', "$mode: its changes after the restore are captured");
+	is($node->safe_psql($db, q{SELECT bool_and(ok) || ':' || count(*) FROM aisec.verify('dropped')}), 'true:6',
+		"$mode: and everything verifies");
+	is($node->safe_psql($db, q{SELECT aisec.track('later')}), '6',
 		"$mode: a table tracked after the restore gets the next table number");
 }
 
