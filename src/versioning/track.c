@@ -45,6 +45,23 @@
 #include "history.h"
 #include "notes.h"
 
+/* What lineage registered (NULL: nothing; see versioning.h). */
+static const AisecVersionLineage *lineage = NULL;
+
+/* Register lineage's callbacks (at load time). */
+void
+aisec_versioning_set_lineage(const AisecVersionLineage *l)
+{
+	lineage = l;
+}
+
+/* Lineage's callbacks, or NULL. */
+const AisecVersionLineage *
+history_lineage(void)
+{
+	return lineage;
+}
+
 /* ---------------------------------------------------------------------
  * The registry
  * ---------------------------------------------------------------------
@@ -168,6 +185,65 @@ history_slot_rid(Relation rel, int32 table_no, AttrNumber ridatt, TupleTableSlot
  * ---------------------------------------------------------------------
  */
 
+/*
+ * Does rel arrive with row ids copied from tracked tables: a plain bigint
+ * aisec_rid (CREATE TABLE ... AS SELECT * FROM tracked, or materialize),
+ * which track() replaces while lineage records where each row came from?
+ * Only with lineage registered.
+ */
+static bool
+CarriesRowIds(Relation rel)
+{
+	AttrNumber	att = get_attnum(RelationGetRelid(rel), RID_COLUMN);
+	Form_pg_attribute a;
+
+	if (lineage == NULL || att <= 0)
+		return false;
+	a = TupleDescAttr(RelationGetDescr(rel), att - 1);
+	return a->atttypid == INT8OID && a->attidentity == '\0' && a->attgenerated == '\0' &&
+		!a->atthasdef;
+}
+
+/*
+ * Turn the plain aisec_rid column of a copy (CarriesRowIds) into the row id
+ * identity, give every row a new id, and hand lineage each row's new id
+ * with the id it carried (0 for none).  The column stays where it is, and
+ * no column is dropped: a dropped column would not come back through
+ * pg_dump, and the attnums aisec.tracked records would no longer match.
+ * Costs one UPDATE of every row (the table's old row versions stay until
+ * VACUUM).
+ */
+static void
+GiveNewRowIds(Oid relid, const char *qrel, int32 table_no, int64 first)
+{
+	int			rows;
+	int64	   *rids;
+	int64	   *carried;
+
+	aisec_spi_ddl(false, "UPDATE %s SET " RID_COLUMN " = 0 WHERE " RID_COLUMN " IS NULL", qrel);
+	aisec_spi_ddl(false,
+		   "ALTER TABLE %s ALTER COLUMN " RID_COLUMN " SET NOT NULL, "
+		   "ALTER COLUMN " RID_COLUMN " ADD GENERATED ALWAYS AS IDENTITY "
+		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
+		   " CACHE " CppAsString2(RID_CACHE) ")",
+		   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
+	rows = aisec_spi_run(psprintf("UPDATE %s t SET " RID_COLUMN " = DEFAULT "
+								  "FROM (SELECT ctid AS aisec_ctid, " RID_COLUMN " AS aisec_carried FROM %s) o "
+								  "WHERE t.ctid OPERATOR(pg_catalog.=) o.aisec_ctid "
+								  "RETURNING t." RID_COLUMN ", o.aisec_carried", qrel, qrel),
+						 false, 0, NULL, NULL, NULL, NULL);
+	rids = palloc(sizeof(int64) * Max(rows, 1));
+	carried = palloc(sizeof(int64) * Max(rows, 1));
+	for (int r = 0; r < rows; r++)
+	{
+		bool		isnull;
+
+		rids[r] = DatumGetInt64(aisec_spi_value(r, 0, &isnull));
+		carried[r] = DatumGetInt64(aisec_spi_value(r, 1, &isnull));
+	}
+	lineage->copy_tracked(relid, table_no, rows, rids, carried);
+}
+
 /* Refuse relations that cannot be tracked, with a reason. */
 static void
 CheckTrackable(Relation rel)
@@ -197,7 +273,7 @@ CheckTrackable(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot track system or aisec table \"%s\"", name)));
-	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber)
+	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber && !CarriesRowIds(rel))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("table \"%s\" already has a column named \"%s\"", name, RID_COLUMN),
@@ -346,6 +422,7 @@ aisec_track(PG_FUNCTION_ARGS)
 	int64		rows;
 	bool		isnull;
 	char	   *who = GetUserNameFromId(GetUserId(), false);
+	bool		carried;
 
 	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.track()");
 	aisec_prevent_if_read_only("aisec.track()");
@@ -364,6 +441,7 @@ aisec_track(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is already tracked", RelationGetRelationName(rel))));
 	CheckTrackable(rel);
 	history_track_precheck(rel);
+	carried = CarriesRowIds(rel);
 	table_close(rel, NoLock);
 	qrel = aisec_qualified_name(relid);
 
@@ -386,11 +464,14 @@ aisec_track(PG_FUNCTION_ARGS)
 	first = ((int64) tt.table_no << RID_TABLE_SHIFT) + 1;
 
 	/* As the caller, who owns the table (checked above). */
-	aisec_spi_ddl(false,
-		   "ALTER TABLE %s ADD COLUMN " RID_COLUMN " bigint GENERATED ALWAYS AS IDENTITY "
-		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
-		   " CACHE " CppAsString2(RID_CACHE) ")",
-		   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
+	if (carried)
+		GiveNewRowIds(relid, qrel, tt.table_no, first);
+	else
+		aisec_spi_ddl(false,
+			   "ALTER TABLE %s ADD COLUMN " RID_COLUMN " bigint GENERATED ALWAYS AS IDENTITY "
+			   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
+			   " CACHE " CppAsString2(RID_CACHE) ")",
+			   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
 	CreateCaptureTriggers(qrel);
 
 	/* As the extension owner: the history table and the registry row. */

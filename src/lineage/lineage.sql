@@ -1,0 +1,98 @@
+-- lineage.sql: row lineage (src/lineage/).  The design is in
+-- doc/lineage.md ("Design note").  Lineage holds row ids, version numbers
+-- and transform ids only, never row data.
+
+-- One row per capturing statement or call.  No FOREIGN KEY to or from
+-- other aisec tables: pg_restore -j loads their rows in any order.
+CREATE SEQUENCE aisec.lineage_transform_seq;
+REVOKE ALL ON SEQUENCE aisec.lineage_transform_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.lineage_transform_seq', '');
+COMMENT ON SEQUENCE aisec.lineage_transform_seq IS 'aisec lineage transform ids';
+
+CREATE TABLE aisec.lineage_transform (
+    id              bigint      PRIMARY KEY,
+    kind            text        NOT NULL,
+    name            text,
+    fingerprint     bigint,
+    level           text        NOT NULL,
+    sources         integer[]   NOT NULL,
+    source_versions bigint[]    NOT NULL,
+    targets         integer[]   NOT NULL,
+    target_rel      regclass,
+    edges           bigint      NOT NULL,
+    role            text        NOT NULL,
+    xact            bigint      NOT NULL,
+    at              timestamptz NOT NULL
+) USING heap;
+CREATE INDEX lineage_transform_target_rel ON aisec.lineage_transform (target_rel) WHERE target_rel IS NOT NULL;
+REVOKE ALL ON aisec.lineage_transform FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.lineage_transform', '');
+COMMENT ON TABLE aisec.lineage_transform IS 'aisec row lineage: one row per transform (statement or call that recorded lineage): kind, name (aisec.transform), level (row or table), source tables (table numbers) with the versions read, target tables, edges, role, transaction, time';
+
+-- The edges, one row per child row version and block of 65,536 parent row
+-- ids, the parents in that block delta-encoded (doc/lineage.md).
+CREATE TABLE aisec.lineage_edge (
+    child        bigint NOT NULL,
+    child_from   bigint NOT NULL,
+    parent_block bigint NOT NULL,
+    parents      bytea  NOT NULL,
+    transform    bigint NOT NULL
+) USING heap;
+CREATE INDEX lineage_edge_child ON aisec.lineage_edge (child);
+CREATE INDEX lineage_edge_parent ON aisec.lineage_edge (parent_block);
+REVOKE ALL ON aisec.lineage_edge FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.lineage_edge', '');
+COMMENT ON TABLE aisec.lineage_edge IS 'aisec row lineage: child row version (child, child_from) <- its parents within one block of row ids (parent_block = rid >> 16; parents: encoded (rid, valid_from) set), by transform; read with aisec.lineage_up/lineage_down';
+
+CREATE FUNCTION aisec.lineage_refuse_change() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_lineage_refuse_change';
+REVOKE ALL ON FUNCTION aisec.lineage_refuse_change() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.lineage_refuse_change() IS 'trigger: refuses UPDATE, DELETE and TRUNCATE of lineage records, for every role, and has each refusal recorded in the audit log (version.refused)';
+
+-- INSERT is let through: pg_restore reloads these tables' rows.
+CREATE TRIGGER lineage_transform_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.lineage_transform FOR EACH STATEMENT EXECUTE FUNCTION aisec.lineage_refuse_change();
+ALTER TABLE aisec.lineage_transform ENABLE ALWAYS TRIGGER lineage_transform_refuse_change;
+CREATE TRIGGER lineage_edge_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.lineage_edge FOR EACH STATEMENT EXECUTE FUNCTION aisec.lineage_refuse_change();
+ALTER TABLE aisec.lineage_edge ENABLE ALWAYS TRIGGER lineage_edge_refuse_change;
+
+CREATE FUNCTION aisec.record_lineage(child_rids bigint[], parent_rids bigint[], transform text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_record_lineage';
+REVOKE ALL ON FUNCTION aisec.record_lineage(bigint[], bigint[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.record_lineage(bigint[], bigint[], text) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.record_lineage(bigint[], bigint[], text) IS 'record row lineage made outside SQL: edge i links child_rids[i] to parent_rids[i] (each rid a row of a tracked table, live or in history, that the caller may read); returns the transform id';
+
+CREATE FUNCTION aisec.lineage_up(rid bigint, depth integer DEFAULT NULL)
+    RETURNS TABLE (depth integer, rid bigint, rel regclass, valid_from bigint, transform bigint)
+    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100
+    AS 'MODULE_PATHNAME', 'aisec_lineage_up';
+REVOKE ALL ON FUNCTION aisec.lineage_up(bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.lineage_up(bigint, integer) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.lineage_up(bigint, integer) IS 'the row versions a row was made from, transitively (depth NULL: all the way), each once: depth, row id, table, version, transform; ids only, no row data';
+
+CREATE FUNCTION aisec.lineage_up(rids bigint[], depth integer DEFAULT NULL)
+    RETURNS TABLE (depth integer, rid bigint, rel regclass, valid_from bigint, transform bigint)
+    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100
+    AS 'MODULE_PATHNAME', 'aisec_lineage_up_array';
+REVOKE ALL ON FUNCTION aisec.lineage_up(bigint[], integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.lineage_up(bigint[], integer) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.lineage_up(bigint[], integer) IS 'the row versions some rows were made from, transitively (depth NULL: all the way), each once; ids only, no row data';
+
+CREATE FUNCTION aisec.lineage_down(rid bigint, depth integer DEFAULT NULL)
+    RETURNS TABLE (depth integer, rid bigint, rel regclass, valid_from bigint, transform bigint)
+    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100
+    AS 'MODULE_PATHNAME', 'aisec_lineage_down';
+REVOKE ALL ON FUNCTION aisec.lineage_down(bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.lineage_down(bigint, integer) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.lineage_down(bigint, integer) IS 'the row versions made from a row, transitively (depth NULL: all the way), each once: depth, row id, table, version, transform; ids only, no row data';
+
+CREATE FUNCTION aisec.lineage_down(rids bigint[], depth integer DEFAULT NULL)
+    RETURNS TABLE (depth integer, rid bigint, rel regclass, valid_from bigint, transform bigint)
+    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100
+    AS 'MODULE_PATHNAME', 'aisec_lineage_down_array';
+REVOKE ALL ON FUNCTION aisec.lineage_down(bigint[], integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.lineage_down(bigint[], integer) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.lineage_down(bigint[], integer) IS 'the row versions made from some rows, transitively (depth NULL: all the way), each once; ids only, no row data';
