@@ -434,8 +434,8 @@ LineageCopyTracked(Oid relid, int32 table_no, int rows, const int64 *rids,
 	ereport(NOTICE,
 			(errmsg("table \"%s\" carried row ids of tracked rows: its %d rows got new row ids, and lineage links each to the row whose id it carried",
 					get_rel_name(relid), rows),
-			 errdetail("Transform " INT64_FORMAT ": " INT64_FORMAT " edges%s; " INT64_FORMAT " rows carried an id of no row of a tracked table you may read and have no parent.",
-					   id, t.edges, t.table_level ? " (none recorded: aisec.lineage = table)" : "",
+			 errdetail(INT64_FORMAT " edges%s; " INT64_FORMAT " rows carried an id of no row of a tracked table you may read and have no parent.",
+					   t.edges, t.table_level ? " (none recorded: aisec.lineage = table)" : "",
 					   unmatched)));
 	AuditCopy("lineage.track_copy", relid, id, t.edges, &t);
 }

@@ -857,7 +857,7 @@ COMMENT ON FUNCTION aisec.revert(text, bigint) IS 'write every table of a datase
 -- ==== 11. Row lineage (issue 17) ====
 
 -- The lineage tables, their guard trigger, aisec.record_lineage and
--- aisec.lineage_up/lineage_down, as src/lineage/lineage.sql declares them.
+-- aisec.lineage_up/lineage_down, as src/lineage/zz_lineage.sql declares them.
 
 -- One row per capturing statement or call.  No FOREIGN KEY to or from
 -- other aisec tables: pg_restore -j loads their rows in any order.

@@ -34,6 +34,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -186,22 +187,51 @@ history_slot_rid(Relation rel, int32 table_no, AttrNumber ridatt, TupleTableSlot
  */
 
 /*
- * Does rel arrive with row ids copied from tracked tables: a plain bigint
- * aisec_rid (CREATE TABLE ... AS SELECT * FROM tracked, or materialize),
- * which track() replaces while lineage records where each row came from?
- * Only with lineage registered.
+ * Does rel arrive with row ids copied from tracked tables, which track()
+ * replaces while lineage records where each row came from?  Only with
+ * lineage registered, and only a plain bigint aisec_rid (no identity,
+ * generation or default; CREATE TABLE ... AS SELECT * FROM tracked, or a
+ * materialize target) of which at least one value lies in the row-id range
+ * of a tracked table: a column of the user's own that happens to have
+ * that name and type holds other numbers, and is refused as before rather
+ * than overwritten.  Reads the table as the caller (who owns it).
  */
 static bool
 CarriesRowIds(Relation rel)
 {
 	AttrNumber	att = get_attnum(RelationGetRelid(rel), RID_COLUMN);
 	Form_pg_attribute a;
+	AisecSpi	spi;
+	int			n;
+	Datum	   *nos;
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		values[1];
+	bool		isnull;
+	bool		found;
 
 	if (lineage == NULL || att <= 0)
 		return false;
 	a = TupleDescAttr(RelationGetDescr(rel), att - 1);
-	return a->atttypid == INT8OID && a->attidentity == '\0' && a->attgenerated == '\0' &&
-		!a->atthasdef;
+	if (a->atttypid != INT8OID || a->attidentity != '\0' || a->attgenerated != '\0' ||
+		a->atthasdef ||
+		pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		return false;
+	aisec_spi_begin(&spi);
+	n = aisec_spi_run("SELECT table_no::pg_catalog.int8 FROM aisec.tracked",
+					  true, 0, NULL, NULL, NULL, NULL);
+	nos = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		nos[i] = aisec_spi_value(i, 0, &isnull);
+	values[0] = PointerGetDatum(construct_array(nos, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	(void) aisec_spi_run(psprintf("SELECT EXISTS (SELECT FROM %s WHERE " RID_COLUMN
+								  " OPERATOR(pg_catalog.>) 0 AND (" RID_COLUMN
+								  " OPERATOR(pg_catalog.>>) " CppAsString2(RID_TABLE_SHIFT)
+								  ") OPERATOR(pg_catalog.=) ANY ($1))",
+								  aisec_qualified_name(RelationGetRelid(rel))),
+						 false, 1, types, values, NULL, NULL);
+	found = DatumGetBool(aisec_spi_value(0, 0, &isnull));
+	aisec_spi_end(&spi);
+	return found;
 }
 
 /*
@@ -246,7 +276,7 @@ GiveNewRowIds(Oid relid, const char *qrel, int32 table_no, int64 first)
 
 /* Refuse relations that cannot be tracked, with a reason. */
 static void
-CheckTrackable(Relation rel)
+CheckTrackable(Relation rel, bool *carried)
 {
 	const char *name = RelationGetRelationName(rel);
 	Oid			relid = RelationGetRelid(rel);
@@ -273,7 +303,8 @@ CheckTrackable(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot track system or aisec table \"%s\"", name)));
-	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber && !CarriesRowIds(rel))
+	*carried = false;
+	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber && !(*carried = CarriesRowIds(rel)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("table \"%s\" already has a column named \"%s\"", name, RID_COLUMN),
@@ -439,9 +470,8 @@ aisec_track(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("table \"%s\" is already tracked", RelationGetRelationName(rel))));
-	CheckTrackable(rel);
+	CheckTrackable(rel, &carried);
 	history_track_precheck(rel);
-	carried = CarriesRowIds(rel);
 	table_close(rel, NoLock);
 	qrel = aisec_qualified_name(relid);
 

@@ -1,6 +1,10 @@
--- lineage.sql: row lineage (src/lineage/).  The design is in
+-- zz_lineage.sql: row lineage (src/lineage/).  The design is in
 -- doc/lineage.md ("Design note").  Lineage holds row ids, version numbers
--- and transform ids only, never row data.
+-- and transform ids only, never row data.  (Named to sort after every
+-- other src/*/*.sql: the install script declares objects in file-name
+-- order, and an updated database gets them after 0.1.0's and the earlier
+-- 0.2.0 sections, in section 11 of the update script; both orders must
+-- agree, as the upgrade test's catalog comparison checks.)
 
 -- One row per capturing statement or call.  No FOREIGN KEY to or from
 -- other aisec tables: pg_restore -j loads their rows in any order.
