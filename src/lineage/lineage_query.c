@@ -24,6 +24,7 @@
 #include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
+#include "utils/rangetypes.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
@@ -34,9 +35,10 @@
 /* Columns of aisec.lineage_edge. */
 #define E_CHILD			0
 #define E_CHILD_FROM	1
-#define E_BLOCK			2
-#define E_PARENTS		3
-#define E_TRANSFORM		4
+#define E_LO			2
+#define E_HI			3
+#define E_PARENTS		4
+#define E_TRANSFORM		5
 
 typedef struct Seen
 {
@@ -123,13 +125,20 @@ Reach(Walk *w, int depth, int64 rid, int64 valid_from, int64 transform)
 	w->next[w->nnext++] = rid;
 }
 
-/* Scan the edge rows whose column (index key) equals key. */
+/*
+ * Scan the edge rows of child key (up: btree on child), or those whose
+ * parent range holds key (down: GiST on int8range(parent_lo, parent_hi)).
+ */
 static void
-ScanKeyEq(Walk *w, IndexScanDesc *scan, int64 key)
+ScanFor(Walk *w, IndexScanDesc *scan, bool up, int64 key)
 {
 	ScanKeyData skey;
 
-	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
+	if (up)
+		ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
+	else
+		ScanKeyEntryInitialize(&skey, 0, 1, RANGESTRAT_CONTAINS_ELEM, INT8OID,
+							   InvalidOid, F_RANGE_CONTAINS_ELEM, Int64GetDatum(key));
 	if (*scan == NULL)
 		*scan = index_beginscan(w->edges, w->index, w->snap, 1, 0);
 	index_rescan(*scan, &skey, 1, NULL, 0);
@@ -141,9 +150,10 @@ SlotParents(Walk *w, int *n)
 {
 	bool		isnull;
 	bytea	   *b = DatumGetByteaPP(slot_getattr(w->slot, E_PARENTS + 1, &isnull));
-	int64		block = DatumGetInt64(slot_getattr(w->slot, E_BLOCK + 1, &isnull));
+	int64		lo = DatumGetInt64(slot_getattr(w->slot, E_LO + 1, &isnull));
 
-	return lineage_decode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), block, n);
+	return lineage_decode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+						  lo >> LINEAGE_BLOCK_SHIFT, n);
 }
 
 static int
@@ -151,6 +161,16 @@ CompareInt64(const void *a, const void *b)
 {
 	int64		x = *(const int64 *) a;
 	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Order parents by rid only (a set holds a rid's versions side by side). */
+static int
+CompareParentRid(const void *a, const void *b)
+{
+	int64		x = ((const LineageParent *) a)->rid;
+	int64		y = ((const LineageParent *) b)->rid;
 
 	return x < y ? -1 : x > y ? 1 : 0;
 }
@@ -163,7 +183,7 @@ StepUp(Walk *w, int depth, const int64 *frontier, int n)
 
 	for (int i = 0; i < n; i++)
 	{
-		ScanKeyEq(w, &scan, frontier[i]);
+		ScanFor(w, &scan, true, frontier[i]);
 		while (index_getnext_slot(scan, ForwardScanDirection, w->slot))
 		{
 			bool		isnull;
@@ -180,42 +200,33 @@ StepUp(Walk *w, int depth, const int64 *frontier, int n)
 		index_endscan(scan);
 }
 
-/* One depth going down: the children of every row of frontier (sorted). */
+/* One depth going down: the children of every row of frontier. */
 static void
 StepDown(Walk *w, int depth, const int64 *frontier, int n)
 {
 	IndexScanDesc scan = NULL;
 
-	for (int i = 0; i < n;)
+	for (int i = 0; i < n; i++)
 	{
-		int64		block = frontier[i] >> LINEAGE_BLOCK_SHIFT;
-		int			j = i;
-
-		while (j < n && (frontier[j] >> LINEAGE_BLOCK_SHIFT) == block)
-			j++;
-		/* frontier[i..j-1] share a block: scan its edge rows once. */
-		ScanKeyEq(w, &scan, block);
+		ScanFor(w, &scan, false, frontier[i]);
 		while (index_getnext_slot(scan, ForwardScanDirection, w->slot))
 		{
 			int			np;
 			LineageParent *p = SlotParents(w, &np);
+			LineageParent key = {frontier[i], 0};
 
-			for (int k = 0; k < np; k++)
+			/* The range holds the rid; the set may not. */
+			if (bsearch(&key, p, np, sizeof(LineageParent), CompareParentRid))
 			{
-				if (bsearch(&p[k].rid, frontier + i, j - i, sizeof(int64), CompareInt64))
-				{
-					bool		isnull;
-					int64		c = DatumGetInt64(slot_getattr(w->slot, E_CHILD + 1, &isnull));
-					int64		cf = DatumGetInt64(slot_getattr(w->slot, E_CHILD_FROM + 1, &isnull));
-					int64		tr = DatumGetInt64(slot_getattr(w->slot, E_TRANSFORM + 1, &isnull));
+				bool		isnull;
+				int64		c = DatumGetInt64(slot_getattr(w->slot, E_CHILD + 1, &isnull));
+				int64		cf = DatumGetInt64(slot_getattr(w->slot, E_CHILD_FROM + 1, &isnull));
+				int64		tr = DatumGetInt64(slot_getattr(w->slot, E_TRANSFORM + 1, &isnull));
 
-					Reach(w, depth, c, cf, tr);
-					break;
-				}
+				Reach(w, depth, c, cf, tr);
 			}
 			pfree(p);
 		}
-		i = j;
 	}
 	if (scan)
 		index_endscan(scan);

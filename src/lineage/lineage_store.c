@@ -169,23 +169,25 @@ CompareEdges(const void *a, const void *b)
 
 /* Flush n collected edge rows with one INSERT. */
 static void
-FlushEdgeRows(int64 transform, Datum *child, Datum *from, Datum *block,
+FlushEdgeRows(int64 transform, Datum *child, Datum *from, Datum *lo, Datum *hi,
 			  Datum *parents, int n)
 {
-	Oid			types[5] = {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, INT8OID};
-	Datum		values[5];
+	Oid			types[6] = {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+	BYTEAARRAYOID, INT8OID};
+	Datum		values[6];
 
 	if (n == 0)
 		return;
 	values[0] = PointerGetDatum(construct_array(child, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[1] = PointerGetDatum(construct_array(from, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[2] = PointerGetDatum(construct_array(block, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[3] = PointerGetDatum(construct_array(parents, n, BYTEAOID, -1, false, TYPALIGN_INT));
-	values[4] = Int64GetDatum(transform);
-	(void) aisec_spi_run("INSERT INTO aisec.lineage_edge (child, child_from, parent_block, parents, transform) "
-						 "SELECT c, f, b, p, $5 FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-						 "pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(c, f, b, p)",
-						 true, 5, types, values, NULL, NULL);
+	values[2] = PointerGetDatum(construct_array(lo, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = PointerGetDatum(construct_array(hi, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[4] = PointerGetDatum(construct_array(parents, n, BYTEAOID, -1, false, TYPALIGN_INT));
+	values[5] = Int64GetDatum(transform);
+	(void) aisec_spi_run("INSERT INTO aisec.lineage_edge (child, child_from, parent_lo, parent_hi, parents, transform) "
+						 "SELECT c, f, l, h, p, $6 FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+						 "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(c, f, l, h, p)",
+						 true, 6, types, values, NULL, NULL);
 }
 
 /*
@@ -198,7 +200,8 @@ lineage_write_edges(int64 transform, LineageEdge *edges, int nedges)
 {
 	Datum	   *child = palloc(sizeof(Datum) * EDGE_BATCH);
 	Datum	   *from = palloc(sizeof(Datum) * EDGE_BATCH);
-	Datum	   *block = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *lo = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *hi = palloc(sizeof(Datum) * EDGE_BATCH);
 	Datum	   *sets = palloc(sizeof(Datum) * EDGE_BATCH);
 	LineageParent *group = palloc(sizeof(LineageParent) * Max(nedges, 1));
 	int			nrows = 0;
@@ -234,19 +237,20 @@ lineage_write_edges(int64 transform, LineageEdge *edges, int nedges)
 		pfree(buf.data);
 		child[nrows] = Int64GetDatum(first->child);
 		from[nrows] = Int64GetDatum(first->child_from);
-		block[nrows] = Int64GetDatum(blk);
+		lo[nrows] = Int64GetDatum(group[0].rid);
+		hi[nrows] = Int64GetDatum(group[ng - 1].rid);
 		sets[nrows] = PointerGetDatum(b);
 		nrows++;
 		written += ng;
 		if (nrows == EDGE_BATCH)
 		{
-			FlushEdgeRows(transform, child, from, block, sets, nrows);
+			FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
 			for (int k = 0; k < nrows; k++)
 				pfree(DatumGetPointer(sets[k]));
 			nrows = 0;
 		}
 	}
-	FlushEdgeRows(transform, child, from, block, sets, nrows);
+	FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
 	return written;
 }
 

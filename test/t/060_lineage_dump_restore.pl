@@ -38,7 +38,7 @@ $node->safe_psql('postgres', q{
 
 my %q = (
 	transforms => q{SELECT string_agg(id || ':' || kind || ':' || coalesce(name, '') || ':' || level || ':' || edges || ':' || coalesce(target_rel::text, ''), ',' ORDER BY id) FROM aisec.lineage_transform},
-	edges      => q{SELECT count(*) || ':' || md5(string_agg(child || ':' || child_from || ':' || parent_block || ':' || encode(parents, 'hex') || ':' || transform, ',' ORDER BY child, parent_block)) FROM aisec.lineage_edge},
+	edges      => q{SELECT count(*) || ':' || md5(string_agg(child || ':' || child_from || ':' || parent_lo || ':' || parent_hi || ':' || encode(parents, 'hex') || ':' || transform, ',' ORDER BY child, parent_lo)) FROM aisec.lineage_edge},
 	up         => q{SELECT count(*) || ':' || max(depth) || ':' || md5(string_agg(rid::text, ',' ORDER BY rid)) FROM clean_copy c, aisec.lineage_up(c.aisec_rid) u WHERE c.id = 3},
 	down       => q{SELECT string_agg(depth || ':' || rel::text, ',' ORDER BY depth, rid) FROM raw r, aisec.lineage_down(r.aisec_rid) d WHERE r.id = 65537},
 );
