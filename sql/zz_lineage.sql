@@ -236,6 +236,17 @@ FROM ln_ctas c LEFT JOIN LATERAL aisec.lineage_up(c.aisec_rid, 1) u ON true ORDE
 SELECT kind, level, edges FROM aisec.lineage_transform WHERE kind = 'track_copy' AND id > :t0 ORDER BY id;
 SELECT action, detail->>'edges' AS edges FROM aisec.audit_log
 WHERE action LIKE 'lineage.%' AND action <> 'lineage.record' AND coalesce((detail->>'transform')::bigint, :t0 + 1) > :t0 ORDER BY seq;
+-- The table-level graph: sources, targets, transforms (ours only).
+SELECT source, target, transform, kind, statements, edges
+FROM aisec.lineage_graph g
+WHERE coalesce(source::text, '') LIKE 'ln\_%' OR coalesce(target::text, '') LIKE 'ln\_%'
+ORDER BY 1, 2, 3, 4;
+SET ROLE ln_aud;
+SELECT count(*) > 0 AS auditor_reads_graph FROM aisec.lineage_graph;
+RESET ROLE;
+SET ROLE ln_nobody;
+SELECT count(*) FROM aisec.lineage_graph;
+RESET ROLE;
 -- A table whose aisec_rid is not a plain bigint is still refused; so is a
 -- plain bigint aisec_rid of the user's own, whose values name no tracked
 -- table (they are left as they were).

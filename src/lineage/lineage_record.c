@@ -35,18 +35,32 @@ typedef struct TableRids
 	int			cap;
 } TableRids;
 
-/* Find or add the entry of table_no in tabs[0..*ntabs-1]. */
-static TableRids *
-TableOf(TableRids *tabs, int *ntabs, int32 table_no)
+/* The tables a call names (few: a linear search is the fastest). */
+typedef struct TableList
 {
-	for (int i = 0; i < *ntabs; i++)
-		if (tabs[i].tt.table_no == table_no)
-			return &tabs[i];
-	memset(&tabs[*ntabs], 0, sizeof(TableRids));
-	tabs[*ntabs].tt.table_no = table_no;
-	tabs[*ntabs].cap = 16;
-	tabs[*ntabs].rids = palloc(sizeof(int64) * 16);
-	return &tabs[(*ntabs)++];
+	TableRids  *tabs;
+	int			n;
+	int			cap;
+} TableList;
+
+/* Find or add the entry of table_no in l. */
+static TableRids *
+TableOf(TableList *l, int32 table_no)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->tabs[i].tt.table_no == table_no)
+			return &l->tabs[i];
+	if (l->n == l->cap)
+	{
+		l->cap = Max(8, 2 * l->cap);
+		l->tabs = l->tabs ? repalloc(l->tabs, sizeof(TableRids) * l->cap) :
+			palloc(sizeof(TableRids) * l->cap);
+	}
+	memset(&l->tabs[l->n], 0, sizeof(TableRids));
+	l->tabs[l->n].tt.table_no = table_no;
+	l->tabs[l->n].cap = 16;
+	l->tabs[l->n].rids = palloc(sizeof(int64) * 16);
+	return &l->tabs[l->n++];
 }
 
 static int
@@ -141,8 +155,9 @@ aisec_record_lineage(PG_FUNCTION_ARGS)
 	int			nchild;
 	int			nparent;
 	char	   *name = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	TableList	tl = {NULL, 0, 0};
 	TableRids  *tabs;
-	int			ntabs = 0;
+	int			ntabs;
 	LineageEdge *edges;
 	LineageTransform t;
 	AisecSpi	spi;
@@ -176,16 +191,17 @@ aisec_record_lineage(PG_FUNCTION_ARGS)
 	}
 
 	/* Every rid names a row of a tracked table the caller may read. */
-	tabs = palloc(sizeof(TableRids) * Max(2 * nchild, 1));
 	for (int i = 0; i < nchild; i++)
 	{
 		if (child[i] == parent[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("edge %d links row id " INT64_FORMAT " to itself", i + 1, child[i])));
-		AddRid(TableOf(tabs, &ntabs, TableNoOf(child[i])), child[i]);
-		AddRid(TableOf(tabs, &ntabs, TableNoOf(parent[i])), parent[i]);
+		AddRid(TableOf(&tl, TableNoOf(child[i])), child[i]);
+		AddRid(TableOf(&tl, TableNoOf(parent[i])), parent[i]);
 	}
+	tabs = tl.tabs;
+	ntabs = tl.n;
 	for (int k = 0; k < ntabs; k++)
 	{
 		TableRids  *tr = &tabs[k];
@@ -229,8 +245,8 @@ aisec_record_lineage(PG_FUNCTION_ARGS)
 	t.targets = palloc(sizeof(int32) * ntabs);
 	for (int i = 0; i < nchild; i++)
 	{
-		TableRids  *c = TableOf(tabs, &ntabs, TableNoOf(child[i]));
-		TableRids  *p = TableOf(tabs, &ntabs, TableNoOf(parent[i]));
+		TableRids  *c = TableOf(&tl, TableNoOf(child[i]));
+		TableRids  *p = TableOf(&tl, TableNoOf(parent[i]));
 		bool		seen_c = false;
 		bool		seen_p = false;
 
@@ -258,7 +274,7 @@ aisec_record_lineage(PG_FUNCTION_ARGS)
 	aisec_spi_end(&spi);
 
 	if (t.ntargets == 1)
-		object = aisec_qualified_name(TableOf(tabs, &ntabs, t.targets[0])->tt.relid);
+		object = aisec_qualified_name(TableOf(&tl, t.targets[0])->tt.relid);
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "{\"transform\": " INT64_FORMAT ", \"edges\": " INT64_FORMAT
 					 ", \"level\": \"%s\", \"name\": ",
@@ -349,8 +365,9 @@ LineageCopyTracked(Oid relid, int32 table_no, int rows, const int64 *rids,
 	AisecSpi	spi;
 	const int64 *child = rids;
 	int64	   *parent;
+	TableList	tl = {NULL, 0, 0};
 	TableRids  *tabs;
-	int			ntabs = 0;
+	int			ntabs;
 	LineageEdge *edges;
 	int			nedges = 0;
 	int64		unmatched = 0;
@@ -361,15 +378,16 @@ LineageCopyTracked(Oid relid, int32 table_no, int rows, const int64 *rids,
 		return;
 	aisec_spi_begin(&spi);
 	parent = palloc(sizeof(int64) * Max(rows, 1));
-	tabs = palloc(sizeof(TableRids) * Max(rows, 1));
 	for (int r = 0; r < rows; r++)
 	{
 		parent[r] = carried[r];
 		if (parent[r] <= 0 || (parent[r] >> RID_TABLE_SHIFT) > RID_TABLE_MAX)
 			parent[r] = -1;
 		else
-			AddRid(TableOf(tabs, &ntabs, (int32) (parent[r] >> RID_TABLE_SHIFT)), parent[r]);
+			AddRid(TableOf(&tl, (int32) (parent[r] >> RID_TABLE_SHIFT)), parent[r]);
 	}
+	tabs = tl.tabs;
+	ntabs = tl.n;
 
 	/* Each parent's version: the one materialize copied, else its current one. */
 	for (int k = 0; k < ntabs; k++)
@@ -409,7 +427,7 @@ LineageCopyTracked(Oid relid, int32 table_no, int rows, const int64 *rids,
 		int64		v = -1;
 
 		if (parent[r] > 0)
-			v = VersionOf(TableOf(tabs, &ntabs, (int32) (parent[r] >> RID_TABLE_SHIFT)), parent[r]);
+			v = VersionOf(TableOf(&tl, (int32) (parent[r] >> RID_TABLE_SHIFT)), parent[r]);
 		if (v < 0)
 		{
 			unmatched++;

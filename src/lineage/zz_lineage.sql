@@ -103,3 +103,27 @@ CREATE FUNCTION aisec.lineage_down(rids bigint[], depth integer DEFAULT NULL)
 REVOKE ALL ON FUNCTION aisec.lineage_down(bigint[], integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.lineage_down(bigint[], integer) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.lineage_down(bigint[], integer) IS 'the row versions made from some rows, transitively (depth NULL: all the way), each once; ids only, no row data';
+
+-- Table-level lineage (issue item 10): one row per source table, target
+-- table and transform name, over every transform recorded.  Tables are
+-- named through the registry (NULL once a table is no longer tracked);
+-- a materialize target, not tracked, through target_rel.
+CREATE VIEW aisec.lineage_graph AS
+SELECT s.rel AS source,
+       coalesce(g.rel, t.target_rel) AS target,
+       t.name AS transform,
+       t.kind,
+       t.fingerprint,
+       pg_catalog.count(*) AS statements,
+       pg_catalog.sum(t.edges) AS edges,
+       pg_catalog.min(t.at) AS first_seen,
+       pg_catalog.max(t.at) AS last_seen
+FROM aisec.lineage_transform t
+CROSS JOIN LATERAL pg_catalog.unnest(t.sources) AS sn(no)
+LEFT JOIN aisec.tracked s ON s.table_no OPERATOR(pg_catalog.=) sn.no
+LEFT JOIN LATERAL pg_catalog.unnest(CASE WHEN pg_catalog.cardinality(t.targets) OPERATOR(pg_catalog.=) 0
+                                         THEN '{NULL}'::integer[] ELSE t.targets END) AS tn(no) ON true
+LEFT JOIN aisec.tracked g ON g.table_no OPERATOR(pg_catalog.=) tn.no
+GROUP BY 1, 2, 3, 4, 5;
+GRANT SELECT ON aisec.lineage_graph TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON VIEW aisec.lineage_graph IS 'aisec table-level lineage: source table, target table, transform name, kind and fingerprint, statements (transforms), edges, first and last seen; table names only, no row data';
