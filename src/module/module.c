@@ -13,6 +13,7 @@
 #include "utils/guc.h"
 
 #include "keys/keys.h"
+#include "lineage/lineage.h"
 #include "masking/masking.h"
 #include "versioning/versioning.h"
 
@@ -27,6 +28,7 @@ _PG_init(void)
 	aisec_keys_init();
 	aisec_masking_init();
 	aisec_checkout_scan_init();
+	aisec_lineage_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("aisec");
 #else

@@ -429,6 +429,15 @@ aisec_materialize(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(version);
 	rows = aisec_spi_run(sql.data, false, 1, types, values, NULL, NULL);
 	aisec_spi_end(&spi);
+	if (history_lineage() != NULL)
+	{
+		TrackedTable tt;
+
+		CommandCounterIncrement();
+		if (history_lookup(relid, &tt))
+			history_lineage()->materialized(relid, tt.table_no, version,
+											get_relname_relid(target, nsp));
+	}
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "{\"table\": %s, \"version\": " INT64_FORMAT

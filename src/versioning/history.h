@@ -89,6 +89,7 @@ extern int64 history_slot_rid(Relation rel, int32 table_no, AttrNumber ridatt,
 extern Datum history_live_attnums(TupleDesc desc);
 extern int16 *history_hash_numbers(int32 table_no, TupleDesc desc);
 extern void history_untrack(Oid relid, const TrackedTable *tt);
+extern const AisecVersionLineage *history_lineage(void);
 
 /* lifecycle.c: what track() checks before it changes anything */
 extern void history_track_precheck(Relation rel);

@@ -36,6 +36,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -46,6 +47,23 @@
 #include "audit/audit.h"
 #include "history.h"
 #include "notes.h"
+
+/* What lineage registered (NULL: nothing; see versioning.h). */
+static const AisecVersionLineage *lineage = NULL;
+
+/* Register lineage's callbacks (at load time). */
+void
+aisec_versioning_set_lineage(const AisecVersionLineage *l)
+{
+	lineage = l;
+}
+
+/* Lineage's callbacks, or NULL. */
+const AisecVersionLineage *
+history_lineage(void)
+{
+	return lineage;
+}
 
 /* ---------------------------------------------------------------------
  * The registry
@@ -220,9 +238,97 @@ history_slot_rid(Relation rel, int32 table_no, AttrNumber ridatt, TupleTableSlot
  * ---------------------------------------------------------------------
  */
 
+/*
+ * Does rel arrive with row ids copied from tracked tables, which track()
+ * replaces while lineage records where each row came from?  Only with
+ * lineage registered, and only a plain bigint aisec_rid (no identity,
+ * generation or default; CREATE TABLE ... AS SELECT * FROM tracked, or a
+ * materialize target) of which at least one value lies in the row-id range
+ * of a tracked table: a column of the user's own that happens to have
+ * that name and type holds other numbers, and is refused as before rather
+ * than overwritten.  Reads the table as the caller (who owns it).
+ */
+static bool
+CarriesRowIds(Relation rel)
+{
+	AttrNumber	att = get_attnum(RelationGetRelid(rel), RID_COLUMN);
+	Form_pg_attribute a;
+	AisecSpi	spi;
+	int			n;
+	Datum	   *nos;
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		values[1];
+	bool		isnull;
+	bool		found;
+
+	if (lineage == NULL || att <= 0)
+		return false;
+	a = TupleDescAttr(RelationGetDescr(rel), att - 1);
+	if (a->atttypid != INT8OID || a->attidentity != '\0' || a->attgenerated != '\0' ||
+		a->atthasdef ||
+		pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		return false;
+	aisec_spi_begin(&spi);
+	n = aisec_spi_run("SELECT table_no::pg_catalog.int8 FROM aisec.tracked",
+					  true, 0, NULL, NULL, NULL, NULL);
+	nos = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		nos[i] = aisec_spi_value(i, 0, &isnull);
+	values[0] = PointerGetDatum(construct_array(nos, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	(void) aisec_spi_run(psprintf("SELECT EXISTS (SELECT FROM %s WHERE " RID_COLUMN
+								  " OPERATOR(pg_catalog.>) 0 AND (" RID_COLUMN
+								  " OPERATOR(pg_catalog.>>) " CppAsString2(RID_TABLE_SHIFT)
+								  ") OPERATOR(pg_catalog.=) ANY ($1))",
+								  aisec_qualified_name(RelationGetRelid(rel))),
+						 false, 1, types, values, NULL, NULL);
+	found = DatumGetBool(aisec_spi_value(0, 0, &isnull));
+	aisec_spi_end(&spi);
+	return found;
+}
+
+/*
+ * Turn the plain aisec_rid column of a copy (CarriesRowIds) into the row id
+ * identity, give every row a new id, and hand lineage each row's new id
+ * with the id it carried (0 for none).  The column stays where it is, and
+ * no column is dropped: a dropped column would not come back through
+ * pg_dump, and the attnums aisec.tracked records would no longer match.
+ * Costs one UPDATE of every row (the table's old row versions stay until
+ * VACUUM).
+ */
+static void
+GiveNewRowIds(Oid relid, const char *qrel, int32 table_no, int64 first)
+{
+	int			rows;
+	int64	   *rids;
+	int64	   *carried;
+
+	aisec_spi_ddl(false, "UPDATE %s SET " RID_COLUMN " = 0 WHERE " RID_COLUMN " IS NULL", qrel);
+	aisec_spi_ddl(false,
+		   "ALTER TABLE %s ALTER COLUMN " RID_COLUMN " SET NOT NULL, "
+		   "ALTER COLUMN " RID_COLUMN " ADD GENERATED ALWAYS AS IDENTITY "
+		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
+		   " CACHE " CppAsString2(RID_CACHE) ")",
+		   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
+	rows = aisec_spi_run(psprintf("UPDATE %s t SET " RID_COLUMN " = DEFAULT "
+								  "FROM (SELECT ctid AS aisec_ctid, " RID_COLUMN " AS aisec_carried FROM %s) o "
+								  "WHERE t.ctid OPERATOR(pg_catalog.=) o.aisec_ctid "
+								  "RETURNING t." RID_COLUMN ", o.aisec_carried", qrel, qrel),
+						 false, 0, NULL, NULL, NULL, NULL);
+	rids = palloc(sizeof(int64) * Max(rows, 1));
+	carried = palloc(sizeof(int64) * Max(rows, 1));
+	for (int r = 0; r < rows; r++)
+	{
+		bool		isnull;
+
+		rids[r] = DatumGetInt64(aisec_spi_value(r, 0, &isnull));
+		carried[r] = DatumGetInt64(aisec_spi_value(r, 1, &isnull));
+	}
+	lineage->copy_tracked(relid, table_no, rows, rids, carried);
+}
+
 /* Refuse relations that cannot be tracked, with a reason. */
 static void
-CheckTrackable(Relation rel)
+CheckTrackable(Relation rel, bool *carried)
 {
 	const char *name = RelationGetRelationName(rel);
 	Oid			relid = RelationGetRelid(rel);
@@ -249,7 +355,8 @@ CheckTrackable(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot track system or aisec table \"%s\"", name)));
-	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber)
+	*carried = false;
+	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber && !(*carried = CarriesRowIds(rel)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("table \"%s\" already has a column named \"%s\"", name, RID_COLUMN),
@@ -398,6 +505,7 @@ aisec_track(PG_FUNCTION_ARGS)
 	int64		rows;
 	bool		isnull;
 	char	   *who = GetUserNameFromId(GetUserId(), false);
+	bool		carried;
 
 	aisec_require_role(AISEC_ROLE_ADMIN, "aisec.track()");
 	aisec_prevent_if_read_only("aisec.track()");
@@ -414,7 +522,7 @@ aisec_track(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("table \"%s\" is already tracked", RelationGetRelationName(rel))));
-	CheckTrackable(rel);
+	CheckTrackable(rel, &carried);
 	history_track_precheck(rel);
 	table_close(rel, NoLock);
 	qrel = aisec_qualified_name(relid);
@@ -438,11 +546,14 @@ aisec_track(PG_FUNCTION_ARGS)
 	first = ((int64) tt.table_no << RID_TABLE_SHIFT) + 1;
 
 	/* As the caller, who owns the table (checked above). */
-	aisec_spi_ddl(false,
-		   "ALTER TABLE %s ADD COLUMN " RID_COLUMN " bigint GENERATED ALWAYS AS IDENTITY "
-		   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
-		   " CACHE " CppAsString2(RID_CACHE) ")",
-		   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
+	if (carried)
+		GiveNewRowIds(relid, qrel, tt.table_no, first);
+	else
+		aisec_spi_ddl(false,
+			   "ALTER TABLE %s ADD COLUMN " RID_COLUMN " bigint GENERATED ALWAYS AS IDENTITY "
+			   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
+			   " CACHE " CppAsString2(RID_CACHE) ")",
+			   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
 	CreateCaptureTriggers(qrel);
 
 	/* As the extension owner: the history table and the registry row. */

@@ -90,6 +90,29 @@ typedef struct AisecVersionMasking
 
 extern void aisec_versioning_set_masking(const AisecVersionMasking *masking);
 
+/*
+ * track.c: what versioning tells row lineage.  Lineage registers these at
+ * load time (as masking registers the callbacks above), so versioning
+ * never includes lineage; with none registered, a table that already has
+ * an aisec_rid column cannot be tracked and materialize records nothing.
+ *
+ * materialized: aisec.materialize() copied version `version` of tracked
+ * table relid (number table_no) into the new table target.
+ *
+ * copy_tracked: aisec.track() of relid, which arrived with a plain bigint
+ * aisec_rid column (a copy of a tracked table's rows), has made that
+ * column its row id and given its n rows new ids, rids[i] in table number
+ * table_no, each having carried the id carried[i] (0: none).
+ */
+typedef struct AisecVersionLineage
+{
+	void		(*materialized) (Oid relid, int32 table_no, int64 version, Oid target);
+	void		(*copy_tracked) (Oid relid, int32 table_no, int n,
+								 const int64 *rids, const int64 *carried);
+} AisecVersionLineage;
+
+extern void aisec_versioning_set_lineage(const AisecVersionLineage *lineage);
+
 /* checkout_scan.c: the planner hook that reads aisec.checkout() without a tuplestore. */
 extern void aisec_checkout_scan_init(void);
 

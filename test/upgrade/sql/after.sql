@@ -158,5 +158,17 @@ SELECT c.relname, c.reloptions
   JOIN pg_am a ON a.oid = c.relam AND a.amname = 'brin'
  ORDER BY 1;
 
+-- Row lineage (issue 17) on the updated database: a copy of a version
+-- committed under 0.1.0, once tracked, links each of its rows to the row
+-- of that version it copies.
+SELECT aisec.materialize('loans', 1, 'upg_loans_v1');
+SELECT aisec.track('upg_loans_v1') > 0 AS tracked;
+SELECT c.id, u.depth, u.rel, u.valid_from
+FROM upg_loans_v1 c, aisec.lineage_up(c.aisec_rid) u ORDER BY c.id;
+SELECT c.id AS copied_id, d.rel
+FROM loans l, aisec.lineage_down(l.aisec_rid) d JOIN upg_loans_v1 c ON c.aisec_rid = d.rid
+WHERE l.id = 3;
+SELECT aisec.untrack('upg_loans_v1');
+
 -- Last, the whole audit chain, with every entry the checks above wrote.
 SELECT ok, first_bad_seq FROM aisec.audit_verify();

@@ -1,0 +1,79 @@
+/*
+ * lineage_internal.h
+ *		What the files of src/lineage/ share: the edge encoding
+ *		(lineage_codec.c), writing transforms and edges and finding row
+ *		versions (lineage_store.c), the settings.  See doc/lineage.md.
+ */
+#ifndef AISEC_LINEAGE_INTERNAL_H
+#define AISEC_LINEAGE_INTERNAL_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+
+#include "versioning/versioning.h"
+
+/* A parent rid's block: rid >> LINEAGE_BLOCK_SHIFT (doc/lineage.md). */
+#define LINEAGE_BLOCK_SHIFT		16
+#define LINEAGE_BLOCK_MASK		((INT64CONST(1) << LINEAGE_BLOCK_SHIFT) - 1)
+#define LINEAGE_FORMAT			1
+#define LINEAGE_NAME_MAX		200
+
+/* One edge: child row version <- parent row version. */
+typedef struct LineageEdge
+{
+	int64		child;
+	int64		child_from;
+	int64		parent;
+	int64		parent_from;
+} LineageEdge;
+
+/* One parent row version, decoded. */
+typedef struct LineageParent
+{
+	int64		rid;
+	int64		valid_from;
+} LineageParent;
+
+/* aisec.lineage */
+typedef enum LineageMode
+{
+	LINEAGE_ON,
+	LINEAGE_TABLE,
+	LINEAGE_OFF
+} LineageMode;
+
+extern int	lineage_mode;
+extern char *lineage_transform_name;
+
+/* lineage_codec.c */
+extern void lineage_encode(StringInfo buf, const LineageParent *parents, int n);
+extern LineageParent *lineage_decode(const char *data, int len, int64 block, int *n);
+
+/* lineage_store.c */
+typedef struct LineageTransform
+{
+	const char *kind;
+	const char *name;			/* NULL: aisec.transform, or none */
+	int			nsources;
+	int32	   *sources;
+	int64	   *source_versions;
+	int			ntargets;
+	int32	   *targets;
+	Oid			target_rel;		/* an untracked relation written, or InvalidOid */
+	bool		table_level;
+	int64		edges;
+} LineageTransform;
+
+extern int64 lineage_write_transform(int64 id, const LineageTransform *t);
+extern int64 lineage_next_transform(void);
+extern int64 lineage_write_edges(int64 transform, LineageEdge *edges, int nedges);
+extern const char *lineage_name(const char *given);
+extern bool lineage_skipped(const char *what, const char *object);
+extern void lineage_row_versions(const TrackedTable *tt, const int64 *rids, int n,
+								 int64 at_most, bool live, int64 *versions);
+
+/* lineage_record.c */
+extern void lineage_copy_init(void);
+
+#endif							/* AISEC_LINEAGE_INTERNAL_H */

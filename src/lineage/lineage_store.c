@@ -1,0 +1,393 @@
+/*
+ * lineage_store.c
+ *		Writing lineage: transforms (aisec.lineage_transform) and edges
+ *		(aisec.lineage_edge, grouped per child and parent block and
+ *		encoded by lineage_codec.c); the row version a row id names; the
+ *		settings aisec.lineage and aisec.transform; the trigger that
+ *		refuses direct changes to lineage; the module's load-time call.
+ *
+ * Invariants (doc/lineage.md "Storage"): lineage holds row ids, version
+ * numbers and transform ids only, never row data; it is written in the
+ * caller's transaction, so a rolled-back statement leaves nothing; its
+ * tables change only through aisec's functions (SPI as the extension
+ * owner), and rows are never updated or deleted.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "audit/audit.h"
+#include "core/core.h"
+#include "versioning/versioning.h"
+#include "lineage.h"
+#include "lineage_internal.h"
+
+int			lineage_mode = LINEAGE_ON;
+char	   *lineage_transform_name = NULL;
+
+static const struct config_enum_entry lineage_mode_options[] = {
+	{"on", LINEAGE_ON, false},
+	{"table", LINEAGE_TABLE, false},
+	{"off", LINEAGE_OFF, false},
+	{NULL, 0, false}
+};
+
+/* Edge rows per INSERT statement when writing many. */
+#define EDGE_BATCH		10000
+
+/* GUC check: a transform name is at most LINEAGE_NAME_MAX bytes. */
+static bool
+CheckTransformName(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && strlen(*newval) > LINEAGE_NAME_MAX)
+	{
+		GUC_check_errdetail("A transform name is at most %d bytes.", LINEAGE_NAME_MAX);
+		return false;
+	}
+	return true;
+}
+
+/* The transform name to record: given, else aisec.transform, else NULL. */
+const char *
+lineage_name(const char *given)
+{
+	if (given != NULL)
+	{
+		if (strlen(given) > LINEAGE_NAME_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("transform name is longer than %d bytes", LINEAGE_NAME_MAX)));
+		if (given[0] != '\0')
+			return given;
+	}
+	if (lineage_transform_name != NULL && lineage_transform_name[0] != '\0')
+		return lineage_transform_name;
+	return NULL;
+}
+
+/*
+ * With aisec.lineage = off, audit that the capture what (of object) was
+ * skipped and return true; else false.
+ */
+bool
+lineage_skipped(const char *what, const char *object)
+{
+	StringInfoData detail;
+
+	if (lineage_mode != LINEAGE_OFF)
+		return false;
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"skipped\": ");
+	escape_json(&detail, what);
+	appendStringInfoString(&detail, ", \"setting\": \"off\"}");
+	aisec_audit_log("lineage.off", object, detail.data);
+	return true;
+}
+
+/* Build an int4[] or int8[] datum of n values. */
+static Datum
+IntArray(const void *vals, int n, bool wide)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = wide ? Int64GetDatum(((const int64 *) vals)[i]) :
+			Int32GetDatum(((const int32 *) vals)[i]);
+	return PointerGetDatum(wide ?
+						   construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE) :
+						   construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
+}
+
+/* Draw a new transform id.  Inside aisec_spi_begin/_end. */
+int64
+lineage_next_transform(void)
+{
+	bool		isnull;
+
+	(void) aisec_spi_run("SELECT pg_catalog.nextval('aisec.lineage_transform_seq')",
+						 true, 0, NULL, NULL, NULL, NULL);
+	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+}
+
+/* Write transform row id; returns id.  Inside aisec_spi_begin/_end. */
+int64
+lineage_write_transform(int64 id, const LineageTransform *t)
+{
+	Oid			types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4ARRAYOID,
+	INT8ARRAYOID, INT4ARRAYOID, OIDOID, INT8OID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
+	const char *name = lineage_name(t->name);
+
+	values[0] = Int64GetDatum(id);
+	values[1] = CStringGetTextDatum(t->kind);
+	if (name != NULL)
+		values[2] = CStringGetTextDatum(name);
+	else
+		nulls[2] = 'n';
+	values[3] = CStringGetTextDatum(t->table_level ? "table" : "row");
+	values[4] = IntArray(t->sources, t->nsources, false);
+	values[5] = IntArray(t->source_versions, t->nsources, true);
+	values[6] = IntArray(t->targets, t->ntargets, false);
+	if (OidIsValid(t->target_rel))
+		values[7] = ObjectIdGetDatum(t->target_rel);
+	else
+		nulls[7] = 'n';
+	values[8] = Int64GetDatum(t->edges);
+	(void) aisec_spi_run("INSERT INTO aisec.lineage_transform (id, kind, name, level, sources, "
+						 "source_versions, targets, target_rel, edges, role, xact, at) "
+						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.regclass, $9, "
+						 "SESSION_USER, pg_catalog.txid_current(), pg_catalog.now())",
+						 true, 9, types, values, nulls, NULL);
+	return id;
+}
+
+/* qsort order of edges: child version, then parent block, rid, version. */
+static int
+CompareEdges(const void *a, const void *b)
+{
+	const LineageEdge *x = a;
+	const LineageEdge *y = b;
+
+#define CMP(f) if (x->f != y->f) return x->f < y->f ? -1 : 1
+	CMP(child);
+	CMP(child_from);
+	CMP(parent);
+	CMP(parent_from);
+#undef CMP
+	return 0;
+}
+
+/* Flush n collected edge rows with one INSERT. */
+static void
+FlushEdgeRows(int64 transform, Datum *child, Datum *from, Datum *lo, Datum *hi,
+			  Datum *parents, int n)
+{
+	Oid			types[6] = {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+	BYTEAARRAYOID, INT8OID};
+	Datum		values[6];
+
+	if (n == 0)
+		return;
+	values[0] = PointerGetDatum(construct_array(child, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[1] = PointerGetDatum(construct_array(from, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(lo, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = PointerGetDatum(construct_array(hi, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[4] = PointerGetDatum(construct_array(parents, n, BYTEAOID, -1, false, TYPALIGN_INT));
+	values[5] = Int64GetDatum(transform);
+	(void) aisec_spi_run("INSERT INTO aisec.lineage_edge (child, child_from, parent_lo, parent_hi, parents, transform) "
+						 "SELECT c, f, l, h, p, $6 FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+						 "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(c, f, l, h, p)",
+						 true, 6, types, values, NULL, NULL);
+}
+
+/*
+ * Write edges (sorted here, duplicates dropped) for transform: one row per
+ * child version and parent block.  Returns the distinct edges written.
+ * Inside aisec_spi_begin/_end.
+ */
+int64
+lineage_write_edges(int64 transform, LineageEdge *edges, int nedges)
+{
+	Datum	   *child = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *from = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *lo = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *hi = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *sets = palloc(sizeof(Datum) * EDGE_BATCH);
+	LineageParent *group = palloc(sizeof(LineageParent) * Max(nedges, 1));
+	int			nrows = 0;
+	int64		written = 0;
+	int			i = 0;
+
+	if (nedges > 1)
+		qsort(edges, nedges, sizeof(LineageEdge), CompareEdges);
+	while (i < nedges)
+	{
+		const LineageEdge *first = &edges[i];
+		int64		blk = first->parent >> LINEAGE_BLOCK_SHIFT;
+		int			ng = 0;
+		StringInfoData buf;
+		bytea	   *b;
+
+		for (; i < nedges && edges[i].child == first->child &&
+			 edges[i].child_from == first->child_from &&
+			 (edges[i].parent >> LINEAGE_BLOCK_SHIFT) == blk; i++)
+		{
+			if (ng > 0 && group[ng - 1].rid == edges[i].parent &&
+				group[ng - 1].valid_from == edges[i].parent_from)
+				continue;		/* a duplicate edge */
+			group[ng].rid = edges[i].parent;
+			group[ng].valid_from = edges[i].parent_from;
+			ng++;
+		}
+		initStringInfo(&buf);
+		lineage_encode(&buf, group, ng);
+		b = palloc(VARHDRSZ + buf.len);
+		SET_VARSIZE(b, VARHDRSZ + buf.len);
+		memcpy(VARDATA(b), buf.data, buf.len);
+		pfree(buf.data);
+		child[nrows] = Int64GetDatum(first->child);
+		from[nrows] = Int64GetDatum(first->child_from);
+		lo[nrows] = Int64GetDatum(group[0].rid);
+		hi[nrows] = Int64GetDatum(group[ng - 1].rid);
+		sets[nrows] = PointerGetDatum(b);
+		nrows++;
+		written += ng;
+		if (nrows == EDGE_BATCH)
+		{
+			FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
+			for (int k = 0; k < nrows; k++)
+				pfree(DatumGetPointer(sets[k]));
+			nrows = 0;
+		}
+	}
+	FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
+	return written;
+}
+
+/* A row id and the version found for it. */
+typedef struct RidVersion
+{
+	int64		rid;
+	int64		version;
+} RidVersion;
+
+/*
+ * For rids[0..n-1], all of tracked table tt, set versions[i] to the row
+ * version each names: its latest history record with valid_from <=
+ * at_most, or, if it has none and live, the table's pending version when
+ * the caller can see it as a live row; -1 if neither.  Inside
+ * aisec_spi_begin/_end.  The history is read as the extension owner (it
+ * is the owner's), the live table as the caller (its privileges and
+ * row-level security hold).
+ */
+void
+lineage_row_versions(const TrackedTable *tt, const int64 *rids, int n,
+					 int64 at_most, bool live, int64 *versions)
+{
+	HASHCTL		ctl;
+	HTAB	   *found;
+	Oid			types[2] = {INT8ARRAYOID, INT8OID};
+	Datum		values[2];
+	char	   *sql;
+	int			rows;
+	int64	   *missing = palloc(sizeof(int64) * Max(n, 1));
+	int			nmissing = 0;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(RidVersion);
+	ctl.hcxt = CurrentMemoryContext;
+	found = hash_create("aisec lineage row versions", Max(n, 16), &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	values[0] = IntArray(rids, n, true);
+	values[1] = Int64GetDatum(at_most);
+	sql = psprintf("SELECT rid, pg_catalog.max(valid_from) FROM %s "
+				   "WHERE rid OPERATOR(pg_catalog.=) ANY ($1) "
+				   "AND valid_from OPERATOR(pg_catalog.<=) $2 GROUP BY rid",
+				   aisec_qualified_name(tt->history));
+	rows = aisec_spi_run(sql, true, 2, types, values, NULL, NULL);
+	for (int r = 0; r < rows; r++)
+	{
+		bool		isnull;
+		int64		rid = DatumGetInt64(aisec_spi_value(r, 0, &isnull));
+		RidVersion *e = hash_search(found, &rid, HASH_ENTER, NULL);
+
+		e->version = DatumGetInt64(aisec_spi_value(r, 1, &isnull));
+	}
+	for (int i = 0; i < n; i++)
+	{
+		RidVersion *e = hash_search(found, &rids[i], HASH_FIND, NULL);
+
+		versions[i] = e ? e->version : -1;
+		if (e == NULL)
+			missing[nmissing++] = rids[i];
+	}
+	if (nmissing == 0 || !live)
+		return;
+
+	/* Rows written since the last commit have no record yet: look live. */
+	values[0] = IntArray(missing, nmissing, true);
+	sql = psprintf("SELECT " RID_COLUMN " FROM %s WHERE " RID_COLUMN
+				   " OPERATOR(pg_catalog.=) ANY ($1)",
+				   aisec_qualified_name(tt->relid));
+	rows = aisec_spi_run(sql, false, 1, types, values, NULL, NULL);
+	for (int r = 0; r < rows; r++)
+	{
+		bool		isnull;
+		int64		rid = DatumGetInt64(aisec_spi_value(r, 0, &isnull));
+		RidVersion *e = hash_search(found, &rid, HASH_ENTER, NULL);
+
+		e->version = tt->pending;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		RidVersion *e;
+
+		if (versions[i] >= 0)
+			continue;
+		e = hash_search(found, &rids[i], HASH_FIND, NULL);
+		if (e != NULL)
+			versions[i] = e->version;
+	}
+}
+
+/* Trigger: refuse direct changes to lineage records. */
+PG_FUNCTION_INFO_V1(aisec_lineage_refuse_change);
+Datum
+aisec_lineage_refuse_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerEvent event;
+	const char *op = "INSERT";
+	const char *rel;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"aisec.lineage_refuse_change")));
+	if (aisec_spi_owner_writing())
+		return PointerGetDatum(NULL);
+	event = td->tg_event;
+	if (TRIGGER_FIRED_BY_UPDATE(event))
+		op = "UPDATE";
+	else if (TRIGGER_FIRED_BY_DELETE(event))
+		op = "DELETE";
+	else if (TRIGGER_FIRED_BY_TRUNCATE(event))
+		op = "TRUNCATE";
+	rel = RelationGetRelationName(td->tg_relation);
+	aisec_audit_refusal(op, rel);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s on table \"%s.%s\" is not allowed", op, AISEC_SCHEMA, rel),
+			 errdetail("aisec lineage records change only through aisec's functions, for every role including their owner."),
+			 errhint("Record lineage with aisec.record_lineage().")));
+	PG_RETURN_NULL();
+}
+
+/* Define the settings; register lineage's hooks with versioning. */
+void
+aisec_lineage_init(void)
+{
+	DefineCustomEnumVariable("aisec.lineage",
+							 "Row lineage capture: on, table (table level only) or off.",
+							 "Every capture that off skips is recorded in the audit log.",
+							 &lineage_mode, LINEAGE_ON, lineage_mode_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("aisec.transform",
+							   "Name of the transforms this session records in row lineage.",
+							   NULL, &lineage_transform_name, "",
+							   PGC_USERSET, 0, CheckTransformName, NULL, NULL);
+	lineage_copy_init();
+}

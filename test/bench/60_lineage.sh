@@ -1,0 +1,76 @@
+#!/bin/bash
+# Row lineage benchmarks (doc/lineage.md): recording edges explicitly, and
+# walking lineage up and down through three levels, each against the
+# cheapest PostgreSQL baseline on the same data in the same run: a plain
+# (child, parent) table with a btree on each side, walked by a recursive
+# CTE.  Automatic capture of INSERT ... SELECT is not built yet, so its
+# figure (capture on vs aisec.lineage = off) is not here yet.
+#
+# Uses PGHOST/PGPORT/PGDATABASE from test/run.sh.  Prints one line per
+# workload: workload, aisec figure, baseline figure, ratio, target.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+ROWS=${AISEC_BENCH_LINEAGE_ROWS:-100000}
+
+sql "CREATE EXTENSION IF NOT EXISTS aisec"
+
+# Four tracked tables of n rows, l0 <- l1 <- l2 <- l3, row i of each made
+# from row i of the one before (record_lineage, one call per level), and
+# the same edges in a plain table.  $1: suffix, $2: rows.
+build() {
+	local s=$1 n=$2 k
+	for k in 0 1 2 3; do
+		sql "SET client_min_messages = warning; DROP TABLE IF EXISTS bl${s}_$k"
+		sql "CREATE TABLE bl${s}_$k (id int, v int)"
+		sql "INSERT INTO bl${s}_$k SELECT g, g FROM generate_series(1, $n) g"
+		sql "SELECT aisec.track('bl${s}_$k')" >/dev/null
+	done
+	sql "SET client_min_messages = warning; DROP TABLE IF EXISTS bl${s}_plain"
+	sql "CREATE TABLE bl${s}_plain (child bigint NOT NULL, parent bigint NOT NULL)"
+	for k in 1 2 3; do
+		sql "SELECT aisec.record_lineage(array_agg(c.aisec_rid ORDER BY c.id), array_agg(p.aisec_rid ORDER BY c.id), 'bench')
+		     FROM bl${s}_$k c JOIN bl${s}_$((k - 1)) p USING (id)" >/dev/null
+		sql "INSERT INTO bl${s}_plain SELECT c.aisec_rid, p.aisec_rid FROM bl${s}_$k c JOIN bl${s}_$((k - 1)) p USING (id)"
+	done
+	sql "CREATE INDEX ON bl${s}_plain (child); CREATE INDEX ON bl${s}_plain (parent)"
+	sql "VACUUM ANALYZE bl${s}_plain"
+	sql "VACUUM ANALYZE aisec.lineage_edge"
+}
+
+# The recursive CTE that a plain edge table needs, 3 levels up or down.
+cte() {
+	local s=$1 from=$2 to=$3 rid=$4
+	echo "WITH RECURSIVE w(rid, depth) AS (SELECT $rid::bigint, 0
+	      UNION SELECT e.$to, w.depth + 1 FROM w JOIN bl${s}_plain e ON e.$from = w.rid WHERE w.depth < 3)
+	      SELECT count(*) FROM w WHERE depth > 0"
+}
+
+build s "$ROWS"
+build b $((ROWS * 10))
+
+for s in s b; do
+	top=$(sql "SELECT aisec_rid FROM bl${s}_3 WHERE id = $((ROWS / 2))")
+	bottom=$(sql "SELECT aisec_rid FROM bl${s}_0 WHERE id = $((ROWS / 2))")
+	turns -r 5 -w 3 "up$s" "SELECT count(*) FROM aisec.lineage_up($top)" "cteup$s" "$(cte "$s" child parent "$top")" \
+		"down$s" "SELECT count(*) FROM aisec.lineage_down($bottom)" "ctedown$s" "$(cte "$s" parent child "$bottom")"
+done
+line "lineage_up, one row, 3 levels, vs recursive CTE" "${ms[ups]}" "${ms[cteups]}" "< 1 ms"
+line "lineage_down, one row, 3 levels, vs recursive CTE" "${ms[downs]}" "${ms[ctedowns]}" "< 1 ms"
+line "lineage_up at 10x the data vs 1x" "${ms[upb]}" "${ms[ups]}" "<= 2x"
+line "lineage_down at 10x the data vs 1x" "${ms[downb]}" "${ms[downs]}" "<= 2x"
+
+# Recording: one call of ROWS edges (1:1) against inserting the same pairs
+# into the plain table (which has its two indexes).
+sql "CREATE TABLE IF NOT EXISTS bl_pairs (child bigint NOT NULL, parent bigint NOT NULL)"
+sql "CREATE INDEX IF NOT EXISTS bl_pairs_child ON bl_pairs (child); CREATE INDEX IF NOT EXISTS bl_pairs_parent ON bl_pairs (parent)"
+turns -r 3 -c record "SELECT aisec.record_lineage(array_agg(c.aisec_rid), array_agg(p.aisec_rid), 'bench')
+                      FROM bls_2 c JOIN bls_1 p USING (id)" \
+	plain "INSERT INTO bl_pairs SELECT c.aisec_rid, p.aisec_rid FROM bls_2 c JOIN bls_1 p USING (id)"
+line "record_lineage $ROWS edges 1:1 vs INSERT of the pairs" "${ms[record]}" "${ms[plain]}" "(reference)"
+# Storage: every edge recorded above (3 x 11 x ROWS by build, 3 x ROWS by
+# the timed calls) against the plain tables holding the same pairs.
+ls=$(sql "SELECT pg_total_relation_size('aisec.lineage_edge')")
+ps=$(sql "SELECT pg_total_relation_size('bls_plain') + pg_total_relation_size('blb_plain') + pg_total_relation_size('bl_pairs')")
+line -u bytes "lineage storage, 1:1 edges, vs plain pairs" "$ls" "$ps" "(reference)"
