@@ -1,0 +1,43 @@
+-- aisec demo, part 6: row lineage (in progress: what is built today).
+\set QUIET on
+\pset footer off
+\echo
+\echo '=== 6. Row lineage (in progress) ========================================='
+\echo 'A training job copies the tagged version into a plain table, and tracks'
+\echo 'the copy: every training row gets its own row id and remembers the raw'
+\echo 'row version it was copied from.'
+SELECT aisec.materialize('loans', 2, 'loans_train') AS rows_copied;
+SELECT aisec.track('loans_train') AS table_no;
+
+\echo
+\echo 'The engineer: which raw row, at which version, made this training row?'
+SELECT aisec_rid AS training_rid FROM loans_train WHERE id = 42 \gset
+SELECT u.depth, u.rel, u.rid, u.valid_from, t.kind AS made_by
+FROM aisec.lineage_up(:training_rid) u
+JOIN aisec.lineage_transform t ON t.id = u.transform
+ORDER BY u.depth, u.rel::text;
+
+\echo
+\echo 'A feature step that runs outside SQL (a Python job) reports its rows:'
+CREATE TABLE loan_features (id int PRIMARY KEY, income_band int);
+INSERT INTO loan_features SELECT id, (income / 10000)::int FROM loans_train WHERE id <= 100;
+SELECT aisec.track('loan_features') AS table_no;
+SELECT aisec.record_lineage(array_agg(f.aisec_rid ORDER BY f.id),
+                            array_agg(t.aisec_rid ORDER BY f.id),
+                            'income_bands_v1') AS transform
+FROM loan_features f JOIN loans_train t USING (id) \g /dev/null
+
+\echo
+\echo 'The DPO: everything derived from this applicant''s raw row, in every table:'
+SELECT aisec_rid AS raw_rid FROM loans WHERE id = 42 \gset
+SELECT d.depth, d.rel, t.kind, t.name AS transform
+FROM aisec.lineage_down(:raw_rid) d
+JOIN aisec.lineage_transform t ON t.id = d.transform
+ORDER BY d.depth;
+
+\echo
+\echo 'And the table-level picture (what catalogs such as OpenLineage show):'
+SELECT source, target, coalesce(transform, kind) AS transform, statements, edges
+FROM aisec.lineage_graph ORDER BY first_seen;
+\echo 'Lineage holds row ids and version numbers only, never row data.'
+\echo 'Not built yet: automatic capture of INSERT ... SELECT (doc/lineage.md).'
