@@ -274,7 +274,7 @@ aisec_openlineage_events(PG_FUNCTION_ARGS)
 	values[3] = CStringGetTextDatum(dbname);
 	values[4] = CStringGetTextDatum(DatasetNamespace());
 	values[5] = CStringGetTextDatum(dbname);
-	values[6] = CStringGetTextDatum(psprintf("%sdoc/lineage.md#openlineage-facets", producer));
+	values[6] = CStringGetTextDatum(psprintf("%sdoc/lineage.md#openlineage", producer));
 
 	/* Batches of transforms, in id order. */
 	for (;;)
