@@ -173,6 +173,11 @@ SELECT count(*) AS since_copy FROM aisec.openlineage_events(:'before_copy');
 SELECT count(*) AS since_future FROM aisec.openlineage_events('infinity');
 SELECT count(*) AS since_null FROM aisec.openlineage_events(NULL);
 SELECT count(*) >= 3 AS all_of_them FROM aisec.openlineage_events();
+-- It turns JIT off for its own queries only: the setting is as it was.
+SET jit = on;
+SELECT count(*) >= 3 AS all_of_them FROM aisec.openlineage_events();
+SHOW jit;
+RESET jit;
 
 --
 -- 6. The namespace setting, and what it refuses.
