@@ -37,9 +37,10 @@ SET ROLE regress_keys_nobody;
 \set VERBOSITY sqlstate
 SHOW aisec.master_key_file;
 \set VERBOSITY default
--- (aisec.lineage and aisec.transform, row lineage's, are ordinary user settings.)
+-- (aisec.lineage, aisec.transform and aisec.openlineage_namespace, row
+-- lineage's, are ordinary user settings.)
 SELECT count(*) AS visible_aisec_settings FROM pg_settings WHERE name LIKE 'aisec.%'
-  AND name NOT IN ('aisec.lineage', 'aisec.transform');
+  AND name NOT IN ('aisec.lineage', 'aisec.transform', 'aisec.openlineage_namespace');
 RESET ROLE;
 -- A session cannot point aisec at another key file.
 SET aisec.master_key_file = '/tmp/other.key';

@@ -76,4 +76,7 @@ extern void lineage_row_versions(const TrackedTable *tt, const int64 *rids, int 
 /* lineage_record.c */
 extern void lineage_copy_init(void);
 
+/* lineage_openlineage.c */
+extern void lineage_openlineage_init(void);
+
 #endif							/* AISEC_LINEAGE_INTERNAL_H */

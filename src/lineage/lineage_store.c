@@ -390,4 +390,5 @@ aisec_lineage_init(void)
 							   NULL, &lineage_transform_name, "",
 							   PGC_USERSET, 0, CheckTransformName, NULL, NULL);
 	lineage_copy_init();
+	lineage_openlineage_init();
 }

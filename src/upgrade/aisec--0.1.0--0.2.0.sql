@@ -999,3 +999,14 @@ LEFT JOIN aisec.tracked g ON g.table_no OPERATOR(pg_catalog.=) tn.no
 GROUP BY 1, 2, 3, 4, 5;
 GRANT SELECT ON aisec.lineage_graph TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON VIEW aisec.lineage_graph IS 'aisec table-level lineage: source table, target table, transform name, kind and fingerprint, statements (transforms), edges, first and last seen; table names only, no row data';
+
+-- ==== 13. OpenLineage events (issue 17) ====
+-- (manifest() gains "upstream" in C only: no catalog change.)
+
+CREATE FUNCTION aisec.openlineage_events(since timestamptz DEFAULT '-infinity')
+    RETURNS SETOF jsonb
+    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100
+    AS 'MODULE_PATHNAME', 'aisec_openlineage_events';
+REVOKE ALL ON FUNCTION aisec.openlineage_events(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.openlineage_events(timestamptz) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.openlineage_events(timestamptz) IS 'one OpenLineage 2-0-2 RunEvent (COMPLETE) per lineage transform recorded at or after since: run id, job, input and output datasets with schema and aisec version facets; names, versions and hashes only, no row data';

@@ -540,7 +540,21 @@ version_of_tag(const Dataset *ds, const char *tag, Snapshot snap)
 	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
 }
 
-/* SQL: aisec.manifest(dataset, version) describes a version as jsonb. */
+/* What lineage registered for the manifest's upstream (versioning.h). */
+static AisecVersionUpstream upstream_of = NULL;
+
+/* Register lineage's upstream callback (at load time). */
+void
+aisec_versioning_set_upstream(AisecVersionUpstream upstream)
+{
+	upstream_of = upstream;
+}
+
+/*
+ * SQL: aisec.manifest(dataset, version) describes a version as jsonb.  The
+ * "upstream" key comes from lineage; no commit hash covers the manifest
+ * (commit.c hashes the version's own records), so it may grow keys.
+ */
 PG_FUNCTION_INFO_V1(aisec_manifest);
 Datum
 aisec_manifest(PG_FUNCTION_ARGS)
@@ -554,6 +568,7 @@ aisec_manifest(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		isnull;
 	Datum		result;
+	Datum		upstream;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER | AISEC_ROLE_DPO |
 					   AISEC_ROLE_AUDITOR, "aisec.manifest()");
@@ -606,6 +621,8 @@ aisec_manifest(PG_FUNCTION_ARGS)
 				 errmsg("version " INT64_FORMAT " of dataset \"%s\" is missing", version, ds.name),
 				 errhint("Run aisec.verify() to find what was changed.")));
 	result = SPI_datumTransfer(aisec_spi_value(0, 0, &isnull), false, -1);
+	upstream = upstream_of != NULL ? upstream_of(ds.id, version, snap) :
+		DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"upstream\": []}"));
 	aisec_spi_end(&spi);
-	PG_RETURN_DATUM(result);
+	PG_RETURN_DATUM(DirectFunctionCall2(jsonb_concat, result, upstream));
 }

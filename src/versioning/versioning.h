@@ -14,6 +14,7 @@
 
 #include "access/tupdesc.h"
 #include "nodes/pg_list.h"
+#include "utils/snapshot.h"
 
 /* aisec_rid = table_no << RID_TABLE_SHIFT | n, with n >= 1 */
 #define RID_TABLE_SHIFT		40
@@ -112,6 +113,16 @@ typedef struct AisecVersionLineage
 } AisecVersionLineage;
 
 extern void aisec_versioning_set_lineage(const AisecVersionLineage *lineage);
+
+/*
+ * dataset.c: aisec.manifest()'s "upstream", which lineage registers at load
+ * time: a jsonb object {"upstream": [...]} for a version of a dataset, read
+ * through snap (called inside aisec_spi_begin/_end).  With none registered
+ * the manifest's upstream is an empty array.
+ */
+typedef Datum (*AisecVersionUpstream) (int32 dataset_id, int64 version, Snapshot snap);
+
+extern void aisec_versioning_set_upstream(AisecVersionUpstream upstream);
 
 /* checkout_scan.c: the planner hook that reads aisec.checkout() without a tuplestore. */
 extern void aisec_checkout_scan_init(void);

@@ -81,7 +81,12 @@ SELECT id, amount, approved FROM aisec.checkout(NULL::loans, 'v1') ORDER BY id;
 SELECT change, coalesce(before, after) ->> 'id' AS id, before ->> 'amount' AS before,
        after ->> 'amount' AS after
 FROM aisec.diff('loans', 1, 2) ORDER BY id;
-SELECT aisec.manifest('credit', 2) = m AS same_manifest FROM upg_manifest;
+-- 0.2.0's manifest adds upstream (no lineage recorded here); the rest is as before.
+SELECT aisec.manifest('credit', 2) - 'upstream' = m AS same_manifest,
+       aisec.manifest('credit', 2) -> 'upstream' AS upstream FROM upg_manifest;
+-- OpenLineage events on an updated database: one per transform.
+SELECT count(*) = (SELECT count(*) FROM aisec.lineage_transform) AS one_event_per_transform
+FROM aisec.openlineage_events();
 SELECT aisec.commit('credit', 'pending since 0.1.0');
 SELECT change, coalesce(before, after) ->> 'id' AS id FROM aisec.diff('loans', 2, 3) ORDER BY id;
 -- 0.2.0's keyed diff and diff_summary read versions committed under 0.1.0.
