@@ -39,5 +39,19 @@ ORDER BY d.depth;
 \echo 'And the table-level picture (what catalogs such as OpenLineage show):'
 SELECT source, target, coalesce(transform, kind) AS transform, statements, edges
 FROM aisec.lineage_graph ORDER BY first_seen;
+\echo
+\echo 'The same transforms as OpenLineage 2-0-2 run events, for Marquez or DataHub:'
+SELECT e->>'eventType' AS event, e#>>'{job,name}' AS job,
+       e#>>'{inputs,0,name}' AS input, e#>>'{outputs,0,name}' AS output,
+       jsonb_array_length(e#>'{outputs,0,facets,schema,fields}') AS output_fields
+FROM aisec.openlineage_events() e;
+\echo 'The training table is versioned too, and its manifest says what it derives from:'
+SELECT aisec.create_dataset('credit_model_input', ARRAY['loans_train'::regclass]) \g /dev/null
+SELECT aisec.commit('credit_model_input', 'training copy of credit-model-2026-01') AS version;
+SELECT u->>'table' AS "table", t->>'kind' AS transform, s->>'table' AS source,
+       s->>'dataset' AS dataset, s->>'version' AS version_read
+FROM jsonb_array_elements(aisec.manifest('credit_model_input', 1)->'upstream') u,
+     jsonb_array_elements(u->'transforms') t,
+     jsonb_array_elements(t->'sources') s;
 \echo 'Lineage holds row ids and version numbers only, never row data.'
 \echo 'Not built yet: automatic capture of INSERT ... SELECT (doc/lineage.md).'
