@@ -63,6 +63,7 @@ typedef struct LineageTransform
 	Oid			target_rel;		/* an untracked relation written, or InvalidOid */
 	bool		table_level;
 	int64		edges;
+	int64		fingerprint;	/* statement's query id; 0: none */
 } LineageTransform;
 
 extern int64 lineage_write_transform(int64 id, const LineageTransform *t);
@@ -75,5 +76,8 @@ extern void lineage_row_versions(const TrackedTable *tt, const int64 *rids, int 
 
 /* lineage_record.c */
 extern void lineage_copy_init(void);
+
+/* lineage_capture.c */
+extern void lineage_capture_init(void);
 
 #endif							/* AISEC_LINEAGE_INTERNAL_H */

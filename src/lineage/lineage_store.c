@@ -122,10 +122,10 @@ lineage_next_transform(void)
 int64
 lineage_write_transform(int64 id, const LineageTransform *t)
 {
-	Oid			types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4ARRAYOID,
-	INT8ARRAYOID, INT4ARRAYOID, OIDOID, INT8OID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			types[10] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4ARRAYOID,
+	INT8ARRAYOID, INT4ARRAYOID, OIDOID, INT8OID, INT8OID};
+	Datum		values[10];
+	char		nulls[10] = "          ";
 	const char *name = lineage_name(t->name);
 
 	values[0] = Int64GetDatum(id);
@@ -143,11 +143,14 @@ lineage_write_transform(int64 id, const LineageTransform *t)
 	else
 		nulls[7] = 'n';
 	values[8] = Int64GetDatum(t->edges);
+	values[9] = Int64GetDatum(t->fingerprint);
+	if (t->fingerprint == 0)
+		nulls[9] = 'n';
 	(void) aisec_spi_run("INSERT INTO aisec.lineage_transform (id, kind, name, level, sources, "
-						 "source_versions, targets, target_rel, edges, role, xact, at) "
-						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.regclass, $9, "
+						 "source_versions, targets, target_rel, edges, fingerprint, role, xact, at) "
+						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.regclass, $9, $10, "
 						 "SESSION_USER, pg_catalog.txid_current(), pg_catalog.now())",
-						 true, 9, types, values, nulls, NULL);
+						 true, 10, types, values, nulls, NULL);
 	return id;
 }
 
@@ -390,4 +393,5 @@ aisec_lineage_init(void)
 							   NULL, &lineage_transform_name, "",
 							   PGC_USERSET, 0, CheckTransformName, NULL, NULL);
 	lineage_copy_init();
+	lineage_capture_init();
 }
