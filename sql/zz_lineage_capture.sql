@@ -68,6 +68,17 @@ FROM aisec.audit_log WHERE action = 'lineage.capture' ORDER BY seq DESC LIMIT 3;
 INSERT INTO lc_dst (src_id, label) SELECT id, v FROM lc.src WHERE id < 0;
 SELECT n, kind, level, edges FROM lc_transforms WHERE n = 1;
 
+-- The target as its own source: the parent is the older row.
+INSERT INTO lc_dst (src_id, label, note) SELECT src_id, label || '^', 'self' FROM lc_dst WHERE label = 'V2';
+SELECT d.label, lc_name(u.rid) = lc_name(o.aisec_rid) AS parent_is_v2, u.depth
+FROM lc_dst d JOIN lc_dst o ON o.label = 'V2', aisec.lineage_up(d.aisec_rid, 1) u WHERE d.note = 'self';
+DELETE FROM lc_dst WHERE note = 'self';
+-- EXPLAIN shows the Result node that drops the parent column before the
+-- insert; EXPLAIN alone records nothing.
+SELECT * FROM lc_counts() \gset before_
+EXPLAIN (COSTS OFF) INSERT INTO lc_dst (src_id, label) SELECT id, v FROM lc.src WHERE keep;
+SELECT transforms - :before_transforms AS new_transforms FROM lc_counts();
+
 --
 -- 2. Settings: table level records the transform only; off records
 --    nothing and audits the skip; no NOTICE for either.
@@ -119,11 +130,13 @@ INSERT INTO lc_dst (aisec_rid, src_id, label, note) OVERRIDING SYSTEM VALUE
 CREATE VIEW lc_view AS SELECT id, v FROM lc.src;
 INSERT INTO lc_dst (src_id, label, note) SELECT id, 'view', 'none' FROM lc_view WHERE id = 7;
 DROP VIEW lc_view;
+-- MERGE
+MERGE INTO lc_uni u USING lc.src s ON s.id = u.k WHEN NOT MATCHED AND s.id = 3 THEN INSERT VALUES (s.id, s.v);
 -- an UPDATE of the target alone records nothing (no NOTICE)
 UPDATE lc_uni SET v = v || '-';
 -- an untracked source records nothing (no NOTICE)
 INSERT INTO lc_dst (src_id, label, note) SELECT id, 'plain', 'none' FROM lc_plain WHERE id = 1;
-SELECT n, kind, level, edges, sources, targets FROM lc_transforms WHERE n <= 11 ORDER BY n DESC;
+SELECT n, kind, level, edges, sources, targets FROM lc_transforms WHERE n <= 12 ORDER BY n DESC;
 SELECT * FROM lc_check;
 -- Under aisec.lineage = 'table' such a shape records the same, silently.
 SET aisec.lineage = 'table';
@@ -183,6 +196,18 @@ SELECT count(*) FROM aisec.lineage_graph;
 RESET ROLE;
 SELECT n, kind, level, edges, sources, targets FROM lc_transforms WHERE n = 1;
 SELECT * FROM lc_check;
+-- Row-level security on the source holds: the writer's statement reads,
+-- writes and records only the rows it may see.
+ALTER TABLE lc.src ENABLE ROW LEVEL SECURITY;
+CREATE POLICY lc_low ON lc.src FOR SELECT TO lc_writer USING (id <= 2);
+SET ROLE lc_writer;
+INSERT INTO lc_dst (src_id, label) SELECT id, 'rls' FROM lc.src;
+RESET ROLE;
+SELECT n, kind, level, edges FROM lc_transforms WHERE n = 1;
+SELECT array_agg(src_id ORDER BY src_id) AS rls_rows FROM lc_dst WHERE label = 'rls';
+DROP POLICY lc_low ON lc.src;
+ALTER TABLE lc.src DISABLE ROW LEVEL SECURITY;
+SELECT * FROM lc_check;
 -- An engineer reads it; the graph shows the table-level edges.
 SET ROLE lc_eng;
 SELECT source, target, transform, kind, statements, edges FROM aisec.lineage_graph
@@ -196,10 +221,33 @@ RESET ROLE;
 SELECT aisec.create_dataset('lc_ds', ARRAY['lc.src'::regclass, 'lc_dst'::regclass]) > 0 AS created;
 SELECT aisec.commit('lc_ds', 'v1') AS v1;
 INSERT INTO lc_dst (src_id, label) SELECT id, 'after' FROM lc.src WHERE id = 2;
-SELECT u.valid_from AS parent_version, e.child_from AS child_version
-FROM lc_dst d, aisec.lineage_up(d.aisec_rid) u, aisec.lineage_edge e
-WHERE d.label = 'after' AND e.child = d.aisec_rid;
+SELECT u.valid_from AS parent_version, x.valid_from AS child_version
+FROM lc_dst d, aisec.lineage_up(d.aisec_rid) u, aisec.lineage_down(u.rid, 1) x
+WHERE d.label = 'after' AND x.rid = d.aisec_rid;
 SELECT * FROM lc_check;
+
+--
+-- 8. Runs: a statement's edges are stored as runs of consecutive
+--    children (at most 1,024 a row, parents within 4,096 ids); scans in
+--    any order, gaps in the source, every row exact both ways.
+--
+CREATE TABLE lc_big (id int);
+INSERT INTO lc_big SELECT g FROM generate_series(1, 3000) g;
+CREATE TABLE lc_bigdst (src int, how text);
+SELECT aisec.track('lc_big') > 0 AS b, aisec.track('lc_bigdst') > 0 AS d;
+INSERT INTO lc_bigdst SELECT id, 'seq' FROM lc_big WHERE id % 7 <> 0;
+INSERT INTO lc_bigdst SELECT id, 'desc' FROM lc_big WHERE id % 3 = 0 ORDER BY id DESC;
+INSERT INTO lc_bigdst SELECT id, 'scattered' FROM lc_big ORDER BY (id * 7919) % 3001;
+SELECT n, kind, level, edges FROM lc_transforms WHERE n <= 3 ORDER BY n DESC;
+SELECT count(*) AS edge_rows, max(length(parents)) <= 1024 * 3 + 16 AS compact
+FROM aisec.lineage_edge WHERE transform > (SELECT max(id) - 3 FROM aisec.lineage_transform);
+SELECT d.how, count(*) AS rows,
+       count(*) FILTER (WHERE (SELECT array_agg(u.rid) FROM aisec.lineage_up(d.aisec_rid, 1) u) = ARRAY[s.aisec_rid]) AS exact_up,
+       count(*) FILTER (WHERE (SELECT array_agg(x.rid) FROM aisec.lineage_down(s.aisec_rid, 1) x
+                               JOIN lc_bigdst o ON o.aisec_rid = x.rid AND o.how = d.how) = ARRAY[d.aisec_rid]) AS exact_down
+FROM lc_bigdst d JOIN lc_big s ON s.id = d.src GROUP BY d.how ORDER BY d.how;
+SELECT aisec.untrack('lc_big'), aisec.untrack('lc_bigdst');
+DROP TABLE lc_big, lc_bigdst;
 
 --
 -- Clean up.

@@ -392,7 +392,10 @@ CapturePlanner(Query *parse, const char *query_string, int cursorOptions,
 	res->plan.plan_rows = sub->plan_rows;
 	res->plan.plan_width = sub->plan_width;
 	res->plan.parallel_safe = false;
-	res->plan.plan_node_id = MaxNodeId(ps->planTree) + 1;
+	res->plan.plan_node_id = MaxNodeId(ps->planTree);
+	foreach(lc, ps->subplans)
+		res->plan.plan_node_id = Max(res->plan.plan_node_id, MaxNodeId(lfirst(lc)));
+	res->plan.plan_node_id++;
 	outerPlan(mt) = (Plan *) res;
 	return ps;
 }
@@ -469,6 +472,29 @@ AddTable(LineageTransform *t, const TrackedTable *tt, bool source)
 	if (source)
 		t->source_versions[*n] = tt->pending;
 	list[(*n)++] = tt->table_no;
+}
+
+/*
+ * The version a parent row was read at: the pending version of its table
+ * when the statement ran (doc/lineage.md "Versions").  Its table is one
+ * of t's sources (the first shape's s; others may be read by row-level
+ * security policies).
+ */
+static int64
+VersionRead(const LineageTransform *t, int64 parent)
+{
+	int32		table_no = (int32) (parent >> RID_TABLE_SHIFT);
+
+	if (parent == 0)
+		return 0;				/* no edges */
+	for (int i = 0; i < t->nsources; i++)
+		if (t->sources[i] == table_no)
+			return t->source_versions[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_INTERNAL_ERROR),
+			 errmsg("row id " INT64_FORMAT " read as a parent belongs to no table the statement read",
+					parent)));
+	return 0;					/* keep compiler quiet */
 }
 
 /* The root of the statement's result relations (its table, if inherited). */
@@ -551,11 +577,10 @@ CaptureFinish(QueryDesc *qd)
 	if (ps->resultRelations == NIL)
 		return;
 	trte = rt_fetch(RootResult(ps), ps->rtable);
-	if (!IsTracked(trte->relid, &target))
+	if (RidColumn(trte->relid) == InvalidAttrNumber)
 		return;
-	c = CaptureOf(qd->estate);
 
-	/* The tracked tables read. */
+	/* The tracked tables read (none: nothing to record), then the target. */
 	nrte = list_length(ps->rtable);
 	memset(&t, 0, sizeof(t));
 	t.sources = palloc(sizeof(int32) * nrte);
@@ -570,8 +595,9 @@ CaptureFinish(QueryDesc *qd)
 			IsTracked(rte->relid, &tt))
 			AddTable(&t, &tt, true);
 	}
-	if (t.nsources == 0)
+	if (t.nsources == 0 || !IsTracked(trte->relid, &target))
 		return;
+	c = CaptureOf(qd->estate);
 	AddTable(&t, &target, false);
 	t.kind = KindOf(ps->commandType, c != NULL);
 	qrel = aisec_qualified_name(trte->relid);
@@ -587,20 +613,8 @@ CaptureFinish(QueryDesc *qd)
 	aisec_spi_begin(&spi);
 	id = lineage_next_transform();
 	if (!t.table_level)
-	{
-		LineageEdge *edges = palloc_extended(sizeof(LineageEdge) * Max(c->n, 1),
-											 MCXT_ALLOC_HUGE);
-
-		for (Size i = 0; i < c->n; i++)
-		{
-			edges[i].child = c->pairs[2 * i];
-			edges[i].child_from = target.pending;
-			edges[i].parent = c->pairs[2 * i + 1];
-			edges[i].parent_from = t.source_versions[0];
-		}
-		t.edges = lineage_write_edges(id, edges, (int) c->n);
-		pfree(edges);
-	}
+		t.edges = lineage_write_runs(id, c->pairs, (int64) c->n, target.pending,
+									 VersionRead(&t, c->n > 0 ? c->pairs[1] : 0));
 	t.fingerprint = (int64) ps->queryId;
 	(void) lineage_write_transform(id, &t);
 	aisec_spi_end(&spi);
