@@ -98,5 +98,7 @@ turns -c -p capture_rounds \
 	capon "INSERT INTO bc_on_%R (src, v, n) SELECT id, upper(v), n FROM bc_src WHERE id % 11 <> 0" \
 	-s "SET aisec.lineage = off" \
 	capoff "INSERT INTO bc_off_%R (src, v, n) SELECT id, upper(v), n FROM bc_src WHERE id % 11 <> 0"
-edges=$(sql "SELECT count(*) FROM aisec.lineage_edge e JOIN bc_on_1 t ON t.aisec_rid = e.child")
-line "INSERT ... SELECT $CAP rows 1:1 + filter, capture on vs off ($edges edges)" "${ms[capon]}" "${ms[capoff]}" "<= 1.3x"
+edges=$(sql "SELECT t.edges || ' edges, ' || (SELECT count(*) FROM aisec.lineage_edge e WHERE e.transform = t.id) || ' rows'
+             FROM aisec.lineage_transform t JOIN aisec.tracked g ON g.table_no = t.targets[1]
+             WHERE g.rel = 'bc_on_1'::regclass AND t.kind = 'insert_select'")
+line "INSERT ... SELECT $CAP rows 1:1 + filter, capture on vs off ($edges)" "${ms[capon]}" "${ms[capoff]}" "<= 1.3x"
