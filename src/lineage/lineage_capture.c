@@ -506,12 +506,18 @@ RootResult(PlannedStmt *ps)
 	return linitial_int(ps->resultRelations);
 }
 
-/* Whether rtindex is one of the statement's result relations. */
+/*
+ * Whether rtindex is one of the statement's result relations, or ON
+ * CONFLICT's EXCLUDED (a range table entry of the target that reads
+ * nothing).
+ */
 static bool
 IsResult(PlannedStmt *ps, int rtindex)
 {
 	return list_member_int(ps->resultRelations, rtindex) ||
-		(Index) rtindex == RootResult(ps);
+		(Index) rtindex == RootResult(ps) ||
+		(IsA(ps->planTree, ModifyTable) &&
+		 (Index) rtindex == ((ModifyTable *) ps->planTree)->exclRelRTI);
 }
 
 /* Audit a captured transform. */
