@@ -6,27 +6,28 @@
  *		statement that writes a tracked table while reading tracked
  *		tables is recorded at table level, with one NOTICE.
  *
- * Three pieces:
+ * Four pieces:
  *
  * - Analysis (post_parse_analyze_hook): for the first shape, add s's
  *   aisec_rid as one more column of the SELECT and a resjunk column
- *   AISEC_PARENT_COLUMN reading it to the INSERT's target list.  The
- *   rewriter keeps resjunk entries after the table's columns and the
- *   executor's insert projection drops them, so the written row is
- *   unchanged.  Being part of the analysed query, the column is in every
- *   plan cached from it (PREPARE, PL/pgSQL); the settings are read when
- *   the statement runs, never here.  No user can write a resjunk column
- *   into an INSERT, so a plan carrying it was made here.
- * - Collection (ExecutorStart_hook): when the plan's ModifyTable has that
- *   column, the ModifyTable's subplan gets a wrapper around its
- *   ExecProcNode that, per row, appends (child, parent) -- the new row's
- *   aisec_rid, which the identity default computes in the subplan, and
- *   the resjunk column -- to a buffer in the statement's memory.  Nothing
- *   else runs per row.
+ *   AISEC_PARENT_COLUMN reading it to the INSERT's target list.  Being
+ *   part of the analysed query, the column is in every plan cached from
+ *   it (PREPARE, PL/pgSQL); the settings are read when the statement
+ *   runs, never here.  No user can write a resjunk column into an INSERT,
+ *   so a plan carrying it was made here.
+ * - Planning (planner_hook): the executor's INSERT never gets resjunk
+ *   columns from PostgreSQL and does not drop them, so a Result node
+ *   between the ModifyTable and its subplan passes on t's columns only.
+ * - Collection (ExecutorStart_hook): the subplan under that Result gets a
+ *   wrapper around its ExecProcNode that, per row, appends (child,
+ *   parent) -- the new row's aisec_rid, which the identity default
+ *   computes in the subplan, and the resjunk column -- to a buffer in the
+ *   statement's memory.  Nothing else runs per row.
  * - Writing (ExecutorFinish_hook, after the standard one, so after the
  *   capture's AFTER statement trigger): one transform and its edges, as
- *   the extension owner, in the statement's (sub)transaction.  A statement
- *   that fails writes nothing; a rolled-back one takes its edges along.
+ *   runs of consecutive children (lineage_write_runs), as the extension
+ *   owner, in the statement's (sub)transaction.  A statement that fails
+ *   writes nothing; a rolled-back one takes its edges along.
  *
  * Every row buffered was written: the shape excludes ON CONFLICT, rules,
  * BEFORE ROW INSERT triggers on t (which could drop or change a row) and
@@ -34,10 +35,9 @@
  */
 #include "postgres.h"
 
-#include "access/table.h"
-#include "catalog/dependency.h"
-#include "catalog/namespace.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
