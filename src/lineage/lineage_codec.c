@@ -126,3 +126,73 @@ lineage_decode(const char *data, int len, int64 block, int *n)
 	*n = (int) count;
 	return out;
 }
+
+/*
+ * A run (format 2, doc/lineage.md "Runs"): count consecutive children,
+ * child i (from 0) made from parents[i]; all parents of one version.
+ * Format byte, varint count, zigzag varint valid_from, then per child the
+ * zigzag varint difference of its parent from the previous one (the
+ * first from lo, the run's lowest parent).
+ */
+void
+lineage_encode_run(StringInfo buf, const int64 *parents, int n, int64 valid_from, int64 lo)
+{
+	int64		prev = lo;
+
+	appendStringInfoChar(buf, (char) LINEAGE_FORMAT_RUN);
+	PutVarint(buf, (uint64) n);
+	PutVarint(buf, Zig(valid_from));
+	for (int i = 0; i < n; i++)
+	{
+		PutVarint(buf, Zig(parents[i] - prev));
+		prev = parents[i];
+	}
+}
+
+/* Whether an encoded parent set is a run (format 2). */
+bool
+lineage_is_run(const char *data, int len)
+{
+	return len >= 1 && (unsigned char) data[0] == LINEAGE_FORMAT_RUN;
+}
+
+/*
+ * Decode a run whose parents lie in [lo, hi]: *n gets its length,
+ * *valid_from the parents' version; returns the parents in child order.
+ */
+int64 *
+lineage_decode_run(const char *data, int len, int64 lo, int64 hi, int *n, int64 *valid_from)
+{
+	const unsigned char *p = (const unsigned char *) data;
+	int			pos = 1;
+	uint64		count;
+	int64	   *out;
+	int64		prev = lo;
+
+	if (len < 3 || p[0] != LINEAGE_FORMAT_RUN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt lineage edge: unknown format")));
+	count = GetVarint(p, len, &pos);
+	*valid_from = Unzig(GetVarint(p, len, &pos));
+	if (count == 0 || count > (uint64) (len - pos) || count > LINEAGE_RUN_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt lineage edge: run length does not match its length")));
+	out = palloc(sizeof(int64) * count);
+	for (uint64 i = 0; i < count; i++)
+	{
+		prev = (int64) ((uint64) prev + (uint64) Unzig(GetVarint(p, len, &pos)));
+		if (prev < lo || prev > hi)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("corrupt lineage edge: row id outside its range")));
+		out[i] = prev;
+	}
+	if (pos != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt lineage edge: trailing bytes")));
+	*n = (int) count;
+	return out;
+}

@@ -17,6 +17,9 @@
 #define LINEAGE_BLOCK_SHIFT		16
 #define LINEAGE_BLOCK_MASK		((INT64CONST(1) << LINEAGE_BLOCK_SHIFT) - 1)
 #define LINEAGE_FORMAT			1
+#define LINEAGE_FORMAT_RUN		2	/* a run of consecutive children */
+#define LINEAGE_RUN_MAX			1024	/* children in one run row */
+#define LINEAGE_RUN_SPAN		(4 * LINEAGE_RUN_MAX)	/* hi - lo of a run, at most */
 #define LINEAGE_NAME_MAX		200
 
 /* One edge: child row version <- parent row version. */
@@ -49,6 +52,11 @@ extern char *lineage_transform_name;
 /* lineage_codec.c */
 extern void lineage_encode(StringInfo buf, const LineageParent *parents, int n);
 extern LineageParent *lineage_decode(const char *data, int len, int64 block, int *n);
+extern void lineage_encode_run(StringInfo buf, const int64 *parents, int n,
+							   int64 valid_from, int64 lo);
+extern bool lineage_is_run(const char *data, int len);
+extern int64 *lineage_decode_run(const char *data, int len, int64 lo, int64 hi, int *n,
+								 int64 *valid_from);
 
 /* lineage_store.c */
 typedef struct LineageTransform
@@ -63,11 +71,14 @@ typedef struct LineageTransform
 	Oid			target_rel;		/* an untracked relation written, or InvalidOid */
 	bool		table_level;
 	int64		edges;
+	int64		fingerprint;	/* statement's query id; 0: none */
 } LineageTransform;
 
 extern int64 lineage_write_transform(int64 id, const LineageTransform *t);
 extern int64 lineage_next_transform(void);
 extern int64 lineage_write_edges(int64 transform, LineageEdge *edges, int nedges);
+extern int64 lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
+								int64 child_from, int64 parent_from);
 extern const char *lineage_name(const char *given);
 extern bool lineage_skipped(const char *what, const char *object);
 extern void lineage_row_versions(const TrackedTable *tt, const int64 *rids, int n,
@@ -78,5 +89,8 @@ extern void lineage_copy_init(void);
 
 /* lineage_openlineage.c */
 extern void lineage_openlineage_init(void);
+
+/* lineage_capture.c */
+extern void lineage_capture_init(void);
 
 #endif							/* AISEC_LINEAGE_INTERNAL_H */

@@ -338,8 +338,9 @@ aisec_openlineage_events(PG_FUNCTION_ARGS)
 /*
  * manifest()'s "upstream" for version $2 of dataset $1: per table of the
  * version, the transforms that made row versions of it up to that version
- * (edges whose child is a row id of the table and whose child version is
- * at most $2), and the table-level transforms into it recorded by the
+ * (edges whose child is a row id of the table, or a run row of the
+ * capture whose first child, stored negated, is, and whose child version
+ * is at most $2), and the table-level transforms into it recorded by the
  * version's commit, each with its source tables, datasets, the versions
  * read (a table's pending version, or the version materialize copied)
  * and the last commit at or below each (its version and hash).
@@ -350,8 +351,10 @@ static const char *const upstream_sql =
 "  WHERE vt.dataset_id OPERATOR(pg_catalog.=) $1 AND vt.version OPERATOR(pg_catalog.=) $2),"
 " tr AS ("
 "  SELECT DISTINCT tb.table_no, e.transform AS id FROM tabs tb JOIN aisec.lineage_edge e"
-"   ON e.child OPERATOR(pg_catalog.>=) (tb.table_no::pg_catalog.int8 OPERATOR(pg_catalog.<<) " CppAsString2(RID_TABLE_SHIFT) ")"
-"   AND e.child OPERATOR(pg_catalog.<) ((tb.table_no::pg_catalog.int8 OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.<<) " CppAsString2(RID_TABLE_SHIFT) ")"
+"   ON ((e.child OPERATOR(pg_catalog.>=) (tb.table_no::pg_catalog.int8 OPERATOR(pg_catalog.<<) " CppAsString2(RID_TABLE_SHIFT) ")"
+"        AND e.child OPERATOR(pg_catalog.<) ((tb.table_no::pg_catalog.int8 OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.<<) " CppAsString2(RID_TABLE_SHIFT) "))"
+"       OR (e.child OPERATOR(pg_catalog.<=) (OPERATOR(pg_catalog.-) (tb.table_no::pg_catalog.int8 OPERATOR(pg_catalog.<<) " CppAsString2(RID_TABLE_SHIFT) "))"
+"        AND e.child OPERATOR(pg_catalog.>) (OPERATOR(pg_catalog.-) ((tb.table_no::pg_catalog.int8 OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.<<) " CppAsString2(RID_TABLE_SHIFT) "))))"
 "   AND e.child_from OPERATOR(pg_catalog.<=) $2"
 "  UNION"
 "  SELECT tb.table_no, t.id FROM tabs tb JOIN aisec.lineage_transform t"

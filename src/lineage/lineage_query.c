@@ -144,6 +144,40 @@ ScanFor(Walk *w, IndexScanDesc *scan, bool up, int64 key)
 	index_rescan(*scan, &skey, 1, NULL, 0);
 }
 
+/*
+ * Scan the run rows (doc/lineage.md "Runs") that may hold child key: a
+ * run row's child column is its first child negated, and a run holds at
+ * most LINEAGE_RUN_MAX children.
+ */
+static void
+ScanRuns(Walk *w, IndexScanDesc *scan, int64 key)
+{
+	ScanKeyData skey[2];
+
+	ScanKeyInit(&skey[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(-key));
+	ScanKeyInit(&skey[1], 1, BTLessEqualStrategyNumber, F_INT8LE,
+				Int64GetDatum(-key + LINEAGE_RUN_MAX - 1));
+	if (*scan == NULL)
+		*scan = index_beginscan(w->edges, w->index, w->snap, 2, 0);
+	index_rescan(*scan, skey, 2, NULL, 0);
+}
+
+/* The run in the edge row in w->slot, if it is one: its parents in child order. */
+static int64 *
+SlotRun(Walk *w, int *n, int64 *valid_from)
+{
+	bool		isnull;
+	bytea	   *b = DatumGetByteaPP(slot_getattr(w->slot, E_PARENTS + 1, &isnull));
+	int64		lo;
+	int64		hi;
+
+	if (!lineage_is_run(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)))
+		return NULL;
+	lo = DatumGetInt64(slot_getattr(w->slot, E_LO + 1, &isnull));
+	hi = DatumGetInt64(slot_getattr(w->slot, E_HI + 1, &isnull));
+	return lineage_decode_run(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), lo, hi, n, valid_from);
+}
+
 /* The decoded parents of the edge row in w->slot. */
 static LineageParent *
 SlotParents(Walk *w, int *n)
@@ -180,9 +214,12 @@ static void
 StepUp(Walk *w, int depth, const int64 *frontier, int n)
 {
 	IndexScanDesc scan = NULL;
+	IndexScanDesc runs = NULL;
 
 	for (int i = 0; i < n; i++)
 	{
+		if (frontier[i] <= 0)
+			continue;			/* no row id; run rows' child column is negative */
 		ScanFor(w, &scan, true, frontier[i]);
 		while (index_getnext_slot(scan, ForwardScanDirection, w->slot))
 		{
@@ -195,9 +232,26 @@ StepUp(Walk *w, int depth, const int64 *frontier, int n)
 				Reach(w, depth, p[k].rid, p[k].valid_from, transform);
 			pfree(p);
 		}
+		ScanRuns(w, &runs, frontier[i]);
+		while (index_getnext_slot(runs, ForwardScanDirection, w->slot))
+		{
+			bool		isnull;
+			int64		first = -DatumGetInt64(slot_getattr(w->slot, E_CHILD + 1, &isnull));
+			int64		transform = DatumGetInt64(slot_getattr(w->slot, E_TRANSFORM + 1, &isnull));
+			int			np;
+			int64		pf;
+			int64	   *p = SlotRun(w, &np, &pf);
+
+			if (p != NULL && frontier[i] - first < np)
+				Reach(w, depth, p[frontier[i] - first], pf, transform);
+			if (p != NULL)
+				pfree(p);
+		}
 	}
 	if (scan)
 		index_endscan(scan);
+	if (runs)
+		index_endscan(runs);
 }
 
 /* One depth going down: the children of every row of frontier. */
@@ -212,8 +266,25 @@ StepDown(Walk *w, int depth, const int64 *frontier, int n)
 		while (index_getnext_slot(scan, ForwardScanDirection, w->slot))
 		{
 			int			np;
-			LineageParent *p = SlotParents(w, &np);
+			int64		pf;
+			int64	   *run = SlotRun(w, &np, &pf);
+			LineageParent *p;
 			LineageParent key = {frontier[i], 0};
+
+			if (run != NULL)
+			{
+				bool		isnull;
+				int64		first = -DatumGetInt64(slot_getattr(w->slot, E_CHILD + 1, &isnull));
+				int64		cf = DatumGetInt64(slot_getattr(w->slot, E_CHILD_FROM + 1, &isnull));
+				int64		tr = DatumGetInt64(slot_getattr(w->slot, E_TRANSFORM + 1, &isnull));
+
+				for (int k = 0; k < np; k++)
+					if (run[k] == frontier[i])
+						Reach(w, depth, first + k, cf, tr);
+				pfree(run);
+				continue;
+			}
+			p = SlotParents(w, &np);
 
 			/* The range holds the rid; the set may not. */
 			if (bsearch(&key, p, np, sizeof(LineageParent), CompareParentRid))

@@ -122,10 +122,10 @@ lineage_next_transform(void)
 int64
 lineage_write_transform(int64 id, const LineageTransform *t)
 {
-	Oid			types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4ARRAYOID,
-	INT8ARRAYOID, INT4ARRAYOID, OIDOID, INT8OID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			types[10] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4ARRAYOID,
+	INT8ARRAYOID, INT4ARRAYOID, OIDOID, INT8OID, INT8OID};
+	Datum		values[10];
+	char		nulls[10] = "          ";
 	const char *name = lineage_name(t->name);
 
 	values[0] = Int64GetDatum(id);
@@ -143,11 +143,14 @@ lineage_write_transform(int64 id, const LineageTransform *t)
 	else
 		nulls[7] = 'n';
 	values[8] = Int64GetDatum(t->edges);
+	values[9] = Int64GetDatum(t->fingerprint);
+	if (t->fingerprint == 0)
+		nulls[9] = 'n';
 	(void) aisec_spi_run("INSERT INTO aisec.lineage_transform (id, kind, name, level, sources, "
-						 "source_versions, targets, target_rel, edges, role, xact, at) "
-						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.regclass, $9, "
+						 "source_versions, targets, target_rel, edges, fingerprint, role, xact, at) "
+						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.regclass, $9, $10, "
 						 "SESSION_USER, pg_catalog.txid_current(), pg_catalog.now())",
-						 true, 9, types, values, nulls, NULL);
+						 true, 10, types, values, nulls, NULL);
 	return id;
 }
 
@@ -252,6 +255,87 @@ lineage_write_edges(int64 transform, LineageEdge *edges, int nedges)
 	}
 	FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
 	return written;
+}
+
+/* Append one run row (children first .. first + n - 1) to the batch. */
+static void
+AddRun(Datum *child, Datum *from, Datum *lo, Datum *hi, Datum *sets, int k,
+	   int64 first, int64 child_from, const int64 *parents, int n, int64 parent_from)
+{
+	int64		l = parents[0];
+	int64		h = parents[0];
+	StringInfoData buf;
+	bytea	   *b;
+
+	for (int i = 1; i < n; i++)
+	{
+		l = Min(l, parents[i]);
+		h = Max(h, parents[i]);
+	}
+	initStringInfo(&buf);
+	lineage_encode_run(&buf, parents, n, parent_from, l);
+	b = palloc(VARHDRSZ + buf.len);
+	SET_VARSIZE(b, VARHDRSZ + buf.len);
+	memcpy(VARDATA(b), buf.data, buf.len);
+	pfree(buf.data);
+	child[k] = Int64GetDatum(-first);	/* a run's child: its first, negated */
+	from[k] = Int64GetDatum(child_from);
+	lo[k] = Int64GetDatum(l);
+	hi[k] = Int64GetDatum(h);
+	sets[k] = PointerGetDatum(b);
+}
+
+/*
+ * Write npairs (child, parent) pairs, in the order collected, as runs
+ * (doc/lineage.md "Runs"): a run is cut where the next child is not the
+ * previous one plus one, at LINEAGE_RUN_MAX children, or where its
+ * parents would span more than LINEAGE_RUN_SPAN ids.  Every child
+ * version is child_from, every parent version parent_from.  Returns the
+ * edges written.  Inside aisec_spi_begin/_end.
+ */
+int64
+lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
+				   int64 child_from, int64 parent_from)
+{
+	Datum	   *child = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *from = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *lo = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *hi = palloc(sizeof(Datum) * EDGE_BATCH);
+	Datum	   *sets = palloc(sizeof(Datum) * EDGE_BATCH);
+	int64	   *run = palloc(sizeof(int64) * LINEAGE_RUN_MAX);
+	int			nrows = 0;
+	int64		i = 0;
+
+	while (i < npairs)
+	{
+		int64		first = pairs[2 * i];
+		int64		l = pairs[2 * i + 1];
+		int64		h = l;
+		int			n = 0;
+
+		while (i < npairs && n < LINEAGE_RUN_MAX && pairs[2 * i] == first + n)
+		{
+			int64		p = pairs[2 * i + 1];
+
+			if (Max(h, p) - Min(l, p) > LINEAGE_RUN_SPAN)
+				break;
+			l = Min(l, p);
+			h = Max(h, p);
+			run[n++] = p;
+			i++;
+		}
+		AddRun(child, from, lo, hi, sets, nrows, first, child_from, run, n, parent_from);
+		nrows++;
+		if (nrows == EDGE_BATCH)
+		{
+			FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
+			for (int k = 0; k < nrows; k++)
+				pfree(DatumGetPointer(sets[k]));
+			nrows = 0;
+		}
+	}
+	FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
+	return npairs;
 }
 
 /* A row id and the version found for it. */
@@ -391,4 +475,5 @@ aisec_lineage_init(void)
 							   PGC_USERSET, 0, CheckTransformName, NULL, NULL);
 	lineage_copy_init();
 	lineage_openlineage_init();
+	lineage_capture_init();
 }

@@ -3,8 +3,8 @@
 # walking lineage up and down through three levels, each against the
 # cheapest PostgreSQL baseline on the same data in the same run: a plain
 # (child, parent) table with a btree on each side, walked by a recursive
-# CTE.  Automatic capture of INSERT ... SELECT is not built yet, so its
-# figure (capture on vs aisec.lineage = off) is not here yet.
+# CTE; and automatic capture of INSERT ... SELECT (1:1 with a filter)
+# against the same statement with aisec.lineage = off.
 #
 # Uses PGHOST/PGPORT/PGDATABASE from test/run.sh.  Prints one line per
 # workload: workload, aisec figure, baseline figure, ratio, target.
@@ -74,3 +74,31 @@ line "record_lineage $ROWS edges 1:1 vs INSERT of the pairs" "${ms[record]}" "${
 ls=$(sql "SELECT pg_total_relation_size('aisec.lineage_edge')")
 ps=$(sql "SELECT pg_total_relation_size('bls_plain') + pg_total_relation_size('blb_plain') + pg_total_relation_size('bl_pairs')")
 line -u bytes "lineage storage, 1:1 edges, vs plain pairs" "$ls" "$ps" "(reference)"
+
+# Automatic capture (doc/lineage.md "Automatic capture"): INSERT ... SELECT
+# of CAP rows 1:1 with a filter from a tracked source into a tracked
+# target, capture on vs aisec.lineage = off: same source, same statement,
+# same run, a fresh empty tracked target each run.
+CAP=${AISEC_BENCH_CAPTURE_ROWS:-1000000}
+sql "SET client_min_messages = warning; DROP TABLE IF EXISTS bc_src"
+sql "CREATE TABLE bc_src (id int, v text, n int)"
+sql "INSERT INTO bc_src SELECT g, md5(g::text), g % 97 FROM generate_series(1, $((CAP * 11 / 10))) g"
+sql "SELECT aisec.track('bc_src')" >/dev/null
+sql "VACUUM ANALYZE bc_src"
+# shellcheck disable=SC2034 # read by turns -p
+capture_rounds=(1 2 3)
+for r in "${capture_rounds[@]}"; do
+	for m in on off; do
+		sql "SET client_min_messages = warning; DROP TABLE IF EXISTS bc_${m}_$r"
+		sql "CREATE TABLE bc_${m}_$r (src int, v text, n int)"
+		sql "SELECT aisec.track('bc_${m}_$r')" >/dev/null
+	done
+done
+turns -c -p capture_rounds \
+	capon "INSERT INTO bc_on_%R (src, v, n) SELECT id, upper(v), n FROM bc_src WHERE id % 11 <> 0" \
+	-s "SET aisec.lineage = off" \
+	capoff "INSERT INTO bc_off_%R (src, v, n) SELECT id, upper(v), n FROM bc_src WHERE id % 11 <> 0"
+edges=$(sql "SELECT t.edges || ' edges, ' || (SELECT count(*) FROM aisec.lineage_edge e WHERE e.transform = t.id) || ' rows'
+             FROM aisec.lineage_transform t JOIN aisec.tracked g ON g.table_no = t.targets[1]
+             WHERE g.rel = 'bc_on_1'::regclass AND t.kind = 'insert_select'")
+line "INSERT ... SELECT $CAP rows 1:1 + filter, capture on vs off ($edges)" "${ms[capon]}" "${ms[capoff]}" "<= 1.3x"
