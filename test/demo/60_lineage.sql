@@ -18,6 +18,25 @@ JOIN aisec.lineage_transform t ON t.id = u.transform
 ORDER BY u.depth, u.rel::text;
 
 \echo
+\echo 'A cleaning step in SQL: INSERT ... SELECT between tracked tables records'
+\echo 'each new row''s parent by itself (automatic capture, in C):'
+CREATE TABLE loans_clean (id int, email text, income numeric);
+SELECT aisec.track('loans_clean') AS table_no;
+SET aisec.transform = 'clean_v2';
+INSERT INTO loans_clean (id, email, income)
+SELECT id, lower(email), income FROM loans_train WHERE income > 0;
+RESET aisec.transform;
+SELECT c.id, u.depth, u.rel, t.kind, t.name AS transform
+FROM loans_clean c, aisec.lineage_up(c.aisec_rid) u
+JOIN aisec.lineage_transform t ON t.id = u.transform
+WHERE c.id = 42 ORDER BY u.depth;
+\echo 'Shapes not yet traced row by row (joins, aggregates, ...) are recorded at'
+\echo 'table level, with a NOTICE that says so:'
+CREATE TABLE region_counts (region text, n bigint);
+SELECT aisec.track('region_counts') AS table_no;
+INSERT INTO region_counts SELECT region, count(*) FROM loans_clean JOIN loans_train USING (id) GROUP BY region;
+
+\echo
 \echo 'A feature step that runs outside SQL (a Python job) reports its rows:'
 CREATE TABLE loan_features (id int PRIMARY KEY, income_band int);
 INSERT INTO loan_features SELECT id, (income / 10000)::int FROM loans_train WHERE id <= 100;
@@ -54,4 +73,4 @@ FROM jsonb_array_elements(aisec.manifest('credit_model_input', 1)->'upstream') u
      jsonb_array_elements(u->'transforms') t,
      jsonb_array_elements(t->'sources') s;
 \echo 'Lineage holds row ids and version numbers only, never row data.'
-\echo 'Not built yet: automatic capture of INSERT ... SELECT (doc/lineage.md).'
+\echo 'Built so far, and what is still to come: doc/lineage.md.'
