@@ -146,11 +146,7 @@ RunId(int64 id, char *out)
 		pg_cryptohash_init(ctx) < 0 ||
 		pg_cryptohash_update(ctx, url_namespace, sizeof(url_namespace)) < 0 ||
 		pg_cryptohash_update(ctx, (const uint8 *) name, strlen(name)) < 0 ||
-#if PG_VERSION_NUM >= 150000
 		pg_cryptohash_final(ctx, hash, sizeof(hash)) < 0)
-#else
-		pg_cryptohash_final(ctx, hash) < 0)
-#endif
 		elog(ERROR, "aisec: could not compute a SHA-1 hash");
 	pg_cryptohash_free(ctx);
 	hash[6] = (hash[6] & 0x0f) | 0x50;	/* version 5 */
