@@ -8,6 +8,8 @@
 #define AISEC_AUDIT_H
 
 #include "postgres.h"
+
+#include "fmgr.h"
 #include "utils/jsonb.h"
 
 /* Append an entry; detail must be a JSON object.  Returns its seq. */
@@ -33,6 +35,15 @@ extern int64 aisec_audit_log_as(const char *actor, const char *login,
  * worker (refusal.c).
  */
 extern void aisec_audit_refusal(const char *op, const char *relname);
+
+/*
+ * The body of a trigger that refuses direct writes to an aisec table (for
+ * every role but aisec's own writes, aisec_spi_owner_writing): records the
+ * refusal (aisec_audit_refusal) and raises insufficient_privilege with
+ * detail and hint.  Returns only for aisec's own writes.
+ */
+extern void aisec_audit_refuse_write(FunctionCallInfo fcinfo, const char *function_name,
+									 const char *detail, const char *hint);
 
 /* Entry point of the background worker that writes the entry. */
 extern PGDLLEXPORT void aisec_refusal_worker_main(Datum main_arg);

@@ -29,6 +29,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -271,4 +272,44 @@ aisec_refusal_worker_main(Datum main_arg)
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	error_context_stack = errcb.previous;
+}
+
+/* See audit.h. */
+void
+aisec_audit_refuse_write(FunctionCallInfo fcinfo, const char *function_name,
+						 const char *detail, const char *hint)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerEvent event;
+	const char *op = "INSERT";
+	const char *rel;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager", function_name)));
+	if (aisec_spi_owner_writing())
+		return;
+	event = td->tg_event;
+	if (TRIGGER_FIRED_BY_UPDATE(event))
+		op = "UPDATE";
+	else if (TRIGGER_FIRED_BY_DELETE(event))
+		op = "DELETE";
+	else if (TRIGGER_FIRED_BY_TRUNCATE(event))
+		op = "TRUNCATE";
+	rel = RelationGetRelationName(td->tg_relation);
+
+	/* The error rolls back our own writes: another process audits it. */
+	aisec_audit_refusal(op, rel);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 TRIGGER_FIRED_BY_UPDATE(event) ?
+			 errmsg("UPDATE on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel) :
+			 TRIGGER_FIRED_BY_DELETE(event) ?
+			 errmsg("DELETE on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel) :
+			 TRIGGER_FIRED_BY_TRUNCATE(event) ?
+			 errmsg("TRUNCATE on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel) :
+			 errmsg("INSERT on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel),
+			 errdetail_internal("%s", detail),
+			 errhint("%s", hint)));
 }

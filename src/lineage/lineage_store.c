@@ -431,33 +431,10 @@ PG_FUNCTION_INFO_V1(aisec_lineage_refuse_change);
 Datum
 aisec_lineage_refuse_change(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	TriggerEvent event;
-	const char *op = "INSERT";
-	const char *rel;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"aisec.lineage_refuse_change")));
-	if (aisec_spi_owner_writing())
-		return PointerGetDatum(NULL);
-	event = td->tg_event;
-	if (TRIGGER_FIRED_BY_UPDATE(event))
-		op = "UPDATE";
-	else if (TRIGGER_FIRED_BY_DELETE(event))
-		op = "DELETE";
-	else if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		op = "TRUNCATE";
-	rel = RelationGetRelationName(td->tg_relation);
-	aisec_audit_refusal(op, rel);
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s on table \"%s.%s\" is not allowed", op, AISEC_SCHEMA, rel),
-			 errdetail("aisec lineage records change only through aisec's functions, for every role including their owner."),
-			 errhint("Record lineage with aisec.record_lineage().")));
-	PG_RETURN_NULL();
+	aisec_audit_refuse_write(fcinfo, "aisec.lineage_refuse_change",
+							 "aisec lineage records change only through aisec's functions, for every role including their owner.",
+							 "Record lineage with aisec.record_lineage().");
+	return PointerGetDatum(NULL);
 }
 
 /* Define the settings; register lineage's hooks with versioning. */

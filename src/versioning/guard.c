@@ -43,41 +43,10 @@ PG_FUNCTION_INFO_V1(aisec_history_refuse_change);
 Datum
 aisec_history_refuse_change(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	TriggerEvent event;
-	const char *op = "INSERT";
-	const char *rel;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"aisec.history_refuse_change")));
-	if (aisec_spi_owner_writing())
-		return PointerGetDatum(NULL);
-	event = td->tg_event;
-	if (TRIGGER_FIRED_BY_UPDATE(event))
-		op = "UPDATE";
-	else if (TRIGGER_FIRED_BY_DELETE(event))
-		op = "DELETE";
-	else if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		op = "TRUNCATE";
-	rel = RelationGetRelationName(td->tg_relation);
-
-	/* The error rolls back our own writes: another process audits it. */
-	aisec_audit_refusal(op, rel);
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 TRIGGER_FIRED_BY_UPDATE(event) ?
-			 errmsg("UPDATE on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel) :
-			 TRIGGER_FIRED_BY_DELETE(event) ?
-			 errmsg("DELETE on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel) :
-			 TRIGGER_FIRED_BY_TRUNCATE(event) ?
-			 errmsg("TRUNCATE on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel) :
-			 errmsg("INSERT on table \"%s.%s\" is not allowed", AISEC_SCHEMA, rel),
-			 errdetail("aisec history and version records change only through aisec's functions, for every role including their owner."),
-			 errhint("Change the tracked table itself, or use aisec.commit() and aisec.tag().")));
-	PG_RETURN_NULL();
+	aisec_audit_refuse_write(fcinfo, "aisec.history_refuse_change",
+							 "aisec history and version records change only through aisec's functions, for every role including their owner.",
+							 "Change the tracked table itself, or use aisec.commit() and aisec.tag().");
+	return PointerGetDatum(NULL);
 }
 
 /* ---------------------------------------------------------------------
