@@ -1,37 +1,37 @@
 /*
  * lineage_capture.c
- *		Automatic capture of row lineage, first shape (doc/lineage.md
- *		"Automatic capture"): INSERT INTO t ... SELECT ... FROM s, t and s
- *		tracked, one source, filters and projections.  Every other
- *		statement that writes a tracked table while reading tracked
- *		tables is recorded at table level, with one NOTICE.
+ *		Automatic capture of row lineage (doc/lineage.md "Automatic
+ *		capture"): a statement that writes a tracked table while reading
+ *		tracked tables records one transform, and, for the shapes
+ *		lineage_rewrite.c traces, each written row's parents.  Other
+ *		shapes are recorded at table level, with one NOTICE.
  *
  * Four pieces:
  *
- * - Analysis (post_parse_analyze_hook): for the first shape, add s's
- *   aisec_rid as one more column of the SELECT and a resjunk column
- *   AISEC_PARENT_COLUMN reading it to the INSERT's target list.  Being
- *   part of the analysed query, the column is in every plan cached from
- *   it (PREPARE, PL/pgSQL); the settings are read when the statement
- *   runs, never here.  No user can write a resjunk column into an INSERT,
- *   so a plan carrying it was made here.
- * - Planning (planner_hook): the executor's INSERT never gets resjunk
- *   columns from PostgreSQL and does not drop them, so a Result node
- *   between the ModifyTable and its subplan passes on t's columns only.
- * - Collection (ExecutorStart_hook): the subplan under that Result gets a
- *   wrapper around its ExecProcNode that, per row, appends (child,
- *   parent) -- the new row's aisec_rid, which the identity default
- *   computes in the subplan, and the resjunk column -- to a buffer in the
- *   statement's memory.  Nothing else runs per row.
+ * - Planning (planner_hook): lineage_rewrite.c adds the lineage columns
+ *   to a copy of the query (INSERT ... SELECT, UPDATE ... FROM).  Every
+ *   plan made of the statement has them (PREPARE, PL/pgSQL); the settings
+ *   are read when it runs, never here.  Under an INSERT that has them, a
+ *   Result node between the ModifyTable and its subplan passes on t's
+ *   columns only.
+ * - Collection (ExecutorStart_hook): the ModifyTable's subplan (under
+ *   that Result) gets a wrapper around its ExecProcNode that, per row,
+ *   appends the row written (INSERT: its new aisec_rid, which the
+ *   identity default computes in the subplan; UPDATE: its aisec_rid) and
+ *   each non-NULL parent column to a buffer in the statement's memory.
+ *   Nothing else runs per row.
  * - Writing (ExecutorFinish_hook, after the standard one, so after the
  *   capture's AFTER statement trigger): one transform and its edges, as
- *   runs of consecutive children (lineage_write_runs), as the extension
- *   owner, in the statement's (sub)transaction.  A statement that fails
- *   writes nothing; a rolled-back one takes its edges along.
+ *   runs of consecutive children (lineage_write_runs) or sets
+ *   (lineage_write_sets), as the extension owner, in the statement's
+ *   (sub)transaction.  A statement that fails writes nothing; a
+ *   rolled-back one takes its edges along.
  *
- * Every row buffered was written: the shape excludes ON CONFLICT, rules,
- * BEFORE ROW INSERT triggers on t (which could drop or change a row) and
- * a user-supplied aisec_rid, and any error ends the statement.
+ * Every row buffered was written: the shapes traced exclude ON CONFLICT,
+ * rules and BEFORE ROW triggers on t (which could drop or change a row)
+ * and a user-supplied aisec_rid, and any error ends the statement.  An
+ * UPDATE ... FROM that joins a row to several source rows updates it
+ * once, from one of them; all are recorded as its parents (a superset).
  */
 #include "postgres.h"
 
@@ -48,6 +48,7 @@
 #include "optimizer/planner.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -60,7 +61,15 @@
 #include "versioning/versioning.h"
 #include "lineage_internal.h"
 
-#define AISEC_PARENT_COLUMN		"aisec_lineage_parent"
+/* One parent column of a capturing statement, and what it collected. */
+typedef struct Column
+{
+	AttrNumber	att;			/* in the subplan's output */
+	bool		set;			/* int8[] (a group's parents), else int8 */
+	int64	   *buf;			/* int8: child, parent, ...; int8[]: child, n, parents */
+	Size		n;				/* words used */
+	Size		cap;
+} Column;
 
 /* One capturing statement's collector. */
 typedef struct Capture
@@ -68,191 +77,32 @@ typedef struct Capture
 	EState	   *estate;
 	PlanState  *sub;			/* the ModifyTable's subplan */
 	ExecProcNodeMtd real;		/* its own ExecProcNodeReal */
-	AttrNumber	child_att;		/* t's aisec_rid in the subplan's output */
-	AttrNumber	parent_att;		/* the resjunk parent column */
-	int64	   *pairs;			/* child, parent, child, parent, ... */
-	Size		n;				/* pairs */
-	Size		cap;
+	AttrNumber	child_att;		/* the row written: its aisec_rid */
+	int			ncols;
+	Column	   *cols;
 	bool		on;				/* aisec.lineage = on when it started */
+	bool		merge;			/* MERGE: the child comes from a mark */
+	bool		marked;			/* an action wrote the row last pulled, as mark */
+	int64		mark;
+	TupleTableSlot *last;		/* MERGE: the row last pulled */
 	struct Capture *next;
 } Capture;
 
 static Capture *captures = NULL;
 
-static post_parse_analyze_hook_type prev_analyze = NULL;
+/* The last plan made of a statement not traced row by row, and why. */
+static PlannedStmt *untraced_plan = NULL;
+static const char *untraced_why = NULL;
+
 static planner_hook_type prev_planner = NULL;
 static ExecutorStart_hook_type prev_start = NULL;
 static ExecutorFinish_hook_type prev_finish = NULL;
 
-/* ---------------------------------------------------------------------
- * Analysis
- * ---------------------------------------------------------------------
- */
-
-/* Whether aisec's registry exists in this database (cheap: catalog caches). */
-static bool
-AisecInstalled(void)
-{
-	Oid			nsp = get_namespace_oid(AISEC_SCHEMA, true);
-
-	return OidIsValid(nsp) && OidIsValid(get_relname_relid("tracked", nsp));
-}
-
-/*
- * The attnum of relid's aisec_rid if relid may be a tracked table (a plain
- * table whose aisec_rid is an identity column), else InvalidAttrNumber.
- */
-static AttrNumber
-RidColumn(Oid relid)
-{
-	AttrNumber	att = InvalidAttrNumber;
-	HeapTuple	tup;
-
-	if (get_rel_relkind(relid) != RELKIND_RELATION)
-		return InvalidAttrNumber;
-	tup = SearchSysCacheAttName(relid, RID_COLUMN);
-	if (!HeapTupleIsValid(tup))
-		return InvalidAttrNumber;
-	if (((Form_pg_attribute) GETSTRUCT(tup))->attidentity != '\0')
-		att = ((Form_pg_attribute) GETSTRUCT(tup))->attnum;
-	ReleaseSysCache(tup);
-	return att;
-}
-
-/* Whether relid is tracked (only asks the registry when it may be). */
+/* Whether the relation relid may be a tracked table that is. */
 static bool
 IsTracked(Oid relid, TrackedTable *tt)
 {
-	return RidColumn(relid) != InvalidAttrNumber && AisecInstalled() &&
-		history_lookup(relid, tt);
-}
-
-/* Whether relation relid has triggers or rules that may change an inserted row. */
-static bool
-RewritesInserts(Oid relid)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	bool		yes = rel->rd_rules != NULL ||
-		(rel->trigdesc != NULL && rel->trigdesc->trig_insert_before_row);
-
-	table_close(rel, AccessShareLock);
-	return yes;
-}
-
-/*
- * If query is the first shape, add the parent column (see the file's
- * comment).  Anything else is left alone: the finish hook records it at
- * table level if it writes a tracked table from tracked ones.
- */
-static void
-AddParentColumn(Query *query)
-{
-	RangeTblEntry *target;
-	RangeTblEntry *srte = NULL;
-	Index		srti = 0;
-	Query	   *sq;
-	RangeTblEntry *src;
-	RangeTblRef *ref;
-	AttrNumber	tatt;
-	AttrNumber	satt;
-	TrackedTable tt;
-	ListCell   *lc;
-	int			nvisible = 0;
-	int			pos;
-	List	   *tl = NIL;
-	Var		   *var;
-	TargetEntry *te;
-
-	if (query->commandType != CMD_INSERT || query->onConflict != NULL ||
-		query->cteList != NIL || query->hasSubLinks || query->hasModifyingCTE ||
-		query->hasTargetSRFs || query->setOperations != NULL)
-		return;
-	target = rt_fetch(query->resultRelation, query->rtable);
-	tatt = RidColumn(target->relid);
-	if (tatt == InvalidAttrNumber)
-		return;
-	/* The INSERT's source: one subquery (INSERT ... SELECT). */
-	foreach(lc, query->rtable)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-
-		if (foreach_current_index(lc) + 1 == query->resultRelation)
-			continue;
-		if (rte->rtekind != RTE_SUBQUERY || srte != NULL)
-			return;
-		srte = rte;
-		srti = foreach_current_index(lc) + 1;
-	}
-	if (srte == NULL || list_length(query->jointree->fromlist) != 1)
-		return;
-	/* aisec_rid not supplied by the statement. */
-	foreach(lc, query->targetList)
-		if (((TargetEntry *) lfirst(lc))->resno == tatt || ((TargetEntry *) lfirst(lc))->resjunk)
-			return;
-	sq = srte->subquery;
-	if (sq->commandType != CMD_SELECT || sq->setOperations != NULL || sq->cteList != NIL ||
-		sq->hasAggs || sq->groupClause != NIL || sq->groupingSets != NIL ||
-		sq->havingQual != NULL || sq->distinctClause != NIL || sq->hasDistinctOn ||
-		sq->hasWindowFuncs || sq->hasTargetSRFs || sq->hasSubLinks || sq->hasRecursive ||
-		sq->hasModifyingCTE || list_length(sq->rtable) != 1 ||
-		list_length(sq->jointree->fromlist) != 1)
-		return;
-	ref = linitial(sq->jointree->fromlist);
-	if (!IsA(ref, RangeTblRef) || ref->rtindex != 1)
-		return;
-	src = linitial(sq->rtable);
-	if (src->rtekind != RTE_RELATION || src->tablesample != NULL)
-		return;
-	satt = RidColumn(src->relid);
-	if (satt == InvalidAttrNumber || !AisecInstalled() ||
-		!history_lookup(target->relid, &tt) || !history_lookup(src->relid, &tt) ||
-		RewritesInserts(target->relid))
-		return;
-
-	/*
-	 * s.aisec_rid becomes the SELECT's last visible column (resjunk entries
-	 * of an ORDER BY stay after it, renumbered), and the INSERT reads it
-	 * into a resjunk column of its own.
-	 */
-	foreach(lc, sq->targetList)
-		if (!((TargetEntry *) lfirst(lc))->resjunk)
-			nvisible++;
-	pos = nvisible + 1;
-	var = makeVar(1, satt, INT8OID, -1, InvalidOid, 0);
-	te = makeTargetEntry((Expr *) var, pos, pstrdup(AISEC_PARENT_COLUMN), false);
-	foreach(lc, sq->targetList)
-	{
-		TargetEntry *e = lfirst(lc);
-
-		if (e->resjunk)
-			e->resno++;
-		if (foreach_current_index(lc) == nvisible)
-			tl = lappend(tl, te);
-		tl = lappend(tl, e);
-	}
-	if (list_length(tl) == list_length(sq->targetList))
-		tl = lappend(tl, te);
-	sq->targetList = tl;
-	srte->eref->colnames = lappend(srte->eref->colnames, makeString(pstrdup(AISEC_PARENT_COLUMN)));
-	var = makeVar(srti, pos, INT8OID, -1, InvalidOid, 0);
-	query->targetList = lappend(query->targetList,
-								makeTargetEntry((Expr *) var,
-												list_length(query->targetList) + 1,
-												pstrdup(AISEC_PARENT_COLUMN), true));
-}
-
-/* post_parse_analyze_hook */
-static void
-CaptureAnalyze(ParseState *pstate, Query *query, JumbleState *jstate)
-{
-	if (prev_analyze)
-		prev_analyze(pstate, query, jstate);
-	if (query->commandType == CMD_UTILITY && query->utilityStmt != NULL &&
-		IsA(query->utilityStmt, ExplainStmt) &&
-		IsA(((ExplainStmt *) query->utilityStmt)->query, Query))
-		query = (Query *) ((ExplainStmt *) query->utilityStmt)->query;
-	if (query->commandType == CMD_INSERT && !IsBinaryUpgrade)
-		AddParentColumn(query);
+	return lineage_is_tracked(relid, tt);
 }
 
 /* ---------------------------------------------------------------------
@@ -260,7 +110,55 @@ CaptureAnalyze(ParseState *pstate, Query *query, JumbleState *jstate)
  * ---------------------------------------------------------------------
  */
 
-/* The subplan's ExecProcNode: pass each row up, noting (child, parent). */
+/* Room for more words in a column's buffer. */
+static void
+Reserve(Column *col, Size more)
+{
+	if (col->n + more <= col->cap)
+		return;
+	while (col->n + more > col->cap)
+		col->cap *= 2;
+	col->buf = repalloc_huge(col->buf, sizeof(int64) * col->cap);
+}
+
+/* Note the parents of the row in slot, written as child. */
+static void
+Note(Capture *c, TupleTableSlot *slot, int64 child)
+{
+	for (int i = 0; i < c->ncols; i++)
+	{
+		Column	   *col = &c->cols[i];
+		bool		isnull;
+		Datum		d = slot_getattr(slot, col->att, &isnull);
+
+		if (isnull)
+			continue;			/* no tracked row on this side */
+		if (!col->set)
+		{
+			Reserve(col, 2);
+			col->buf[col->n++] = child;
+			col->buf[col->n++] = DatumGetInt64(d);
+		}
+		else
+		{
+			ArrayType  *a = DatumGetArrayTypeP(d);
+			int			n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+
+			/* aisec.lineage_collect's arrays: no NULLs, ascending, distinct */
+			if (n == 0 || ARR_HASNULL(a))
+				continue;
+			Reserve(col, 2 + n);
+			col->buf[col->n++] = child;
+			col->buf[col->n++] = n;
+			memcpy(col->buf + col->n, ARR_DATA_PTR(a), sizeof(int64) * n);
+			col->n += n;
+			if ((Pointer) a != DatumGetPointer(d))
+				pfree(a);
+		}
+	}
+}
+
+/* The subplan's ExecProcNode: pass each row up, noting its parents. */
 static TupleTableSlot *
 CaptureNext(PlanState *ps)
 {
@@ -269,25 +167,23 @@ CaptureNext(PlanState *ps)
 
 	while (c->sub != ps)
 		c = c->next;
+	if (c->merge)
+	{
+		/* The row pulled last is processed: note it if an action wrote it. */
+		if (c->marked && c->on && c->last != NULL && !TupIsNull(c->last))
+			Note(c, c->last, c->mark);
+		c->marked = false;
+		c->last = slot = c->real(ps);
+		return slot;
+	}
 	slot = c->real(ps);
 	if (!TupIsNull(slot) && c->on)
 	{
-		bool		cnull;
-		bool		pnull;
-		Datum		child = slot_getattr(slot, c->child_att, &cnull);
-		Datum		parent = slot_getattr(slot, c->parent_att, &pnull);
+		bool		isnull;
+		Datum		child = slot_getattr(slot, c->child_att, &isnull);
 
-		if (!cnull && !pnull)
-		{
-			if (c->n == c->cap)
-			{
-				c->cap *= 2;
-				c->pairs = repalloc_huge(c->pairs, sizeof(int64) * 2 * c->cap);
-			}
-			c->pairs[2 * c->n] = DatumGetInt64(child);
-			c->pairs[2 * c->n + 1] = DatumGetInt64(parent);
-			c->n++;
-		}
+		if (!isnull)
+			Note(c, slot, DatumGetInt64(child));
 	}
 	return slot;
 }
@@ -314,20 +210,49 @@ CaptureOf(EState *estate)
 	return NULL;
 }
 
-/* The resno of the parent column in plan's target list, or 0. */
-static AttrNumber
-ParentColumn(Plan *plan)
+/*
+ * SQL: aisec.lineage_mark(rid, internal) returns rid, and tells the
+ * innermost MERGE being captured that its current source row was written
+ * as row rid.  lineage_rewrite.c puts it around the aisec_rid of MERGE's
+ * INSERT and UPDATE actions; its internal argument keeps it from being
+ * called from SQL.  Not strict: that NULL argument must not make it
+ * return NULL.
+ */
+PG_FUNCTION_INFO_V1(aisec_lineage_mark);
+Datum
+aisec_lineage_mark(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	for (Capture *c = captures; c != NULL; c = c->next)
+		if (c->merge)
+		{
+			c->mark = PG_GETARG_INT64(0);
+			c->marked = true;
+			break;
+		}
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
+/* Whether te is a column lineage_rewrite.c added (of the kind name). */
+static bool
+IsLineageColumn(TargetEntry *te, const char *name)
+{
+	return te->resjunk && te->resname != NULL && strcmp(te->resname, name) == 0;
+}
+
+/* The number of parent columns in plan's target list. */
+static int
+ParentColumns(Plan *plan)
 {
 	ListCell   *lc;
+	int			n = 0;
 
 	foreach(lc, plan->targetlist)
-	{
-		TargetEntry *te = lfirst(lc);
-
-		if (te->resjunk && te->resname != NULL && strcmp(te->resname, AISEC_PARENT_COLUMN) == 0)
-			return te->resno;
-	}
-	return InvalidAttrNumber;
+		if (IsLineageColumn(lfirst(lc), LINEAGE_PARENT_COLUMN) ||
+			IsLineageColumn(lfirst(lc), LINEAGE_PARENTS_COLUMN))
+			n++;
+	return n;
 }
 
 /* The highest plan_node_id under plan (the plans a first-shape INSERT has). */
@@ -343,16 +268,56 @@ MaxNodeId(Plan *plan)
 	if (IsA(plan, Append))
 		foreach(lc, ((Append *) plan)->appendplans)
 			m = Max(m, MaxNodeId(lfirst(lc)));
+	if (IsA(plan, MergeAppend))
+		foreach(lc, ((MergeAppend *) plan)->mergeplans)
+			m = Max(m, MaxNodeId(lfirst(lc)));
 	if (IsA(plan, SubqueryScan))
 		m = Max(m, MaxNodeId(((SubqueryScan *) plan)->subplan));
 	return m;
 }
 
 /*
- * planner_hook: the executor's INSERT does not project away resjunk
- * columns of its subplan (PostgreSQL never gives it any), so a Result node
- * between the ModifyTable and its subplan passes on the table's columns
- * only; the collector reads the parent column below it.
+ * The result of a statement that writes a tracked table, with its
+ * lineage columns (lineage_rewrite.c) when it has a shape traced row by
+ * row; the statement as written otherwise.
+ */
+static PlannedStmt *
+PlanWithLineage(Query *parse, const char *query_string, int cursorOptions,
+				ParamListInfo boundParams)
+{
+	Query	   *copy = NULL;
+	const char *why = NULL;
+	PlannedStmt *ps;
+
+	if ((parse->commandType == CMD_INSERT || parse->commandType == CMD_UPDATE
+#if PG_VERSION_NUM >= 150000
+		 || parse->commandType == CMD_MERGE
+#endif
+		 ) && parse->resultRelation > 0 && !IsBinaryUpgrade &&
+		lineage_rid_column(rt_fetch(parse->resultRelation, parse->rtable)->relid) != InvalidAttrNumber)
+	{
+		copy = copyObject(parse);
+		if (!lineage_rewrite(copy, &why))
+			copy = NULL;
+	}
+	if (copy != NULL)
+		parse = copy;
+	ps = prev_planner ? prev_planner(parse, query_string, cursorOptions, boundParams) :
+		standard_planner(parse, query_string, cursorOptions, boundParams);
+	if (why != NULL)
+	{
+		untraced_plan = ps;
+		untraced_why = why;
+	}
+	return ps;
+}
+
+/*
+ * planner_hook: add the lineage columns (PlanWithLineage), and under an
+ * INSERT that has them a Result node that passes on the table's columns
+ * only (the executor's INSERT does not project away resjunk columns of
+ * its subplan on every supported version); the collector reads the
+ * parent columns below it.
  */
 static PlannedStmt *
 CapturePlanner(Query *parse, const char *query_string, int cursorOptions,
@@ -365,13 +330,12 @@ CapturePlanner(Query *parse, const char *query_string, int cursorOptions,
 	List	   *tl = NIL;
 	ListCell   *lc;
 
-	ps = prev_planner ? prev_planner(parse, query_string, cursorOptions, boundParams) :
-		standard_planner(parse, query_string, cursorOptions, boundParams);
+	ps = PlanWithLineage(parse, query_string, cursorOptions, boundParams);
 	if (ps->commandType != CMD_INSERT || !IsA(ps->planTree, ModifyTable))
 		return ps;
 	mt = (ModifyTable *) ps->planTree;
 	sub = outerPlan(mt);
-	if (sub == NULL || ParentColumn(sub) == InvalidAttrNumber)
+	if (sub == NULL || ParentColumns(sub) == 0)
 		return ps;
 	foreach(lc, sub->targetlist)
 	{
@@ -406,43 +370,72 @@ CaptureStart(QueryDesc *qd, int eflags)
 {
 	PlannedStmt *ps = qd->plannedstmt;
 	Plan	   *sub;
-	AttrNumber	parent_att;
-	AttrNumber	child_att;
+	PlanState  *sps;
+	AttrNumber	child_att = InvalidAttrNumber;
 	RangeTblEntry *target;
 	Capture    *c;
 	MemoryContext old;
 	MemoryContextCallback *cb;
-	PlanState  *rs;
+	ListCell   *lc;
+	int			ncols;
 
 	if (prev_start)
 		prev_start(qd, eflags);
 	else
 		standard_ExecutorStart(qd, eflags);
-	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) || ps->commandType != CMD_INSERT ||
+	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) ||
+		(ps->commandType != CMD_INSERT && ps->commandType != CMD_UPDATE
+#if PG_VERSION_NUM >= 150000
+		 && ps->commandType != CMD_MERGE
+#endif
+		 ) ||
 		!IsA(ps->planTree, ModifyTable) || outerPlan(ps->planTree) == NULL ||
-		!IsA(outerPlan(ps->planTree), Result) ||
-		outerPlan(outerPlan(ps->planTree)) == NULL)
+		list_length(ps->resultRelations) != 1)
 		return;
-	sub = outerPlan(outerPlan(ps->planTree));
-	parent_att = ParentColumn(sub);
-	if (parent_att == InvalidAttrNumber || list_length(ps->resultRelations) != 1)
-		return;
-	target = rt_fetch(linitial_int(ps->resultRelations), ps->rtable);
-	child_att = RidColumn(target->relid);
-	if (child_att == InvalidAttrNumber)
-		return;
-	rs = outerPlanState((ModifyTableState *) qd->planstate);
-	if (rs == NULL || outerPlanState(rs) == NULL)
+	sub = outerPlan(ps->planTree);
+	sps = outerPlanState((ModifyTableState *) qd->planstate);
+	if (ps->commandType == CMD_INSERT)
+	{
+		/* INSERT: the Result added above; the new row's aisec_rid below it */
+		if (!IsA(sub, Result) || outerPlan(sub) == NULL || sps == NULL)
+			return;
+		sub = outerPlan(sub);
+		sps = outerPlanState(sps);
+		target = rt_fetch(linitial_int(ps->resultRelations), ps->rtable);
+		child_att = lineage_rid_column(target->relid);
+	}
+	else if (ps->commandType == CMD_UPDATE)
+	{
+		foreach(lc, sub->targetlist)
+			if (IsLineageColumn(lfirst(lc), LINEAGE_CHILD_COLUMN))
+				child_att = ((TargetEntry *) lfirst(lc))->resno;
+	}
+	else
+		child_att = -1;			/* MERGE: marks name the child */
+	ncols = ParentColumns(sub);
+	if (ncols == 0 || child_att == InvalidAttrNumber || sps == NULL)
 		return;
 	old = MemoryContextSwitchTo(qd->estate->es_query_cxt);
 	c = palloc0(sizeof(Capture));
 	c->estate = qd->estate;
-	c->sub = outerPlanState(rs);
+	c->sub = sps;
 	c->real = c->sub->ExecProcNodeReal;
 	c->child_att = child_att;
-	c->parent_att = parent_att;
-	c->cap = 1024;
-	c->pairs = palloc(sizeof(int64) * 2 * c->cap);
+	c->merge = (child_att == -1);
+	c->cols = palloc0(sizeof(Column) * ncols);
+	foreach(lc, sub->targetlist)
+	{
+		TargetEntry *te = lfirst(lc);
+		bool		set = IsLineageColumn(te, LINEAGE_PARENTS_COLUMN);
+
+		if (!set && !IsLineageColumn(te, LINEAGE_PARENT_COLUMN))
+			continue;
+		c->cols[c->ncols].att = te->resno;
+		c->cols[c->ncols].set = set;
+		c->cols[c->ncols].cap = 1024;
+		c->cols[c->ncols].buf = palloc(sizeof(int64) * 1024);
+		c->ncols++;
+	}
 	c->on = (lineage_mode == LINEAGE_ON);
 	cb = palloc0(sizeof(MemoryContextCallback));
 	cb->func = CaptureGone;
@@ -472,29 +465,6 @@ AddTable(LineageTransform *t, const TrackedTable *tt, bool source)
 	if (source)
 		t->source_versions[*n] = tt->pending;
 	list[(*n)++] = tt->table_no;
-}
-
-/*
- * The version a parent row was read at: the pending version of its table
- * when the statement ran (doc/lineage.md "Versions").  Its table is one
- * of t's sources (the first shape's s; others may be read by row-level
- * security policies).
- */
-static int64
-VersionRead(const LineageTransform *t, int64 parent)
-{
-	int32		table_no = (int32) (parent >> RID_TABLE_SHIFT);
-
-	if (parent == 0)
-		return 0;				/* no edges */
-	for (int i = 0; i < t->nsources; i++)
-		if (t->sources[i] == table_no)
-			return t->source_versions[i];
-	ereport(ERROR,
-			(errcode(ERRCODE_INTERNAL_ERROR),
-			 errmsg("row id " INT64_FORMAT " read as a parent belongs to no table the statement read",
-					parent)));
-	return 0;					/* keep compiler quiet */
 }
 
 /* The root of the statement's result relations (its table, if inherited). */
@@ -543,17 +513,50 @@ AuditCapture(Oid target, int64 id, const LineageTransform *t)
 static const char *
 KindOf(CmdType cmd, bool row)
 {
-	if (row)
-		return "insert_select";
 	switch (cmd)
 	{
 		case CMD_INSERT:
-			return "insert";
+			return row ? "insert_select" : "insert";
 		case CMD_UPDATE:
 			return "update";
 		default:
 			return "merge";
 	}
+}
+
+/*
+ * Write what c collected as transform id's edges; children's version
+ * child_from.  A int8 column's pairs go as runs (lineage_write_runs), cut
+ * where the parent's table changes (it cannot within a column, which
+ * reads one table reference; this keeps each run's version right
+ * regardless); a set column's records as sets.
+ */
+static int64
+WriteColumns(int64 id, Capture *c, const LineageTransform *t, int64 child_from)
+{
+	int64		edges = 0;
+
+	for (int i = 0; i < c->ncols; i++)
+	{
+		Column	   *col = &c->cols[i];
+		int64		npairs = (int64) col->n / 2;
+		int64		from = 0;
+
+		if (col->set)
+		{
+			edges += lineage_write_sets(id, col->buf, (int64) col->n, child_from, t);
+			continue;
+		}
+		for (int64 k = 1; k <= npairs; k++)
+			if (k == npairs ||
+				(col->buf[2 * k + 1] >> RID_TABLE_SHIFT) != (col->buf[2 * from + 1] >> RID_TABLE_SHIFT))
+			{
+				edges += lineage_write_runs(id, col->buf + 2 * from, k - from, child_from,
+											lineage_version_read(t, col->buf[2 * from + 1]));
+				from = k;
+			}
+	}
+	return edges;
 }
 
 /*
@@ -583,7 +586,7 @@ CaptureFinish(QueryDesc *qd)
 	if (ps->resultRelations == NIL)
 		return;
 	trte = rt_fetch(RootResult(ps), ps->rtable);
-	if (RidColumn(trte->relid) == InvalidAttrNumber)
+	if (lineage_rid_column(trte->relid) == InvalidAttrNumber)
 		return;
 
 	/* The tracked tables read (none: nothing to record), then the target. */
@@ -614,13 +617,15 @@ CaptureFinish(QueryDesc *qd)
 		ereport(NOTICE,
 				(errmsg("row lineage of this statement into \"%s\" is recorded at table level only",
 						get_rel_name(trte->relid)),
-				 errdetail("aisec traces rows one by one for INSERT INTO t ... SELECT ... FROM s (one tracked source, filters and projections); joins, aggregates, DISTINCT, UNION, subqueries, CTEs, ON CONFLICT, UPDATE, MERGE, a supplied aisec_rid, rules and BEFORE ROW triggers on t are recorded at table level (doc/lineage.md).")));
+				 ps == untraced_plan && untraced_why != NULL ?
+				 errdetail("aisec does not trace rows one by one through %s (doc/lineage.md lists the shapes).",
+						   untraced_why) :
+				 errdetail("aisec traces rows one by one through filters, projections, joins, subqueries and CTEs in FROM, UNION ALL, DISTINCT and GROUP BY; the statement has another shape (doc/lineage.md lists them).")));
 
 	aisec_spi_begin(&spi);
 	id = lineage_next_transform();
 	if (!t.table_level)
-		t.edges = lineage_write_runs(id, c->pairs, (int64) c->n, target.pending,
-									 VersionRead(&t, c->n > 0 ? c->pairs[1] : 0));
+		t.edges = WriteColumns(id, c, &t, target.pending);
 	t.fingerprint = (int64) ps->queryId;
 	(void) lineage_write_transform(id, &t);
 	aisec_spi_end(&spi);
@@ -642,8 +647,6 @@ CaptureExecutorFinish(QueryDesc *qd)
 void
 lineage_capture_init(void)
 {
-	prev_analyze = post_parse_analyze_hook;
-	post_parse_analyze_hook = CaptureAnalyze;
 	prev_planner = planner_hook;
 	planner_hook = CapturePlanner;
 	prev_start = ExecutorStart_hook;

@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
 
 #include "versioning/versioning.h"
 
@@ -79,6 +80,9 @@ extern int64 lineage_next_transform(void);
 extern int64 lineage_write_edges(int64 transform, LineageEdge *edges, int nedges);
 extern int64 lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
 								int64 child_from, int64 parent_from);
+extern int64 lineage_write_sets(int64 transform, const int64 *recs, int64 nwords,
+								int64 child_from, const LineageTransform *t);
+extern int64 lineage_version_read(const LineageTransform *t, int64 parent);
 extern const char *lineage_name(const char *given);
 extern bool lineage_skipped(const char *what, const char *object);
 extern void lineage_row_versions(const TrackedTable *tt, const int64 *rids, int n,
@@ -92,5 +96,15 @@ extern void lineage_openlineage_init(void);
 
 /* lineage_capture.c */
 extern void lineage_capture_init(void);
+
+/* lineage_rewrite.c: the columns it adds (doc/lineage.md "Automatic capture") */
+#define LINEAGE_PARENT_COLUMN	"aisec_lineage_parent"	/* int8: a parent */
+#define LINEAGE_PARENTS_COLUMN	"aisec_lineage_parents" /* int8[]: a group's */
+#define LINEAGE_CHILD_COLUMN	"aisec_lineage_child"	/* int8: the row UPDATE writes */
+
+extern bool lineage_rewrite(Query *q, const char **why);
+extern AttrNumber lineage_rid_column(Oid relid);
+extern bool lineage_installed(void);
+extern bool lineage_is_tracked(Oid relid, TrackedTable *tt);
 
 #endif							/* AISEC_LINEAGE_INTERNAL_H */

@@ -170,27 +170,80 @@ CompareEdges(const void *a, const void *b)
 	return 0;
 }
 
-/* Flush n collected edge rows with one INSERT. */
+/* Edge rows collected for one INSERT each EDGE_BATCH rows. */
+typedef struct EdgeBatch
+{
+	int64		transform;
+	int			n;
+	Datum		child[EDGE_BATCH];
+	Datum		from[EDGE_BATCH];
+	Datum		lo[EDGE_BATCH];
+	Datum		hi[EDGE_BATCH];
+	Datum		sets[EDGE_BATCH];
+} EdgeBatch;
+
+static EdgeBatch *
+BatchStart(int64 transform)
+{
+	EdgeBatch  *b = palloc(sizeof(EdgeBatch));
+
+	b->transform = transform;
+	b->n = 0;
+	return b;
+}
+
+/* Write the rows collected with one INSERT. */
 static void
-FlushEdgeRows(int64 transform, Datum *child, Datum *from, Datum *lo, Datum *hi,
-			  Datum *parents, int n)
+BatchFlush(EdgeBatch *b)
 {
 	Oid			types[6] = {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
 	BYTEAARRAYOID, INT8OID};
 	Datum		values[6];
 
-	if (n == 0)
+	if (b->n == 0)
 		return;
-	values[0] = PointerGetDatum(construct_array(child, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[1] = PointerGetDatum(construct_array(from, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[2] = PointerGetDatum(construct_array(lo, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[3] = PointerGetDatum(construct_array(hi, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[4] = PointerGetDatum(construct_array(parents, n, BYTEAOID, -1, false, TYPALIGN_INT));
-	values[5] = Int64GetDatum(transform);
+	values[0] = PointerGetDatum(construct_array(b->child, b->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[1] = PointerGetDatum(construct_array(b->from, b->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(b->lo, b->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = PointerGetDatum(construct_array(b->hi, b->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[4] = PointerGetDatum(construct_array(b->sets, b->n, BYTEAOID, -1, false, TYPALIGN_INT));
+	values[5] = Int64GetDatum(b->transform);
 	(void) aisec_spi_run("INSERT INTO aisec.lineage_edge (child, child_from, parent_lo, parent_hi, parents, transform) "
 						 "SELECT c, f, l, h, p, $6 FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
 						 "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(c, f, l, h, p)",
 						 true, 6, types, values, NULL, NULL);
+	for (int k = 0; k < b->n; k++)
+		pfree(DatumGetPointer(b->sets[k]));
+	b->n = 0;
+}
+
+/* Add an edge row, its parents encoded in buf (freed here). */
+static void
+BatchAdd(EdgeBatch *b, int64 child, int64 child_from, int64 lo, int64 hi, StringInfo buf)
+{
+	bytea	   *set = palloc(VARHDRSZ + buf->len);
+
+	SET_VARSIZE(set, VARHDRSZ + buf->len);
+	memcpy(VARDATA(set), buf->data, buf->len);
+	pfree(buf->data);
+	b->child[b->n] = Int64GetDatum(child);
+	b->from[b->n] = Int64GetDatum(child_from);
+	b->lo[b->n] = Int64GetDatum(lo);
+	b->hi[b->n] = Int64GetDatum(hi);
+	b->sets[b->n] = PointerGetDatum(set);
+	if (++b->n == EDGE_BATCH)
+		BatchFlush(b);
+}
+
+/* Add the edge row of a child and ng parents of one block (format 1). */
+static void
+BatchAddSet(EdgeBatch *b, int64 child, int64 child_from, const LineageParent *group, int ng)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	lineage_encode(&buf, group, ng);
+	BatchAdd(b, child, child_from, group[0].rid, group[ng - 1].rid, &buf);
 }
 
 /*
@@ -201,13 +254,8 @@ FlushEdgeRows(int64 transform, Datum *child, Datum *from, Datum *lo, Datum *hi,
 int64
 lineage_write_edges(int64 transform, LineageEdge *edges, int nedges)
 {
-	Datum	   *child = palloc(sizeof(Datum) * EDGE_BATCH);
-	Datum	   *from = palloc(sizeof(Datum) * EDGE_BATCH);
-	Datum	   *lo = palloc(sizeof(Datum) * EDGE_BATCH);
-	Datum	   *hi = palloc(sizeof(Datum) * EDGE_BATCH);
-	Datum	   *sets = palloc(sizeof(Datum) * EDGE_BATCH);
+	EdgeBatch  *batch = BatchStart(transform);
 	LineageParent *group = palloc(sizeof(LineageParent) * Max(nedges, 1));
-	int			nrows = 0;
 	int64		written = 0;
 	int			i = 0;
 
@@ -218,8 +266,6 @@ lineage_write_edges(int64 transform, LineageEdge *edges, int nedges)
 		const LineageEdge *first = &edges[i];
 		int64		blk = first->parent >> LINEAGE_BLOCK_SHIFT;
 		int			ng = 0;
-		StringInfoData buf;
-		bytea	   *b;
 
 		for (; i < nedges && edges[i].child == first->child &&
 			 edges[i].child_from == first->child_from &&
@@ -232,57 +278,11 @@ lineage_write_edges(int64 transform, LineageEdge *edges, int nedges)
 			group[ng].valid_from = edges[i].parent_from;
 			ng++;
 		}
-		initStringInfo(&buf);
-		lineage_encode(&buf, group, ng);
-		b = palloc(VARHDRSZ + buf.len);
-		SET_VARSIZE(b, VARHDRSZ + buf.len);
-		memcpy(VARDATA(b), buf.data, buf.len);
-		pfree(buf.data);
-		child[nrows] = Int64GetDatum(first->child);
-		from[nrows] = Int64GetDatum(first->child_from);
-		lo[nrows] = Int64GetDatum(group[0].rid);
-		hi[nrows] = Int64GetDatum(group[ng - 1].rid);
-		sets[nrows] = PointerGetDatum(b);
-		nrows++;
+		BatchAddSet(batch, first->child, first->child_from, group, ng);
 		written += ng;
-		if (nrows == EDGE_BATCH)
-		{
-			FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
-			for (int k = 0; k < nrows; k++)
-				pfree(DatumGetPointer(sets[k]));
-			nrows = 0;
-		}
 	}
-	FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
+	BatchFlush(batch);
 	return written;
-}
-
-/* Append one run row (children first .. first + n - 1) to the batch. */
-static void
-AddRun(Datum *child, Datum *from, Datum *lo, Datum *hi, Datum *sets, int k,
-	   int64 first, int64 child_from, const int64 *parents, int n, int64 parent_from)
-{
-	int64		l = parents[0];
-	int64		h = parents[0];
-	StringInfoData buf;
-	bytea	   *b;
-
-	for (int i = 1; i < n; i++)
-	{
-		l = Min(l, parents[i]);
-		h = Max(h, parents[i]);
-	}
-	initStringInfo(&buf);
-	lineage_encode_run(&buf, parents, n, parent_from, l);
-	b = palloc(VARHDRSZ + buf.len);
-	SET_VARSIZE(b, VARHDRSZ + buf.len);
-	memcpy(VARDATA(b), buf.data, buf.len);
-	pfree(buf.data);
-	child[k] = Int64GetDatum(-first);	/* a run's child: its first, negated */
-	from[k] = Int64GetDatum(child_from);
-	lo[k] = Int64GetDatum(l);
-	hi[k] = Int64GetDatum(h);
-	sets[k] = PointerGetDatum(b);
 }
 
 /*
@@ -297,13 +297,8 @@ int64
 lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
 				   int64 child_from, int64 parent_from)
 {
-	Datum	   *child = palloc(sizeof(Datum) * EDGE_BATCH);
-	Datum	   *from = palloc(sizeof(Datum) * EDGE_BATCH);
-	Datum	   *lo = palloc(sizeof(Datum) * EDGE_BATCH);
-	Datum	   *hi = palloc(sizeof(Datum) * EDGE_BATCH);
-	Datum	   *sets = palloc(sizeof(Datum) * EDGE_BATCH);
+	EdgeBatch  *batch = BatchStart(transform);
 	int64	   *run = palloc(sizeof(int64) * LINEAGE_RUN_MAX);
-	int			nrows = 0;
 	int64		i = 0;
 
 	while (i < npairs)
@@ -312,6 +307,7 @@ lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
 		int64		l = pairs[2 * i + 1];
 		int64		h = l;
 		int			n = 0;
+		StringInfoData buf;
 
 		while (i < npairs && n < LINEAGE_RUN_MAX && pairs[2 * i] == first + n)
 		{
@@ -324,18 +320,84 @@ lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
 			run[n++] = p;
 			i++;
 		}
-		AddRun(child, from, lo, hi, sets, nrows, first, child_from, run, n, parent_from);
-		nrows++;
-		if (nrows == EDGE_BATCH)
+		initStringInfo(&buf);
+		lineage_encode_run(&buf, run, n, parent_from, l);
+		/* a run's child column: its first child, negated */
+		BatchAdd(batch, -first, child_from, l, h, &buf);
+	}
+	BatchFlush(batch);
+	return npairs;
+}
+
+/*
+ * The version a parent row was read at: the pending version of its table
+ * when the statement ran (doc/lineage.md "Versions").  Its table is one
+ * of t's sources.
+ */
+int64
+lineage_version_read(const LineageTransform *t, int64 parent)
+{
+	int32		table_no = (int32) (parent >> RID_TABLE_SHIFT);
+
+	for (int i = 0; i < t->nsources; i++)
+		if (t->sources[i] == table_no)
+			return t->source_versions[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_INTERNAL_ERROR),
+			 errmsg("row id " INT64_FORMAT " read as a parent belongs to no table the statement read",
+					parent)));
+	return 0;					/* keep compiler quiet */
+}
+
+/*
+ * Write the parent sets of a statement's children (a GROUP BY's groups):
+ * recs holds nwords words, records (child, n, parent_1 .. parent_n), each
+ * record's parents ascending and distinct.  One edge row per child and
+ * parent block.  Every child version is child_from; a parent's version is
+ * the one t read its table at.  Returns the edges written.  Inside
+ * aisec_spi_begin/_end.
+ */
+int64
+lineage_write_sets(int64 transform, const int64 *recs, int64 nwords, int64 child_from,
+				   const LineageTransform *t)
+{
+	EdgeBatch  *batch = BatchStart(transform);
+	LineageParent *group = NULL;
+	int64		cap = 0;
+	int64		written = 0;
+	int64		w = 0;
+
+	while (w + 2 <= nwords)
+	{
+		int64		c = recs[w];
+		int64		n = recs[w + 1];
+		const int64 *p = recs + w + 2;
+		int64		i = 0;
+
+		w += 2 + n;
+		if (n > cap)
 		{
-			FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
-			for (int k = 0; k < nrows; k++)
-				pfree(DatumGetPointer(sets[k]));
-			nrows = 0;
+			cap = n;
+			group = group ? repalloc_huge(group, sizeof(LineageParent) * cap) :
+				palloc_extended(sizeof(LineageParent) * cap, MCXT_ALLOC_HUGE);
+		}
+		while (i < n)
+		{
+			int64		blk = p[i] >> LINEAGE_BLOCK_SHIFT;
+			int			ng = 0;
+
+			for (; i < n && (p[i] >> LINEAGE_BLOCK_SHIFT) == blk; i++)
+			{
+				group[ng].rid = p[i];
+				group[ng].valid_from = lineage_version_read(t, p[i]);
+				ng++;
+			}
+			BatchAddSet(batch, c, child_from, group, ng);
+			written += ng;
 		}
 	}
-	FlushEdgeRows(transform, child, from, lo, hi, sets, nrows);
-	return npairs;
+	BatchFlush(batch);
+	return written;
 }
 
 /* A row id and the version found for it. */

@@ -33,6 +33,9 @@
 --      (hash_columns, 11).
 --   12. Row lineage (issue 17): the lineage tables, record_lineage,
 --      lineage_up and lineage_down, the lineage_graph view.
+--   13. OpenLineage events (issue 17).
+--   14. Row lineage through joins, groups, UNION ALL and CTEs (issue 17):
+--      the aggregate aisec.lineage_collect, aisec.lineage_mark for MERGE.
 --
 -- Order: the event trigger functions come first, so that the triggers
 -- point at symbols the new library has before any command that fires
@@ -1010,3 +1013,43 @@ CREATE FUNCTION aisec.openlineage_events(since timestamptz DEFAULT '-infinity')
 REVOKE ALL ON FUNCTION aisec.openlineage_events(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.openlineage_events(timestamptz) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON FUNCTION aisec.openlineage_events(timestamptz) IS 'one OpenLineage 2-0-2 RunEvent (COMPLETE) per lineage transform recorded at or after since: run id, job, input and output datasets with schema and aisec version facets; names, versions and hashes only, no row data';
+
+-- ==== 14. Row lineage through joins, groups, UNION ALL and CTEs (issue 17) ====
+
+CREATE FUNCTION aisec.lineage_collect_step(internal, bigint) RETURNS internal
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_lineage_collect_step';
+REVOKE ALL ON FUNCTION aisec.lineage_collect_step(internal, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.lineage_collect_step(internal, bigint) IS 'transition function of aisec.lineage_collect(bigint)';
+
+CREATE FUNCTION aisec.lineage_collect_step(internal, bigint[]) RETURNS internal
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_lineage_collect_step_array';
+REVOKE ALL ON FUNCTION aisec.lineage_collect_step(internal, bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.lineage_collect_step(internal, bigint[]) IS 'transition function of aisec.lineage_collect(bigint[])';
+
+CREATE FUNCTION aisec.lineage_collect_final(internal) RETURNS bigint[]
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_lineage_collect_final';
+REVOKE ALL ON FUNCTION aisec.lineage_collect_final(internal) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.lineage_collect_final(internal) IS 'final function of aisec.lineage_collect: the row ids collected, ascending and distinct';
+
+-- Executable by every role: aisec adds it to the statements of any role
+-- that writes a tracked table from grouped rows.  It reads nothing but
+-- its input and returns the distinct row ids of it.
+CREATE AGGREGATE aisec.lineage_collect(bigint) (
+    SFUNC = aisec.lineage_collect_step,
+    STYPE = internal,
+    FINALFUNC = aisec.lineage_collect_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE aisec.lineage_collect(bigint) IS 'row lineage of a group: the distinct row ids of its rows, ascending (added by aisec to statements that write a tracked table from grouped rows)';
+
+CREATE AGGREGATE aisec.lineage_collect(bigint[]) (
+    SFUNC = aisec.lineage_collect_step,
+    STYPE = internal,
+    FINALFUNC = aisec.lineage_collect_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE aisec.lineage_collect(bigint[]) IS 'row lineage of a group of groups: the distinct row ids of its rows'' sets, ascending (added by aisec to statements that write a tracked table from grouped rows)';
+
+CREATE FUNCTION aisec.lineage_mark(bigint, internal) RETURNS bigint
+    LANGUAGE C VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'aisec_lineage_mark';
+COMMENT ON FUNCTION aisec.lineage_mark(bigint, internal) IS 'row lineage of MERGE: returns its first argument, telling aisec''s capture which row the action writes (added by aisec to MERGE statements on tracked tables; not callable from SQL)';

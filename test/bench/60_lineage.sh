@@ -87,13 +87,19 @@ sql "SELECT aisec.track('bc_src')" >/dev/null
 sql "VACUUM ANALYZE bc_src"
 # shellcheck disable=SC2034 # read by turns -p
 capture_rounds=(1 2 3)
-for r in "${capture_rounds[@]}"; do
-	for m in on off; do
-		sql "SET client_min_messages = warning; DROP TABLE IF EXISTS bc_${m}_$r"
-		sql "CREATE TABLE bc_${m}_$r (src int, v text, n int)"
-		sql "SELECT aisec.track('bc_${m}_$r')" >/dev/null
+# Fresh empty tracked tables PREFIX_on_R and PREFIX_off_R (COLUMNS) for
+# each round R.
+round_tables() {
+	local prefix=$1 cols=$2 r m
+	for r in "${capture_rounds[@]}"; do
+		for m in on off; do
+			sql "SET client_min_messages = warning; DROP TABLE IF EXISTS ${prefix}_${m}_$r"
+			sql "CREATE TABLE ${prefix}_${m}_$r ($cols)"
+			sql "SELECT aisec.track('${prefix}_${m}_$r')" >/dev/null
+		done
 	done
-done
+}
+round_tables bc "src int, v text, n int"
 turns -c -p capture_rounds \
 	capon "INSERT INTO bc_on_%R (src, v, n) SELECT id, upper(v), n FROM bc_src WHERE id % 11 <> 0" \
 	-s "SET aisec.lineage = off" \
@@ -102,3 +108,39 @@ edges=$(sql "SELECT t.edges || ' edges, ' || (SELECT count(*) FROM aisec.lineage
              FROM aisec.lineage_transform t JOIN aisec.tracked g ON g.table_no = t.targets[1]
              WHERE g.rel = 'bc_on_1'::regclass AND t.kind = 'insert_select'")
 line "INSERT ... SELECT $CAP rows 1:1 + filter, capture on vs off ($edges)" "${ms[capon]}" "${ms[capoff]}" "<= 1.3x"
+
+# A 2-way join, CAP x CAP rows on the key, into a tracked target: each
+# written row has two parents (one per side), capture on vs off.
+sql "SET client_min_messages = warning; DROP TABLE IF EXISTS bc_side"
+sql "CREATE TABLE bc_side (id int, w text)"
+sql "INSERT INTO bc_side SELECT g, md5((g * 7)::text) FROM generate_series(1, $CAP) g"
+sql "SELECT aisec.track('bc_side')" >/dev/null
+sql "VACUUM ANALYZE bc_side"
+round_tables bj "src int, v text, w text"
+turns -c -p capture_rounds \
+	joinon "INSERT INTO bj_on_%R (src, v, w) SELECT s.id, s.v, d.w FROM bc_src s JOIN bc_side d ON d.id = s.id" \
+	-s "SET aisec.lineage = off" \
+	joinoff "INSERT INTO bj_off_%R (src, v, w) SELECT s.id, s.v, d.w FROM bc_src s JOIN bc_side d ON d.id = s.id"
+edges=$(sql "SELECT t.edges || ' edges, ' || (SELECT count(*) FROM aisec.lineage_edge e WHERE e.transform = t.id) || ' rows'
+             FROM aisec.lineage_transform t JOIN aisec.tracked g ON g.table_no = t.targets[1]
+             WHERE g.rel = 'bj_on_1'::regclass AND t.level = 'row'")
+line "2-way join $CAP x $CAP rows, capture on vs off ($edges)" "${ms[joinon]}" "${ms[joinoff]}" "<= 1.5x"
+
+# GROUP BY into 1,000 groups over the CAP-row source: each group's parents
+# are a set of ~CAP/1000 rows; capture on vs off, and the lineage storage
+# one such statement adds (edge table and its indexes) against the
+# source table's size.
+round_tables bg "k int, n bigint, s bigint"
+sql "CHECKPOINT"
+before=$(sql "SELECT pg_total_relation_size('aisec.lineage_edge')")
+turns -c -p capture_rounds \
+	groupon "INSERT INTO bg_on_%R SELECT id % 1000, count(*), sum(n) FROM bc_src WHERE id <= $CAP GROUP BY id % 1000" \
+	-s "SET aisec.lineage = off" \
+	groupoff "INSERT INTO bg_off_%R SELECT id % 1000, count(*), sum(n) FROM bc_src WHERE id <= $CAP GROUP BY id % 1000"
+after=$(sql "SELECT pg_total_relation_size('aisec.lineage_edge')")
+edges=$(sql "SELECT t.edges || ' edges, ' || (SELECT count(*) FROM aisec.lineage_edge e WHERE e.transform = t.id) || ' rows'
+             FROM aisec.lineage_transform t JOIN aisec.tracked g ON g.table_no = t.targets[1]
+             WHERE g.rel = 'bg_on_1'::regclass AND t.level = 'row'")
+line "GROUP BY 1,000 groups over $CAP rows, capture on vs off ($edges)" "${ms[groupon]}" "${ms[groupoff]}" "<= 1.5x"
+src=$(sql "SELECT pg_total_relation_size('bc_src')")
+line -u bytes "lineage storage of that GROUP BY vs the source table" "$(( (after - before) / ${#capture_rounds[@]} ))" "$src" "<= 0.10x"
