@@ -1,6 +1,6 @@
 /*
  * lineage_codec.c
- *		The compact form of a child's parents within one block of 65,536
+ *		The compact form of a child's parents within one block of 262,144
  *		row ids (aisec.lineage_edge.parents, doc/lineage.md "Encoding"):
  *		format byte, varint count, then per parent, in (rid, valid_from)
  *		order, the varint difference of its low rid bits from the previous

@@ -15,7 +15,7 @@
 #include "versioning/versioning.h"
 
 /* A parent rid's block: rid >> LINEAGE_BLOCK_SHIFT (doc/lineage.md). */
-#define LINEAGE_BLOCK_SHIFT		16
+#define LINEAGE_BLOCK_SHIFT		18
 #define LINEAGE_BLOCK_MASK		((INT64CONST(1) << LINEAGE_BLOCK_SHIFT) - 1)
 #define LINEAGE_FORMAT			1
 #define LINEAGE_FORMAT_RUN		2	/* a run of consecutive children */

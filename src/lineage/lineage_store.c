@@ -366,6 +366,8 @@ lineage_write_sets(int64 transform, const int64 *recs, int64 nwords, int64 child
 	int64		cap = 0;
 	int64		written = 0;
 	int64		w = 0;
+	int64		vtable = -1;	/* the table of the last version read */
+	int64		version = 0;
 
 	while (w + 2 <= nwords)
 	{
@@ -388,8 +390,13 @@ lineage_write_sets(int64 transform, const int64 *recs, int64 nwords, int64 child
 
 			for (; i < n && (p[i] >> LINEAGE_BLOCK_SHIFT) == blk; i++)
 			{
+				if ((p[i] >> RID_TABLE_SHIFT) != vtable)
+				{
+					vtable = p[i] >> RID_TABLE_SHIFT;
+					version = lineage_version_read(t, p[i]);
+				}
 				group[ng].rid = p[i];
-				group[ng].valid_from = lineage_version_read(t, p[i]);
+				group[ng].valid_from = version;
 				ng++;
 			}
 			BatchAddSet(batch, c, child_from, group, ng);

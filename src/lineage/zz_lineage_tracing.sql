@@ -21,10 +21,13 @@ COMMENT ON FUNCTION aisec.lineage_collect_final(internal) IS 'final function of 
 
 -- Executable by every role: aisec adds it to the statements of any role
 -- that writes a tracked table from grouped rows.  It reads nothing but
--- its input and returns the distinct row ids of it.
+-- its input and returns the distinct row ids of it.  SSPACE: a group's
+-- state is about 2 bytes per row (lineage_collect.c), so the planner may
+-- keep a hash aggregate.
 CREATE AGGREGATE aisec.lineage_collect(bigint) (
     SFUNC = aisec.lineage_collect_step,
     STYPE = internal,
+    SSPACE = 256,
     FINALFUNC = aisec.lineage_collect_final,
     PARALLEL = SAFE
 );
@@ -33,6 +36,7 @@ COMMENT ON AGGREGATE aisec.lineage_collect(bigint) IS 'row lineage of a group: t
 CREATE AGGREGATE aisec.lineage_collect(bigint[]) (
     SFUNC = aisec.lineage_collect_step,
     STYPE = internal,
+    SSPACE = 256,
     FINALFUNC = aisec.lineage_collect_final,
     PARALLEL = SAFE
 );

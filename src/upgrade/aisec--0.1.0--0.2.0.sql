@@ -908,7 +908,7 @@ REVOKE ALL ON aisec.lineage_transform FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.lineage_transform', '');
 COMMENT ON TABLE aisec.lineage_transform IS 'aisec row lineage: one row per transform (statement or call that recorded lineage): kind, name (aisec.transform), level (row or table), source tables (table numbers) with the versions read, target tables, edges, role, transaction, time';
 
--- The edges, one row per child row version and block of 65,536 parent row
+-- The edges, one row per child row version and block of 262,144 parent row
 -- ids: the parents in that block delta-encoded, with the lowest and the
 -- highest of them, whose range a GiST index finds for "which rows name
 -- this parent" (doc/lineage.md).
@@ -924,7 +924,7 @@ CREATE INDEX lineage_edge_child ON aisec.lineage_edge (child);
 CREATE INDEX lineage_edge_parent ON aisec.lineage_edge USING gist (pg_catalog.int8range(parent_lo, parent_hi, '[]'));
 REVOKE ALL ON aisec.lineage_edge FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.lineage_edge', '');
-COMMENT ON TABLE aisec.lineage_edge IS 'aisec row lineage: child row version (child, child_from) <- its parents within one block of 65,536 row ids (parents: encoded (rid, valid_from) set, parent_lo and parent_hi its lowest and highest rid), by transform; read with aisec.lineage_up/lineage_down';
+COMMENT ON TABLE aisec.lineage_edge IS 'aisec row lineage: child row version (child, child_from) <- its parents within one block of 262,144 row ids (parents: encoded (rid, valid_from) set, parent_lo and parent_hi its lowest and highest rid), by transform; read with aisec.lineage_up/lineage_down';
 
 CREATE FUNCTION aisec.lineage_refuse_change() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_lineage_refuse_change';
@@ -1037,6 +1037,7 @@ COMMENT ON FUNCTION aisec.lineage_collect_final(internal) IS 'final function of 
 CREATE AGGREGATE aisec.lineage_collect(bigint) (
     SFUNC = aisec.lineage_collect_step,
     STYPE = internal,
+    SSPACE = 256,
     FINALFUNC = aisec.lineage_collect_final,
     PARALLEL = SAFE
 );
@@ -1045,6 +1046,7 @@ COMMENT ON AGGREGATE aisec.lineage_collect(bigint) IS 'row lineage of a group: t
 CREATE AGGREGATE aisec.lineage_collect(bigint[]) (
     SFUNC = aisec.lineage_collect_step,
     STYPE = internal,
+    SSPACE = 256,
     FINALFUNC = aisec.lineage_collect_final,
     PARALLEL = SAFE
 );

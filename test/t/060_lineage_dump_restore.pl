@@ -22,7 +22,7 @@ $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION aisec;
 	CREATE TABLE raw (id int, v int);
-	INSERT INTO raw SELECT g, g FROM generate_series(1, 70000) g;
+	INSERT INTO raw SELECT g, g FROM generate_series(1, 270000) g;
 	CREATE TABLE clean (id int, total bigint);
 	INSERT INTO clean SELECT g, 0 FROM generate_series(1, 10) g;
 	SELECT aisec.track('raw');
@@ -40,12 +40,12 @@ my %q = (
 	transforms => q{SELECT string_agg(id || ':' || kind || ':' || coalesce(name, '') || ':' || level || ':' || edges || ':' || coalesce(target_rel::text, ''), ',' ORDER BY id) FROM aisec.lineage_transform},
 	edges      => q{SELECT count(*) || ':' || md5(string_agg(child || ':' || child_from || ':' || parent_lo || ':' || parent_hi || ':' || encode(parents, 'hex') || ':' || transform, ',' ORDER BY child, parent_lo)) FROM aisec.lineage_edge},
 	up         => q{SELECT count(*) || ':' || max(depth) || ':' || md5(string_agg(rid::text, ',' ORDER BY rid)) FROM clean_copy c, aisec.lineage_up(c.aisec_rid) u WHERE c.id = 3},
-	down       => q{SELECT string_agg(depth || ':' || rel::text, ',' ORDER BY depth, rid) FROM raw r, aisec.lineage_down(r.aisec_rid) d WHERE r.id = 65537},
+	down       => q{SELECT string_agg(depth || ':' || rel::text, ',' ORDER BY depth, rid) FROM raw r, aisec.lineage_down(r.aisec_rid) d WHERE r.id = 262145},
 );
 my %orig = map { $_ => $node->safe_psql('postgres', $q{$_}) } keys %q;
-like($orig{edges}, qr/^30:/, 'edges of 70,000 parents packed into a few dozen rows');
-is($orig{up}, '7001:2:' . $node->safe_psql('postgres', q{SELECT md5(string_agg(rid::text, ',' ORDER BY rid)) FROM (SELECT aisec_rid AS rid FROM clean WHERE id = 3 UNION ALL SELECT aisec_rid FROM raw WHERE id % 10 + 1 = 3) s}),
-	'up from a copy: its clean row, then that row\'s 7,000 raw rows');
+like($orig{edges}, qr/^30:/, 'edges of 270,000 parents packed into a few dozen rows');
+is($orig{up}, '27001:2:' . $node->safe_psql('postgres', q{SELECT md5(string_agg(rid::text, ',' ORDER BY rid)) FROM (SELECT aisec_rid AS rid FROM clean WHERE id = 3 UNION ALL SELECT aisec_rid FROM raw WHERE id % 10 + 1 = 3) s}),
+	'up from a copy: its clean row, then that row\'s 27,000 raw rows');
 is($orig{down}, '1:clean,2:clean_copy', 'down from a raw row: clean, then the copy');
 
 $node->command_ok([ 'pg_dump', '-Fd', '-f', "$tmp/dump", '-d', $node->connstr('postgres') ], 'pg_dump -Fd');
