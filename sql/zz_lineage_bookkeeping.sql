@@ -1,7 +1,7 @@
 -- Lineage bookkeeping (issue 17 items 2-4, doc/lineage.md "Untracked
 -- sources" and "Audit"): untracked sources recorded at table level; one
 -- audit entry per transaction, action and transform name; SET
--- aisec.lineage = off audited.  (Runs after zz_lineage_capture.)
+-- aisec.lineage = off audited.  (Sorts after zz_lineage; needs nothing of it.)
 
 CREATE ROLE lb_writer;
 CREATE TABLE lb_t0 AS SELECT coalesce(max(id), 0) AS t0 FROM aisec.lineage_transform;
