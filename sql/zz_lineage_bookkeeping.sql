@@ -218,15 +218,25 @@ SET ROLE lb_writer;
 SET aisec.lineage = off;
 RESET ROLE;
 RESET aisec.lineage;
--- A SET that fails, or whose transaction rolls back, leaves no entry.
+-- A SET that fails, or whose transaction rolls back, leaves no entry;
+-- SET LOCAL outside a transaction block does nothing, and is not audited.
 SET aisec.lineage = sometimes;
 BEGIN;
 SET aisec.lineage = off;
 ROLLBACK;
 SHOW aisec.lineage;
+SET LOCAL aisec.lineage = off;
 SELECT action, object, detail->>'scope' AS scope, detail->>'by' AS by, detail->>'role' AS role,
        detail->>'database' AS database
 FROM aisec.audit_log WHERE action LIKE 'lineage.%' AND seq > (SELECT seq FROM lb_mark) ORDER BY seq;
+-- Inside a transaction the entry is written at commit, like the others.
+CALL lb_seq();
+BEGIN;
+SET aisec.lineage = off;
+SELECT count(*) AS entries_before_commit FROM lb_audit;
+COMMIT;
+SELECT action, object, n FROM lb_audit;
+RESET aisec.lineage;
 
 -- ALTER ROLE, ALTER DATABASE, ALTER SYSTEM.
 CALL lb_seq();
@@ -266,6 +276,15 @@ SET aisec.lineage = off;
 COMMIT;
 INSERT INTO lb_t SELECT id, 'unseen2' FROM lb_s WHERE id = 2;
 RESET aisec.lineage;
+SELECT action, object, n, kinds FROM lb_audit;
+
+-- A transaction that turns read-only after capturing still commits, with
+-- its entry.
+CALL lb_seq();
+BEGIN;
+INSERT INTO lb_t SELECT id, 'late ro' FROM lb_s WHERE id = 3;
+SET TRANSACTION READ ONLY;
+COMMIT;
 SELECT action, object, n, kinds FROM lb_audit;
 
 -- The audit log's chain still verifies.

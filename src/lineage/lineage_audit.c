@@ -18,9 +18,11 @@
  * its lineage with it.  An entry holds totals (transforms, edges, kinds,
  * levels, tables) and the first AUDIT_IDS transform ids.
  *
- * The SET hook (ProcessUtility) writes lineage.off_set before the
- * statement runs, in its transaction: a statement that fails takes the
- * entry with it.  It writes only where aisec is installed and a write is
+ * The SET hook (ProcessUtility) queues lineage.off_set the same way (an
+ * entry of its own, never merged), before the statement runs, in its
+ * (sub)transaction: a statement that fails, or a (sub)transaction rolled
+ * back, takes the entry with it, and no lock on the audit log is held
+ * before commit.  It queues only where aisec is installed and a write is
  * possible (not in recovery, not in a read-only transaction); a setting
  * it cannot see (set_config(), a function's SET clause, the server
  * configuration, connection options) is accounted for by the lineage.off
@@ -64,6 +66,8 @@ typedef struct AuditGroup
 	List	   *tables;			/* distinct qualified names */
 	int64		more_tables;
 	bool		no_object;		/* some transform named no single table */
+	char	   *detail;			/* an entry of its own (lineage.off_set), or NULL */
+	char	   *object;			/* its object */
 	struct AuditGroup *next;
 } AuditGroup;
 
@@ -100,7 +104,8 @@ GroupOf(const char *action, const char *name, SubTransactionId subid)
 
 	for (g = groups; g != NULL; g = g->next)
 	{
-		if (g->subid == subid && strcmp(g->action, action) == 0 && SameName(g->name, name))
+		if (g->detail == NULL && g->subid == subid && strcmp(g->action, action) == 0 &&
+			SameName(g->name, name))
 			return g;
 		tail = &g->next;
 	}
@@ -111,6 +116,23 @@ GroupOf(const char *action, const char *name, SubTransactionId subid)
 	g->order = ++group_order;
 	*tail = g;
 	return g;
+}
+
+/* Queue an entry of its own, written at commit as the groups are. */
+static void
+QueueEntry(const char *action, const char *object, const char *detail)
+{
+	AuditGroup *g = MemoryContextAllocZero(TopTransactionContext, sizeof(AuditGroup));
+	AuditGroup **tail = &groups;
+
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	g->action = MemoryContextStrdup(TopTransactionContext, action);
+	g->object = object ? MemoryContextStrdup(TopTransactionContext, object) : NULL;
+	g->detail = MemoryContextStrdup(TopTransactionContext, detail);
+	g->subid = GetCurrentSubTransactionId();
+	g->order = ++group_order;
+	*tail = g;
 }
 
 /* Add a table (qualified name, or NULL: none or several) to g. */
@@ -207,6 +229,11 @@ WriteGroup(AuditGroup *g, uint64 xact)
 	bool		skips = strcmp(g->action, "lineage.off") == 0;
 	const char *object = NULL;
 
+	if (g->detail != NULL)
+	{
+		aisec_audit_log(g->action, g->object, g->detail);
+		return;
+	}
 	if (!g->no_object && list_length(g->tables) == 1 && g->more_tables == 0)
 		object = linitial(g->tables);
 	initStringInfo(&d);
@@ -251,7 +278,34 @@ CompareGroups(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* Write an entry per group left, in the order the groups began. */
+/* Write the entries of groups all[0..n-1], read-only mode lifted. */
+static void
+WriteSorted(AuditGroup **all, int n)
+{
+	bool		read_only = XactReadOnly;
+	uint64		xact = U64FromFullTransactionId(GetTopFullTransactionId());
+
+	XactReadOnly = false;
+	PG_TRY();
+	{
+		for (int i = 0; i < n; i++)
+			WriteGroup(all[i], xact);
+	}
+	PG_FINALLY();
+	{
+		XactReadOnly = read_only;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Write an entry per group left, in the order the groups began.  The
+ * groups were noted in read-write mode (lineage is written only there,
+ * and a SET is queued only there); a transaction that turned read-only
+ * afterwards (SET TRANSACTION READ ONLY) still accounts for what it did:
+ * read-only mode is lifted while the entries are written, so that its
+ * COMMIT does not fail.
+ */
 static void
 WriteGroups(void)
 {
@@ -272,8 +326,9 @@ WriteGroups(void)
 	for (AuditGroup *x = g; x != NULL; x = x->next)
 		all[i++] = x;
 	qsort(all, n, sizeof(AuditGroup *), CompareGroups);
-	for (i = 0; i < n; i++)
-		WriteGroup(all[i], U64FromFullTransactionId(GetTopFullTransactionId()));
+	if (RecoveryInProgress())
+		return;					/* cannot happen: nothing was written */
+	WriteSorted(all, n);
 }
 
 /* Transaction callback: write the entries before commit; forget on end. */
@@ -361,9 +416,9 @@ AuditSubXact(SubXactEvent event, SubTransactionId mySubid,
 		{
 			AuditGroup *into = NULL;
 
-			for (AuditGroup *x = groups; x != NULL; x = x->next)
-				if (x->subid == parentSubid && strcmp(x->action, g->action) == 0 &&
-					SameName(x->name, g->name))
+			for (AuditGroup *x = groups; x != NULL && g->detail == NULL; x = x->next)
+				if (x->detail == NULL && x->subid == parentSubid &&
+					strcmp(x->action, g->action) == 0 && SameName(x->name, g->name))
 					into = x;
 			if (into == NULL)
 			{
@@ -426,7 +481,7 @@ AuditOffSet(const char *scope, const char *role, const char *database)
 	else
 		appendStringInfoString(&d, "null");
 	appendStringInfoChar(&d, '}');
-	aisec_audit_log("lineage.off_set", role != NULL ? role : database, d.data);
+	QueueEntry("lineage.off_set", role != NULL ? role : database, d.data);
 }
 
 /* The name a role specification gives (NULL: ALL). */
@@ -458,7 +513,8 @@ AuditUtility(Node *stmt)
 	{
 		VariableSetStmt *s = (VariableSetStmt *) stmt;
 
-		if (SetsLineageOff(s))
+		/* SET LOCAL outside a transaction block does nothing. */
+		if (SetsLineageOff(s) && (!s->is_local || IsTransactionBlock()))
 			AuditOffSet(s->is_local ? "local" : "session", NULL, NULL);
 	}
 	else if (IsA(stmt, AlterRoleSetStmt))
