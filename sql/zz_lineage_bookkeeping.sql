@@ -133,6 +133,12 @@ SELECT count(*) AS entries_before_commit FROM lb_audit;
 COMMIT;
 SELECT * FROM lb_audit;
 SELECT name, ids_exact FROM lb_xact_ok;
+-- A call writing rows of two tables: no single object, both listed.
+CALL lb_seq();
+SELECT aisec.record_lineage(
+    ARRAY[(SELECT aisec_rid FROM lb_t WHERE w = 'b1'), (SELECT aisec_rid FROM lb_s WHERE id = 6)],
+    ARRAY[(SELECT aisec_rid FROM lb_s WHERE id = 1), (SELECT aisec_rid FROM lb_t WHERE w = 'b2')], 'two') > 0 AS recorded;
+SELECT * FROM lb_audit;
 
 -- Savepoints: a transform rolled back to a savepoint is not counted, and
 -- a name whose only transform was rolled back gets no entry; a released

@@ -177,15 +177,32 @@ Note(const char *action, const char *name, const char *object, int64 id,
 
 /*
  * Audit transform id (t) written by action (lineage.capture, .record,
- * .materialize, .track_copy); object is the table it wrote, or NULL.  The
- * entry is written when the transaction commits.
+ * .materialize, .track_copy) into the ntables tables named (qualified).
+ * The entry is written when the transaction commits.
  */
+void
+lineage_audit_transform_into(const char *action, const char *const *tables, int ntables,
+							 int64 id, const LineageTransform *t)
+{
+	Note(action, lineage_name(t->name), ntables == 1 ? tables[0] : NULL, id, t->kind,
+		 t->table_level ? "table" : "row", t->edges);
+	if (ntables > 1)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		AuditGroup *g = GroupOf(action, lineage_name(t->name), GetCurrentSubTransactionId());
+
+		for (int i = 0; i < ntables; i++)
+			AddTable(g, tables[i]);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* The same, for a transform that wrote one table (object), or none (NULL). */
 void
 lineage_audit_transform(const char *action, const char *object, int64 id,
 						const LineageTransform *t)
 {
-	Note(action, lineage_name(t->name), object, id, t->kind,
-		 t->table_level ? "table" : "row", t->edges);
+	lineage_audit_transform_into(action, &object, object != NULL ? 1 : 0, id, t);
 }
 
 /* Audit that aisec.lineage = off skipped the capture what of object. */

@@ -103,6 +103,8 @@ extern void lineage_openlineage_init(void);
  */
 extern void lineage_audit_transform(const char *action, const char *object, int64 id,
 									const LineageTransform *t);
+extern void lineage_audit_transform_into(const char *action, const char *const *tables,
+										 int ntables, int64 id, const LineageTransform *t);
 extern void lineage_audit_skip(const char *what, const char *object);
 extern void lineage_audit_init(void);
 

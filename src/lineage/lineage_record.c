@@ -163,6 +163,7 @@ aisec_record_lineage(PG_FUNCTION_ARGS)
 	AisecSpi	spi;
 	int64		id;
 	const char *object = "aisec.lineage_edge";
+	const char **tables;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.record_lineage()");
 	aisec_prevent_if_read_only("aisec.record_lineage()");
@@ -272,9 +273,10 @@ aisec_record_lineage(PG_FUNCTION_ARGS)
 	(void) lineage_write_transform(id, &t);
 	aisec_spi_end(&spi);
 
-	if (t.ntargets == 1)
-		object = aisec_qualified_name(TableOf(&tl, t.targets[0])->tt.relid);
-	lineage_audit_transform("lineage.record", object, id, &t);
+	tables = palloc(sizeof(char *) * Max(t.ntargets, 1));
+	for (int k = 0; k < t.ntargets; k++)
+		tables[k] = aisec_qualified_name(TableOf(&tl, t.targets[k])->tt.relid);
+	lineage_audit_transform_into("lineage.record", tables, t.ntargets, id, &t);
 	PG_RETURN_INT64(id);
 }
 
