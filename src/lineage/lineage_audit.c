@@ -83,8 +83,10 @@ AddDistinct(List *l, const char *s)
 	ListCell   *lc;
 
 	foreach(lc, l)
+	{
 		if (strcmp(lfirst(lc), s) == 0)
-		return l;
+			return l;
+	}
 	return lappend(l, pstrdup(s));
 }
 
@@ -147,8 +149,10 @@ AddTable(AuditGroup *g, const char *object)
 		return;
 	}
 	foreach(lc, g->tables)
+	{
 		if (strcmp(lfirst(lc), object) == 0)
-		return;
+			return;
+	}
 	if (list_length(g->tables) < AUDIT_TABLES)
 		g->tables = lappend(g->tables, pstrdup(object));
 	else
