@@ -207,7 +207,8 @@ SET aisec.lineage = off;
 SELECT * FROM ln_counts();
 SELECT aisec.record_lineage(ARRAY[ln_rid('ln_clean', 3)], ARRAY[ln_rid('ln_raw', 4)]) AS skipped;
 SELECT * FROM ln_counts();
-SELECT action, object, detail FROM aisec.audit_log WHERE action = 'lineage.off' ORDER BY seq DESC LIMIT 1;
+-- (one entry per transaction, transform name and action: doc/lineage.md "Audit")
+SELECT action, object, detail - 'xact' AS detail FROM aisec.audit_log WHERE action = 'lineage.off' ORDER BY seq DESC LIMIT 1;
 SET aisec.lineage = sometimes;
 SELECT set_config('aisec.transform', repeat('x', 201), false);
 RESET aisec.lineage;
@@ -235,7 +236,7 @@ SELECT c.id, ln_name(u.rid) AS parent, u.valid_from
 FROM ln_ctas c LEFT JOIN LATERAL aisec.lineage_up(c.aisec_rid, 1) u ON true ORDER BY c.id;
 SELECT kind, level, edges FROM aisec.lineage_transform WHERE kind = 'track_copy' AND id > :t0 ORDER BY id;
 SELECT action, detail->>'edges' AS edges FROM aisec.audit_log
-WHERE action LIKE 'lineage.%' AND action <> 'lineage.record' AND coalesce((detail->>'transform')::bigint, :t0 + 1) > :t0 ORDER BY seq;
+WHERE action LIKE 'lineage.%' AND action <> 'lineage.record' AND coalesce((detail->'ids'->>0)::bigint, :t0 + 1) > :t0 ORDER BY seq;
 -- The table-level graph: sources, targets, transforms (ours only).
 SELECT source, target, transform, kind, statements, edges
 FROM aisec.lineage_graph g

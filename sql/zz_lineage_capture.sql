@@ -61,8 +61,8 @@ ORDER BY d.label;
 SELECT s.id, (SELECT array_agg(d.label ORDER BY d.label) FROM aisec.lineage_down(s.aisec_rid) x
               JOIN lc_dst d ON d.aisec_rid = x.rid) AS children
 FROM lc.src s WHERE s.id IN (1, 8) ORDER BY 1;
--- Audited, one entry per statement.
-SELECT action, object, detail->>'kind' AS kind, detail->>'edges' AS edges, detail->>'name' AS name
+-- Audited, one entry per statement (each its own transaction here).
+SELECT action, object, detail->>'kinds' AS kinds, detail->>'transforms' AS transforms, detail->>'edges' AS edges, detail->>'name' AS name
 FROM aisec.audit_log WHERE action = 'lineage.capture' ORDER BY seq DESC LIMIT 3;
 -- A statement that inserts nothing records a transform without edges.
 INSERT INTO lc_dst (src_id, label) SELECT id, v FROM lc.src WHERE id < 0;
@@ -90,7 +90,7 @@ SET aisec.lineage = off;
 SELECT * FROM lc_counts() \gset before_
 INSERT INTO lc_dst (src_id, label, note) SELECT id, 'off', 'none' FROM lc.src WHERE id = 5;
 SELECT transforms - :before_transforms AS new_transforms, edge_rows - :before_edge_rows AS new_edge_rows FROM lc_counts();
-SELECT action, object, detail FROM aisec.audit_log WHERE action = 'lineage.off' ORDER BY seq DESC LIMIT 1;
+SELECT action, object, detail - 'xact' AS detail FROM aisec.audit_log WHERE action = 'lineage.off' ORDER BY seq DESC LIMIT 1;
 RESET aisec.lineage;
 SELECT * FROM lc_check;
 

@@ -494,19 +494,7 @@ IsResult(PlannedStmt *ps, int rtindex)
 static void
 AuditCapture(Oid target, int64 id, const LineageTransform *t)
 {
-	StringInfoData detail;
-	const char *name = lineage_name(NULL);
-
-	initStringInfo(&detail);
-	appendStringInfo(&detail, "{\"transform\": " INT64_FORMAT ", \"kind\": \"%s\", \"edges\": "
-					 INT64_FORMAT ", \"level\": \"%s\", \"name\": ",
-					 id, t->kind, t->edges, t->table_level ? "table" : "row");
-	if (name != NULL)
-		escape_json(&detail, name);
-	else
-		appendStringInfoString(&detail, "null");
-	appendStringInfoChar(&detail, '}');
-	aisec_audit_log("lineage.capture", aisec_qualified_name(target), detail.data);
+	lineage_audit_transform("lineage.capture", aisec_qualified_name(target), id, t);
 }
 
 /* The kind of transform a statement records. */
@@ -608,6 +596,7 @@ CaptureFinish(QueryDesc *qd)
 		return;
 	c = CaptureOf(qd->estate);
 	AddTable(&t, &target, false);
+	lineage_add_untracked_plan(&t, ps);
 	t.kind = KindOf(ps->commandType, c != NULL);
 	qrel = aisec_qualified_name(trte->relid);
 	if (lineage_skipped(t.kind, qrel))

@@ -2,7 +2,8 @@
  * lineage_internal.h
  *		What the files of src/lineage/ share: the edge encoding
  *		(lineage_codec.c), writing transforms and edges and finding row
- *		versions (lineage_store.c), the settings.  See doc/lineage.md.
+ *		versions (lineage_store.c), auditing them (lineage_audit.c), the
+ *		settings.  See doc/lineage.md.
  */
 #ifndef AISEC_LINEAGE_INTERNAL_H
 #define AISEC_LINEAGE_INTERNAL_H
@@ -11,6 +12,7 @@
 
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 
 #include "versioning/versioning.h"
 
@@ -70,12 +72,16 @@ typedef struct LineageTransform
 	int			ntargets;
 	int32	   *targets;
 	Oid			target_rel;		/* an untracked relation written, or InvalidOid */
+	int			nuntracked;		/* untracked relations read (lineage_add_untracked) */
+	Oid		   *untracked;
 	bool		table_level;
 	int64		edges;
 	int64		fingerprint;	/* statement's query id; 0: none */
 } LineageTransform;
 
 extern int64 lineage_write_transform(int64 id, const LineageTransform *t);
+extern void lineage_add_untracked(LineageTransform *t, Oid relid);
+extern void lineage_add_untracked_plan(LineageTransform *t, PlannedStmt *ps);
 extern int64 lineage_next_transform(void);
 extern int64 lineage_write_edges(int64 transform, LineageEdge *edges, int nedges);
 extern int64 lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
@@ -93,6 +99,18 @@ extern void lineage_copy_init(void);
 
 /* lineage_openlineage.c */
 extern void lineage_openlineage_init(void);
+
+/*
+ * lineage_audit.c: transforms and skips are audited as one entry per
+ * transaction, action and transform name, written at commit; object is
+ * the table written, or NULL.
+ */
+extern void lineage_audit_transform(const char *action, const char *object, int64 id,
+									const LineageTransform *t);
+extern void lineage_audit_transform_into(const char *action, const char *const *tables,
+										 int ntables, int64 id, const LineageTransform *t);
+extern void lineage_audit_skip(const char *what, const char *object);
+extern void lineage_audit_init(void);
 
 /* lineage_capture.c */
 extern void lineage_capture_init(void);

@@ -161,9 +161,11 @@ RunId(int64 id, char *out)
  * One event per transform of $1 (ids) with run ids $2, in id order.
  * $3 producer, $4 job namespace (the database), $5 dataset namespace, $6
  * the database name in dataset names, $7 aisec's facet schema URL.
- * Datasets: inputs are the transform's sources, outputs its targets and
- * its untracked target (materialize).  A table no longer there is named
- * aisec.dropped_table_<n> and has no schema facet.  aisec's facet gives
+ * Datasets: inputs are the transform's sources, then its untracked
+ * sources (by the name recorded, resolved again for the schema facet);
+ * outputs its targets and its untracked target (materialize).  A table
+ * no longer there is named by the name recorded (untracked sources) or
+ * aisec.dropped_table_<n>, and has no schema facet.  aisec's facet gives
  * the version read (inputs) or written (outputs: the dataset's pending
  * version when the transform ran) and the last commit at or below it.
  */
@@ -172,19 +174,24 @@ static const char *const events_sql =
 "  SELECT t.*, u.run_id FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.text[])) AS u(id, run_id)"
 "  JOIN aisec.lineage_transform t ON t.id OPERATOR(pg_catalog.=) u.id),"
 " ds AS ("
-"  SELECT t.id, true AS input, s.ord, s.no, s.ver, NULL::pg_catalog.oid AS relid"
+"  SELECT t.id, true AS input, s.ord, s.no, s.ver, NULL::pg_catalog.oid AS relid, NULL::pg_catalog.text AS uname"
 "  FROM t, ROWS FROM (pg_catalog.unnest(t.sources), pg_catalog.unnest(t.source_versions)) WITH ORDINALITY AS s(no, ver, ord)"
 "  UNION ALL"
-"  SELECT t.id, false, o.ord, o.no, NULL, NULL"
+"  SELECT t.id, true, pg_catalog.cardinality(t.sources) OPERATOR(pg_catalog.+) u.ord, NULL, NULL,"
+"    pg_catalog.to_regclass(u.name)::pg_catalog.oid, u.name"
+"  FROM t, pg_catalog.unnest(t.untracked_sources) WITH ORDINALITY AS u(name, ord)"
+"  UNION ALL"
+"  SELECT t.id, false, o.ord, o.no, NULL, NULL, NULL"
 "  FROM t, pg_catalog.unnest(t.targets) WITH ORDINALITY AS o(no, ord)"
 "  UNION ALL"
-"  SELECT t.id, false, 2147483647, NULL, NULL, t.target_rel::pg_catalog.oid"
+"  SELECT t.id, false, 2147483647, NULL, NULL, t.target_rel::pg_catalog.oid, NULL"
 "  FROM t WHERE t.target_rel IS NOT NULL),"
 " dj AS ("
 "  SELECT ds.id, ds.input, ds.ord, pg_catalog.jsonb_build_object("
 "    'namespace', $5::pg_catalog.text,"
 "    'name', $6::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)"
 "      coalesce(n.nspname::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) c.relname::pg_catalog.text,"
+"               pg_catalog.array_to_string(pg_catalog.parse_ident(ds.uname), '.'),"
 "               'aisec.dropped_table_' OPERATOR(pg_catalog.||) coalesce(ds.no, ds.relid::pg_catalog.int8)),"
 "    'facets', CASE WHEN c.oid IS NULL THEN '{}'::pg_catalog.jsonb ELSE pg_catalog.jsonb_build_object('schema',"
 "      pg_catalog.jsonb_build_object('_producer', $3::pg_catalog.text,"

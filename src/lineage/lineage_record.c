@@ -162,8 +162,8 @@ aisec_record_lineage(PG_FUNCTION_ARGS)
 	LineageTransform t;
 	AisecSpi	spi;
 	int64		id;
-	StringInfoData detail;
 	const char *object = "aisec.lineage_edge";
+	const char **tables;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER, "aisec.record_lineage()");
 	aisec_prevent_if_read_only("aisec.record_lineage()");
@@ -273,18 +273,10 @@ aisec_record_lineage(PG_FUNCTION_ARGS)
 	(void) lineage_write_transform(id, &t);
 	aisec_spi_end(&spi);
 
-	if (t.ntargets == 1)
-		object = aisec_qualified_name(TableOf(&tl, t.targets[0])->tt.relid);
-	initStringInfo(&detail);
-	appendStringInfo(&detail, "{\"transform\": " INT64_FORMAT ", \"edges\": " INT64_FORMAT
-					 ", \"level\": \"%s\", \"name\": ",
-					 id, t.edges, t.table_level ? "table" : "row");
-	if (lineage_name(name) != NULL)
-		escape_json(&detail, lineage_name(name));
-	else
-		appendStringInfoString(&detail, "null");
-	appendStringInfoChar(&detail, '}');
-	aisec_audit_log("lineage.record", object, detail.data);
+	tables = palloc(sizeof(char *) * Max(t.ntargets, 1));
+	for (int k = 0; k < t.ntargets; k++)
+		tables[k] = aisec_qualified_name(TableOf(&tl, t.targets[k])->tt.relid);
+	lineage_audit_transform_into("lineage.record", tables, t.ntargets, id, &t);
 	PG_RETURN_INT64(id);
 }
 
@@ -292,18 +284,6 @@ aisec_record_lineage(PG_FUNCTION_ARGS)
  * Copies (versioning's callbacks)
  * ---------------------------------------------------------------------
  */
-
-/* Audit a transform written for a copy. */
-static void
-AuditCopy(const char *action, Oid rel, int64 id, int64 edges, const LineageTransform *t)
-{
-	StringInfoData detail;
-
-	initStringInfo(&detail);
-	appendStringInfo(&detail, "{\"transform\": " INT64_FORMAT ", \"edges\": " INT64_FORMAT
-					 ", \"level\": \"%s\"}", id, edges, t->table_level ? "table" : "row");
-	aisec_audit_log(action, aisec_qualified_name(rel), detail.data);
-}
 
 /* materialize() copied version version of table relid into target. */
 static void
@@ -326,7 +306,7 @@ LineageMaterialized(Oid relid, int32 table_no, int64 version, Oid target)
 	id = lineage_next_transform();
 	(void) lineage_write_transform(id, &t);
 	aisec_spi_end(&spi);
-	AuditCopy("lineage.materialize", target, id, 0, &t);
+	lineage_audit_transform("lineage.materialize", aisec_qualified_name(target), id, &t);
 }
 
 /*
@@ -455,7 +435,7 @@ LineageCopyTracked(Oid relid, int32 table_no, int rows, const int64 *rids,
 			 errdetail(INT64_FORMAT " edges%s; " INT64_FORMAT " rows carried an id of no row of a tracked table you may read and have no parent.",
 					   t.edges, t.table_level ? " (none recorded: aisec.lineage = table)" : "",
 					   unmatched)));
-	AuditCopy("lineage.track_copy", relid, id, t.edges, &t);
+	lineage_audit_transform("lineage.track_copy", qrel, id, &t);
 }
 
 static const AisecVersionLineage copy_callbacks = {

@@ -14,9 +14,13 @@
  */
 #include "postgres.h"
 
+#include "catalog/catalog.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -75,21 +79,67 @@ lineage_name(const char *given)
 }
 
 /*
+ * Add relid, an untracked relation the transform read, to t's untracked
+ * sources (once; only tables, partitioned tables, views, materialized
+ * views and foreign tables, and no system catalog).
+ */
+void
+lineage_add_untracked(LineageTransform *t, Oid relid)
+{
+	char		kind = get_rel_relkind(relid);
+
+	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE &&
+		kind != RELKIND_VIEW && kind != RELKIND_MATVIEW && kind != RELKIND_FOREIGN_TABLE)
+		return;
+	if (IsCatalogRelationOid(relid))
+		return;
+	for (int i = 0; i < t->nuntracked; i++)
+		if (t->untracked[i] == relid)
+			return;
+	if (t->nuntracked % 8 == 0)
+		t->untracked = t->nuntracked == 0 ? palloc(sizeof(Oid) * 8) :
+			repalloc(t->untracked, sizeof(Oid) * (t->nuntracked + 8));
+	t->untracked[t->nuntracked++] = relid;
+}
+
+/*
+ * Add the untracked relations the executed statement ps reads to t
+ * (lineage_add_untracked): its range table's relations and views, but
+ * not the partitions or inheritance children the planner expanded a
+ * table into (the table read is the parent), and not tracked tables.
+ */
+void
+lineage_add_untracked_plan(LineageTransform *t, PlannedStmt *ps)
+{
+	Bitmapset  *children = NULL;
+	ListCell   *lc;
+
+	foreach(lc, ps->appendRelations)
+		children = bms_add_member(children, (int) ((AppendRelInfo *) lfirst(lc))->child_relid);
+	foreach(lc, ps->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		TrackedTable tt;
+
+		if (bms_is_member(foreach_current_index(lc) + 1, children) || !OidIsValid(rte->relid) ||
+			(rte->rtekind != RTE_RELATION && rte->rtekind != RTE_SUBQUERY))
+			continue;
+		if (rte->relkind == RELKIND_RELATION && history_lookup(rte->relid, &tt))
+			continue;
+		lineage_add_untracked(t, rte->relid);
+	}
+}
+
+/*
  * With aisec.lineage = off, audit that the capture what (of object) was
  * skipped and return true; else false.
  */
 bool
 lineage_skipped(const char *what, const char *object)
 {
-	StringInfoData detail;
-
 	if (lineage_mode != LINEAGE_OFF)
 		return false;
-	initStringInfo(&detail);
-	appendStringInfoString(&detail, "{\"skipped\": ");
-	escape_json(&detail, what);
-	appendStringInfoString(&detail, ", \"setting\": \"off\"}");
-	aisec_audit_log("lineage.off", object, detail.data);
+	lineage_audit_skip(what, object);
 	return true;
 }
 
@@ -122,11 +172,12 @@ lineage_next_transform(void)
 int64
 lineage_write_transform(int64 id, const LineageTransform *t)
 {
-	Oid			types[10] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4ARRAYOID,
-	INT8ARRAYOID, INT4ARRAYOID, OIDOID, INT8OID, INT8OID};
-	Datum		values[10];
-	char		nulls[10] = "          ";
+	Oid			types[11] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4ARRAYOID,
+	INT8ARRAYOID, INT4ARRAYOID, OIDOID, INT8OID, INT8OID, TEXTARRAYOID};
+	Datum		values[11];
+	char		nulls[11] = "           ";
 	const char *name = lineage_name(t->name);
+	Datum	   *untracked = palloc(sizeof(Datum) * Max(t->nuntracked, 1));
 
 	values[0] = Int64GetDatum(id);
 	values[1] = CStringGetTextDatum(t->kind);
@@ -146,11 +197,16 @@ lineage_write_transform(int64 id, const LineageTransform *t)
 	values[9] = Int64GetDatum(t->fingerprint);
 	if (t->fingerprint == 0)
 		nulls[9] = 'n';
+	for (int i = 0; i < t->nuntracked; i++)
+		untracked[i] = CStringGetTextDatum(aisec_qualified_name(t->untracked[i]));
+	values[10] = PointerGetDatum(construct_array(untracked, t->nuntracked, TEXTOID, -1,
+												 false, TYPALIGN_INT));
 	(void) aisec_spi_run("INSERT INTO aisec.lineage_transform (id, kind, name, level, sources, "
-						 "source_versions, targets, target_rel, edges, fingerprint, role, xact, at) "
+						 "source_versions, targets, target_rel, edges, fingerprint, role, xact, at, "
+						 "untracked_sources) "
 						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.regclass, $9, $10, "
-						 "SESSION_USER, pg_catalog.txid_current(), pg_catalog.now())",
-						 true, 10, types, values, nulls, NULL);
+						 "SESSION_USER, pg_catalog.txid_current(), pg_catalog.now(), $11)",
+						 true, 11, types, values, nulls, NULL);
 	return id;
 }
 
@@ -521,5 +577,6 @@ aisec_lineage_init(void)
 							   PGC_USERSET, 0, CheckTransformName, NULL, NULL);
 	lineage_copy_init();
 	lineage_openlineage_init();
+	lineage_audit_init();
 	lineage_capture_init();
 }

@@ -26,12 +26,14 @@ CREATE TABLE aisec.lineage_transform (
     edges           bigint      NOT NULL,
     role            text        NOT NULL,
     xact            bigint      NOT NULL,
-    at              timestamptz NOT NULL
+    at              timestamptz NOT NULL,
+    untracked_sources text[]    NOT NULL DEFAULT '{}'
 ) USING heap;
 CREATE INDEX lineage_transform_target_rel ON aisec.lineage_transform (target_rel) WHERE target_rel IS NOT NULL;
 REVOKE ALL ON aisec.lineage_transform FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.lineage_transform', '');
 COMMENT ON TABLE aisec.lineage_transform IS 'aisec row lineage: one row per transform (statement or call that recorded lineage): kind, name (aisec.transform), level (row or table), source tables (table numbers) with the versions read, target tables, edges, role, transaction, time';
+COMMENT ON COLUMN aisec.lineage_transform.untracked_sources IS 'the relations the transform read that are not tracked (table-level lineage only), by their qualified names when it was recorded: names, not OIDs, so that a dump restores them and a dropped table never names another';
 
 -- The edges, one row per child row version and block of 262,144 parent row
 -- ids: the parents in that block delta-encoded, with the lowest and the
@@ -105,25 +107,39 @@ GRANT EXECUTE ON FUNCTION aisec.lineage_down(bigint[], integer) TO aisec_admin, 
 COMMENT ON FUNCTION aisec.lineage_down(bigint[], integer) IS 'the row versions made from some rows, transitively (depth NULL: all the way), each once; ids only, no row data';
 
 -- Table-level lineage (issue item 10): one row per source table, target
--- table and transform name, over every transform recorded.  Tables are
--- named through the registry (NULL once a table is no longer tracked);
--- a materialize target, not tracked, through target_rel.
+-- table and transform name, over every transform recorded.  Tracked
+-- sources are named through the registry (NULL once a table is no longer
+-- tracked), untracked ones by the name recorded (source NULL once no
+-- relation has that name); a materialize target, not tracked, through
+-- target_rel.  Edges run from tracked sources only.
 CREATE VIEW aisec.lineage_graph AS
-SELECT s.rel AS source,
+SELECT src.source,
        coalesce(g.rel, t.target_rel) AS target,
        t.name AS transform,
        t.kind,
        t.fingerprint,
        pg_catalog.count(*) AS statements,
-       pg_catalog.sum(t.edges) AS edges,
+       pg_catalog.sum(CASE WHEN src.tracked THEN t.edges ELSE 0 END) AS edges,
        pg_catalog.min(t.at) AS first_seen,
-       pg_catalog.max(t.at) AS last_seen
+       pg_catalog.max(t.at) AS last_seen,
+       src.tracked AS source_tracked,
+       src.name AS source_name
 FROM aisec.lineage_transform t
-CROSS JOIN LATERAL pg_catalog.unnest(t.sources) AS sn(no)
-LEFT JOIN aisec.tracked s ON s.table_no OPERATOR(pg_catalog.=) sn.no
+CROSS JOIN LATERAL (
+    SELECT s.rel, true,
+           (SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text) OPERATOR(pg_catalog.||) '.'
+                   OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname::pg_catalog.text)
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+            WHERE c.oid OPERATOR(pg_catalog.=) s.rel::pg_catalog.oid)
+    FROM pg_catalog.unnest(t.sources) AS sn(no)
+    LEFT JOIN aisec.tracked s ON s.table_no OPERATOR(pg_catalog.=) sn.no
+    UNION ALL
+    SELECT pg_catalog.to_regclass(u.name), false, u.name
+    FROM pg_catalog.unnest(t.untracked_sources) AS u(name)
+) AS src(source, tracked, name)
 LEFT JOIN LATERAL pg_catalog.unnest(CASE WHEN pg_catalog.cardinality(t.targets) OPERATOR(pg_catalog.=) 0
                                          THEN '{NULL}'::integer[] ELSE t.targets END) AS tn(no) ON true
 LEFT JOIN aisec.tracked g ON g.table_no OPERATOR(pg_catalog.=) tn.no
-GROUP BY 1, 2, 3, 4, 5;
+GROUP BY 1, 2, 3, 4, 5, 10, 11;
 GRANT SELECT ON aisec.lineage_graph TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
-COMMENT ON VIEW aisec.lineage_graph IS 'aisec table-level lineage: source table, target table, transform name, kind and fingerprint, statements (transforms), edges, first and last seen; table names only, no row data';
+COMMENT ON VIEW aisec.lineage_graph IS 'aisec table-level lineage: source table, target table, transform name, kind and fingerprint, statements (transforms), edges, first and last seen, whether the source is tracked, and its name (for an untracked source the name recorded); table names only, no row data';

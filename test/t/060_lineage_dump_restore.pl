@@ -1,7 +1,8 @@
 # Row lineage through pg_dump -Fd and pg_restore, parallel (-j 4) and
 # serial: every transform and edge comes back, lineage_up/lineage_down
-# answer as in the original, the restored tables still refuse changes, and
-# lineage recorded after the restore gets the next transform id.
+# answer as in the original, untracked sources come back by name (one
+# dropped before the dump names nothing), the restored tables still refuse
+# changes, and lineage recorded after the restore gets the next transform id.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -34,6 +35,14 @@ $node->safe_psql('postgres', q{
 	  FROM raw r JOIN clean c ON c.id = r.id % 10 + 1;
 	SELECT aisec.materialize('clean', 1, 'clean_copy');
 	SELECT aisec.track('clean_copy');
+	-- Untracked sources, one of them dropped before the dump: recorded
+	-- by name, so the restore names the restored table and no other.
+	CREATE TABLE side (id int, v bigint);
+	INSERT INTO side VALUES (1, 10), (2, 20);
+	CREATE TABLE gone (id int);
+	INSERT INTO gone VALUES (1);
+	INSERT INTO clean SELECT r.id + 1000, s.v FROM raw r JOIN side s ON s.id = r.id JOIN gone g ON g.id = s.id;
+	DROP TABLE gone;
 });
 
 my %q = (
@@ -41,12 +50,14 @@ my %q = (
 	edges      => q{SELECT count(*) || ':' || md5(string_agg(child || ':' || child_from || ':' || parent_lo || ':' || parent_hi || ':' || encode(parents, 'hex') || ':' || transform, ',' ORDER BY child, parent_lo)) FROM aisec.lineage_edge},
 	up         => q{SELECT count(*) || ':' || max(depth) || ':' || md5(string_agg(rid::text, ',' ORDER BY rid)) FROM clean_copy c, aisec.lineage_up(c.aisec_rid) u WHERE c.id = 3},
 	down       => q{SELECT string_agg(depth || ':' || rel::text, ',' ORDER BY depth, rid) FROM raw r, aisec.lineage_down(r.aisec_rid) d WHERE r.id = 262145},
+	untracked  => q{SELECT string_agg(coalesce(source::text, '-') || '<' || source_name || ':' || target::text, ',' ORDER BY source_name) FROM aisec.lineage_graph WHERE NOT source_tracked},
 );
 my %orig = map { $_ => $node->safe_psql('postgres', $q{$_}) } keys %q;
 like($orig{edges}, qr/^30:/, 'edges of 270,000 parents packed into a few dozen rows');
 is($orig{up}, '27001:2:' . $node->safe_psql('postgres', q{SELECT md5(string_agg(rid::text, ',' ORDER BY rid)) FROM (SELECT aisec_rid AS rid FROM clean WHERE id = 3 UNION ALL SELECT aisec_rid FROM raw WHERE id % 10 + 1 = 3) s}),
 	'up from a copy: its clean row, then that row\'s 27,000 raw rows');
 is($orig{down}, '1:clean,2:clean_copy', 'down from a raw row: clean, then the copy');
+is($orig{untracked}, '-<public.gone:clean,side<public.side:clean', 'untracked sources, one dropped');
 
 $node->command_ok([ 'pg_dump', '-Fd', '-f', "$tmp/dump", '-d', $node->connstr('postgres') ], 'pg_dump -Fd');
 

@@ -173,6 +173,21 @@ FROM upg_loans_v1 c, aisec.lineage_up(c.aisec_rid) u ORDER BY c.id;
 SELECT c.id AS copied_id, d.rel
 FROM loans l, aisec.lineage_down(l.aisec_rid) d JOIN upg_loans_v1 c ON c.aisec_rid = d.rid
 WHERE l.id = 3;
+-- An untracked source is recorded at table level, and a transaction's
+-- transforms of one name make one audit entry.
+CREATE TABLE upg_side (id int);
+INSERT INTO upg_side VALUES (1), (2);
+BEGIN;
+SET LOCAL aisec.transform = 'upg';
+INSERT INTO upg_loans_v1 (id, amount, approved)
+SELECT l.id + 100, l.amount, l.approved FROM loans l JOIN upg_side s ON s.id = l.id;
+INSERT INTO upg_loans_v1 (id, amount, approved)
+SELECT l.id + 200, l.amount, l.approved FROM loans l JOIN upg_side s ON s.id = l.id;
+COMMIT;
+SELECT kind, level, untracked_sources FROM aisec.lineage_transform WHERE name = 'upg' ORDER BY id;
+SELECT action, object, detail->>'transforms' AS transforms, detail->'kinds' AS kinds
+FROM aisec.audit_log WHERE action = 'lineage.capture' AND detail->>'name' = 'upg';
+DROP TABLE upg_side;
 SELECT aisec.untrack('upg_loans_v1');
 
 -- Last, the whole audit chain, with every entry the checks above wrote.
