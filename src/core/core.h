@@ -45,6 +45,7 @@ extern void aisec_require_role(int roles, const char *function_name);
 extern bool aisec_has_role(int roles);
 extern Oid	aisec_extension_owner(void);
 extern Oid	aisec_relid(const char *relname);
+extern Snapshot aisec_registry_snapshot(void);
 extern void aisec_lock(AisecLock which);
 extern void aisec_lock_shared(AisecLock which);
 extern bool aisec_lock_held(AisecLock which);

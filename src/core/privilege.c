@@ -25,6 +25,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "core.h"
 
@@ -135,6 +136,20 @@ aisec_relid(const char *relname)
 				 errmsg("aisec relation \"%s.%s\" does not exist", AISEC_SCHEMA, relname),
 				 errhint("Is the aisec extension installed in this database?")));
 	return relid;
+}
+
+/*
+ * A registered snapshot to read aisec's registry with: the latest one (a
+ * writer sees what a commit that finished before it wrote), or, in
+ * parallel mode, where PostgreSQL takes no new snapshot, the active one
+ * (a query run in parallel only reads).  The caller unregisters it.
+ */
+Snapshot
+aisec_registry_snapshot(void)
+{
+	if (IsInParallelMode())
+		return RegisterSnapshot(GetActiveSnapshot());
+	return RegisterSnapshot(GetLatestSnapshot());
 }
 
 /* Fill in the lock tag of one of aisec's private locks (see LockAisecTag). */

@@ -85,7 +85,8 @@ ReadTracked(TupleTableSlot *slot, TrackedTable *out)
 }
 
 /*
- * Look up aisec.tracked by one indexed key, with the latest snapshot; if
+ * Look up aisec.tracked by one indexed key, with the latest snapshot
+ * (aisec_registry_snapshot); if
  * hashcols is not NULL, also set it to a copy of the row's hash_columns
  * (NULL if it has none).
  */
@@ -95,7 +96,7 @@ LookupTracked(const char *index, RegProcedure eqproc, Datum key, TrackedTable *o
 {
 	Relation	rel = table_open(aisec_relid("tracked"), AccessShareLock);
 	Relation	idx = index_open(aisec_relid(index), AccessShareLock);
-	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	Snapshot	snap = aisec_registry_snapshot();
 	IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	ScanKeyData skey;

@@ -1,8 +1,8 @@
--- aisec demo, part 6: row lineage (in progress: what is built today).
+-- aisec demo, part 6: row lineage.
 \set QUIET on
 \pset footer off
 \echo
-\echo '=== 6. Row lineage (in progress) ========================================='
+\echo '=== 6. Row lineage ======================================================='
 \echo 'A training job copies the tagged version into a plain table, and tracks'
 \echo 'the copy: every training row gets its own row id and remembers the raw'
 \echo 'row version it was copied from.'
@@ -30,11 +30,20 @@ SELECT c.id, u.depth, u.rel, t.kind, t.name AS transform
 FROM loans_clean c, aisec.lineage_up(c.aisec_rid) u
 JOIN aisec.lineage_transform t ON t.id = u.transform
 WHERE c.id = 42 ORDER BY u.depth;
-\echo 'Shapes not yet traced row by row (joins, aggregates, ...) are recorded at'
-\echo 'table level, with a NOTICE that says so:'
+\echo 'Joins, GROUP BY, DISTINCT, UNION ALL, CTEs, subqueries, UPDATE ... FROM'
+\echo 'and MERGE are traced row by row too: each region''s count remembers every'
+\echo 'row it counted, on both sides of the join.'
 CREATE TABLE region_counts (region text, n bigint);
 SELECT aisec.track('region_counts') AS table_no;
 INSERT INTO region_counts SELECT region, count(*) FROM loans_clean JOIN loans_train USING (id) GROUP BY region;
+SELECT r.region, r.n AS rows_counted, count(*) FILTER (WHERE u.rel = 'loans_clean'::regclass) AS clean_parents,
+       count(*) FILTER (WHERE u.rel = 'loans_train'::regclass) AS train_parents
+FROM region_counts r, aisec.lineage_up(r.aisec_rid, 1) u
+GROUP BY r.region, r.n ORDER BY r.region LIMIT 3;
+\echo 'A shape that cannot be traced row by row (here a subquery that only'
+\echo 'filters) is recorded at table level, with a NOTICE that says so:'
+INSERT INTO region_counts SELECT region, 0 FROM loans_train
+WHERE id IN (SELECT id FROM loans_clean WHERE income > 100000) GROUP BY region;
 
 \echo
 \echo 'A feature step that runs outside SQL (a Python job) reports its rows:'
@@ -73,4 +82,4 @@ FROM jsonb_array_elements(aisec.manifest('credit_model_input', 1)->'upstream') u
      jsonb_array_elements(u->'transforms') t,
      jsonb_array_elements(t->'sources') s;
 \echo 'Lineage holds row ids and version numbers only, never row data.'
-\echo 'Built so far, and what is still to come: doc/lineage.md.'
+\echo 'Every shape and what it records: doc/lineage.md.'
