@@ -12,65 +12,171 @@ CREATE ROLE ol_dpo IN ROLE aisec_dpo;
 CREATE ROLE ol_aud IN ROLE aisec_auditor;
 CREATE ROLE ol_nobody;
 
--- The checks of https://openlineage.io/spec/2-0-2/OpenLineage.json, as
--- SQL: a RunEvent is a BaseEvent (eventTime date-time, producer uri,
--- schemaURL uri: all required) with eventType in the enum, run (runId
--- uuid, required), job (namespace, name: required), inputs and outputs
--- arrays of datasets (namespace, name: required; facets an object of
--- objects, each with _producer and _schemaURL, uri strings).  Returns the
--- violations (empty: valid).  Our own stricter checks: eventType
--- COMPLETE, a version 5 RFC 4122 UUID, eventTime in UTC.
-CREATE FUNCTION ol_violations(e jsonb) RETURNS text[] LANGUAGE sql AS $$
-SELECT coalesce(array_agg(v ORDER BY v), '{}') FROM (
-  SELECT 'event not an object' AS v WHERE jsonb_typeof(e) IS DISTINCT FROM 'object'
-  UNION ALL SELECT 'eventType' WHERE jsonb_typeof(e->'eventType') IS DISTINCT FROM 'string'
-      OR e->>'eventType' NOT IN ('START', 'RUNNING', 'COMPLETE', 'ABORT', 'FAIL', 'OTHER')
-  UNION ALL SELECT 'eventType not COMPLETE' WHERE e->>'eventType' IS DISTINCT FROM 'COMPLETE'
-  UNION ALL SELECT 'eventTime' WHERE jsonb_typeof(e->'eventTime') IS DISTINCT FROM 'string'
-      OR e->>'eventTime' !~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$'
-      OR (e->>'eventTime')::timestamptz IS NULL
-  UNION ALL SELECT 'producer' WHERE jsonb_typeof(e->'producer') IS DISTINCT FROM 'string'
-      OR e->>'producer' !~ '^https://\S+$'
-  UNION ALL SELECT 'schemaURL' WHERE e->>'schemaURL' IS DISTINCT FROM
-      'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent'
-  UNION ALL SELECT 'run' WHERE jsonb_typeof(e->'run') IS DISTINCT FROM 'object'
-  UNION ALL SELECT 'run.runId' WHERE jsonb_typeof(e#>'{run,runId}') IS DISTINCT FROM 'string'
-      OR e#>>'{run,runId}' !~ '^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
-  UNION ALL SELECT 'job' WHERE jsonb_typeof(e->'job') IS DISTINCT FROM 'object'
-      OR jsonb_typeof(e#>'{job,namespace}') IS DISTINCT FROM 'string'
-      OR jsonb_typeof(e#>'{job,name}') IS DISTINCT FROM 'string'
-      OR e#>>'{job,name}' = ''
-  UNION ALL SELECT 'inputs' WHERE jsonb_typeof(e->'inputs') IS DISTINCT FROM 'array'
-  UNION ALL SELECT 'outputs' WHERE jsonb_typeof(e->'outputs') IS DISTINCT FROM 'array'
-  UNION ALL SELECT 'dataset namespace/name'
-      FROM jsonb_array_elements(coalesce(e->'inputs', '[]') || coalesce(e->'outputs', '[]')) d
-      WHERE jsonb_typeof(d->'namespace') IS DISTINCT FROM 'string'
-         OR jsonb_typeof(d->'name') IS DISTINCT FROM 'string'
-         OR jsonb_typeof(coalesce(d->'facets', '{}')) <> 'object'
-  UNION ALL SELECT 'facet ' || f.key
-      FROM (SELECT e#>'{run,facets}' AS fs
-            UNION ALL SELECT d->'facets'
-            FROM jsonb_array_elements(coalesce(e->'inputs', '[]') || coalesce(e->'outputs', '[]')) d) x,
-           jsonb_each(coalesce(x.fs, '{}')) f
-      WHERE jsonb_typeof(f.value) IS DISTINCT FROM 'object'
-         OR jsonb_typeof(f.value->'_producer') IS DISTINCT FROM 'string'
-         OR jsonb_typeof(f.value->'_schemaURL') IS DISTINCT FROM 'string'
-         OR f.value->>'_producer' !~ '^https://\S+$' OR f.value->>'_schemaURL' !~ '^https://\S+$'
-  UNION ALL SELECT 'schema facet fields'
-      FROM jsonb_array_elements(coalesce(e->'inputs', '[]') || coalesce(e->'outputs', '[]')) d
-      WHERE d#>'{facets,schema}' IS NOT NULL
-        AND (jsonb_typeof(d#>'{facets,schema,fields}') IS DISTINCT FROM 'array'
-             OR EXISTS (SELECT 1 FROM jsonb_array_elements(d#>'{facets,schema,fields}') c
-                        WHERE jsonb_typeof(c->'name') IS DISTINCT FROM 'string'
-                           OR jsonb_typeof(c->'type') IS DISTINCT FROM 'string'))
-) x $$;
+-- A schema check of OpenLineage RunEvents, written in SQL, after the
+-- 2-0-2 specification, https://openlineage.io/spec/2-0-2/OpenLineage.json
+-- (JSON Schema 2020-12; read at OpenLineage/OpenLineage spec/OpenLineage.json,
+-- git tag 1.24.2, "$id" .../spec/2-0-2/OpenLineage.json), and its schema
+-- dataset facet, https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json:
+--   BaseEvent: eventTime (string, format date-time), producer (string,
+--     format uri), schemaURL (string, format uri), all three required;
+--   RunEvent = BaseEvent + eventType (string, enum START RUNNING COMPLETE
+--     ABORT FAIL OTHER), run (Run), job (Job), inputs (array of
+--     InputDataset), outputs (array of OutputDataset); run, job required;
+--   Run: runId (string, format uuid, required), facets (object of RunFacet);
+--   Job: namespace, name (strings, required), facets (object of JobFacet);
+--   Dataset: namespace, name (strings, required), facets (object of
+--     DatasetFacet); InputDataset adds inputFacets, OutputDataset
+--     outputFacets (objects of facets);
+--   every facet is a BaseFacet: an object with _producer and _schemaURL
+--     (strings, format uri, required); job and dataset facets may carry
+--     _deleted (boolean);
+--   SchemaDatasetFacet: fields, an array of objects with name (string,
+--     required), type and description (strings), fields (nested, array).
+-- Formats as regular expressions: date-time as RFC 3339 (and a real
+-- time), uri as RFC 3986's scheme ":" then no space or character a URI
+-- cannot hold, uuid as RFC 4122's 8-4-4-4-12 hex digits.
+-- aisec promises more than the spec asks, checked too and marked
+-- "(aisec)": no key the spec does not define (the spec allows extra
+-- keys; a consumer could drop them silently), eventType COMPLETE, eventTime
+-- in UTC, schemaURL the 2-0-2 RunEvent, runId a lowercase version 5 UUID,
+-- a non-empty job name, inputs and outputs present, every field with a
+-- type.  ol_violations(e) returns the violations, sorted ('{}': valid).
+CREATE FUNCTION ol_is_uri(t text) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS $$ SELECT coalesce(t ~ '^[A-Za-z][A-Za-z0-9+.-]*:[^\s"<>\\^`{|}]+$', false) $$;
+CREATE FUNCTION ol_is_date_time(t text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF t IS NULL OR t !~ '^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$' THEN
+        RETURN false;
+    END IF;
+    PERFORM t::timestamptz;         -- 2026-02-30T00:00:00Z matches, but is no time
+    RETURN true;
+EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+    RETURN false;
+END $$;
+-- The keys of obj that are not in allowed.
+CREATE FUNCTION ol_unexpected(path text, obj jsonb, allowed text[]) RETURNS SETOF text LANGUAGE sql AS $$
+    SELECT path || ': unexpected key "' || k || '" (aisec)'
+    FROM jsonb_object_keys(CASE WHEN jsonb_typeof(obj) = 'object' THEN obj END) k
+    WHERE k <> ALL (allowed) $$;
+-- A required (or optional) string member.
+CREATE FUNCTION ol_string(path text, obj jsonb, key text, required boolean DEFAULT true) RETURNS SETOF text LANGUAGE sql AS $$
+    SELECT path || '.' || key || CASE WHEN obj->key IS NULL THEN ': missing' ELSE ': not a string' END
+    WHERE jsonb_typeof(obj) = 'object' AND jsonb_typeof(obj->key) IS DISTINCT FROM 'string'
+      AND (required OR obj->key IS NOT NULL) $$;
+-- A facets object: every facet an object with _producer and _schemaURL
+-- URIs (and _deleted, if there, a boolean).
+CREATE FUNCTION ol_facets(path text, fs jsonb) RETURNS SETOF text LANGUAGE sql AS $$
+    SELECT path || ': not an object' WHERE fs IS NOT NULL AND jsonb_typeof(fs) <> 'object'
+    UNION ALL
+    SELECT path || '.' || f.key || ': not an object'
+    FROM jsonb_each(CASE WHEN jsonb_typeof(fs) = 'object' THEN fs END) f
+    WHERE jsonb_typeof(f.value) <> 'object'
+    UNION ALL
+    SELECT v FROM jsonb_each(CASE WHEN jsonb_typeof(fs) = 'object' THEN fs END) f,
+           LATERAL (SELECT ol_string(path || '.' || f.key, f.value, '_producer')
+                    UNION ALL SELECT ol_string(path || '.' || f.key, f.value, '_schemaURL')) x(v)
+    UNION ALL
+    SELECT path || '.' || f.key || '.' || m || ': not a URI'
+    FROM jsonb_each(CASE WHEN jsonb_typeof(fs) = 'object' THEN fs END) f,
+         unnest(ARRAY['_producer', '_schemaURL']) m
+    WHERE jsonb_typeof(f.value->m) = 'string' AND NOT ol_is_uri(f.value->>m)
+    UNION ALL
+    SELECT path || '.' || f.key || '._deleted: not a boolean'
+    FROM jsonb_each(CASE WHEN jsonb_typeof(fs) = 'object' THEN fs END) f
+    WHERE f.value ? '_deleted' AND jsonb_typeof(f.value->'_deleted') <> 'boolean' $$;
+-- (JIT off: the planner's estimates for the set-returning helpers would
+-- have each call compiled, a second apiece.)
+CREATE FUNCTION ol_violations(e jsonb) RETURNS text[] LANGUAGE sql SET jit = off AS $$
+WITH ds AS (                    -- the datasets, named inputs[i] / outputs[i]
+    SELECT side, side || '[' || (o - 1) || ']' AS path, d, side = 'inputs' AS input
+    FROM unnest(ARRAY['inputs', 'outputs']) side,
+         jsonb_array_elements(CASE WHEN jsonb_typeof(e->side) = 'array' THEN e->side END) WITH ORDINALITY x(d, o)
+)
+SELECT coalesce(array_agg(DISTINCT v ORDER BY v), '{}') FROM (
+  SELECT 'event: not an object' AS v WHERE jsonb_typeof(e) IS DISTINCT FROM 'object'
+  UNION ALL SELECT ol_unexpected('event', e, ARRAY['eventTime', 'producer', 'schemaURL', 'eventType',
+                                                   'run', 'job', 'inputs', 'outputs'])
+  -- BaseEvent
+  UNION ALL SELECT ol_string('event', e, 'eventTime')
+  UNION ALL SELECT 'event.eventTime: not a date-time' WHERE jsonb_typeof(e->'eventTime') = 'string'
+      AND NOT ol_is_date_time(e->>'eventTime')
+  UNION ALL SELECT 'event.eventTime: not in UTC (aisec)' WHERE ol_is_date_time(e->>'eventTime')
+      AND e->>'eventTime' !~ '[Zz]$'
+  UNION ALL SELECT ol_string('event', e, 'producer')
+  UNION ALL SELECT 'event.producer: not a URI' WHERE jsonb_typeof(e->'producer') = 'string'
+      AND NOT ol_is_uri(e->>'producer')
+  UNION ALL SELECT ol_string('event', e, 'schemaURL')
+  UNION ALL SELECT 'event.schemaURL: not a URI' WHERE jsonb_typeof(e->'schemaURL') = 'string'
+      AND NOT ol_is_uri(e->>'schemaURL')
+  UNION ALL SELECT 'event.schemaURL: not the 2-0-2 RunEvent (aisec)' WHERE ol_is_uri(e->>'schemaURL')
+      AND e->>'schemaURL' <> 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent'
+  -- RunEvent
+  UNION ALL SELECT ol_string('event', e, 'eventType', false)
+  UNION ALL SELECT 'event.eventType: not in the enum' WHERE jsonb_typeof(e->'eventType') = 'string'
+      AND e->>'eventType' NOT IN ('START', 'RUNNING', 'COMPLETE', 'ABORT', 'FAIL', 'OTHER')
+  UNION ALL SELECT 'event.eventType: not COMPLETE (aisec)' WHERE jsonb_typeof(e) = 'object' AND e->>'eventType' IS DISTINCT FROM 'COMPLETE'
+      AND (e->'eventType' IS NULL OR e->>'eventType' IN ('START', 'RUNNING', 'ABORT', 'FAIL', 'OTHER'))
+  UNION ALL SELECT 'event.' || m || CASE WHEN e->m IS NULL THEN ': missing' ELSE ': not an object' END
+      FROM unnest(ARRAY['run', 'job']) m
+      WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e->m) IS DISTINCT FROM 'object'
+  UNION ALL SELECT 'event.' || m || CASE WHEN e->m IS NULL THEN ': missing (aisec)' ELSE ': not an array' END
+      FROM unnest(ARRAY['inputs', 'outputs']) m
+      WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e->m) IS DISTINCT FROM 'array'
+  -- Run
+  UNION ALL SELECT ol_unexpected('event.run', e->'run', ARRAY['runId', 'facets'])
+  UNION ALL SELECT ol_string('event.run', e->'run', 'runId')
+  UNION ALL SELECT 'event.run.runId: not a UUID' WHERE jsonb_typeof(e#>'{run,runId}') = 'string'
+      AND e#>>'{run,runId}' !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+  UNION ALL SELECT 'event.run.runId: not a lowercase version 5 UUID (aisec)'
+      WHERE e#>>'{run,runId}' ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+        AND e#>>'{run,runId}' !~ '^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+  UNION ALL SELECT ol_facets('event.run.facets', e#>'{run,facets}')
+  -- Job
+  UNION ALL SELECT ol_unexpected('event.job', e->'job', ARRAY['namespace', 'name', 'facets'])
+  UNION ALL SELECT ol_string('event.job', e->'job', 'namespace')
+  UNION ALL SELECT ol_string('event.job', e->'job', 'name')
+  UNION ALL SELECT 'event.job.name: empty (aisec)' WHERE e#>>'{job,name}' = ''
+  UNION ALL SELECT ol_facets('event.job.facets', e#>'{job,facets}')
+  -- InputDataset, OutputDataset
+  UNION ALL SELECT 'event.' || path || ': not an object' FROM ds WHERE jsonb_typeof(d) <> 'object'
+  UNION ALL SELECT ol_unexpected('event.' || path, d, ARRAY['namespace', 'name', 'facets',
+                                 CASE WHEN input THEN 'inputFacets' ELSE 'outputFacets' END]) FROM ds
+  UNION ALL SELECT ol_string('event.' || path, d, 'namespace') FROM ds
+  UNION ALL SELECT ol_string('event.' || path, d, 'name') FROM ds
+  UNION ALL SELECT ol_facets('event.' || path || '.facets', d->'facets') FROM ds
+  UNION ALL SELECT ol_facets('event.' || path || '.' || k, d->k)
+      FROM ds, unnest(ARRAY['inputFacets', 'outputFacets']) k WHERE jsonb_typeof(d) = 'object'
+  -- SchemaDatasetFacet
+  UNION ALL SELECT 'event.' || path || '.facets.schema.fields: not an array' FROM ds
+      WHERE jsonb_typeof(d#>'{facets,schema}') = 'object' AND d#>'{facets,schema}' ? 'fields'
+        AND jsonb_typeof(d#>'{facets,schema,fields}') <> 'array'
+  UNION ALL SELECT 'event.' || path || '.facets.schema.fields: missing (aisec)' FROM ds
+      WHERE jsonb_typeof(d#>'{facets,schema}') = 'object' AND NOT d#>'{facets,schema}' ? 'fields'
+  UNION ALL SELECT 'event.' || path || '.facets.schema.fields[' || (o - 1) || ']: not an object'
+      FROM ds, jsonb_array_elements(CASE WHEN jsonb_typeof(d#>'{facets,schema,fields}') = 'array'
+                                         THEN d#>'{facets,schema,fields}' END) WITH ORDINALITY c(f, o)
+      WHERE jsonb_typeof(f) <> 'object'
+  UNION ALL SELECT v FROM ds,
+      jsonb_array_elements(CASE WHEN jsonb_typeof(d#>'{facets,schema,fields}') = 'array'
+                                THEN d#>'{facets,schema,fields}' END) WITH ORDINALITY c(f, o),
+      LATERAL (SELECT ol_string('event.' || path || '.facets.schema.fields[' || (o - 1) || ']', f, 'name')
+               UNION ALL SELECT ol_string('event.' || path || '.facets.schema.fields[' || (o - 1) || ']', f, 'type', false)
+               UNION ALL SELECT ol_string('event.' || path || '.facets.schema.fields[' || (o - 1) || ']', f, 'description', false)
+               UNION ALL SELECT 'event.' || path || '.facets.schema.fields[' || (o - 1) || '].type: missing (aisec)'
+                        WHERE jsonb_typeof(f) = 'object' AND NOT f ? 'type'
+               UNION ALL SELECT 'event.' || path || '.facets.schema.fields[' || (o - 1) || '].fields: not an array'
+                        WHERE f ? 'fields' AND jsonb_typeof(f->'fields') <> 'array') x(v)
+) x WHERE v IS NOT NULL $$;
 
--- The checks can fail: a few broken events.
-SELECT ol_violations('{}') AS empty_event;
-SELECT ol_violations('{"eventType": "DONE", "eventTime": "yesterday", "producer": "me",
+-- The checks can fail: the empty event, and an event breaking a rule of
+-- each part (the valid event each rule is broken in, one at a time, is in
+-- section 4).
+SELECT unnest(ol_violations('{}')) AS empty_event;
+SELECT unnest(ol_violations('[]')) AS array_event;
+SELECT unnest(ol_violations('{"eventType": "DONE", "eventTime": "yesterday", "producer": "me",
   "schemaURL": "x", "run": {"runId": "6ba7b811-9dad-11d1-80b4-00c04fd430c8"},
   "job": {"namespace": 1, "name": ""}, "inputs": [{"name": "t", "facets": {"f": {"_producer": "https://x"}}}],
-  "outputs": {}}') AS broken_event;
+  "outputs": {}}')) AS broken_event;
 
 -- Every event there is, also of transforms whose tables are gone, is valid.
 SELECT count(*) > 0 AS some_events, count(*) FILTER (WHERE ol_violations(e) <> '{}') AS invalid
@@ -125,6 +231,47 @@ SELECT n, ol_violations(e) AS violations, e->>'eventType' AS type, e#>>'{job,nam
        (SELECT array_agg(d->>'name' ORDER BY o) FROM jsonb_array_elements(e->'inputs') WITH ORDINALITY x(d, o)) AS inputs,
        (SELECT array_agg(d->>'name' ORDER BY o) FROM jsonb_array_elements(e->'outputs') WITH ORDINALITY x(d, o)) AS outputs
 FROM ol_ev ORDER BY n;
+-- The check rejects what the spec rejects: event 1 (valid, with an input
+-- carrying the schema facet), broken one rule at a time; each row must
+-- name exactly the rule broken.
+WITH v AS (SELECT e FROM ol_ev WHERE n = 1),
+m(n, what, bad) AS (
+    SELECT 1, 'no eventTime', e - 'eventTime' FROM v
+    UNION ALL SELECT 2, 'eventTime with a space', jsonb_set(e, '{eventTime}', '"2026-12-07 00:05:53Z"') FROM v
+    UNION ALL SELECT 3, 'eventTime no real day', jsonb_set(e, '{eventTime}', '"2026-02-30T00:05:53Z"') FROM v
+    UNION ALL SELECT 4, 'eventTime with an offset', jsonb_set(e, '{eventTime}', '"2026-12-07T01:05:53+01:00"') FROM v
+    UNION ALL SELECT 5, 'eventTime a number', jsonb_set(e, '{eventTime}', '1765065953') FROM v
+    UNION ALL SELECT 6, 'producer no URI', jsonb_set(e, '{producer}', '"aisec 0.2.0"') FROM v
+    UNION ALL SELECT 7, 'no schemaURL', e - 'schemaURL' FROM v
+    UNION ALL SELECT 8, 'schemaURL 1-0-5', jsonb_set(e, '{schemaURL}', '"https://openlineage.io/spec/1-0-5/OpenLineage.json#/$defs/RunEvent"') FROM v
+    UNION ALL SELECT 9, 'eventType DONE', jsonb_set(e, '{eventType}', '"DONE"') FROM v
+    UNION ALL SELECT 10, 'eventType RUNNING', jsonb_set(e, '{eventType}', '"RUNNING"') FROM v
+    UNION ALL SELECT 11, 'no run', e - 'run' FROM v
+    UNION ALL SELECT 12, 'runId no UUID', jsonb_set(e, '{run,runId}', '"run-1"') FROM v
+    UNION ALL SELECT 13, 'runId version 4', jsonb_set(e, '{run,runId}', '"1B4E28BA-2FA1-41D2-883F-0016D3CCA427"') FROM v
+    UNION ALL SELECT 14, 'run with an extra key', jsonb_set(e, '{run,id}', '1') FROM v
+    UNION ALL SELECT 15, 'run facet no _producer', e #- '{run,facets,aisec_transform,_producer}' FROM v
+    UNION ALL SELECT 16, 'job no namespace', e #- '{job,namespace}' FROM v
+    UNION ALL SELECT 17, 'job name a number', jsonb_set(e, '{job,name}', '7') FROM v
+    UNION ALL SELECT 18, 'job facet a string', jsonb_set(e, '{job,facets}', '{"sql": "SELECT 1"}') FROM v
+    UNION ALL SELECT 19, 'an extra top-level key', e || '{"message": "hi"}' FROM v
+    UNION ALL SELECT 20, 'inputs an object', jsonb_set(e, '{inputs}', '{}') FROM v
+    UNION ALL SELECT 21, 'no outputs', e - 'outputs' FROM v
+    UNION ALL SELECT 22, 'input not an object', jsonb_set(e, '{inputs,0}', '"t"') FROM v
+    UNION ALL SELECT 23, 'input no name', e #- '{inputs,0,name}' FROM v
+    UNION ALL SELECT 24, 'input with outputFacets', jsonb_set(e, '{inputs,0,outputFacets}', '{}') FROM v
+    UNION ALL SELECT 25, 'inputFacets a facet without _schemaURL', jsonb_set(e, '{inputs,0,inputFacets}', '{"x": {"_producer": "https://example.com"}}') FROM v
+    UNION ALL SELECT 26, 'schema facet _schemaURL no URI', jsonb_set(e, '{inputs,0,facets,schema,_schemaURL}', '"SchemaDatasetFacet.json"') FROM v
+    UNION ALL SELECT 27, 'dataset facet a number', jsonb_set(e, '{outputs,0,facets,aisec_version}', '1') FROM v
+    UNION ALL SELECT 28, 'dataset facet _deleted a string', jsonb_set(e, '{outputs,0,facets,aisec_version,_deleted}', '"yes"') FROM v
+    UNION ALL SELECT 29, 'schema fields an object', jsonb_set(e, '{inputs,0,facets,schema,fields}', '{}') FROM v
+    UNION ALL SELECT 30, 'schema field no name', e #- '{inputs,0,facets,schema,fields,1,name}' FROM v
+    UNION ALL SELECT 31, 'schema field no type', e #- '{inputs,0,facets,schema,fields,1,type}' FROM v
+    UNION ALL SELECT 32, 'schema field type a number', jsonb_set(e, '{inputs,0,facets,schema,fields,1,type}', '23') FROM v
+    UNION ALL SELECT 33, 'schema field not an object', jsonb_set(e, '{inputs,0,facets,schema,fields,0}', '"id"') FROM v
+    UNION ALL SELECT 34, 'the event unchanged', e FROM v
+)
+SELECT n, what, ol_violations(bad) AS violations FROM m ORDER BY n;
 -- Events come in transform order, one per transform, and only ours.
 SELECT array_agg((e#>>'{run,facets,aisec_transform,transform}')::bigint - :t0 ORDER BY n) AS transforms FROM ol_ev;
 -- Hostile names round-trip: the dataset name is db.schema.table of the
@@ -255,5 +402,6 @@ SELECT bool_and(ok) AS verified FROM aisec.verify('ol_train_ds');
 SELECT aisec.drop_dataset(d, keep_history => false) FROM unnest(ARRAY['ol_copy_ds', 'ol_train_ds', 'ol_raw_ds']) d;
 DROP TABLE ol_copy, ol_train, "ol ""s.ch"."ra""w.é✓", ol_ev;
 DROP SCHEMA "ol ""s.ch";
-DROP FUNCTION ol_violations(jsonb);
+DROP FUNCTION ol_violations(jsonb), ol_facets(text, jsonb), ol_string(text, jsonb, text, boolean),
+    ol_unexpected(text, jsonb, text[]), ol_is_date_time(text), ol_is_uri(text);
 DROP ROLE ol_adm, ol_eng, ol_dpo, ol_aud, ol_nobody;
