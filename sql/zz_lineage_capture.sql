@@ -213,7 +213,8 @@ RESET ROLE;
 
 --
 -- 7. After a commit, new rows' versions follow: child = lc_dst's new
---    pending version, parent = lc.src's pending version as read.
+--    pending version (2), parent = the version lc.src was read at: its
+--    last commit (1), as it has not changed since.
 --
 SELECT aisec.create_dataset('lc_ds', ARRAY['lc.src'::regclass, 'lc_dst'::regclass]) > 0 AS created;
 SELECT aisec.commit('lc_ds', 'v1') AS v1;

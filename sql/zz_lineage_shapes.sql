@@ -111,11 +111,20 @@ SELECT * FROM ups ORDER BY y, parents;
 SELECT n, kind, level, edges FROM transforms WHERE n <= 2 ORDER BY n DESC;
 
 --
--- 7. Versions: the parents' version is their table's pending version when
---    read, the child's its table's pending version.
+-- 7. Versions: a parent's version is the one its table was read at (the
+--    last commit, 1, for a table unchanged since; its pending version
+--    otherwise), the child's its table's pending version.
 --
 SELECT aisec.create_dataset('ls_ds', ARRAY['ls.a', 'ls.b']::regclass[]) IS NOT NULL AS created;
 SELECT aisec.commit('ls_ds', 'first') AS v1;
+DELETE FROM t;
+INSERT INTO t SELECT a.id, 'versioned' FROM a JOIN b USING (id) WHERE id = 1;
+SELECT nm(u.rid), u.valid_from, p.pending_version, u.depth
+FROM t, aisec.lineage_up(t.aisec_rid) u
+JOIN aisec.tracked p ON p.rel = aisec.rid_table(u.rid)
+ORDER BY 1;
+-- a changed since the commit: its rows are read "as of" its pending version.
+UPDATE a SET v = v || '.' WHERE id = 9;
 DELETE FROM t;
 INSERT INTO t SELECT a.id, 'versioned' FROM a JOIN b USING (id) WHERE id = 1;
 SELECT nm(u.rid), u.valid_from, p.pending_version, u.depth
@@ -148,6 +157,20 @@ SELECT count(*) AS edge_rows, sum(length(parents)) < 30000 * 3 AS under_3_bytes_
 FROM aisec.lineage_edge WHERE transform = (SELECT max(id) FROM aisec.lineage_transform);
 SELECT count(*) AS groups, bool_and(n = 3000) AS each_3000
 FROM (SELECT t.y, (SELECT count(*) FROM aisec.lineage_up(t.aisec_rid, 1)) AS n FROM t WHERE y LIKE 'bigk%') s;
+
+-- In a parallel plan, lineage functions and rid_table read the registry
+-- too (in parallel mode, with the active snapshot).
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM big WHERE aisec.rid_table(aisec_rid) IS NOT NULL;
+SELECT count(*) FROM big WHERE aisec.rid_table(aisec_rid) IS NOT NULL;
+SELECT count(*) AS parents FROM t, aisec.lineage_up(t.aisec_rid, 1) u WHERE t.y = 'bigk1';
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
 
 --
 -- 10. Row-level security on a source holds: a group's parents are the

@@ -467,6 +467,22 @@ AddTable(LineageTransform *t, const TrackedTable *tt, bool source)
 	list[(*n)++] = tt->table_no;
 }
 
+/*
+ * The version a statement with snapshot snap read tracked table tt at
+ * (tt as snap sees the registry; doc/lineage.md "Versions"): the last
+ * committed version if the table had no change in its pending version
+ * then (every row read is that version's), else the pending version (an
+ * "as of" version: a row may have changed in it, before or after it was
+ * read).
+ */
+static int64
+VersionRead(const TrackedTable *tt, Snapshot snap)
+{
+	if (tt->pending > 1 && !history_pending_changed(tt->table_no, tt->pending, snap))
+		return tt->pending - 1;
+	return tt->pending;
+}
+
 /* The root of the statement's result relations (its table, if inherited). */
 static Index
 RootResult(PlannedStmt *ps)
@@ -589,8 +605,12 @@ CaptureFinish(QueryDesc *qd)
 		TrackedTable tt;
 
 		if (rte->rtekind == RTE_RELATION && !IsResult(ps, foreach_current_index(lc) + 1) &&
-			IsTracked(rte->relid, &tt))
+			lineage_rid_column(rte->relid) != InvalidAttrNumber && lineage_installed() &&
+			history_lookup_at(rte->relid, qd->snapshot, &tt))
+		{
+			tt.pending = VersionRead(&tt, qd->snapshot);
 			AddTable(&t, &tt, true);
+		}
 	}
 	if (t.nsources == 0 || !IsTracked(trte->relid, &target))
 		return;

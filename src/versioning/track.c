@@ -91,12 +91,12 @@ ReadTracked(TupleTableSlot *slot, TrackedTable *out)
  * (NULL if it has none).
  */
 static bool
-LookupTracked(const char *index, RegProcedure eqproc, Datum key, TrackedTable *out,
-			  ArrayType **hashcols)
+LookupTrackedAt(const char *index, RegProcedure eqproc, Datum key, TrackedTable *out,
+				ArrayType **hashcols, Snapshot given)
 {
 	Relation	rel = table_open(aisec_relid("tracked"), AccessShareLock);
 	Relation	idx = index_open(aisec_relid(index), AccessShareLock);
-	Snapshot	snap = aisec_registry_snapshot();
+	Snapshot	snap = given ? RegisterSnapshot(given) : aisec_registry_snapshot();
 	IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	ScanKeyData skey;
@@ -114,6 +114,53 @@ LookupTracked(const char *index, RegProcedure eqproc, Datum key, TrackedTable *o
 
 		*hashcols = isnull ? NULL : DatumGetArrayTypePCopy(d);
 	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+static bool
+LookupTracked(const char *index, RegProcedure eqproc, Datum key, TrackedTable *out,
+			  ArrayType **hashcols)
+{
+	return LookupTrackedAt(index, eqproc, key, out, hashcols, NULL);
+}
+
+/*
+ * Find a tracked table by relation OID as snapshot snap sees the
+ * registry: its pending version then is the version a statement with
+ * that snapshot read (lineage).
+ */
+bool
+history_lookup_at(Oid relid, Snapshot snap, TrackedTable *out)
+{
+	return LookupTrackedAt("tracked_rel_key", F_OIDEQ, ObjectIdGetDatum(relid), out, NULL, snap);
+}
+
+/*
+ * Whether tracked table table_no had changes in its pending version
+ * version, as snapshot snap sees aisec.pending_delta (every capturing
+ * statement appends a row there; a commit removes its version's).
+ */
+bool
+history_pending_changed(int32 table_no, int64 version, Snapshot snap)
+{
+	Relation	rel = table_open(aisec_relid("pending_delta"), AccessShareLock);
+	Relation	idx = index_open(aisec_relid("pending_delta_version"), AccessShareLock);
+	IndexScanDesc scan;
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	ScanKeyData skey[2];
+	bool		found;
+
+	snap = RegisterSnapshot(snap);
+	scan = index_beginscan(rel, idx, snap, 2, 0);
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(table_no));
+	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(version));
+	index_rescan(scan, skey, 2, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snap);

@@ -34,6 +34,8 @@ typedef struct TrackedTable
 
 /* track.c: find a tracked table by relation or table number (latest snapshot). */
 extern bool history_lookup(Oid relid, TrackedTable *out);
+extern bool history_lookup_at(Oid relid, Snapshot snap, TrackedTable *out);
+extern bool history_pending_changed(int32 table_no, int64 version, Snapshot snap);
 extern bool history_lookup_no(int32 table_no, TrackedTable *out);
 
 /* rowhash.c: hash = SHA-256(salt || canonical encoding of the row). */
