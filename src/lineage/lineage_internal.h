@@ -24,6 +24,8 @@
 #define LINEAGE_RUN_MAX			1024	/* children in one run row */
 #define LINEAGE_RUN_SPAN		(4 * LINEAGE_RUN_MAX)	/* hi - lo of a run, at most */
 #define LINEAGE_NAME_MAX		200
+/* Width classes of the down index: point, up to LINEAGE_RUN_SPAN, a block. */
+#define LINEAGE_WIDTH_CLASSES	3
 
 /* One edge: child row version <- parent row version. */
 typedef struct LineageEdge

@@ -24,7 +24,6 @@
 #include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
-#include "utils/rangetypes.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
@@ -125,23 +124,42 @@ Reach(Walk *w, int depth, int64 rid, int64 valid_from, int64 transform)
 	w->next[w->nnext++] = rid;
 }
 
-/*
- * Scan the edge rows of child key (up: btree on child), or those whose
- * parent range holds key (down: GiST on int8range(parent_lo, parent_hi)).
- */
+/* Scan the edge rows of child key (up: btree on child). */
 static void
-ScanFor(Walk *w, IndexScanDesc *scan, bool up, int64 key)
+ScanFor(Walk *w, IndexScanDesc *scan, int64 key)
 {
 	ScanKeyData skey;
 
-	if (up)
-		ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
-	else
-		ScanKeyEntryInitialize(&skey, 0, 1, RANGESTRAT_CONTAINS_ELEM, INT8OID,
-							   InvalidOid, F_RANGE_CONTAINS_ELEM, Int64GetDatum(key));
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
 	if (*scan == NULL)
 		*scan = index_beginscan(w->edges, w->index, w->snap, 1, 0);
 	index_rescan(*scan, &skey, 1, NULL, 0);
+}
+
+/*
+ * The widest parent range (parent_hi - parent_lo) of an edge row of each
+ * width class of the down index (doc/lineage.md "Indexes"): a point, a run
+ * or small set, a set within one block.
+ */
+static const int64 class_width[LINEAGE_WIDTH_CLASSES] = {0, LINEAGE_RUN_SPAN, LINEAGE_BLOCK_MASK};
+
+/*
+ * Scan the edge rows of width class k whose parent range may hold key:
+ * those whose parent_lo lies in [key - the class's widest range, key]
+ * (btree on (class, parent_lo)); the caller checks parent_hi.
+ */
+static void
+ScanDown(Walk *w, IndexScanDesc *scan, int k, int64 key)
+{
+	ScanKeyData skey[3];
+
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(k));
+	ScanKeyInit(&skey[1], 2, BTGreaterEqualStrategyNumber, F_INT8GE,
+				Int64GetDatum(key - class_width[k]));
+	ScanKeyInit(&skey[2], 2, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(key));
+	if (*scan == NULL)
+		*scan = index_beginscan(w->edges, w->index, w->snap, 3, 0);
+	index_rescan(*scan, skey, 3, NULL, 0);
 }
 
 /*
@@ -220,7 +238,7 @@ StepUp(Walk *w, int depth, const int64 *frontier, int n)
 	{
 		if (frontier[i] <= 0)
 			continue;			/* no row id; run rows' child column is negative */
-		ScanFor(w, &scan, true, frontier[i]);
+		ScanFor(w, &scan, frontier[i]);
 		while (index_getnext_slot(scan, ForwardScanDirection, w->slot))
 		{
 			bool		isnull;
@@ -254,6 +272,41 @@ StepUp(Walk *w, int depth, const int64 *frontier, int n)
 		index_endscan(runs);
 }
 
+/* If the edge row in w->slot names parent key, reach its child (or children). */
+static void
+DownRow(Walk *w, int depth, int64 key)
+{
+	bool		isnull;
+	int			np;
+	int64		pf;
+	int64	   *run;
+	LineageParent *p;
+	LineageParent probe = {key, 0};
+	int64		cf;
+	int64		tr;
+
+	if (DatumGetInt64(slot_getattr(w->slot, E_HI + 1, &isnull)) < key)
+		return;					/* its range ends below key */
+	cf = DatumGetInt64(slot_getattr(w->slot, E_CHILD_FROM + 1, &isnull));
+	tr = DatumGetInt64(slot_getattr(w->slot, E_TRANSFORM + 1, &isnull));
+	run = SlotRun(w, &np, &pf);
+	if (run != NULL)
+	{
+		int64		first = -DatumGetInt64(slot_getattr(w->slot, E_CHILD + 1, &isnull));
+
+		for (int k = 0; k < np; k++)
+			if (run[k] == key)
+				Reach(w, depth, first + k, cf, tr);
+		pfree(run);
+		return;
+	}
+	p = SlotParents(w, &np);
+	/* The range holds the rid; the set may not. */
+	if (bsearch(&probe, p, np, sizeof(LineageParent), CompareParentRid))
+		Reach(w, depth, DatumGetInt64(slot_getattr(w->slot, E_CHILD + 1, &isnull)), cf, tr);
+	pfree(p);
+}
+
 /* One depth going down: the children of every row of frontier. */
 static void
 StepDown(Walk *w, int depth, const int64 *frontier, int n)
@@ -261,44 +314,12 @@ StepDown(Walk *w, int depth, const int64 *frontier, int n)
 	IndexScanDesc scan = NULL;
 
 	for (int i = 0; i < n; i++)
-	{
-		ScanFor(w, &scan, false, frontier[i]);
-		while (index_getnext_slot(scan, ForwardScanDirection, w->slot))
+		for (int cls = 0; cls < LINEAGE_WIDTH_CLASSES; cls++)
 		{
-			int			np;
-			int64		pf;
-			int64	   *run = SlotRun(w, &np, &pf);
-			LineageParent *p;
-			LineageParent key = {frontier[i], 0};
-
-			if (run != NULL)
-			{
-				bool		isnull;
-				int64		first = -DatumGetInt64(slot_getattr(w->slot, E_CHILD + 1, &isnull));
-				int64		cf = DatumGetInt64(slot_getattr(w->slot, E_CHILD_FROM + 1, &isnull));
-				int64		tr = DatumGetInt64(slot_getattr(w->slot, E_TRANSFORM + 1, &isnull));
-
-				for (int k = 0; k < np; k++)
-					if (run[k] == frontier[i])
-						Reach(w, depth, first + k, cf, tr);
-				pfree(run);
-				continue;
-			}
-			p = SlotParents(w, &np);
-
-			/* The range holds the rid; the set may not. */
-			if (bsearch(&key, p, np, sizeof(LineageParent), CompareParentRid))
-			{
-				bool		isnull;
-				int64		c = DatumGetInt64(slot_getattr(w->slot, E_CHILD + 1, &isnull));
-				int64		cf = DatumGetInt64(slot_getattr(w->slot, E_CHILD_FROM + 1, &isnull));
-				int64		tr = DatumGetInt64(slot_getattr(w->slot, E_TRANSFORM + 1, &isnull));
-
-				Reach(w, depth, c, cf, tr);
-			}
-			pfree(p);
+			ScanDown(w, &scan, cls, frontier[i]);
+			while (index_getnext_slot(scan, ForwardScanDirection, w->slot))
+				DownRow(w, depth, frontier[i]);
 		}
-	}
 	if (scan)
 		index_endscan(scan);
 }

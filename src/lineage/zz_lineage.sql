@@ -37,8 +37,8 @@ COMMENT ON COLUMN aisec.lineage_transform.untracked_sources IS 'the relations th
 
 -- The edges, one row per child row version and block of 262,144 parent row
 -- ids: the parents in that block delta-encoded, with the lowest and the
--- highest of them, whose range a GiST index finds for "which rows name
--- this parent" (doc/lineage.md).
+-- highest of them, whose range the second index finds for "which rows
+-- name this parent" (doc/lineage.md).
 CREATE TABLE aisec.lineage_edge (
     child      bigint NOT NULL,
     child_from bigint NOT NULL,
@@ -48,7 +48,15 @@ CREATE TABLE aisec.lineage_edge (
     transform  bigint NOT NULL
 ) USING heap;
 CREATE INDEX lineage_edge_child ON aisec.lineage_edge (child);
-CREATE INDEX lineage_edge_parent ON aisec.lineage_edge USING gist (pg_catalog.int8range(parent_lo, parent_hi, '[]'));
+-- Down (the rows whose parent range holds a rid): a btree on the range's
+-- width class (0 a point, 1 a run or set up to 4,096 ids wide, 2 a set
+-- within one block) and its low end; lineage_down scans, per class,
+-- parent_lo from the rid minus the class's widest range up to the rid
+-- (doc/lineage.md "Indexes").
+CREATE INDEX lineage_edge_parent ON aisec.lineage_edge
+    ((CASE WHEN parent_hi OPERATOR(pg_catalog.=) parent_lo THEN 0
+           WHEN parent_hi OPERATOR(pg_catalog.-) parent_lo OPERATOR(pg_catalog.<=) 4096 THEN 1
+           ELSE 2 END), parent_lo);
 REVOKE ALL ON aisec.lineage_edge FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aisec.lineage_edge', '');
 COMMENT ON TABLE aisec.lineage_edge IS 'aisec row lineage: child row version (child, child_from) <- its parents within one block of 262,144 row ids (parents: encoded (rid, valid_from) set, parent_lo and parent_hi its lowest and highest rid), by transform; read with aisec.lineage_up/lineage_down';
