@@ -29,6 +29,9 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
