@@ -821,3 +821,76 @@ aisec_key_prepare_aes(const char *name, int32 version, MemoryContext mcxt,
 {
 	return (CryptoAes *) PrepareKeyed(name, AISEC_KEY_FF1, version, mcxt, used);
 }
+
+/* Create version 1 of reserved hmac key name (the key-store lock is held). */
+static void
+CreateReservedHmacKey(const char *name)
+{
+	uint8		fresh[32];
+
+	crypto_random_bytes(fresh, sizeof(fresh));
+	PG_TRY();
+	{
+		StoreKey(name, 1, AISEC_KEY_HMAC, fresh, sizeof(fresh));
+	}
+	PG_FINALLY();
+	{
+		crypto_cleanse(fresh, sizeof(fresh));
+	}
+	PG_END_TRY();
+	AuditKeyChange("key.create", name, AISEC_KEY_HMAC, 1, "generated", sizeof(fresh));
+	CommandCounterIncrement();
+}
+
+/*
+ * Prepared HMAC under a reserved '$' key, created on first need; see
+ * keys.h.  The reserved names are aisec's own (erasure's register key),
+ * never a user's, so only aisec's C code reaches them.
+ */
+CryptoHmac *
+aisec_key_prepare_reserved_hmac(const char *name, int32 version, bool create,
+								MemoryContext mcxt, int32 *used)
+{
+	KeyRow		row;
+	uint8		secret[AISEC_KEY_MAX_LEN];
+	size_t		wlen;
+	CryptoHmac *volatile state = NULL;
+
+	if (name[0] != '$' || strcmp(name, SIGNING_KEY_NAME) == 0 ||
+		strlen(name) > AISEC_KEY_NAME_MAX + 1)
+		elog(ERROR, "\"%s\" is not a reserved aisec hmac key name", name);
+	if (!LookupKey(name, version, false, &row))
+	{
+		if (!create || version > 0)
+			return NULL;
+		aisec_prevent_if_read_only("aisec reserved key creation");
+		aisec_lock(AISEC_LOCK_KEY_STORE);
+		if (!LookupKey(name, 0, true, &row))
+		{
+			CreateReservedHmacKey(name);
+			if (!LookupKey(name, 0, true, &row))
+				elog(ERROR, "aisec key \"%s\" vanished", name);
+		}
+	}
+	if (row.purpose != AISEC_KEY_HMAC)
+		ReportWrongPurpose(name, row.purpose, AISEC_KEY_HMAC);
+	wlen = VARSIZE_ANY_EXHDR(row.wrapped);
+	if (wlen < AEAD_OVERHEAD || wlen - AEAD_OVERHEAD > AISEC_KEY_MAX_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aisec key \"%s\" version %d is malformed", name, row.version)));
+	wlen -= AEAD_OVERHEAD;
+	PG_TRY();
+	{
+		UnwrapSecret(name, row.version, purpose_names[AISEC_KEY_HMAC], row.wrapped,
+					 secret, wlen);
+		state = crypto_hmac_prepare(secret, wlen, mcxt);
+	}
+	PG_FINALLY();
+	{
+		crypto_cleanse(secret, sizeof(secret));
+	}
+	PG_END_TRY();
+	*used = row.version;
+	return state;
+}

@@ -42,6 +42,19 @@ extern struct CryptoHmac *aisec_key_prepare_hmac(const char *name, int32 version
 extern struct CryptoAes *aisec_key_prepare_aes(const char *name, int32 version,
 											   MemoryContext mcxt, int32 *used);
 
+/*
+ * Prepared HMAC-SHA-256 state under one of aisec's own reserved HMAC keys
+ * (a name starting with '$', which no user key has, so no SQL function
+ * such as aisec.pseudonymize can use it and no admin can drop or rotate
+ * it through the key API).  Version 0 = current; with create, version 1 is
+ * generated on first need (and audited as key.create).  Returns NULL if
+ * the key does not exist and create is false.  The caller checks the
+ * user's role first.
+ */
+extern struct CryptoHmac *aisec_key_prepare_reserved_hmac(const char *name, int32 version,
+														  bool create, MemoryContext mcxt,
+														  int32 *used);
+
 /* Raise invalid_name unless name is a valid user key name. */
 extern void aisec_key_check_name(const char *name);
 

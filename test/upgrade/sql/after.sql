@@ -190,5 +190,18 @@ FROM aisec.audit_log WHERE action = 'lineage.capture' AND detail->>'name' = 'upg
 DROP TABLE upg_side;
 SELECT aisec.untrack('upg_loans_v1');
 
+-- Erasure (issue 18) on the updated database: a subject column of a
+-- table tracked under 0.1.0, a request (its keyed hash under the reserved
+-- key $erasure, made now), its preview.
+CREATE ROLE upg_dpo IN ROLE aisec_dpo;
+SELECT aisec.declare_subject('loans', 'id');
+SET ROLE upg_dpo;
+SELECT aisec.request_erasure('3', 'UPG-1') > 0 AS registered;
+SELECT rel, live_rows, history_records FROM aisec.erasure_preview('UPG-1', '3');
+RESET ROLE;
+SELECT reference, status FROM aisec.erasure_requests;
+SELECT aisec.undeclare_subject('loans', 'id');
+DROP ROLE upg_dpo;
+
 -- Last, the whole audit chain, with every entry the checks above wrote.
 SELECT ok, first_bad_seq FROM aisec.audit_verify();

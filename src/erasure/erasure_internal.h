@@ -1,0 +1,45 @@
+/*
+ * erasure_internal.h
+ *		What the files of src/erasure/ share: the keyed subject hash and
+ *		the lookup of a request in the register.
+ */
+#ifndef AISEC_ERASURE_INTERNAL_H
+#define AISEC_ERASURE_INTERNAL_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "core/core.h"
+
+/* aisec's reserved HMAC key for subject hashes (src/keys/, keys.h). */
+#define ERASURE_KEY_NAME	"$erasure"
+
+/* One request of aisec.erasure_request, as the functions need it. */
+typedef struct ErasureRequest
+{
+	int64		id;
+	char	   *reference;
+	uint8		subject_hash[HMAC_SHA256_LEN];
+	int32		key_version;
+	char	   *requested_by;
+	bool		approved;
+	char	   *approved_by;
+	bool		executed;
+} ErasureRequest;
+
+/* erasure_subject.c */
+extern Oid	erasure_eq_operator(Oid typid, const char *col);
+
+/* erasure_request.c */
+extern char *erasure_text_arg(FunctionCallInfo fcinfo, int argno, const char *what,
+							  int max_len);
+extern int32 erasure_subject_hash(const char *subject, size_t len, int32 version,
+								  bool create, uint8 *out);
+extern bool erasure_lookup_request(const char *reference, bool latest,
+								   ErasureRequest *req);
+extern void erasure_report_no_request(const char *reference);
+extern void erasure_check_subject(const ErasureRequest *req, text *subject);
+extern char *erasure_hex(const uint8 *bytes, size_t len);
+
+#endif							/* AISEC_ERASURE_INTERNAL_H */

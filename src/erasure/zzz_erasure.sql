@@ -1,0 +1,154 @@
+-- zzz_erasure.sql: the erasure register (src/erasure/, doc/erasure.md).
+-- Subject columns, erasure requests and the approval setting.  The
+-- register never holds a subject's identifier: only its keyed hash
+-- (HMAC-SHA-256 under aisec's reserved key "$erasure").  (Named to sort
+-- after every other src/*/*.sql, lineage's zz_ files included: an updated
+-- database gets these objects in the last section of the update script,
+-- and both orders must agree, as the upgrade test's catalog comparison
+-- checks, pg_extension_config_dump's order included.)
+
+-- Columns that identify a data subject, by table and column name (a name,
+-- not an attnum: a dump restored without dropped columns renumbers
+-- columns, and a renamed column must fail loudly, not point elsewhere).
+-- No FOREIGN KEY to or from other aisec tables.
+CREATE TABLE aisec.erasure_subject (
+    rel         regclass    NOT NULL,
+    attname     name        NOT NULL,
+    declared_by text        NOT NULL,
+    declared_at timestamptz NOT NULL,
+    PRIMARY KEY (rel, attname)
+) USING heap;
+REVOKE ALL ON aisec.erasure_subject FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.erasure_subject', '');
+COMMENT ON TABLE aisec.erasure_subject IS 'aisec erasure: the columns that identify a data subject (aisec.declare_subject); read through aisec.subject_columns';
+
+-- Erasure requests.  subject_hash = HMAC-SHA-256(subject) under version
+-- key_version of the reserved key $erasure; never the subject itself.
+CREATE SEQUENCE aisec.erasure_request_seq;
+REVOKE ALL ON SEQUENCE aisec.erasure_request_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.erasure_request_seq', '');
+COMMENT ON SEQUENCE aisec.erasure_request_seq IS 'aisec erasure request ids';
+
+CREATE TABLE aisec.erasure_request (
+    id           bigint      PRIMARY KEY,
+    reference    text        NOT NULL UNIQUE,
+    subject_hash bytea       NOT NULL,
+    key_version  integer     NOT NULL,
+    legal_basis  text        NOT NULL,
+    requested_by text        NOT NULL,
+    requested_at timestamptz NOT NULL,
+    due          timestamptz NOT NULL,
+    approved_by  text,
+    approved_at  timestamptz,
+    executed_at  timestamptz
+) USING heap;
+CREATE INDEX erasure_request_subject_hash ON aisec.erasure_request (subject_hash);
+REVOKE ALL ON aisec.erasure_request FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.erasure_request', '');
+COMMENT ON TABLE aisec.erasure_request IS 'aisec erasure register: one row per request (aisec.request_erasure): reference, keyed subject hash (HMAC-SHA-256 under the reserved key $erasure, never the identifier), legal basis, requester, due date, approval, execution; read through aisec.erasure_requests';
+
+-- Whether a request needs a second DPO's approval (aisec.require_erasure_approval).
+-- At most one row; none means no approval needed.
+CREATE TABLE aisec.erasure_setting (
+    singleton         boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    approval_required boolean     NOT NULL,
+    changed_by        text        NOT NULL,
+    changed_at        timestamptz NOT NULL
+) USING heap;
+REVOKE ALL ON aisec.erasure_setting FROM PUBLIC;
+GRANT SELECT ON aisec.erasure_setting TO aisec_admin, aisec_dpo, aisec_auditor;
+SELECT pg_catalog.pg_extension_config_dump('aisec.erasure_setting', '');
+COMMENT ON TABLE aisec.erasure_setting IS 'aisec erasure settings: whether a second DPO must approve each request (aisec.require_erasure_approval); no row: not required';
+
+CREATE FUNCTION aisec.erasure_refuse_change() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_erasure_refuse_change';
+REVOKE ALL ON FUNCTION aisec.erasure_refuse_change() FROM PUBLIC;
+COMMENT ON FUNCTION aisec.erasure_refuse_change() IS 'trigger: refuses UPDATE, DELETE and TRUNCATE of the erasure register by any role (aisec''s own functions excepted), and has each refusal recorded in the audit log';
+
+-- INSERT is let through: pg_restore reloads these tables' rows.
+CREATE TRIGGER erasure_subject_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.erasure_subject FOR EACH STATEMENT EXECUTE FUNCTION aisec.erasure_refuse_change();
+ALTER TABLE aisec.erasure_subject ENABLE ALWAYS TRIGGER erasure_subject_refuse_change;
+CREATE TRIGGER erasure_request_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.erasure_request FOR EACH STATEMENT EXECUTE FUNCTION aisec.erasure_refuse_change();
+ALTER TABLE aisec.erasure_request ENABLE ALWAYS TRIGGER erasure_request_refuse_change;
+CREATE TRIGGER erasure_setting_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.erasure_setting FOR EACH STATEMENT EXECUTE FUNCTION aisec.erasure_refuse_change();
+ALTER TABLE aisec.erasure_setting ENABLE ALWAYS TRIGGER erasure_setting_refuse_change;
+
+CREATE FUNCTION aisec.declare_subject(rel regclass, col name) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_declare_subject';
+REVOKE ALL ON FUNCTION aisec.declare_subject(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.declare_subject(regclass, name) TO aisec_admin, aisec_dpo;
+COMMENT ON FUNCTION aisec.declare_subject(regclass, name) IS 'declare a column that identifies a data subject (customer id, e-mail, ...): erasure looks the subject up in it; needs SELECT on the column; warns when no index leads with it on a large table';
+
+CREATE FUNCTION aisec.undeclare_subject(rel regclass, col name) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_undeclare_subject';
+REVOKE ALL ON FUNCTION aisec.undeclare_subject(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.undeclare_subject(regclass, name) TO aisec_admin, aisec_dpo;
+COMMENT ON FUNCTION aisec.undeclare_subject(regclass, name) IS 'take back a subject column declaration (also of a dropped table, by its OID)';
+
+CREATE FUNCTION aisec.request_erasure(subject text, reference text, legal_basis text DEFAULT 'GDPR Art. 17(1)')
+    RETURNS bigint
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_request_erasure';
+REVOKE ALL ON FUNCTION aisec.request_erasure(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.request_erasure(text, text, text) TO aisec_dpo;
+COMMENT ON FUNCTION aisec.request_erasure(text, text, text) IS 'register an erasure request (reference unique, e.g. the ticket number), due in one month (GDPR Art. 12(3)); stores a keyed hash of the subject, never the subject; returns the request id';
+
+CREATE FUNCTION aisec.require_erasure_approval(required boolean) RETURNS boolean
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_require_erasure_approval';
+REVOKE ALL ON FUNCTION aisec.require_erasure_approval(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.require_erasure_approval(boolean) TO aisec_admin;
+COMMENT ON FUNCTION aisec.require_erasure_approval(boolean) IS 'four-eyes rule: whether every erasure request needs aisec.approve_erasure by a second DPO before it is executed; returns the setting before the call';
+
+CREATE FUNCTION aisec.approve_erasure(reference text) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_approve_erasure';
+REVOKE ALL ON FUNCTION aisec.approve_erasure(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.approve_erasure(text) TO aisec_dpo;
+COMMENT ON FUNCTION aisec.approve_erasure(text) IS 'approve an erasure request, as a DPO other than its requester';
+
+CREATE FUNCTION aisec.erasure_preview(reference text, subject text)
+    RETURNS TABLE (rel regclass, live_rows bigint, history_records bigint, versions bigint[], derived_rows bigint)
+    LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+    AS 'MODULE_PATHNAME', 'aisec_erasure_preview';
+REVOKE ALL ON FUNCTION aisec.erasure_preview(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.erasure_preview(text, text) TO aisec_dpo;
+COMMENT ON FUNCTION aisec.erasure_preview(text, text) IS 'dry run of an erasure request, changing nothing: per declared table, the live rows holding the subject (given again, checked against the request''s keyed hash); counts only, never row data; history, versions and derived rows: not built yet (NULL)';
+
+-- The register as a DPO and an auditor read it.  The view runs with its
+-- owner's rights, so readers need no access to aisec.erasure_request.
+CREATE VIEW aisec.erasure_requests AS
+SELECT r.id, r.reference,
+       pg_catalog.encode(r.subject_hash, 'hex') AS subject_hash,
+       r.legal_basis, r.requested_by, r.requested_at, r.due,
+       r.approved_by, r.approved_at, r.executed_at,
+       CASE WHEN r.executed_at IS NOT NULL THEN 'executed'
+            WHEN pg_catalog.now() OPERATOR(pg_catalog.>) r.due THEN 'overdue'
+            WHEN r.approved_at IS NOT NULL THEN 'approved'
+            ELSE 'requested' END AS status
+FROM aisec.erasure_request r;
+REVOKE ALL ON aisec.erasure_requests FROM PUBLIC;
+GRANT SELECT ON aisec.erasure_requests TO aisec_admin, aisec_dpo, aisec_auditor;
+COMMENT ON VIEW aisec.erasure_requests IS 'aisec erasure register: reference, keyed subject hash (hex), legal basis, requested by/at, due (one month), approved by/at, executed at, status (requested, approved, executed, overdue)';
+
+CREATE VIEW aisec.subject_columns AS
+SELECT s.rel, s.attname AS column_name,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+       s.declared_by, s.declared_at,
+       EXISTS (SELECT FROM pg_catalog.pg_index i
+               WHERE i.indrelid OPERATOR(pg_catalog.=) s.rel::pg_catalog.oid
+                 AND i.indkey[0] OPERATOR(pg_catalog.=) a.attnum
+                 AND i.indpred IS NULL AND i.indisvalid) AS indexed
+FROM aisec.erasure_subject s
+LEFT JOIN pg_catalog.pg_attribute a
+       ON a.attrelid OPERATOR(pg_catalog.=) s.rel::pg_catalog.oid
+      AND a.attname OPERATOR(pg_catalog.=) s.attname
+      AND NOT a.attisdropped;
+REVOKE ALL ON aisec.subject_columns FROM PUBLIC;
+GRANT SELECT ON aisec.subject_columns TO aisec_admin, aisec_dpo, aisec_auditor;
+COMMENT ON VIEW aisec.subject_columns IS 'aisec erasure: declared subject columns: table, column, type (NULL once the column no longer exists), declared by/at, whether a valid non-partial index leads with the column';
