@@ -9,7 +9,7 @@
  * Four pieces:
  *
  * - Planning (planner_hook): lineage_rewrite.c adds the lineage columns
- *   to a copy of the query (INSERT ... SELECT, UPDATE ... FROM).  Every
+ *   to a copy of the query (INSERT ... SELECT, UPDATE ... FROM, MERGE).  Every
  *   plan made of the statement has them (PREPARE, PL/pgSQL); the settings
  *   are read when it runs, never here.  Under an INSERT that has them, a
  *   Result node between the ModifyTable and its subplan passes on t's
@@ -17,9 +17,10 @@
  * - Collection (ExecutorStart_hook): the ModifyTable's subplan (under
  *   that Result) gets a wrapper around its ExecProcNode that, per row,
  *   appends the row written (INSERT: its new aisec_rid, which the
- *   identity default computes in the subplan; UPDATE: its aisec_rid) and
- *   each non-NULL parent column to a buffer in the statement's memory.
- *   Nothing else runs per row.
+ *   identity default computes in the subplan; UPDATE: its aisec_rid;
+ *   MERGE: the row id its action marked, noted when the next row is
+ *   pulled) and each non-NULL parent column to a buffer in the
+ *   statement's memory.  Nothing else runs per row.
  * - Writing (ExecutorFinish_hook, after the standard one, so after the
  *   capture's AFTER statement trigger): one transform and its edges, as
  *   runs of consecutive children (lineage_write_runs) or sets
@@ -46,7 +47,6 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/planner.h"
-#include "parser/analyze.h"
 #include "parser/parsetree.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -97,13 +97,6 @@ static const char *untraced_why = NULL;
 static planner_hook_type prev_planner = NULL;
 static ExecutorStart_hook_type prev_start = NULL;
 static ExecutorFinish_hook_type prev_finish = NULL;
-
-/* Whether the relation relid may be a tracked table that is. */
-static bool
-IsTracked(Oid relid, TrackedTable *tt)
-{
-	return lineage_is_tracked(relid, tt);
-}
 
 /* ---------------------------------------------------------------------
  * Collection
@@ -612,7 +605,7 @@ CaptureFinish(QueryDesc *qd)
 			AddTable(&t, &tt, true);
 		}
 	}
-	if (t.nsources == 0 || !IsTracked(trte->relid, &target))
+	if (t.nsources == 0 || !lineage_is_tracked(trte->relid, &target))
 		return;
 	c = CaptureOf(qd->estate);
 	AddTable(&t, &target, false);
