@@ -7,7 +7,7 @@
 \echo 'Art. 17 request.  The register keeps a keyed hash of the person, never'
 \echo 'the e-mail address itself; a second DPO can be required to approve.'
 SELECT aisec.declare_subject('loans', 'email') IS NOT NULL AS declared;
-SELECT email AS subject FROM loans WHERE id = 7 \gset
+SELECT email AS subject FROM loans ORDER BY id LIMIT 1 \gset
 SELECT aisec.request_erasure(:'subject', 'TICKET-4711') AS request_id;
 SELECT reference, left(subject_hash, 16) || '...' AS subject_hash, legal_basis, status, due
 FROM aisec.erasure_requests;
