@@ -220,6 +220,37 @@ SELECT n, kind, level, edges FROM transforms WHERE n <= 2 ORDER BY n DESC;
 -- lineage_mark is not callable from SQL.
 SELECT aisec.lineage_mark(1, NULL::internal);
 
+--
+-- 13. The rewrite never changes what a statement computes: a whole-row
+--     reference to a subquery, view or CTE (which would carry the added
+--     columns) is not traced row by row; each statement writes what it
+--     writes into an untracked copy of t.
+--
+CREATE TABLE u (x int, y text);
+CREATE VIEW av2 AS SELECT id, v FROM a;
+DELETE FROM t;
+INSERT INTO t SELECT s.id, s::text FROM (SELECT id, v FROM a WHERE id <= 2) s;
+INSERT INTO u SELECT s.id, s::text FROM (SELECT id, v FROM a WHERE id <= 2) s;
+WITH c AS (SELECT id FROM a WHERE id = 3) INSERT INTO t SELECT c.id, to_jsonb(c)::text FROM c;
+WITH c AS (SELECT id FROM a WHERE id = 3) INSERT INTO u SELECT c.id, to_jsonb(c)::text FROM c;
+INSERT INTO t SELECT 0, (s IS NULL)::text FROM (SELECT NULL::int AS n FROM a WHERE id = 1) s;
+INSERT INTO u SELECT 0, (s IS NULL)::text FROM (SELECT NULL::int AS n FROM a WHERE id = 1) s;
+INSERT INTO t SELECT (z.s).g, 'distinct' FROM (SELECT DISTINCT s FROM (SELECT g FROM a) s) z;
+INSERT INTO u SELECT (z.s).g, 'distinct' FROM (SELECT DISTINCT s FROM (SELECT g FROM a) s) z;
+INSERT INTO t SELECT n.id, n::text FROM av2 n WHERE n.id = 4;
+INSERT INTO u SELECT n.id, n::text FROM av2 n WHERE n.id = 4;
+SELECT (SELECT array_agg(x || ':' || y ORDER BY x, y) FROM t) = (SELECT array_agg(x || ':' || y ORDER BY x, y) FROM u) AS same_rows,
+       (SELECT count(*) FROM t) AS rows;
+UPDATE t SET y = 'u' FROM (SELECT id FROM a WHERE id = 2) s WHERE t.x = s.id RETURNING s::text;
+-- Subquery expressions anywhere in a level (VALUES, functions in FROM,
+-- LIMIT) are not traced row by row either.
+INSERT INTO t SELECT a.id, 'x:' || v.z FROM a, LATERAL (VALUES ((SELECT w FROM b WHERE b.id = a.id))) v(z) WHERE a.id = 2;
+INSERT INTO t SELECT a.id, 'gs' FROM a, generate_series(1, (SELECT count(*)::int FROM b WHERE id = 1)) g WHERE a.id = 2;
+INSERT INTO t SELECT id, 'lim' FROM a ORDER BY id LIMIT (SELECT count(*) FROM b WHERE id <= 2);
+SELECT n, kind, level, edges FROM transforms WHERE n <= 3 ORDER BY n DESC;
+DROP VIEW av2;
+DROP TABLE u;
+
 -- Clean up.
 DROP VIEW ups, transforms, av, sbv;
 RESET search_path;

@@ -195,9 +195,71 @@ JoinHasSubLink(Node *jt)
 static bool
 LevelHasSubLink(Query *q)
 {
-	return checkExprHasSubLink((Node *) q->targetList) ||
+	ListCell   *lc;
+
+	if (checkExprHasSubLink((Node *) q->targetList) ||
 		checkExprHasSubLink(q->havingQual) ||
-		JoinHasSubLink((Node *) q->jointree);
+		checkExprHasSubLink(q->limitCount) ||
+		checkExprHasSubLink(q->limitOffset) ||
+		checkExprHasSubLink((Node *) q->returningList) ||
+		JoinHasSubLink((Node *) q->jointree))
+		return true;
+	/* VALUES, functions and XMLTABLE in FROM compute values too. */
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if ((rte->rtekind == RTE_VALUES && checkExprHasSubLink((Node *) rte->values_lists)) ||
+			(rte->rtekind == RTE_FUNCTION && checkExprHasSubLink((Node *) rte->functions)) ||
+			(rte->rtekind == RTE_TABLEFUNC && checkExprHasSubLink((Node *) rte->tablefunc)))
+			return true;
+	}
+	return false;
+}
+
+/* What WholeRowUsed looks for. */
+typedef struct WholeRow
+{
+	Index		rti;
+	int			sublevels_up;
+} WholeRow;
+
+static bool
+WholeRowWalker(Node *node, WholeRow *w)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *v = (Var *) node;
+
+		return v->varattno == InvalidAttrNumber && v->varno == w->rti &&
+			(int) v->varlevelsup == w->sublevels_up;
+	}
+	if (IsA(node, Query))
+	{
+		bool		found;
+
+		w->sublevels_up++;
+		found = query_tree_walker((Query *) node, WholeRowWalker, w, 0);
+		w->sublevels_up--;
+		return found;
+	}
+	return expression_tree_walker(node, WholeRowWalker, w);
+}
+
+/*
+ * Whether q reads range table entry rti as a whole row (s, s::text,
+ * to_jsonb(s), s IS NULL, DISTINCT s, ...): the columns added to a
+ * subquery or CTE would then be part of that row value, and change what
+ * the statement computes.
+ */
+static bool
+WholeRowUsed(Query *q, Index rti)
+{
+	WholeRow	w = {rti, 0};
+
+	return query_tree_walker(q, WholeRowWalker, &w, 0);
 }
 
 /* ---------------------------------------------------------------------
@@ -539,6 +601,8 @@ TraceFrom(Trace *tr, Level *lv, Node *jt, List **exprs, List **types)
 					return true;
 				}
 			case RTE_SUBQUERY:
+				if (WholeRowUsed(q, rti))
+					return Fail(tr, "a whole-row reference to a subquery, view or CTE");
 				{
 					List	   *t;
 					int			nvis = Visible(rte->subquery);
@@ -558,6 +622,8 @@ TraceFrom(Trace *tr, Level *lv, Node *jt, List **exprs, List **types)
 					return true;
 				}
 			case RTE_CTE:
+				if (WholeRowUsed(q, rti))
+					return Fail(tr, "a whole-row reference to a subquery, view or CTE");
 				{
 					CteTrace   *ct = FindCte(lv, rte);
 					int			k = 0;
