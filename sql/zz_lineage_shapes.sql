@@ -248,6 +248,10 @@ INSERT INTO t SELECT a.id, 'x:' || v.z FROM a, LATERAL (VALUES ((SELECT w FROM b
 INSERT INTO t SELECT a.id, 'gs' FROM a, generate_series(1, (SELECT count(*)::int FROM b WHERE id = 1)) g WHERE a.id = 2;
 INSERT INTO t SELECT id, 'lim' FROM a ORDER BY id LIMIT (SELECT count(*) FROM b WHERE id <= 2);
 SELECT n, kind, level, edges FROM transforms WHERE n <= 3 ORDER BY n DESC;
+-- A data-modifying CTE that writes t from a: table level, with a NOTICE
+-- (it was not recorded at all before).
+WITH w AS (INSERT INTO t SELECT id, 'cte' FROM a WHERE id <= 2 RETURNING x) SELECT count(*) FROM w;
+SELECT n, kind, level, edges FROM transforms WHERE n = 1;
 DROP VIEW av2;
 DROP TABLE u;
 

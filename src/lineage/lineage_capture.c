@@ -574,16 +574,34 @@ CaptureFinish(QueryDesc *qd)
 	int64		id;
 	char	   *qrel;
 
+	bool		cte_write = ps->commandType == CMD_SELECT && ps->hasModifyingCTE;
+
 	if (ps->commandType != CMD_INSERT && ps->commandType != CMD_UPDATE
 #if PG_VERSION_NUM >= 150000
 		&& ps->commandType != CMD_MERGE
 #endif
-		)
+		&& !cte_write)
 		return;
 	if (ps->resultRelations == NIL)
 		return;
-	trte = rt_fetch(RootResult(ps), ps->rtable);
-	if (lineage_rid_column(trte->relid) == InvalidAttrNumber)
+	trte = NULL;
+	if (!cte_write)
+		trte = rt_fetch(RootResult(ps), ps->rtable);
+	else
+	{
+		/* WITH w AS (INSERT INTO t ...) SELECT ...: the first tracked table written */
+		foreach(lc, ps->resultRelations)
+		{
+			RangeTblEntry *rte = rt_fetch(lfirst_int(lc), ps->rtable);
+
+			if (lineage_rid_column(rte->relid) != InvalidAttrNumber)
+			{
+				trte = rte;
+				break;
+			}
+		}
+	}
+	if (trte == NULL || lineage_rid_column(trte->relid) == InvalidAttrNumber)
 		return;
 
 	/* The tracked tables read (none: nothing to record), then the target. */
@@ -591,7 +609,7 @@ CaptureFinish(QueryDesc *qd)
 	memset(&t, 0, sizeof(t));
 	t.sources = palloc(sizeof(int32) * nrte);
 	t.source_versions = palloc(sizeof(int64) * nrte);
-	t.targets = palloc(sizeof(int32));
+	t.targets = palloc(sizeof(int32) * (list_length(ps->resultRelations) + 1));
 	foreach(lc, ps->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
@@ -609,8 +627,17 @@ CaptureFinish(QueryDesc *qd)
 		return;
 	c = CaptureOf(qd->estate);
 	AddTable(&t, &target, false);
+	/* Other tracked tables the statement writes (in data-modifying CTEs). */
+	foreach(lc, ps->resultRelations)
+	{
+		RangeTblEntry *rte = rt_fetch(lfirst_int(lc), ps->rtable);
+		TrackedTable tt;
+
+		if (lineage_is_tracked(rte->relid, &tt))
+			AddTable(&t, &tt, false);
+	}
 	lineage_add_untracked_plan(&t, ps);
-	t.kind = KindOf(ps->commandType, c != NULL);
+	t.kind = cte_write ? "cte" : KindOf(ps->commandType, c != NULL);
 	qrel = aisec_qualified_name(trte->relid);
 	if (lineage_skipped(t.kind, qrel))
 		return;
@@ -619,6 +646,9 @@ CaptureFinish(QueryDesc *qd)
 		ereport(NOTICE,
 				(errmsg("row lineage of this statement into \"%s\" is recorded at table level only",
 						get_rel_name(trte->relid)),
+				 cte_write ?
+				 errdetail("aisec does not trace rows one by one through %s (doc/lineage.md lists the shapes).",
+						   "a data-modifying CTE") :
 				 ps == untraced_plan && untraced_why != NULL ?
 				 errdetail("aisec does not trace rows one by one through %s (doc/lineage.md lists the shapes).",
 						   untraced_why) :
