@@ -158,6 +158,13 @@ FROM aisec.lineage_edge WHERE transform = (SELECT max(id) FROM aisec.lineage_tra
 SELECT count(*) AS groups, bool_and(n = 3000) AS each_3000
 FROM (SELECT t.y, (SELECT count(*) FROM aisec.lineage_up(t.aisec_rid, 1)) AS n FROM t WHERE y LIKE 'bigk%') s;
 
+-- A statement whose edges outgrow aisec.lineage_memory is recorded at
+-- table level, with a NOTICE (1 MB: 150,000 edges need 2.4 MB).
+SET aisec.lineage_memory = '1MB';
+INSERT INTO t SELECT k, 'mem' FROM big, generate_series(1, 5);
+RESET aisec.lineage_memory;
+SELECT n, kind, level, edges FROM transforms WHERE n = 1;
+DELETE FROM t WHERE y = 'mem';
 -- In a parallel plan, lineage functions and rid_table read the registry
 -- too (in parallel mode, with the active snapshot).
 SET parallel_setup_cost = 0;

@@ -81,6 +81,7 @@ typedef struct Capture
 	int			ncols;
 	Column	   *cols;
 	bool		on;				/* aisec.lineage = on when it started */
+	bool		overflow;		/* its edges outgrew aisec.lineage_memory */
 	bool		merge;			/* MERGE: the child comes from a mark */
 	bool		marked;			/* an action wrote the row last pulled, as mark */
 	int64		mark;
@@ -103,15 +104,37 @@ static ExecutorFinish_hook_type prev_finish = NULL;
  * ---------------------------------------------------------------------
  */
 
-/* Room for more words in a column's buffer. */
-static void
-Reserve(Column *col, Size more)
+/*
+ * Room for more words in a column's buffer; false, with every buffer of c
+ * freed and c->overflow set, when c would hold more than aisec.lineage_memory.
+ */
+static bool
+Reserve(Capture *c, Column *col, Size more)
 {
+	Size		cap = col->cap;
+	Size		total = 0;
+
 	if (col->n + more <= col->cap)
-		return;
-	while (col->n + more > col->cap)
-		col->cap *= 2;
-	col->buf = repalloc_huge(col->buf, sizeof(int64) * col->cap);
+		return true;
+	while (col->n + more > cap)
+		cap *= 2;
+	for (int i = 0; i < c->ncols; i++)
+		total += (&c->cols[i] == col ? cap : c->cols[i].cap) * sizeof(int64);
+	if (total / 1024 > (Size) lineage_memory_kb)
+	{
+		for (int i = 0; i < c->ncols; i++)
+		{
+			pfree(c->cols[i].buf);
+			c->cols[i].buf = NULL;
+			c->cols[i].n = c->cols[i].cap = 0;
+		}
+		c->overflow = true;
+		c->on = false;
+		return false;
+	}
+	col->buf = repalloc_huge(col->buf, sizeof(int64) * cap);
+	col->cap = cap;
+	return true;
 }
 
 /* Note the parents of the row in slot, written as child. */
@@ -128,7 +151,8 @@ Note(Capture *c, TupleTableSlot *slot, int64 child)
 			continue;			/* no tracked row on this side */
 		if (!col->set)
 		{
-			Reserve(col, 2);
+			if (!Reserve(c, col, 2))
+				return;
 			col->buf[col->n++] = child;
 			col->buf[col->n++] = DatumGetInt64(d);
 		}
@@ -140,7 +164,12 @@ Note(Capture *c, TupleTableSlot *slot, int64 child)
 			/* aisec.lineage_collect's arrays: no NULLs, ascending, distinct */
 			if (n == 0 || ARR_HASNULL(a))
 				continue;
-			Reserve(col, 2 + n);
+			if (!Reserve(c, col, 2 + n))
+			{
+				if ((Pointer) a != DatumGetPointer(d))
+					pfree(a);
+				return;
+			}
 			col->buf[col->n++] = child;
 			col->buf[col->n++] = n;
 			memcpy(col->buf + col->n, ARR_DATA_PTR(a), sizeof(int64) * n);
@@ -642,7 +671,14 @@ CaptureFinish(QueryDesc *qd)
 	if (lineage_skipped(t.kind, qrel))
 		return;
 	t.table_level = (c == NULL || lineage_mode == LINEAGE_TABLE || !c->on);
-	if (c == NULL && lineage_mode == LINEAGE_ON)
+	if (c != NULL && c->overflow)
+		ereport(NOTICE,
+				(errmsg("row lineage of this statement into \"%s\" is recorded at table level only",
+						get_rel_name(trte->relid)),
+				 errdetail("Its edges needed more memory than aisec.lineage_memory (%d kB) allows.",
+						   lineage_memory_kb),
+				 errhint("Raise aisec.lineage_memory for the statement to record them row by row.")));
+	else if (c == NULL && lineage_mode == LINEAGE_ON)
 		ereport(NOTICE,
 				(errmsg("row lineage of this statement into \"%s\" is recorded at table level only",
 						get_rel_name(trte->relid)),

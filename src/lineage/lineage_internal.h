@@ -52,6 +52,7 @@ typedef enum LineageMode
 } LineageMode;
 
 extern int	lineage_mode;
+extern int	lineage_memory_kb;		/* aisec.lineage_memory */
 extern char *lineage_transform_name;
 
 /* lineage_codec.c */

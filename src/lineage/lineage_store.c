@@ -36,6 +36,7 @@
 #include "lineage_internal.h"
 
 int			lineage_mode = LINEAGE_ON;
+int			lineage_memory_kb = 1024 * 1024;
 char	   *lineage_transform_name = NULL;
 
 static const struct config_enum_entry lineage_mode_options[] = {
@@ -571,6 +572,11 @@ aisec_lineage_init(void)
 							 "Every capture that off skips is recorded in the audit log.",
 							 &lineage_mode, LINEAGE_ON, lineage_mode_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aisec.lineage_memory",
+							"Memory one statement's automatic capture may use for its edges.",
+							"A statement whose edges need more is recorded at table level, with a NOTICE.",
+							&lineage_memory_kb, 1024 * 1024, 1024, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomStringVariable("aisec.transform",
 							   "Name of the transforms this session records in row lineage.",
 							   NULL, &lineage_transform_name, "",
