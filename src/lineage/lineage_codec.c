@@ -135,11 +135,13 @@ lineage_decode(const char *data, int len, int64 block, int *n)
  * first from lo, the run's lowest parent).
  */
 void
-lineage_encode_run(StringInfo buf, const int64 *parents, int n, int64 valid_from, int64 lo)
+lineage_encode_run(StringInfo buf, int format, const int64 *parents, int n, int64 valid_from,
+				   int64 lo)
 {
 	int64		prev = lo;
 
-	appendStringInfoChar(buf, (char) LINEAGE_FORMAT_RUN);
+	Assert(format == LINEAGE_FORMAT_RUN || format == LINEAGE_FORMAT_UP_RUN);
+	appendStringInfoChar(buf, (char) format);
 	PutVarint(buf, (uint64) n);
 	PutVarint(buf, Zig(valid_from));
 	for (int i = 0; i < n; i++)
@@ -149,11 +151,12 @@ lineage_encode_run(StringInfo buf, const int64 *parents, int n, int64 valid_from
 	}
 }
 
-/* Whether an encoded parent set is a run (format 2). */
+/* Whether an encoded parent set is a run (format 2, or 4: up only). */
 bool
 lineage_is_run(const char *data, int len)
 {
-	return len >= 1 && (unsigned char) data[0] == LINEAGE_FORMAT_RUN;
+	return len >= 1 && ((unsigned char) data[0] == LINEAGE_FORMAT_RUN ||
+						(unsigned char) data[0] == LINEAGE_FORMAT_UP_RUN);
 }
 
 /*
@@ -169,7 +172,7 @@ lineage_decode_run(const char *data, int len, int64 lo, int64 hi, int *n, int64 
 	int64	   *out;
 	int64		prev = lo;
 
-	if (len < 3 || p[0] != LINEAGE_FORMAT_RUN)
+	if (len < 3 || (p[0] != LINEAGE_FORMAT_RUN && p[0] != LINEAGE_FORMAT_UP_RUN))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("corrupt lineage edge: unknown format")));
@@ -188,6 +191,87 @@ lineage_decode_run(const char *data, int len, int64 lo, int64 hi, int *n, int64 
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("corrupt lineage edge: row id outside its range")));
 		out[i] = prev;
+	}
+	if (pos != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt lineage edge: trailing bytes")));
+	*n = (int) count;
+	return out;
+}
+
+/*
+ * A down run (format 5, doc/lineage.md "Source order"): count edges in
+ * parent order, all parents of one version.  Format byte, varint count,
+ * zigzag varint valid_from, then per edge the varint difference of its
+ * parent from the previous one (the first from lo) and the zigzag varint
+ * difference of its child from the previous child (the first from 0).
+ * edges holds (child, parent) pairs, sorted by parent.
+ */
+void
+lineage_encode_down_run(StringInfo buf, const int64 *edges, int n, int64 valid_from, int64 lo)
+{
+	int64		prev = lo;
+	int64		prev_child = 0;
+
+	appendStringInfoChar(buf, (char) LINEAGE_FORMAT_DOWN_RUN);
+	PutVarint(buf, (uint64) n);
+	PutVarint(buf, Zig(valid_from));
+	for (int i = 0; i < n; i++)
+	{
+		PutVarint(buf, (uint64) (edges[2 * i + 1] - prev));
+		PutVarint(buf, Zig(edges[2 * i] - prev_child));
+		prev = edges[2 * i + 1];
+		prev_child = edges[2 * i];
+	}
+}
+
+/* Whether an encoded parent set is a down run (format 5). */
+bool
+lineage_is_down_run(const char *data, int len)
+{
+	return len >= 1 && (unsigned char) data[0] == LINEAGE_FORMAT_DOWN_RUN;
+}
+
+/*
+ * Decode a down run whose parents lie in [lo, hi]: *n gets its length,
+ * *valid_from the parents' version; returns (child, parent) pairs.
+ */
+int64 *
+lineage_decode_down_run(const char *data, int len, int64 lo, int64 hi, int *n,
+						int64 *valid_from)
+{
+	const unsigned char *p = (const unsigned char *) data;
+	int			pos = 1;
+	uint64		count;
+	int64	   *out;
+	int64		prev = lo;
+	int64		child = 0;
+
+	if (len < 3 || p[0] != LINEAGE_FORMAT_DOWN_RUN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt lineage edge: unknown format")));
+	count = GetVarint(p, len, &pos);
+	*valid_from = Unzig(GetVarint(p, len, &pos));
+	/* Each edge takes at least two bytes. */
+	if (count == 0 || count > (uint64) (len - pos) / 2 || count > LINEAGE_RUN_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt lineage edge: run length does not match its length")));
+	out = palloc(sizeof(int64) * 2 * count);
+	for (uint64 i = 0; i < count; i++)
+	{
+		uint64		step = GetVarint(p, len, &pos);
+
+		if (step > (uint64) (hi - prev))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("corrupt lineage edge: row id outside its range")));
+		prev += (int64) step;
+		child = (int64) ((uint64) child + (uint64) Unzig(GetVarint(p, len, &pos)));
+		out[2 * i] = child;
+		out[2 * i + 1] = prev;
 	}
 	if (pos != len)
 		ereport(ERROR,

@@ -21,6 +21,8 @@
 #define LINEAGE_BLOCK_MASK		((INT64CONST(1) << LINEAGE_BLOCK_SHIFT) - 1)
 #define LINEAGE_FORMAT			1
 #define LINEAGE_FORMAT_RUN		2	/* a run of consecutive children */
+#define LINEAGE_FORMAT_UP_RUN	4	/* the same, parents far apart: up only */
+#define LINEAGE_FORMAT_DOWN_RUN	5	/* edges in parent order: down only */
 #define LINEAGE_RUN_MAX			1024	/* children in one run row */
 #define LINEAGE_RUN_SPAN		(4 * LINEAGE_RUN_MAX)	/* hi - lo of a run, at most */
 #define LINEAGE_NAME_MAX		200
@@ -58,8 +60,13 @@ extern char *lineage_transform_name;
 /* lineage_codec.c */
 extern void lineage_encode(StringInfo buf, const LineageParent *parents, int n);
 extern LineageParent *lineage_decode(const char *data, int len, int64 block, int *n);
-extern void lineage_encode_run(StringInfo buf, const int64 *parents, int n,
+extern void lineage_encode_run(StringInfo buf, int format, const int64 *parents, int n,
 							   int64 valid_from, int64 lo);
+extern void lineage_encode_down_run(StringInfo buf, const int64 *edges, int n,
+									int64 valid_from, int64 lo);
+extern bool lineage_is_down_run(const char *data, int len);
+extern int64 *lineage_decode_down_run(const char *data, int len, int64 lo, int64 hi, int *n,
+									  int64 *valid_from);
 extern bool lineage_is_run(const char *data, int len);
 extern int64 *lineage_decode_run(const char *data, int len, int64 lo, int64 hi, int *n,
 								 int64 *valid_from);

@@ -289,6 +289,23 @@ DownRow(Walk *w, int depth, int64 key)
 		return;					/* its range ends below key */
 	cf = DatumGetInt64(slot_getattr(w->slot, E_CHILD_FROM + 1, &isnull));
 	tr = DatumGetInt64(slot_getattr(w->slot, E_TRANSFORM + 1, &isnull));
+	{
+		bytea	   *b = DatumGetByteaPP(slot_getattr(w->slot, E_PARENTS + 1, &isnull));
+
+		if (lineage_is_down_run(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)))
+		{
+			int64		lo = DatumGetInt64(slot_getattr(w->slot, E_LO + 1, &isnull));
+			int64		hi = DatumGetInt64(slot_getattr(w->slot, E_HI + 1, &isnull));
+			int64	   *e = lineage_decode_down_run(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+													lo, hi, &np, &pf);
+
+			for (int k = 0; k < np; k++)
+				if (e[2 * k + 1] == key)
+					Reach(w, depth, e[2 * k], cf, tr);
+			pfree(e);
+			return;
+		}
+	}
 	run = SlotRun(w, &np, &pf);
 	if (run != NULL)
 	{

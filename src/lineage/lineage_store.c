@@ -343,20 +343,19 @@ lineage_write_edges(int64 transform, LineageEdge *edges, int nedges)
 }
 
 /*
- * Write npairs (child, parent) pairs, in the order collected, as runs
- * (doc/lineage.md "Runs"): a run is cut where the next child is not the
- * previous one plus one, at LINEAGE_RUN_MAX children, or where its
- * parents would span more than LINEAGE_RUN_SPAN ids.  Every child
- * version is child_from, every parent version parent_from.  Returns the
- * edges written.  Inside aisec_spi_begin/_end.
+ * Write runs of pairs (child, parent) in the order given: a run is cut
+ * where the next child is not the previous one plus one, at
+ * LINEAGE_RUN_MAX children, or, if span, where its parents would span
+ * more than LINEAGE_RUN_SPAN ids.  Returns the runs written, or, if
+ * count_only, the runs it would write.
  */
-int64
-lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
-				   int64 child_from, int64 parent_from)
+static int64
+Runs(EdgeBatch *batch, const int64 *pairs, int64 npairs, int64 child_from,
+	 int64 parent_from, bool span, bool count_only)
 {
-	EdgeBatch  *batch = BatchStart(transform);
-	int64	   *run = palloc(sizeof(int64) * LINEAGE_RUN_MAX);
+	int64	   *run = count_only ? NULL : palloc(sizeof(int64) * LINEAGE_RUN_MAX);
 	int64		i = 0;
+	int64		runs = 0;
 
 	while (i < npairs)
 	{
@@ -370,18 +369,94 @@ lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
 		{
 			int64		p = pairs[2 * i + 1];
 
-			if (Max(h, p) - Min(l, p) > LINEAGE_RUN_SPAN)
+			if (span && Max(h, p) - Min(l, p) > LINEAGE_RUN_SPAN)
 				break;
 			l = Min(l, p);
 			h = Max(h, p);
-			run[n++] = p;
+			if (run)
+				run[n] = p;
+			n++;
 			i++;
 		}
+		runs++;
+		if (count_only)
+			continue;
 		initStringInfo(&buf);
-		lineage_encode_run(&buf, run, n, parent_from, l);
+		lineage_encode_run(&buf, span ? LINEAGE_FORMAT_RUN : LINEAGE_FORMAT_UP_RUN,
+						   run, n, parent_from, l);
 		/* a run's child column: its first child, negated */
 		BatchAdd(batch, -first, child_from, l, h, &buf);
 	}
+	return runs;
+}
+
+/* qsort order of (child, parent) pairs: parent, then child. */
+static int
+CompareByParent(const void *a, const void *b)
+{
+	const int64 *x = a;
+	const int64 *y = b;
+
+	if (x[1] != y[1])
+		return x[1] < y[1] ? -1 : 1;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/*
+ * Write pairs as down runs (format 5): sorted by parent, cut at
+ * LINEAGE_RUN_MAX edges or where the parents would span more than
+ * LINEAGE_RUN_SPAN ids; the child column 0 (no child's row: lineage_up
+ * never finds them).
+ */
+static void
+DownRuns(EdgeBatch *batch, const int64 *pairs, int64 npairs, int64 child_from,
+		 int64 parent_from)
+{
+	int64	   *sorted = palloc_extended(sizeof(int64) * 2 * Max(npairs, 1), MCXT_ALLOC_HUGE);
+	int64		i = 0;
+
+	memcpy(sorted, pairs, sizeof(int64) * 2 * npairs);
+	qsort(sorted, npairs, sizeof(int64) * 2, CompareByParent);
+	while (i < npairs)
+	{
+		int64		start = i;
+		int64		l = sorted[2 * i + 1];
+		StringInfoData buf;
+
+		while (i < npairs && i - start < LINEAGE_RUN_MAX && sorted[2 * i + 1] - l <= LINEAGE_RUN_SPAN)
+			i++;
+		initStringInfo(&buf);
+		lineage_encode_down_run(&buf, sorted + 2 * start, (int) (i - start), parent_from, l);
+		BatchAdd(batch, 0, child_from, l, sorted[2 * (i - 1) + 1], &buf);
+	}
+	pfree(sorted);
+}
+
+/*
+ * Write npairs (child, parent) pairs, in the order collected, as runs
+ * (doc/lineage.md "Runs").  Every child version is child_from, every
+ * parent version parent_from.  When the parents come in an order far
+ * from their ids (a join's other side stored in another order), runs cut
+ * at LINEAGE_RUN_SPAN would hold a few edges each: the pairs are then
+ * written twice, as runs of consecutive children whatever their parents'
+ * span (format 4, for lineage_up; not in the down index) and as runs in
+ * parent order (format 5, for lineage_down).  Returns the edges written.
+ * Inside aisec_spi_begin/_end.
+ */
+int64
+lineage_write_runs(int64 transform, const int64 *pairs, int64 npairs,
+				   int64 child_from, int64 parent_from)
+{
+	EdgeBatch  *batch = BatchStart(transform);
+
+	if (npairs >= 64 &&
+		Runs(NULL, pairs, npairs, child_from, parent_from, true, true) * 16 > npairs)
+	{
+		(void) Runs(batch, pairs, npairs, child_from, parent_from, false, false);
+		DownRuns(batch, pairs, npairs, child_from, parent_from);
+	}
+	else
+		(void) Runs(batch, pairs, npairs, child_from, parent_from, true, false);
 	BatchFlush(batch);
 	return npairs;
 }

@@ -50,11 +50,13 @@ CREATE TABLE aisec.lineage_edge (
 CREATE INDEX lineage_edge_child ON aisec.lineage_edge (child);
 -- Down (the rows whose parent range holds a rid): a btree on the range's
 -- width class (0 a point, 1 a run or set up to 4,096 ids wide, 2 a set
--- within one block) and its low end; lineage_down scans, per class,
--- parent_lo from the rid minus the class's widest range up to the rid
--- (doc/lineage.md "Indexes").
+-- within one block; 3 a run kept for lineage_up only, format 4, never
+-- scanned) and its low end; lineage_down scans, per class, parent_lo from
+-- the rid minus the class's widest range up to the rid (doc/lineage.md
+-- "Indexes").
 CREATE INDEX lineage_edge_parent ON aisec.lineage_edge
-    ((CASE WHEN parent_hi OPERATOR(pg_catalog.=) parent_lo THEN 0
+    ((CASE WHEN pg_catalog.get_byte(parents, 0) OPERATOR(pg_catalog.=) 4 THEN 3
+           WHEN parent_hi OPERATOR(pg_catalog.=) parent_lo THEN 0
            WHEN parent_hi OPERATOR(pg_catalog.-) parent_lo OPERATOR(pg_catalog.<=) 4096 THEN 1
            ELSE 2 END), parent_lo);
 REVOKE ALL ON aisec.lineage_edge FROM PUBLIC;

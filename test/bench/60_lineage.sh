@@ -126,6 +126,24 @@ edges=$(sql "SELECT t.edges || ' edges, ' || (SELECT count(*) FROM aisec.lineage
              WHERE g.rel = 'bj_on_1'::regclass AND t.level = 'row'")
 line "2-way join $CAP x $CAP rows, capture on vs off ($edges)" "${ms[joinon]}" "${ms[joinoff]}" "<= 1.5x"
 
+# The same join with the other side stored in random order: its parents
+# come in an order far from their ids, and are written twice (runs of
+# children for lineage_up, runs of parents for lineage_down).
+sql "SET client_min_messages = warning; DROP TABLE IF EXISTS bc_shuffled"
+sql "CREATE TABLE bc_shuffled (id int, w text)"
+sql "INSERT INTO bc_shuffled SELECT id, w FROM bc_side ORDER BY md5(id::text)"
+sql "SELECT aisec.track('bc_shuffled')" >/dev/null
+sql "VACUUM ANALYZE bc_shuffled"
+round_tables bk "src int, v text, w text"
+turns -c -p capture_rounds \
+	shufon "INSERT INTO bk_on_%R (src, v, w) SELECT s.id, s.v, d.w FROM bc_src s JOIN bc_shuffled d ON d.id = s.id" \
+	-s "SET aisec.lineage = off" \
+	shufoff "INSERT INTO bk_off_%R (src, v, w) SELECT s.id, s.v, d.w FROM bc_src s JOIN bc_shuffled d ON d.id = s.id"
+edges=$(sql "SELECT t.edges || ' edges, ' || (SELECT count(*) FROM aisec.lineage_edge e WHERE e.transform = t.id) || ' rows'
+             FROM aisec.lineage_transform t JOIN aisec.tracked g ON g.table_no = t.targets[1]
+             WHERE g.rel = 'bk_on_1'::regclass AND t.level = 'row'")
+line "2-way join, one side in random order, capture on vs off ($edges)" "${ms[shufon]}" "${ms[shufoff]}" "<= 1.5x"
+
 # GROUP BY into 1,000 groups over the CAP-row source: each group's parents
 # are a set of ~CAP/1000 rows; capture on vs off, and the lineage storage
 # one such statement adds (edge table and its indexes) against the
