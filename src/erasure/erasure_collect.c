@@ -202,15 +202,22 @@ AppendMatch(StringInfo sql, const char *prefix, SubjectColumn *cols, int ncols,
 	return any;
 }
 
-/* Run sql as the extension owner with row security off; return processed. */
+/*
+ * Whether the searches read with a fresh snapshot (erase, after locking
+ * the tables: a row committed after its statement began is found) or with
+ * the calling query's (the preview).
+ */
+static bool fresh_snapshot = false;
+
+/* Run query sql as the extension owner with row security off. */
 static int
-RunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, bool read_only)
+RunAsOwner(const char *sql, int nargs, Oid *types, Datum *values)
 {
 	(void) set_config_option("row_security", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	if (read_only)
-		return aisec_spi_read(sql, true, nargs, types, values, NULL, NULL);
-	return aisec_spi_run(sql, true, nargs, types, values, NULL, NULL);
+	if (fresh_snapshot)
+		return aisec_spi_run(sql, true, nargs, types, values, NULL, NULL);
+	return aisec_spi_read(sql, true, nargs, types, values, NULL, NULL);
 }
 
 /* An empty int8[]. */
@@ -254,7 +261,7 @@ CollectUntracked(ErasureTarget *t, SubjectColumn *cols, int ncols)
 	t->types = types;
 	t->values = values;
 	aisec_spi_begin(&spi);
-	(void) RunAsOwner(sql.data, nargs, types, values, true);
+	(void) RunAsOwner(sql.data, nargs, types, values);
 	t->live_rows = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
 	aisec_spi_end(&spi);
 }
@@ -297,7 +304,7 @@ CollectTracked(ErasureTarget *t, SubjectColumn *cols, int ncols)
 	appendStringInfoString(&sql, ") s");
 
 	aisec_spi_begin(&spi);
-	(void) RunAsOwner(sql.data, nargs, types, values, true);
+	(void) RunAsOwner(sql.data, nargs, types, values);
 	d = aisec_spi_value(0, 0, &isnull);
 	t->rids = CopyArray(d, isnull);
 	t->nrids = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(t->rids)),
@@ -329,7 +336,7 @@ CollectTracked(ErasureTarget *t, SubjectColumn *cols, int ncols)
 						 "  AND (e.valid_to IS NULL OR vt.version OPERATOR(pg_catalog.<) e.valid_to) "
 						 " WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1))",
 						 rel, RID_COLUMN, hist, rel, RID_COLUMN, hist, ended);
-		(void) RunAsOwner(sql.data, 3, ctypes, cvalues, true);
+		(void) RunAsOwner(sql.data, 3, ctypes, cvalues);
 		t->live_rows = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
 		t->history_records = DatumGetInt64(aisec_spi_value(0, 1, &isnull));
 		d = aisec_spi_value(0, 2, &isnull);
@@ -380,7 +387,7 @@ CountDerived(ErasureTarget *targets, int n)
 		(void) RunAsOwner("SELECT pg_catalog.count(DISTINCT d.rid) "
 						  "FROM aisec.lineage_down($1) d "
 						  "WHERE d.rid OPERATOR(pg_catalog.<>) ALL ($2)",
-						  2, types, values, true);
+						  2, types, values);
 		targets[i].derived_rows = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
 	}
 	aisec_spi_end(&spi);
@@ -389,10 +396,12 @@ CountDerived(ErasureTarget *targets, int n)
 /*
  * Find what erasing subject reaches, per declared table that exists (in
  * schema and name order), locking each table in lockmode first; return
- * the number of tables, the targets in *out.
+ * the number of tables, the targets in *out.  With fresh, each search
+ * reads with a new snapshot, taken after the lock (erase, at READ
+ * COMMITTED); else with the calling query's (the preview).
  */
 int
-erasure_collect(const char *subject, LOCKMODE lockmode, ErasureTarget **out)
+erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh, ErasureTarget **out)
 {
 	Declared   *decl;
 	int			ndecl = ReadDeclared(&decl);
@@ -400,6 +409,7 @@ erasure_collect(const char *subject, LOCKMODE lockmode, ErasureTarget **out)
 	ErasureTarget *targets = palloc0(sizeof(ErasureTarget) * (ndecl + 1));
 	int			n = 0;
 
+	fresh_snapshot = fresh;
 	for (int start = 0; start < ndecl;)
 	{
 		ErasureTarget *t = &targets[n++];

@@ -8,7 +8,9 @@
  * What a request reaches is found by erasure_collect.c, exactly as the
  * preview finds it, with every declared table locked in SHARE ROW
  * EXCLUSIVE mode first (no writer can add the subject meanwhile; readers
- * and commits go on).  Then, per table:
+ * and commits go on) and each search reading with a snapshot taken after
+ * the lock.  Hence erase runs only at READ COMMITTED: a transaction
+ * snapshot would miss rows committed before the lock was granted.  Then, per table:
  *
  * - the live rows are deleted by a plain DELETE run as the extension owner
  *   with row security off, so capture records the deletion like any other
@@ -32,6 +34,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/xact.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
@@ -264,6 +267,12 @@ aisec_erase(PG_FUNCTION_ARGS)
 
 	aisec_require_role(AISEC_ROLE_DPO, "aisec.erase()");
 	aisec_prevent_if_read_only("aisec.erase()");
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aisec.erase() must run at READ COMMITTED isolation"),
+				 errdetail("At REPEATABLE READ or SERIALIZABLE, rows of the subject committed after the transaction's snapshot would be missed."),
+				 errhint("Run it in a transaction of its own, or SET TRANSACTION ISOLATION LEVEL READ COMMITTED.")));
 	reference = erasure_text_arg(fcinfo, 0, "erasure reference", 0);
 	subject = erasure_text_arg(fcinfo, 1, "erasure subject", 0);
 
@@ -283,7 +292,7 @@ aisec_erase(PG_FUNCTION_ARGS)
 				 errdetail("aisec.require_erasure_approval is on: a second DPO must approve each request."),
 				 errhint("Another member of aisec_dpo runs aisec.approve_erasure('%s').", reference)));
 
-	n = erasure_collect(subject, ShareRowExclusiveLock, &targets);
+	n = erasure_collect(subject, ShareRowExclusiveLock, true, &targets);
 	for (int i = 0; i < n; i++)
 		if (targets[i].live_rows > 0)
 			CheckDeleteRuns(targets[i].relid);

@@ -56,7 +56,8 @@ typedef struct ErasureTarget
 } ErasureTarget;
 
 /* erasure_collect.c */
-extern int	erasure_collect(const char *subject, LOCKMODE lockmode, ErasureTarget **out);
+extern int	erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh,
+							ErasureTarget **out);
 
 /* erasure_subject.c */
 extern Oid	erasure_eq_operator(Oid typid, const char *col);

@@ -39,7 +39,7 @@ aisec_erasure_preview(PG_FUNCTION_ARGS)
 	erasure_check_subject(&req, PG_GETARG_TEXT_PP(1));
 
 	ts = aisec_begin_srf(fcinfo, &desc);
-	n = erasure_collect(subject, AccessShareLock, &targets);
+	n = erasure_collect(subject, AccessShareLock, false, &targets);
 	for (int i = 0; i < n; i++)
 	{
 		ErasureTarget *t = &targets[i];
