@@ -208,7 +208,16 @@ SELECT count(*) AS rows_v4 FROM aisec.checkout(NULL::ex_customers, 4);
 SELECT ok, count(*) FROM aisec.verify('ex_ds') GROUP BY ok;
 
 --
--- 7. verify accepts a redacted record only where an erasure authorizes
+-- 7. Reverting to a version from before the erasure does not bring the
+--    subject's rows back: their records are redacted, so they are in no
+--    version.
+--
+SELECT * FROM aisec.revert('ex_ds', 1);
+SELECT id, email, name FROM ex_customers ORDER BY id;
+SELECT order_id, email FROM ex_orders ORDER BY order_id;
+
+--
+-- 8. verify accepts a redacted record only where an erasure authorizes
 --    it: a superuser who blanks Bob's record behind aisec's back is
 --    reported.
 --
@@ -220,7 +229,7 @@ SELECT version, ok, replace(regexp_replace(actual, '[0-9a-f]{64}', '<fingerprint
 FROM aisec.verify('ex_ds') WHERE NOT ok ORDER BY version NULLS FIRST, actual LIMIT 3;
 
 --
--- 8. With approval off, a request runs without it; a subject in no row
+-- 9. With approval off, a request runs without it; a subject in no row
 --    erases nothing, and says so.
 --
 SET SESSION AUTHORIZATION ex_adm;
@@ -233,6 +242,29 @@ SELECT aisec.request_erasure('carol@example.com', 'EX-3') > 0 AS registered;
 SELECT (aisec.erase('EX-3', 'carol@example.com'))->'live_rows_deleted' AS deleted;
 RESET SESSION AUTHORIZATION;
 SELECT count(*) AS carol_left FROM ex_customers WHERE email LIKE 'carol%';
+
+--
+-- 10. Hostile names: a tracked table and a subject column that need
+--    quoting, in live rows and in the history's row data.
+--
+CREATE SCHEMA "ex.s""x";
+CREATE TABLE "ex.s""x"."odd ""tab.le" ("e.mail""" text, n int);
+INSERT INTO "ex.s""x"."odd ""tab.le" VALUES ('erin@example.com', 1), ('erin@example.com', 2), ('frank@example.com', 3);
+SELECT aisec.track('"ex.s""x"."odd ""tab.le"') > 0 AS tracked;
+SELECT aisec.create_dataset('ex_odd', ARRAY['"ex.s""x"."odd ""tab.le"']::regclass[]) > 0 AS created;
+SELECT aisec.commit('ex_odd', 'v1');
+UPDATE "ex.s""x"."odd ""tab.le" SET "e.mail""" = 'erin.new@example.com' WHERE n = 2;
+SELECT aisec.commit('ex_odd', 'v2');
+SELECT aisec.declare_subject('"ex.s""x"."odd ""tab.le"', 'e.mail"');
+SET SESSION AUTHORIZATION ex_dpo1;
+SELECT aisec.request_erasure('erin@example.com', 'EX-4') > 0 AS registered;
+SELECT * FROM aisec.erasure_preview('EX-4', 'erin@example.com') WHERE rel::text LIKE '%odd%';
+SELECT (aisec.erase('EX-4', 'erin@example.com'))->'tables' @> '[{"live_rows_deleted": 2, "history_records_redacted": 3, "versions": [1, 2]}]' AS as_previewed;
+RESET SESSION AUTHORIZATION;
+SELECT "e.mail""", n FROM "ex.s""x"."odd ""tab.le";
+SELECT ok, count(*) FROM aisec.verify('ex_odd') GROUP BY ok;
+SELECT n FROM aisec.checkout(NULL::"ex.s""x"."odd ""tab.le", 1) ORDER BY n;
+SELECT aisec.drop_dataset('ex_odd', keep_history => false);
 
 -- The audit entries: keyed hash and counts, never the subject.
 SELECT action, object, detail->'live_rows_deleted' AS live, detail->'history_records_redacted' AS redacted,
@@ -247,6 +279,8 @@ DELETE FROM aisec.erasure_row;
 -- Clean up.
 SELECT count(*) AS undeclared FROM (SELECT aisec.undeclare_subject(rel, attname) FROM aisec.erasure_subject) u;
 SELECT aisec.drop_dataset('ex_ds', keep_history => false);
-DROP TABLE ex_customers, ex_orders, ex_features, ex_log, ex_before, ex_checkout_before;
+DROP TABLE ex_customers, ex_orders, ex_features, ex_log, ex_before, ex_checkout_before,
+    "ex.s""x"."odd ""tab.le";
+DROP SCHEMA "ex.s""x";
 DROP FUNCTION ex_log_trigger();
 DROP ROLE ex_adm, ex_dpo1, ex_dpo2, ex_eng;
