@@ -266,81 +266,163 @@ CollectUntracked(ErasureTarget *t, SubjectColumn *cols, int ncols)
 	aisec_spi_end(&spi);
 }
 
+/* Number of elements of the int8[] a. */
+static int
+ArrayLength(Datum a)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(a);
+
+	return ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+}
+
+/* The int8[] a followed by the elements of b. */
+static Datum
+ConcatArrays(Datum a, Datum b)
+{
+	Datum	   *ea;
+	Datum	   *eb;
+	Datum	   *all;
+	int			na;
+	int			nb;
+
+	deconstruct_array(DatumGetArrayTypeP(a), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &ea, NULL, &na);
+	deconstruct_array(DatumGetArrayTypeP(b), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &eb, NULL, &nb);
+	all = palloc(sizeof(Datum) * (na + nb + 1));
+	memcpy(all, ea, sizeof(Datum) * na);
+	memcpy(all + na, eb, sizeof(Datum) * nb);
+	return PointerGetDatum(construct_array(all, na + nb, INT8OID, 8, FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
+}
+
+/* Run a query of one int8[] column as the owner; the array, copied. */
+static Datum
+QueryArray(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	bool		isnull;
+	Datum		d;
+
+	(void) RunAsOwner(sql, nargs, types, values);
+	d = aisec_spi_value(0, 0, &isnull);
+	return CopyArray(d, isnull);
+}
+
 /*
- * Fill what erasure reaches in a tracked table: the subject's row ids (of
- * live rows and of history data holding the subject), the live rows with
- * those ids, the history records erase would redact (all of theirs that
- * still hold data, except records of the pending version of live rows,
- * which capture deletes with the row), and the committed versions whose
- * records include them.
+ * Fill what erasure reaches in a tracked table.  The subject's row ids
+ * are those of live rows whose subject columns hold the subject (found by
+ * the columns' index: live_rids) and those of history records whose row
+ * data holds it (one scan of the history).  Of the latter, rows with an
+ * open record (no ended record: the row is live, but no longer holds the
+ * subject) are changed_rids; the others were deleted.  So live rows are
+ * counted and deleted by index, and the live table is scanned by row id
+ * (it has no index on aisec_rid) only when some row has changed away
+ * from the subject.  Then the history records erase would redact (all of
+ * the ids' records still holding data, except records of the pending
+ * version of live rows, which capture deletes with the row), and the
+ * committed versions whose records include them.
  */
 static void
 CollectTracked(ErasureTarget *t, SubjectColumn *cols, int ncols)
 {
 	StringInfoData sql;
-	Oid		   *types = palloc(sizeof(Oid) * (ncols + 3));
-	Datum	   *values = palloc(sizeof(Datum) * (ncols + 3));
+	Oid		   *types = palloc(sizeof(Oid) * (ncols + 1));
+	Datum	   *values = palloc(sizeof(Datum) * (ncols + 1));
 	int			nargs = 0;
 	AisecSpi	spi;
-	bool		isnull;
-	Datum		d;
 	char	   *rel = aisec_qualified_name(t->relid);
 	char	   *hist = aisec_qualified_name(t->tt.history);
 	char	   *ended = aisec_qualified_name(t->tt.ended);
+	Datum		past;
+	Oid		   *atypes = palloc(sizeof(Oid) * (ncols + 3));
+	Datum	   *avalues = palloc(sizeof(Datum) * (ncols + 3));
+	bool		isnull;
 
-	t->rids = EmptyInt8Array();
-	t->versions = EmptyInt8Array();
+	t->rids = t->live_rids = t->changed_rids = t->versions = EmptyInt8Array();
 	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT pg_catalog.array_agg(s.rid ORDER BY s.rid) FROM ("
-					 "SELECT t.%s AS rid FROM ONLY %s t WHERE ",
-					 RID_COLUMN, rel);
+	appendStringInfo(&sql, "SELECT pg_catalog.array_agg(t.%s ORDER BY t.%s) FROM ONLY %s t WHERE ",
+					 RID_COLUMN, RID_COLUMN, rel);
 	if (!AppendMatch(&sql, "t.", cols, ncols, types, values, &nargs))
 		return;					/* no row can hold the subject */
-	appendStringInfo(&sql, " UNION SELECT h.rid FROM %s h WHERE ", hist);
-	/* The same parameters again, read from the history's row data. */
-	nargs = 0;
-	(void) AppendMatch(&sql, "(h.data).", cols, ncols, types, values, &nargs);
-	appendStringInfoString(&sql, ") s");
+	/* Kept for erase's DELETE of the live rows, by the same index. */
+	t->match = pstrdup(strstr(sql.data, " WHERE ") + strlen(" WHERE "));
+	t->nargs = nargs;
+	t->types = types;
+	t->values = values;
+	memcpy(atypes, types, sizeof(Oid) * nargs);
+	memcpy(avalues, values, sizeof(Datum) * nargs);
 
 	aisec_spi_begin(&spi);
-	(void) RunAsOwner(sql.data, nargs, types, values);
-	d = aisec_spi_value(0, 0, &isnull);
-	t->rids = CopyArray(d, isnull);
-	t->nrids = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(t->rids)),
-							  ARR_DIMS(DatumGetArrayTypeP(t->rids)));
-	if (t->nrids > 0)
-	{
-		Oid			ctypes[3] = {INT8ARRAYOID, INT8OID, INT4OID};
-		Datum		cvalues[3];
+	t->live_rids = QueryArray(sql.data, nargs, types, values);
 
-		cvalues[0] = t->rids;
-		cvalues[1] = Int64GetDatum(t->tt.pending);
-		cvalues[2] = Int32GetDatum(t->tt.table_no);
+	/* Row ids only the history names with the subject. */
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT pg_catalog.array_agg(DISTINCT h.rid ORDER BY h.rid) FROM %s h "
+					 "WHERE h.rid OPERATOR(pg_catalog.<>) ALL ($%d) AND ",
+					 hist, nargs + 1);
+	atypes[nargs] = INT8ARRAYOID;
+	avalues[nargs] = t->live_rids;
+	{
+		int			k = 0;
+
+		(void) AppendMatch(&sql, "(h.data).", cols, ncols, atypes, avalues, &k);
+	}
+	past = QueryArray(sql.data, nargs + 1, atypes, avalues);
+
+	/* Of those, the rows still live (an open record). */
+	if (ArrayLength(past) > 0)
+	{
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
-						 "SELECT (SELECT pg_catalog.count(*) FROM ONLY %s t "
-						 "        WHERE t.%s OPERATOR(pg_catalog.=) ANY ($1)), "
-						 "(SELECT pg_catalog.count(*) FROM %s h "
-						 " WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1) "
-						 "   AND (h.data IS NOT NULL OR h.salt IS NOT NULL) "
-						 "   AND NOT (h.valid_from OPERATOR(pg_catalog.>=) $2 AND EXISTS "
-						 "        (SELECT FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.=) h.rid))), "
-						 "(SELECT pg_catalog.array_agg(DISTINCT vt.version ORDER BY vt.version) "
-						 " FROM %s h LEFT JOIN %s e "
-						 "   ON e.rid OPERATOR(pg_catalog.=) h.rid "
-						 "  AND e.valid_from OPERATOR(pg_catalog.=) h.valid_from "
-						 " JOIN aisec.version_table vt "
-						 "   ON vt.table_no OPERATOR(pg_catalog.=) $3 "
-						 "  AND vt.version OPERATOR(pg_catalog.>=) GREATEST(h.valid_from, 1) "
-						 "  AND (e.valid_to IS NULL OR vt.version OPERATOR(pg_catalog.<) e.valid_to) "
-						 " WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1))",
-						 rel, RID_COLUMN, hist, rel, RID_COLUMN, hist, ended);
-		(void) RunAsOwner(sql.data, 3, ctypes, cvalues);
-		t->live_rows = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
-		t->history_records = DatumGetInt64(aisec_spi_value(0, 1, &isnull));
-		d = aisec_spi_value(0, 2, &isnull);
-		t->versions = CopyArray(d, isnull);
+						 "SELECT pg_catalog.array_agg(DISTINCT h.rid ORDER BY h.rid) FROM %s h "
+						 "WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1) AND NOT EXISTS "
+						 "(SELECT FROM %s e WHERE e.rid OPERATOR(pg_catalog.=) h.rid "
+						 "   AND e.valid_from OPERATOR(pg_catalog.=) h.valid_from)",
+						 hist, ended);
+		atypes[0] = INT8ARRAYOID;
+		avalues[0] = past;
+		t->changed_rids = QueryArray(sql.data, 1, atypes, avalues);
+	}
+	t->rids = ConcatArrays(t->live_rids, past);
+	t->nrids = ArrayLength(t->rids);
+	t->live_rows = ArrayLength(t->live_rids) + ArrayLength(t->changed_rids);
+
+	if (t->nrids > 0)
+	{
+		Datum		live = ConcatArrays(t->live_rids, t->changed_rids);
+
+		atypes[0] = INT8ARRAYOID;
+		avalues[0] = t->rids;
+		atypes[1] = INT8OID;
+		avalues[1] = Int64GetDatum(t->tt.pending);
+		atypes[2] = INT8ARRAYOID;
+		avalues[2] = live;
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "SELECT pg_catalog.count(*) FROM %s h "
+						 "WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1) "
+						 "  AND (h.data IS NOT NULL OR h.salt IS NOT NULL) "
+						 "  AND NOT (h.valid_from OPERATOR(pg_catalog.>=) $2 "
+						 "           AND h.rid OPERATOR(pg_catalog.=) ANY ($3))",
+						 hist);
+		(void) RunAsOwner(sql.data, 3, atypes, avalues);
+		t->history_records = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
+
+		atypes[1] = INT4OID;
+		avalues[1] = Int32GetDatum(t->tt.table_no);
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "SELECT pg_catalog.array_agg(DISTINCT vt.version ORDER BY vt.version) "
+						 "FROM %s h LEFT JOIN %s e "
+						 "  ON e.rid OPERATOR(pg_catalog.=) h.rid "
+						 " AND e.valid_from OPERATOR(pg_catalog.=) h.valid_from "
+						 "JOIN aisec.version_table vt "
+						 "  ON vt.table_no OPERATOR(pg_catalog.=) $2 "
+						 " AND vt.version OPERATOR(pg_catalog.>=) GREATEST(h.valid_from, 1) "
+						 " AND (e.valid_to IS NULL OR vt.version OPERATOR(pg_catalog.<) e.valid_to) "
+						 "WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1)",
+						 hist, ended);
+		t->versions = QueryArray(sql.data, 2, atypes, avalues);
 	}
 	aisec_spi_end(&spi);
 }

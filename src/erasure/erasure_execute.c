@@ -153,26 +153,51 @@ DeleteAsOwner(const char *sql, int nargs, Oid *types, Datum *values)
 	return n;
 }
 
-/* Delete the live rows of target t; return how many. */
+/*
+ * Delete the live rows of target t; return how many.  A tracked table's
+ * rows that hold the subject are deleted through the subject columns'
+ * index (and their row ids), those that held it before by row id (a scan:
+ * aisec_rid has no index).
+ */
 static int64
 DeleteLiveRows(const ErasureTarget *t)
 {
-	Oid			argtype = INT8ARRAYOID;
-	Datum		arg = t->rids;
+	char	   *rel = aisec_qualified_name(t->relid);
+	int64		n = 0;
 
 	if (t->tracked)
 	{
-		if (t->nrids == 0)
-			return 0;
-		return DeleteAsOwner(psprintf("DELETE FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) ANY ($1)",
-									  aisec_qualified_name(t->relid), RID_COLUMN),
-							 1, &argtype, &arg);
+		Oid		   *types = palloc(sizeof(Oid) * (t->nargs + 1));
+		Datum	   *values = palloc(sizeof(Datum) * (t->nargs + 1));
+
+		if (t->nargs > 0)
+		{
+			memcpy(types, t->types, sizeof(Oid) * t->nargs);
+			memcpy(values, t->values, sizeof(Datum) * t->nargs);
+		}
+		types[t->nargs] = INT8ARRAYOID;
+		values[t->nargs] = t->live_rids;
+		if (ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(t->live_rids)),
+						   ARR_DIMS(DatumGetArrayTypeP(t->live_rids))) > 0)
+			n += DeleteAsOwner(psprintf("DELETE FROM ONLY %s t WHERE %s AND t.%s OPERATOR(pg_catalog.=) ANY ($%d)",
+										rel, t->match, RID_COLUMN, t->nargs + 1),
+							   t->nargs + 1, types, values);
+		if (ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(t->changed_rids)),
+						   ARR_DIMS(DatumGetArrayTypeP(t->changed_rids))) > 0)
+		{
+			types[0] = INT8ARRAYOID;
+			values[0] = t->changed_rids;
+			n += DeleteAsOwner(psprintf("DELETE FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) ANY ($1)",
+										rel, RID_COLUMN),
+							   1, types, values);
+		}
+		return n;
 	}
 	if (t->nargs == 0)
 		return 0;
-	return DeleteAsOwner(psprintf("DELETE FROM %s%s WHERE %s",
+	return DeleteAsOwner(psprintf("DELETE FROM %s%s t WHERE %s",
 								  get_rel_relkind(t->relid) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
-								  aisec_qualified_name(t->relid), t->match),
+								  rel, t->match),
 						 t->nargs, t->types, t->values);
 }
 

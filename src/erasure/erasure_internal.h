@@ -44,11 +44,13 @@ typedef struct ErasureTarget
 	TrackedTable tt;			/* if tracked */
 	Datum		rids;			/* int8[]: the subject's row ids (tracked) */
 	int			nrids;
+	Datum		live_rids;		/* int8[]: live rows holding the subject */
+	Datum		changed_rids;	/* int8[]: live rows that held it before */
 	int64		live_rows;
 	int64		history_records;
 	Datum		versions;		/* int8[] (tracked), else 0 */
 	int64		derived_rows;
-	/* untracked: the match condition over the live table and its $n */
+	/* the match condition over the live table (alias t) and its $n */
 	char	   *match;
 	int			nargs;
 	Oid		   *types;
