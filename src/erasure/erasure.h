@@ -1,14 +1,17 @@
 /*
  * erasure.h
  *		The door of src/erasure/: GDPR erasure (doc/erasure.md).  No other
- *		room calls into erasure today: its SQL functions are its only
- *		entry points.  A later slice registers the check that authorizes
- *		redacted history records with versioning through this room's
- *		load-time call (aisec_versioning_set_redaction_check).
+ *		room calls into erasure: its SQL functions are its entry points,
+ *		and the module's load-time call registers with versioning the check
+ *		that authorizes the history records an erasure redacted
+ *		(aisec_versioning_set_redaction_check).
  */
 #ifndef AISEC_ERASURE_H
 #define AISEC_ERASURE_H
 
 #include "postgres.h"
+
+/* Register erasure's redaction check with versioning (erasure_execute.c). */
+extern void aisec_erasure_init(void);
 
 #endif							/* AISEC_ERASURE_H */

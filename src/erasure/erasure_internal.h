@@ -1,7 +1,7 @@
 /*
  * erasure_internal.h
- *		What the files of src/erasure/ share: the keyed subject hash and
- *		the lookup of a request in the register.
+ *		What the files of src/erasure/ share: the keyed subject hash, the
+ *		lookup of a request in the register, and what a request reaches.
  */
 #ifndef AISEC_ERASURE_INTERNAL_H
 #define AISEC_ERASURE_INTERNAL_H
@@ -10,7 +10,10 @@
 
 #include "fmgr.h"
 
+#include "storage/lockdefs.h"
+
 #include "core/core.h"
+#include "versioning/versioning.h"
 
 /* aisec's reserved HMAC key for subject hashes (src/keys/, keys.h). */
 #define ERASURE_KEY_NAME	"$erasure"
@@ -28,6 +31,36 @@ typedef struct ErasureRequest
 	bool		executed;
 } ErasureRequest;
 
+/*
+ * What erasing a subject reaches in one declared table (erasure_collect.c).
+ * Counts are what erase does: live rows it deletes, history records it
+ * redacts, committed versions whose records include the subject's rows,
+ * rows derived from them through lineage (not the subject's own).
+ */
+typedef struct ErasureTarget
+{
+	Oid			relid;
+	bool		tracked;
+	TrackedTable tt;			/* if tracked */
+	Datum		rids;			/* int8[]: the subject's row ids (tracked) */
+	int			nrids;
+	Datum		live_rids;		/* int8[]: live rows holding the subject */
+	Datum		changed_rids;	/* int8[]: live rows that held it before */
+	int64		live_rows;
+	int64		history_records;
+	Datum		versions;		/* int8[] (tracked), else 0 */
+	int64		derived_rows;
+	/* the match condition over the live table (alias t) and its $n */
+	char	   *match;
+	int			nargs;
+	Oid		   *types;
+	Datum	   *values;
+} ErasureTarget;
+
+/* erasure_collect.c */
+extern int	erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh,
+							ErasureTarget **out);
+
 /* erasure_subject.c */
 extern Oid	erasure_eq_operator(Oid typid, const char *col);
 
@@ -41,5 +74,7 @@ extern bool erasure_lookup_request(const char *reference, bool latest,
 extern void erasure_report_no_request(const char *reference);
 extern void erasure_check_subject(const ErasureRequest *req, text *subject);
 extern char *erasure_hex(const uint8 *bytes, size_t len);
+extern void erasure_lock_register(void);
+extern bool erasure_approval_required(Snapshot snap);
 
 #endif							/* AISEC_ERASURE_INTERNAL_H */

@@ -189,8 +189,8 @@ erasure_check_subject(const ErasureRequest *req, text *subject)
 }
 
 /* Serialize changes to the register (see the file header). */
-static void
-LockRegister(void)
+void
+erasure_lock_register(void)
 {
 	LockRelationOid(aisec_relid("erasure_request"), ShareRowExclusiveLock);
 }
@@ -259,7 +259,7 @@ aisec_request_erasure(PG_FUNCTION_ARGS)
 	basis = erasure_text_arg(fcinfo, 2, "legal basis", BASIS_MAX);
 	requester = SessionUserName();
 
-	LockRegister();
+	erasure_lock_register();
 	if (erasure_lookup_request(reference, true, &other))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
@@ -320,7 +320,7 @@ aisec_approve_erasure(PG_FUNCTION_ARGS)
 	reference = erasure_text_arg(fcinfo, 0, "erasure reference", 0);
 	approver = SessionUserName();
 
-	LockRegister();
+	erasure_lock_register();
 	if (!erasure_lookup_request(reference, true, &req))
 		erasure_report_no_request(reference);
 	if (req.executed)
@@ -361,8 +361,8 @@ aisec_approve_erasure(PG_FUNCTION_ARGS)
 }
 
 /* Whether approval is required now, reading with snap (NULL: the query's). */
-static bool
-ApprovalRequired(Snapshot snap)
+bool
+erasure_approval_required(Snapshot snap)
 {
 	AisecSpi	spi;
 	bool		required = false;
@@ -403,7 +403,7 @@ aisec_require_erasure_approval(PG_FUNCTION_ARGS)
 	required = PG_GETARG_BOOL(0);
 
 	LockRelationOid(aisec_relid("erasure_setting"), ShareRowExclusiveLock);
-	previous = ApprovalRequired(GetLatestSnapshot());
+	previous = erasure_approval_required(GetLatestSnapshot());
 	args[0] = BoolGetDatum(required);
 	args[1] = CStringGetTextDatum(SessionUserName());
 	aisec_spi_begin(&spi);

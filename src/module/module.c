@@ -4,7 +4,7 @@
  *		one file that knows every capability: it defines their settings and
  *		hooks and connects the few that are joined at load time (keys give
  *		the audit log its digest signer; masking gives keys its "key in
- *		use" check), so that no capability folder includes one that
+ *		use" check; erasure gives versioning its redaction check), so that no capability folder includes one that
  *		depends on it.  See doc/architecture.md.
  */
 #include "postgres.h"
@@ -12,6 +12,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "erasure/erasure.h"
 #include "keys/keys.h"
 #include "lineage/lineage.h"
 #include "masking/masking.h"
@@ -29,6 +30,7 @@ _PG_init(void)
 	aisec_masking_init();
 	aisec_checkout_scan_init();
 	aisec_lineage_init();
+	aisec_erasure_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("aisec");
 #else

@@ -1197,7 +1197,7 @@ CREATE FUNCTION aisec.erasure_preview(reference text, subject text)
     AS 'MODULE_PATHNAME', 'aisec_erasure_preview';
 REVOKE ALL ON FUNCTION aisec.erasure_preview(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.erasure_preview(text, text) TO aisec_dpo;
-COMMENT ON FUNCTION aisec.erasure_preview(text, text) IS 'dry run of an erasure request, changing nothing: per declared table, the live rows holding the subject (given again, checked against the request''s keyed hash); counts only, never row data; history, versions and derived rows: not built yet (NULL)';
+COMMENT ON FUNCTION aisec.erasure_preview(text, text) IS 'dry run of an erasure request, changing nothing: per declared table, what aisec.erase would do for the subject (given again, checked against the request''s keyed hash): live rows deleted, history records redacted, committed versions touched, rows derived through lineage (not the subject''s own); counts only, never row data; history, versions and derived rows NULL for an untracked table';
 
 -- The register as a DPO and an auditor read it.  The view runs with its
 -- owner's rights, so readers need no access to aisec.erasure_request.
@@ -1231,3 +1231,26 @@ LEFT JOIN pg_catalog.pg_attribute a
 REVOKE ALL ON aisec.subject_columns FROM PUBLIC;
 GRANT SELECT ON aisec.subject_columns TO aisec_admin, aisec_dpo, aisec_auditor;
 COMMENT ON VIEW aisec.subject_columns IS 'aisec erasure: declared subject columns: table, column, type (NULL once the column no longer exists), declared by/at, whether a valid non-partial index leads with the column';
+
+-- The row ids each executed erasure erased (issue 18 item 8): not personal
+-- data without the rows.  aisec.verify accepts a redacted history record
+-- exactly when its row id is here; reapply_erasures (a later slice)
+-- re-erases them after a restore.
+CREATE TABLE aisec.erasure_row (
+    rid        bigint NOT NULL,
+    request_id bigint NOT NULL,
+    PRIMARY KEY (rid, request_id)
+) USING heap;
+REVOKE ALL ON aisec.erasure_row FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.erasure_row', '');
+COMMENT ON TABLE aisec.erasure_row IS 'aisec erasure register: the row ids each executed erasure request erased (deleted live, history redacted); row ids only, no data';
+CREATE TRIGGER erasure_row_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.erasure_row FOR EACH STATEMENT EXECUTE FUNCTION aisec.erasure_refuse_change();
+ALTER TABLE aisec.erasure_row ENABLE ALWAYS TRIGGER erasure_row_refuse_change;
+
+CREATE FUNCTION aisec.erase(reference text, subject text) RETURNS jsonb
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_erase';
+REVOKE ALL ON FUNCTION aisec.erase(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.erase(text, text) TO aisec_dpo;
+COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies); returns a jsonb summary per table';

@@ -52,13 +52,20 @@ extern void history_row_hash(RowEncoder *enc, Datum *values, bool *nulls,
  * verify.c: which redacted history records a recorded erasure authorizes.
  * aisec.verify() accepts a history record without salt or row (its hash
  * kept) only if the registered check says a recorded erasure removed them;
- * with none registered (today: there is no erasure yet), none.  Erasure
- * will register its check at load time, as keys registers the digest
- * signer with the audit log, so versioning never includes erasure.
+ * with none registered, none.  Erasure registers its check at load time
+ * (aisec_erasure_init), as keys registers the digest signer with the
+ * audit log, so versioning never includes erasure.
  */
 typedef bool (*AisecRedactionCheck) (int32 table_no, int64 rid, int64 valid_from);
 
 extern void aisec_versioning_set_redaction_check(AisecRedactionCheck check);
+
+/*
+ * redact.c: erasure's redaction of the history records of some rows
+ * (rids: an int8[] Datum) of a tracked table: data and salt set to NULL,
+ * hash kept.  Returns the number of records redacted.
+ */
+extern int64 aisec_history_redact(const TrackedTable *tt, Datum rids);
 
 /*
  * checkout_masked.c: reading versions masked.  A role that may not read a

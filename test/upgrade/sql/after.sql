@@ -192,14 +192,19 @@ SELECT aisec.untrack('upg_loans_v1');
 
 -- Erasure (issue 18) on the updated database: a subject column of a
 -- table tracked under 0.1.0, a request (its keyed hash under the reserved
--- key $erasure, made now), its preview.
+-- key $erasure, made now), its preview, its execution: the row's
+-- history written under 0.1.0 is redacted and every version, 0.1.0's
+-- included, still verifies.
 CREATE ROLE upg_dpo IN ROLE aisec_dpo;
 SELECT aisec.declare_subject('loans', 'id');
 SET ROLE upg_dpo;
 SELECT aisec.request_erasure('3', 'UPG-1') > 0 AS registered;
-SELECT rel, live_rows, history_records FROM aisec.erasure_preview('UPG-1', '3');
+SELECT rel, live_rows, history_records, versions, derived_rows FROM aisec.erasure_preview('UPG-1', '3');
+SELECT aisec.erase('UPG-1', '3') - 'id' - 'subject_hash' - 'row_ids_sha256' AS erased;
 RESET ROLE;
 SELECT reference, status FROM aisec.erasure_requests;
+SELECT count(*) AS loan_3 FROM loans WHERE id = 3;
+SELECT ok, count(*) FROM aisec.verify('credit') GROUP BY ok;
 SELECT aisec.undeclare_subject('loans', 'id');
 DROP ROLE upg_dpo;
 
