@@ -97,7 +97,7 @@ SELECT (e->'run'->'facets'->'aisec_transform'->>'transform')::bigint AS transfor
        (SELECT array_agg(f->>'name' ORDER BY f->>'name') FROM jsonb_array_elements(i.ds->'facets'->'schema'->'fields') f) AS fields
 FROM aisec.openlineage_events() e, jsonb_array_elements(e->'inputs') WITH ORDINALITY AS i(ds, ord);
 SELECT ord, name, tracked, no_table_no, fields FROM lb_inputs
-WHERE transform = (SELECT max(id) FROM aisec.lineage_transform WHERE kind = 'insert' AND untracked_sources @> ARRAY['public.lb_m'])
+WHERE transform = (SELECT max(id) FROM aisec.lineage_transform WHERE kind = 'insert_select' AND level = 'table' AND untracked_sources @> ARRAY['public.lb_m'])
 ORDER BY ord;
 
 -- A dropped untracked table: its name stays in the record; the graph has

@@ -290,6 +290,63 @@ SELECT n, kind, level, edges FROM transforms WHERE n = 1;
 DROP VIEW av2;
 DROP TABLE u;
 
+--
+-- 14. The setting and plans: a statement is planned with the lineage
+--     columns only while aisec.lineage is on, and a change to or from on
+--     makes cached plans (PREPARE, PL/pgSQL) be made again, so a plan
+--     made while off costs nothing and one run while on traces rows.
+--
+DELETE FROM t;
+-- The columns added: a group's parents, collected by
+-- aisec.lineage_collect, while on; none otherwise.
+CREATE FUNCTION plan_cols(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    n int := 0;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+        n := n + (length(line) - length(replace(line, 'lineage_collect', ''))) / length('lineage_collect');
+    END LOOP;
+    RETURN CASE WHEN n > 0 THEN 'lineage columns' ELSE 'none' END;
+END $$;
+SELECT plan_cols('INSERT INTO t SELECT g, count(*)::text FROM a GROUP BY g') AS on_plan;
+SET aisec.lineage = off;
+SELECT plan_cols('INSERT INTO t SELECT g, count(*)::text FROM a GROUP BY g') AS off_plan;
+SET aisec.lineage = 'table';
+SELECT plan_cols('INSERT INTO t SELECT g, count(*)::text FROM a GROUP BY g') AS table_plan;
+-- A generic plan prepared while off is made again once on, and traces.
+SET aisec.lineage = off;
+SET plan_cache_mode = force_generic_plan;
+PREPARE p14(int) AS INSERT INTO t SELECT a.id, 'p14:' || a.id FROM a JOIN b USING (id) WHERE a.id = $1;
+EXECUTE p14(1);
+SET aisec.lineage = on;
+EXECUTE p14(2);
+-- PL/pgSQL's cached plan likewise: first call off, second on.
+CREATE FUNCTION f14(i int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ls.t SELECT a.id, 'f14:' || a.id FROM ls.a WHERE a.id = i;
+END $$;
+SET aisec.lineage = off;
+SELECT f14(3);
+RESET aisec.lineage;
+SELECT f14(4);
+-- ... and back: a plan made while on, run off, writes nothing more.
+SET aisec.lineage = off;
+EXECUTE p14(5);
+SELECT f14(6);
+RESET aisec.lineage;
+RESET plan_cache_mode;
+DEALLOCATE p14;
+SELECT * FROM ups ORDER BY y, parents;
+SELECT n, kind, level, edges FROM transforms WHERE n <= 2 ORDER BY n DESC;
+DROP FUNCTION f14(int), plan_cols(text);
+
+-- PostgreSQL's functions that run a query (query_to_xml and the like)
+-- read tables aisec cannot see: table level, with a NOTICE.
+INSERT INTO t SELECT id, left(query_to_xml('SELECT 1 AS one', false, false, '')::text, 5) FROM a WHERE id = 1;
+INSERT INTO t SELECT id, (SELECT count(*) FROM ts_stat('SELECT to_tsvector(''simple'', ''x'')'))::text FROM a WHERE id = 1;
+SELECT n, kind, level, edges FROM transforms WHERE n <= 2 ORDER BY n DESC;
+
 -- Clean up.
 DROP VIEW ups, transforms, av, sbv;
 RESET search_path;

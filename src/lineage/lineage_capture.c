@@ -8,12 +8,14 @@
  *
  * Four pieces:
  *
- * - Planning (planner_hook): lineage_rewrite.c adds the lineage columns
- *   to a copy of the query (INSERT ... SELECT, UPDATE ... FROM, MERGE).  Every
- *   plan made of the statement has them (PREPARE, PL/pgSQL); the settings
- *   are read when it runs, never here.  Under an INSERT that has them, a
- *   Result node between the ModifyTable and its subplan passes on t's
- *   columns only.
+ * - Planning (planner_hook): while aisec.lineage is on, lineage_rewrite.c
+ *   adds the lineage columns to a copy of the query (INSERT ... SELECT,
+ *   UPDATE ... FROM, MERGE), so every plan made of the statement has
+ *   them (PREPARE, PL/pgSQL); a change of the setting to or from on
+ *   makes the session's cached plans be made again (lineage_store.c), and
+ *   a plan without them that runs while it is on records table level.
+ *   Under an INSERT that has them, a Result node between the ModifyTable
+ *   and its subplan passes on t's columns only.
  * - Collection (ExecutorStart_hook): the ModifyTable's subplan (under
  *   that Result) gets a wrapper around its ExecProcNode that, per row,
  *   appends the row written (INSERT: its new aisec_rid, which the
@@ -28,11 +30,14 @@
  *   (sub)transaction.  A statement that fails writes nothing; a
  *   rolled-back one takes its edges along.
  *
- * Every row buffered was written: the shapes traced exclude ON CONFLICT,
- * rules and BEFORE ROW triggers on t (which could drop or change a row)
- * and a user-supplied aisec_rid, and any error ends the statement.  An
- * UPDATE ... FROM that joins a row to several source rows updates it
- * once, from one of them; all are recorded as its parents (a superset).
+ * Only rows written keep their edges: the ModifyTable counts each row it
+ * writes in es_processed and processes each row it pulls before pulling
+ * the next, so a row whose count did not grow was skipped (a concurrent
+ * change made it fail its recheck, or an UPDATE ... FROM already updated
+ * it from an earlier source row, the one its new version is made of).
+ * The shapes traced exclude ON CONFLICT, rules and BEFORE ROW triggers on
+ * t (which could change a row) and a user-supplied aisec_rid, and any
+ * error ends the statement.
  */
 #include "postgres.h"
 
@@ -69,6 +74,7 @@ typedef struct Column
 	int64	   *buf;			/* int8: child, parent, ...; int8[]: child, n, parents */
 	Size		n;				/* words used */
 	Size		cap;
+	Size		held;			/* n before the row last pulled (not MERGE) */
 } Column;
 
 /* One capturing statement's collector. */
@@ -86,6 +92,8 @@ typedef struct Capture
 	bool		marked;			/* an action wrote the row last pulled, as mark */
 	int64		mark;
 	TupleTableSlot *last;		/* MERGE: the row last pulled */
+	bool		held;			/* the row last pulled was noted (not MERGE) */
+	uint64		processed;		/* es_processed when the last row was pulled */
 	struct Capture *next;
 } Capture;
 
@@ -180,7 +188,35 @@ Note(Capture *c, TupleTableSlot *slot, int64 child)
 	}
 }
 
-/* The subplan's ExecProcNode: pass each row up, noting its parents. */
+/*
+ * Whether the ModifyTable wrote the row pulled last: it counts each row
+ * an UPDATE, INSERT or DELETE (MERGE's actions too) actually writes in
+ * es_processed, and not a row it skips, such as a row another
+ * transaction changed so that it no longer qualifies (EvalPlanQual) or
+ * one an UPDATE ... FROM already updated from another source row.
+ */
+static bool
+Written(Capture *c)
+{
+	return c->estate->es_processed > c->processed;
+}
+
+/* Settle the row pulled last (not MERGE): its edges go if it was not written. */
+static void
+Settle(Capture *c)
+{
+	if (c->held && c->on && !Written(c))
+		for (int i = 0; i < c->ncols; i++)
+			c->cols[i].n = c->cols[i].held;
+	c->held = false;
+}
+
+/*
+ * The subplan's ExecProcNode: pass each row up, noting its parents, and
+ * keep them only if the row was written (Written), which is known when
+ * the next row is pulled (the ModifyTable processes each row it pulls
+ * before it pulls another) or at the end.
+ */
 static TupleTableSlot *
 CaptureNext(PlanState *ps)
 {
@@ -191,13 +227,16 @@ CaptureNext(PlanState *ps)
 		c = c->next;
 	if (c->merge)
 	{
-		/* The row pulled last is processed: note it if an action wrote it. */
-		if (c->marked && c->on && c->last != NULL && !TupIsNull(c->last))
+		/* Note the row pulled last if an action wrote it, as its mark. */
+		if (c->marked && c->on && Written(c) && c->last != NULL && !TupIsNull(c->last))
 			Note(c, c->last, c->mark);
 		c->marked = false;
+		c->processed = c->estate->es_processed;
 		c->last = slot = c->real(ps);
 		return slot;
 	}
+	Settle(c);
+	c->processed = c->estate->es_processed;
 	slot = c->real(ps);
 	if (!TupIsNull(slot) && c->on)
 	{
@@ -205,7 +244,12 @@ CaptureNext(PlanState *ps)
 		Datum		child = slot_getattr(slot, c->child_att, &isnull);
 
 		if (!isnull)
+		{
+			c->held = true;
+			for (int i = 0; i < c->ncols; i++)
+				c->cols[i].held = c->cols[i].n;
 			Note(c, slot, DatumGetInt64(child));
+		}
 	}
 	return slot;
 }
@@ -235,24 +279,27 @@ CaptureOf(EState *estate)
 /*
  * SQL: aisec.lineage_mark(rid, internal) returns rid, and tells the
  * innermost MERGE being captured that its current source row was written
- * as row rid.  lineage_rewrite.c puts it around the aisec_rid of MERGE's
- * INSERT and UPDATE actions; its internal argument keeps it from being
- * called from SQL.  Not strict: that NULL argument must not make it
- * return NULL.
+ * as row rid, or, given NULL, that no row is (a DELETE action is taken).
+ * lineage_rewrite.c puts it around the aisec_rid of MERGE's INSERT and
+ * UPDATE actions and in DELETE actions' conditions; its internal
+ * argument keeps it from being called from SQL.  Not strict: that NULL
+ * argument must not make it return NULL.
  */
 PG_FUNCTION_INFO_V1(aisec_lineage_mark);
 Datum
 aisec_lineage_mark(PG_FUNCTION_ARGS)
 {
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
 	for (Capture *c = captures; c != NULL; c = c->next)
 		if (c->merge)
 		{
-			c->mark = PG_GETARG_INT64(0);
-			c->marked = true;
+			/* NULL: a DELETE action was taken, no row is written */
+			c->marked = !PG_ARGISNULL(0);
+			if (c->marked)
+				c->mark = PG_GETARG_INT64(0);
 			break;
 		}
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
 	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 }
 
@@ -300,8 +347,8 @@ MaxNodeId(Plan *plan)
 
 /*
  * The result of a statement that writes a tracked table, with its
- * lineage columns (lineage_rewrite.c) when it has a shape traced row by
- * row; the statement as written otherwise.
+ * lineage columns (lineage_rewrite.c) when aisec.lineage is on and it
+ * has a shape traced row by row; the statement as written otherwise.
  */
 static PlannedStmt *
 PlanWithLineage(Query *parse, const char *query_string, int cursorOptions,
@@ -315,7 +362,7 @@ PlanWithLineage(Query *parse, const char *query_string, int cursorOptions,
 #if PG_VERSION_NUM >= 150000
 		 || parse->commandType == CMD_MERGE
 #endif
-		 ) && parse->resultRelation > 0 && !IsBinaryUpgrade &&
+		 ) && parse->resultRelation > 0 && !IsBinaryUpgrade && lineage_mode == LINEAGE_ON &&
 		lineage_rid_column(rt_fetch(parse->resultRelation, parse->rtable)->relid) != InvalidAttrNumber)
 	{
 		copy = copyObject(parse);
@@ -535,14 +582,24 @@ AuditCapture(Oid target, int64 id, const LineageTransform *t)
 	lineage_audit_transform("lineage.capture", aisec_qualified_name(target), id, t);
 }
 
-/* The kind of transform a statement records. */
+/*
+ * The kind of transform a statement records: an INSERT ... SELECT is one
+ * whose rows come from a plan reading rows (not VALUES, nor one SELECT
+ * without FROM), whatever level it records at.
+ */
 static const char *
-KindOf(CmdType cmd, bool row)
+KindOf(PlannedStmt *ps)
 {
-	switch (cmd)
+	Plan	   *sub;
+
+	switch (ps->commandType)
 	{
 		case CMD_INSERT:
-			return row ? "insert_select" : "insert";
+			sub = IsA(ps->planTree, ModifyTable) ? outerPlan(ps->planTree) : NULL;
+			if (sub == NULL || IsA(sub, ValuesScan) ||
+				(IsA(sub, Result) && outerPlan(sub) == NULL))
+				return "insert";
+			return "insert_select";
 		case CMD_UPDATE:
 			return "update";
 		default:
@@ -655,6 +712,12 @@ CaptureFinish(QueryDesc *qd)
 	if (t.nsources == 0 || !lineage_is_tracked(trte->relid, &target))
 		return;
 	c = CaptureOf(qd->estate);
+	if (c != NULL && c->merge && c->marked && c->on && Written(c) && c->last != NULL && !TupIsNull(c->last))
+		Note(c, c->last, c->mark);	/* (the subplan's end was pulled, so not reached) */
+	else if (c != NULL && !c->merge)
+		Settle(c);
+	if (c != NULL)
+		c->marked = c->held = false;
 	AddTable(&t, &target, false);
 	/* Other tracked tables the statement writes (in data-modifying CTEs). */
 	foreach(lc, ps->resultRelations)
@@ -666,7 +729,7 @@ CaptureFinish(QueryDesc *qd)
 			AddTable(&t, &tt, false);
 	}
 	lineage_add_untracked_plan(&t, ps);
-	t.kind = cte_write ? "cte" : KindOf(ps->commandType, c != NULL);
+	t.kind = cte_write ? "cte" : KindOf(ps);
 	qrel = aisec_qualified_name(trte->relid);
 	if (lineage_skipped(t.kind, qrel))
 		return;

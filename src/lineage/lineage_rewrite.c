@@ -132,9 +132,23 @@ lineage_is_tracked(Oid relid, TrackedTable *tt)
  */
 
 /*
+ * PostgreSQL's functions that run a query or read a table they are given
+ * (the XML exports, ts_stat, ts_rewrite with a query).
+ */
+static const char *const builtin_readers[] = {
+	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+	"cursor_to_xml", "cursor_to_xmlschema",
+	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+	"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
+	"database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
+	"ts_stat", "ts_rewrite",
+};
+
+/*
  * check_functions_in_node callback: a function that may read tables
- * itself (one in a procedural or SQL language; PostgreSQL's and C
- * functions are taken not to).
+ * itself (one in a procedural or SQL language, or one of
+ * builtin_readers; other functions of PostgreSQL and C functions are
+ * taken not to).
  */
 static bool
 ReadsTables(Oid fn, void *context)
@@ -143,7 +157,16 @@ ReadsTables(Oid fn, void *context)
 	Oid			lang;
 
 	if (fn < FirstNormalObjectId)
-		return false;
+	{
+		char	   *name = get_func_name(fn);
+		bool		reads = false;
+
+		for (int i = 0; name != NULL && i < lengthof(builtin_readers); i++)
+			reads |= strcmp(name, builtin_readers[i]) == 0;
+		if (name != NULL)
+			pfree(name);
+		return reads;
+	}
 	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	if (!HeapTupleIsValid(tup))
 		return true;
@@ -934,7 +957,8 @@ Mark(Oid fn, Expr *e)
 /*
  * MERGE: the rows each source row was made from are its parents; the row
  * an INSERT or UPDATE action writes for it is the child, which the
- * action reports through aisec.lineage_mark.
+ * action reports through aisec.lineage_mark (a DELETE action taken
+ * reports none).
  */
 static bool
 RewriteMerge(Trace *tr, Query *q, AttrNumber tatt)
@@ -983,6 +1007,21 @@ RewriteMerge(Trace *tr, Query *q, AttrNumber tatt)
 			if (!found)
 				return Fail(tr, "an INSERT action of an unexpected form");
 		}
+		else if (a->commandType == CMD_DELETE)
+		{
+			/*
+			 * Taken: clear a mark an UPDATE action made before a concurrent
+			 * change sent the row here (EvalPlanQual).  The test is ANDed
+			 * last, so it runs only when the action is taken.
+			 */
+			NullTest   *nt = makeNode(NullTest);
+
+			nt->arg = Mark(mark, (Expr *) makeNullConst(INT8OID, -1, InvalidOid));
+			nt->nulltesttype = IS_NULL;
+			nt->argisrow = false;
+			nt->location = -1;
+			a->qual = make_and_qual(a->qual, (Node *) nt);
+		}
 		else if (a->commandType == CMD_UPDATE)
 		{
 			foreach(lt, a->targetList)
@@ -1024,7 +1063,7 @@ lineage_rewrite(Query *q, const char **why)
 	if (tatt == InvalidAttrNumber || !lineage_installed() || !history_lookup(target->relid, &tt))
 		return false;
 	if (query_tree_walker(q, CallsReader, NULL, 0))
-		tr.why = "a function that may read tables (SQL or procedural language)";
+		tr.why = "a function that may read tables (SQL or procedural language, or one such as query_to_xml)";
 	else if (q->commandType == CMD_INSERT)
 		ok = RewriteInsert(&tr, q, tatt);
 	else if (q->commandType == CMD_UPDATE)

@@ -27,6 +27,7 @@
 #include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 
 #include "audit/audit.h"
@@ -48,6 +49,20 @@ static const struct config_enum_entry lineage_mode_options[] = {
 
 /* Edge rows per INSERT statement when writing many. */
 #define EDGE_BATCH		10000
+
+/*
+ * GUC assign hook of aisec.lineage: a statement on a tracked table is
+ * planned with the lineage columns only while it is on
+ * (lineage_capture.c), so a change to or from on makes the session's
+ * cached plans (PREPARE, PL/pgSQL) be made again.  Called before the
+ * new value is set.
+ */
+static void
+AssignLineageMode(int newval, void *extra)
+{
+	if ((newval == LINEAGE_ON) != (lineage_mode == LINEAGE_ON))
+		ResetPlanCache();
+}
 
 /* GUC check: a transform name is at most LINEAGE_NAME_MAX bytes. */
 static bool
@@ -646,7 +661,7 @@ aisec_lineage_init(void)
 							 "Row lineage capture: on, table (table level only) or off.",
 							 "Every capture that off skips is recorded in the audit log.",
 							 &lineage_mode, LINEAGE_ON, lineage_mode_options,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
+							 PGC_USERSET, 0, NULL, AssignLineageMode, NULL);
 	DefineCustomIntVariable("aisec.lineage_memory",
 							"Memory one statement's automatic capture may use for its edges.",
 							"A statement whose edges need more is recorded at table level, with a NOTICE.",
