@@ -15,16 +15,23 @@
 
 #include "lineage_internal.h"
 
-/* Append v as a varint (7 bits a byte, low first). */
-static void
+/* Append v as a varint (7 bits a byte, low first; at most 10 bytes). */
+static inline void
 PutVarint(StringInfo buf, uint64 v)
 {
+	char	   *p;
+
+	if (buf->len + 10 >= buf->maxlen)
+		enlargeStringInfo(buf, 10);
+	p = buf->data + buf->len;
 	while (v >= 0x80)
 	{
-		appendStringInfoChar(buf, (char) ((v & 0x7F) | 0x80));
+		*p++ = (char) ((v & 0x7F) | 0x80);
 		v >>= 7;
 	}
-	appendStringInfoChar(buf, (char) v);
+	*p++ = (char) v;
+	*p = '\0';
+	buf->len = p - buf->data;
 }
 
 /* Read a varint at *pos; error if truncated or longer than 10 bytes. */

@@ -132,14 +132,14 @@ CompareId(const void *a, const void *b)
 
 /*
  * Final function: the ids ascending and distinct; NULL for none.  Reads
- * the state without changing it.
+ * the state without changing it; decodes straight into the array.
  */
 PG_FUNCTION_INFO_V1(aisec_lineage_collect_final);
 Datum
 aisec_lineage_collect_final(PG_FUNCTION_ARGS)
 {
 	CollectState *s;
-	Datum	   *d;
+	int64	   *d;
 	int64		n = 0;
 	int64		id = 0;
 	Size		pos = 0;
@@ -156,7 +156,12 @@ aisec_lineage_collect_final(PG_FUNCTION_ARGS)
 				 errmsg("a group of more than %d rows cannot have its row lineage recorded",
 						(int) MaxArraySize),
 				 errhint("Set aisec.lineage = table for this statement.")));
-	d = palloc_extended(sizeof(Datum) * s->n, MCXT_ALLOC_HUGE);
+	a = palloc_extended(ARR_OVERHEAD_NONULLS(1) + sizeof(int64) * s->n, MCXT_ALLOC_HUGE);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = INT8OID;
+	ARR_LBOUND(a)[0] = 1;
+	d = (int64 *) ARR_DATA_PTR(a);
 	while (pos < s->len)
 	{
 		uint64		z = 0;
@@ -169,14 +174,14 @@ aisec_lineage_collect_final(PG_FUNCTION_ARGS)
 		}
 		z |= (uint64) s->buf[pos++] << shift;
 		id += (int64) ((z >> 1) ^ -(z & 1));
-		d[n++] = Int64GetDatum(id);
+		d[n++] = id;
 	}
 	Assert(n == s->n);
 	if (!s->sorted)
-		qsort(d, n, sizeof(Datum), CompareId);
+		qsort(d, n, sizeof(int64), CompareId);
 	if (n > 1)
-		n = qunique(d, n, sizeof(Datum), CompareId);
-	a = construct_array(d, (int) n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	pfree(d);
+		n = qunique(d, n, sizeof(int64), CompareId);
+	ARR_DIMS(a)[0] = (int) n;
+	SET_VARSIZE(a, ARR_OVERHEAD_NONULLS(1) + sizeof(int64) * n);
 	PG_RETURN_ARRAYTYPE_P(a);
 }

@@ -86,7 +86,7 @@ sql "INSERT INTO bc_src SELECT g, md5(g::text), g % 97 FROM generate_series(1, $
 sql "SELECT aisec.track('bc_src')" >/dev/null
 sql "VACUUM ANALYZE bc_src"
 # shellcheck disable=SC2034 # read by turns -p
-capture_rounds=(1 2 3)
+capture_rounds=(1 2 3 4 5)
 # Fresh empty tracked tables PREFIX_on_R and PREFIX_off_R (COLUMNS) for
 # each round R.
 round_tables() {
