@@ -712,8 +712,9 @@ CaptureFinish(QueryDesc *qd)
 	if (t.nsources == 0 || !lineage_is_tracked(trte->relid, &target))
 		return;
 	c = CaptureOf(qd->estate);
+	/* The row pulled last, if the subplan's end was not pulled after it. */
 	if (c != NULL && c->merge && c->marked && c->on && Written(c) && c->last != NULL && !TupIsNull(c->last))
-		Note(c, c->last, c->mark);	/* (the subplan's end was pulled, so not reached) */
+		Note(c, c->last, c->mark);
 	else if (c != NULL && !c->merge)
 		Settle(c);
 	if (c != NULL)
