@@ -12,13 +12,29 @@
  * trigger lets through (aisec_spi_owner_writing); it is a plain MVCC update,
  * so it is WAL-logged, replicated and undone by a rollback, and the old
  * tuple's bytes stay in the heap until VACUUM removes them.
+ *
+ * aisec.manifest() reports per table how many rows of a version are
+ * redacted (version_redacted_rows): counted, never hashed, since a
+ * committed version's fingerprint and commit hash never change.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 
 #include "history.h"
+#include "version.h"
+
+/* What erasure registered: the row ids it redacted, per table. */
+static AisecErasedRids erased_rids = NULL;
+
+/* Register erasure's list of redacted row ids (at load time). */
+void
+aisec_versioning_set_erased_rids(AisecErasedRids erased)
+{
+	erased_rids = erased;
+}
 
 /*
  * Redact every history record of the row ids rids (an int8[] Datum) of the
@@ -44,4 +60,49 @@ aisec_history_redact(const TrackedTable *tt, Datum rids)
 	n = aisec_spi_run(sql, true, 1, &argtype, &rids, NULL, NULL);
 	aisec_spi_end(&spi);
 	return n;
+}
+
+/*
+ * The rows of committed version v of tracked table tt whose history
+ * records are redacted: those checkout leaves out, so the version's row
+ * count less this is what checkout returns.  Only the row ids a recorded
+ * erasure redacted are looked at (erasure's list, index probes of the
+ * history by row id, the ended records joined); a record blanked behind
+ * aisec's back is aisec.verify()'s to report.  With no such row ids the
+ * history is not read.  Runs inside the caller's SPI connection, as the
+ * extension owner.
+ */
+int64
+version_redacted_rows(const TrackedTable *tt, int64 v, Snapshot snap)
+{
+	Oid			types[2] = {INT8ARRAYOID, INT8OID};
+	Datum		values[2];
+	int64	   *rids;
+	int			n = 0;
+	Datum	   *elems;
+	bool		isnull;
+
+	rids = erased_rids != NULL ? erased_rids(tt->table_no, snap, &n) : NULL;
+	if (n == 0)
+		return 0;
+	elems = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(rids[i]);
+	values[0] = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[1] = Int64GetDatum(v);
+
+	/*
+	 * A record is in version v if it began by v and had not ended by then;
+	 * data IS NULL is the redacted record (a row image is never all NULL:
+	 * its aisec_rid is set).
+	 */
+	(void) aisec_spi_run(psprintf("SELECT pg_catalog.count(*) FROM %s h"
+								  " LEFT JOIN %s e ON e.rid = h.rid AND e.valid_from = h.valid_from"
+								  " WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1) AND h.data IS NULL"
+								  " AND h.valid_from <= $2 AND (e.valid_to IS NULL OR e.valid_to > $2)",
+								  aisec_qualified_name(tt->history),
+								  aisec_qualified_name(tt->ended)),
+						 true, 2, types, values, NULL, snap);
+	return DatumGetInt64(aisec_spi_value(0, 0, &isnull));
 }
