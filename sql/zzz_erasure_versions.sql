@@ -26,7 +26,7 @@ INSERT INTO ev_orders VALUES (10, 'alice@example.com', 100), (11, 'alice@example
 SELECT aisec.track('ev_people') > 0 AS tracked, aisec.track('ev_orders') > 0 AS tracked;
 SELECT aisec.create_dataset('ev_ds', ARRAY['ev_people', 'ev_orders']::regclass[]) > 0 AS created;
 SELECT aisec.set_mask('ev_people', 'email', 'email');
-SELECT aisec.mask_role('ev_analyst');
+SELECT aisec.mask_role('ev_analyst') > 0 AS masked;
 GRANT SELECT ON ev_people, ev_orders TO ev_eng;
 SELECT aisec.commit('ev_ds', 'v1');
 -- Version 2: Alice's score changes (a second record of her row), Dave comes.
