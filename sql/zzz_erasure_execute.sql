@@ -195,9 +195,13 @@ WHERE NOT EXISTS (
 GROUP BY v, t ORDER BY v, t;
 SELECT v, count(*) AS rows_now FROM generate_series(1, 3) v, aisec.checkout(NULL::ex_customers, v)
 GROUP BY v ORDER BY v;
+-- Alice's customer row changed between versions 1 and 3: diff cannot
+-- compare redacted records, so it reports the row as erased (doc/erasure.md,
+-- "Versions after an erasure").
 SELECT change, count(*) FROM aisec.diff('ex_customers', 1, 3) GROUP BY change ORDER BY change;
--- Diff by row id reports a redacted row with no image (here: Alice's
--- order 10, added by version 2, after NULL); keyed diff leaves it out.
+-- Diff by row id or by key reports her order 10 (in version 2) as
+-- erased, with no image, and diff_summary counts her order 11 (removed by
+-- version 2) as erased.
 SELECT change, before IS NULL AS no_before, after IS NULL AS no_after, count(*)
 FROM aisec.diff('ex_orders', 0, 2) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 SELECT change, count(*) FROM aisec.diff('ex_orders', 0, 2, ARRAY['order_id']) GROUP BY change ORDER BY change;

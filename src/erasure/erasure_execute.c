@@ -92,6 +92,7 @@ void
 aisec_erasure_init(void)
 {
 	aisec_versioning_set_redaction_check(ErasureAuthorizes);
+	erasure_versions_init();	/* manifest's redacted rows (erasure_versions.c) */
 }
 
 /*

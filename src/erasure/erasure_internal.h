@@ -57,6 +57,9 @@ typedef struct ErasureTarget
 	Datum	   *values;
 } ErasureTarget;
 
+/* erasure_versions.c: what versioning reads about erased rows */
+extern void erasure_versions_init(void);
+
 /* erasure_collect.c */
 extern int	erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh,
 							ErasureTarget **out);

@@ -1254,3 +1254,18 @@ CREATE FUNCTION aisec.erase(reference text, subject text) RETURNS jsonb
 REVOKE ALL ON FUNCTION aisec.erase(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.erase(text, text) TO aisec_dpo;
 COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies); returns a jsonb summary per table';
+
+-- ==== 21. Versions after an erasure: manifest counts, diff shows erased rows (issue 18) ====
+-- aisec.diff reports a row redacted in either version as 'erased';
+-- diff_summary gains the column erased (a changed return type: dropped and
+-- created again); manifest's redacted_rows need only the new comment.
+COMMENT ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) IS 'rows added, removed and changed in a table between two versions (version 0 is the empty table), matched by row id, or by the columns named in key; a row an erasure redacted in either version is erased (by row id, no images)';
+DROP FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]);
+CREATE FUNCTION aisec.diff_summary(rel regclass, from_version bigint, to_version bigint, key text[] DEFAULT NULL)
+    RETURNS TABLE ("column" name, changed bigint, added bigint, removed bigint, erased bigint)
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_diff_summary';
+REVOKE ALL ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
+COMMENT ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) IS 'counts of aisec.diff: a first row ("column" NULL) with the rows changed, added, removed and erased, then per column the changed rows whose value in it differs and the added and removed rows with a value in it (erased NULL)';
+COMMENT ON FUNCTION aisec.manifest(text, bigint) IS 'what a training pipeline records about a version: commit hash, per-table rows, fingerprints and columns, tags; redacted_rows: rows an erasure redacted since (counted, not hashed)';

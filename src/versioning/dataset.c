@@ -564,11 +564,17 @@ aisec_manifest(PG_FUNCTION_ARGS)
 	Snapshot	snap = GetActiveSnapshot();
 	AisecSpi	spi;
 	Dataset		ds;
-	Oid			types[2] = {INT4OID, INT8OID};
-	Datum		values[2];
+	Oid			types[4] = {INT4OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID};
+	Datum		values[4];
 	bool		isnull;
 	Datum		result;
 	Datum		upstream;
+	int			ntables;
+	Datum	   *table_nos;
+	Datum	   *redacted;
+	bool	   *redacted_null;
+	int			dims[1];
+	int			lbs[1] = {1};
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_ENGINEER | AISEC_ROLE_DPO |
 					   AISEC_ROLE_AUDITOR, "aisec.manifest()");
@@ -584,6 +590,34 @@ aisec_manifest(PG_FUNCTION_ARGS)
 	version_check(&ds, version, false);
 	values[0] = Int32GetDatum(ds.id);
 	values[1] = Int64GetDatum(version);
+
+	/*
+	 * Per table of the version, its rows whose records are redacted (NULL
+	 * for a table no longer tracked, its history gone): counted, not
+	 * covered by any hash, so a committed version stays as it was.
+	 */
+	ntables = aisec_spi_run("SELECT table_no FROM aisec.version_table"
+							" WHERE dataset_id = $1 AND version = $2 ORDER BY table_no",
+							true, 2, types, values, NULL, snap);
+	table_nos = palloc(sizeof(Datum) * Max(ntables, 1));
+	redacted = palloc(sizeof(Datum) * Max(ntables, 1));
+	redacted_null = palloc(sizeof(bool) * Max(ntables, 1));
+	for (int i = 0; i < ntables; i++)
+		table_nos[i] = aisec_spi_value(i, 0, &isnull);
+	for (int i = 0; i < ntables; i++)
+	{
+		TrackedTable tt;
+
+		redacted_null[i] = !history_lookup_no(DatumGetInt32(table_nos[i]), &tt);
+		redacted[i] = redacted_null[i] ? (Datum) 0 :
+			Int64GetDatum(version_redacted_rows(&tt, version, snap));
+	}
+	dims[0] = ntables;
+	values[2] = PointerGetDatum(construct_md_array(table_nos, NULL, 1, dims, lbs, INT4OID,
+												   sizeof(int32), true, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_md_array(redacted, redacted_null, 1, dims, lbs,
+												   INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+												   TYPALIGN_DOUBLE));
 	(void) aisec_spi_run(
 						 "SELECT pg_catalog.jsonb_build_object("
 						 " 'format', 'aisec-manifest-v1',"
@@ -594,12 +628,15 @@ aisec_manifest(PG_FUNCTION_ARGS)
 						 " 'committed_by', v.committed_by,"
 						 " 'message', v.message,"
 						 " 'rows', v.rows,"
+						 " 'redacted_rows', (SELECT pg_catalog.sum(r) FROM pg_catalog.unnest($4) AS u(r)),"
 						 " 'fingerprint', pg_catalog.encode(v.fingerprint, 'hex'),"
 						 " 'commit_hash', pg_catalog.encode(v.commit_hash, 'hex'),"
 						 " 'tags', ARRAY(SELECT g.tag FROM aisec.tag g"
 						 "   WHERE g.dataset_id = v.dataset_id AND g.version = v.version ORDER BY g.tag),"
 						 " 'tables', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
 						 "     'table', t.table_name, 'table_no', t.table_no, 'rows', t.rows,"
+						 "     'redacted_rows', (SELECT u.r FROM ROWS FROM (pg_catalog.unnest($3),"
+						 "       pg_catalog.unnest($4)) AS u(n, r) WHERE u.n = t.table_no),"
 						 "     'fingerprint', pg_catalog.encode(t.fingerprint, 'hex'),"
 						 "     'columns', t.columns) ORDER BY t.table_no)"
 						 "   FROM aisec.version_table t"
@@ -614,7 +651,7 @@ aisec_manifest(PG_FUNCTION_ARGS)
 						 "     AND c.col OPERATOR(pg_catalog.?) 'mask'))"
 						 " FROM aisec.version v JOIN aisec.dataset d ON d.id = v.dataset_id"
 						 " WHERE v.dataset_id = $1 AND v.version = $2",
-						 true, 2, types, values, NULL, snap);
+						 true, 4, types, values, NULL, snap);
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

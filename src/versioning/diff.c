@@ -12,6 +12,12 @@
  * is changed if a column other than aisec_rid has another binary image.
  * Rows are formed as to_jsonb(row) - 'aisec_rid' would form them, faster
  * for the common built-in types (RowJsonb).
+ *
+ * A row whose record in either version is redacted (an erasure blanked its
+ * data, doc/erasure.md) is reported as "erased", by row id, with neither
+ * image: whether it was added, removed or changed cannot be told without
+ * its data, and the data is gone.  A row with the same redacted record in
+ * both versions did not change and is not reported.
  */
 #include "postgres.h"
 
@@ -431,18 +437,20 @@ enum
 {
 	DK_ONLY_HI = 0,
 	DK_ONLY_LO,
-	DK_BOTH
+	DK_BOTH,
+	DK_ERASED,					/* a redacted record on either side */
+	DK_NKINDS
 };
 
 /* The name of a row's change: it is in the higher version only, the lower only, or both. */
 static const char *
 DiffKind(const DiffCall *dc, int kind)
 {
-	static const char *const kinds[2][3] = {
+	static const char *const kinds[2][DK_NKINDS] = {
 		/* from < to: rows only in the higher version were added */
-		{"added", "removed", "changed"},
+		{"added", "removed", "changed", "erased"},
 		/* from > to: rows only in the higher version were removed */
-		{"removed", "added", "changed"},
+		{"removed", "added", "changed", "erased"},
 	};
 
 	return kinds[dc->from > dc->to][kind];
@@ -542,22 +550,23 @@ DeformImage(const DiffCall *dc, Datum image, Datum *values, bool *nulls)
 
 /*
  * The kind of change of row r (DK_*), or -1 if it is in both versions with
- * equal images: equal binary values in every column but aisec_rid (a
- * redacted image counts as equal).  With changed, count 1 in changed[i]
- * for each column i (attnum - 1) whose values differ.  Works in
- * dc->rowcxt, which the caller resets.
+ * equal images: equal binary values in every column but aisec_rid.  A row
+ * with a redacted image on a side that holds it is DK_ERASED (a record in
+ * both versions is never a candidate, so a redacted one is not reported).
+ * With changed, count 1 in changed[i] for each column i (attnum - 1)
+ * whose values differ.  Works in dc->rowcxt, which the caller resets.
  */
 static int
 DiffRowKind(DiffCall *dc, const DiffRow *r, int64 *changed)
 {
 	bool		differ = false;
 
+	if ((r->has_lo && r->lo_null) || (r->has_hi && r->hi_null))
+		return DK_ERASED;
 	if (!r->has_lo)
 		return DK_ONLY_HI;
 	if (!r->has_hi)
 		return DK_ONLY_LO;
-	if (r->lo_null || r->hi_null)
-		return -1;
 	DeformImage(dc, r->lo, dc->lo_values, dc->lo_nulls);
 	DeformImage(dc, r->hi, dc->hi_values, dc->hi_nulls);
 	for (int i = 0; i < dc->desc->natts; i++)
@@ -633,7 +642,9 @@ aisec_diff(PG_FUNCTION_ARGS)
 		out[nout].kind = kind;
 		out[nout].row = r;
 		/* an added or changed row by its id in to_version, a removed one in from_version */
-		if (kind == DK_ONLY_HI)
+		if (kind == DK_ERASED)
+			out[nout].rid = r->has_hi ? r->hi_rid : r->lo_rid;
+		else if (kind == DK_ONLY_HI)
 			out[nout].rid = r->hi_rid;
 		else if (kind == DK_ONLY_LO)
 			out[nout].rid = r->lo_rid;
@@ -650,8 +661,9 @@ aisec_diff(PG_FUNCTION_ARGS)
 		const DiffRow *r = out[i].row;
 		Datum		row[4];
 		bool		rownull[4] = {0};
-		bool		lo_isnull = !r->has_lo || r->lo_null;
-		bool		hi_isnull = !r->has_hi || r->hi_null;
+		bool		erased = out[i].kind == DK_ERASED;
+		bool		lo_isnull = !r->has_lo || r->lo_null || erased;
+		bool		hi_isnull = !r->has_hi || r->hi_null || erased;
 		Datum		lo_j = lo_isnull ? (Datum) 0 : RowJsonbMake(&rj, r->lo);
 		Datum		hi_j = hi_isnull ? (Datum) 0 : RowJsonbMake(&rj, r->hi);
 
@@ -673,9 +685,10 @@ aisec_diff(PG_FUNCTION_ARGS)
 /*
  * SQL: aisec.diff_summary(t, from, to, key) counts what aisec.diff() with
  * the same arguments returns: a first row ("column" NULL) with the rows
- * changed, added and removed, then one row per column but aisec_rid, in
- * column order, with the changed rows whose value in the column differs
- * and the added and removed rows with a value (not NULL) in it.
+ * changed, added, removed and erased, then one row per column but
+ * aisec_rid, in column order, with the changed rows whose value in the
+ * column differs and the added and removed rows with a value (not NULL)
+ * in it (erased NULL: an erased row's values are gone).
  */
 PG_FUNCTION_INFO_V1(aisec_diff_summary);
 Datum
@@ -684,11 +697,11 @@ aisec_diff_summary(PG_FUNCTION_ARGS)
 	DiffCall	dc;
 	Tuplestorestate *ts;
 	TupleDesc	desc;
-	int64		rows[3] = {0};	/* by DK_* */
+	int64		rows[DK_NKINDS] = {0};	/* by DK_* */
 	int64	   *changed;
 	int64	   *valued[2];		/* non-NULL values in rows only in hi, only in lo */
-	Datum		row[4];
-	bool		rownull[4] = {0};
+	Datum		row[5];
+	bool		rownull[5] = {0};
 
 	DiffStart(fcinfo, "aisec.diff_summary()", &dc);
 	ts = aisec_begin_srf(fcinfo, &desc);
@@ -704,16 +717,10 @@ aisec_diff_summary(PG_FUNCTION_ARGS)
 
 		if (kind == DK_ONLY_HI || kind == DK_ONLY_LO)
 		{
-			Datum		image = kind == DK_ONLY_HI ? r->hi : r->lo;
-			bool		redacted = kind == DK_ONLY_HI ? r->hi_null : r->lo_null;
-
-			if (!redacted)
-			{
-				DeformImage(&dc, image, dc.lo_values, dc.lo_nulls);
-				for (int a = 0; a < dc.desc->natts; a++)
-					if (!dc.lo_nulls[a])
-						valued[kind][a]++;
-			}
+			DeformImage(&dc, kind == DK_ONLY_HI ? r->hi : r->lo, dc.lo_values, dc.lo_nulls);
+			for (int a = 0; a < dc.desc->natts; a++)
+				if (!dc.lo_nulls[a])
+					valued[kind][a]++;
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(dc.rowcxt);
@@ -732,8 +739,10 @@ aisec_diff_summary(PG_FUNCTION_ARGS)
 	} while (0)
 
 	rownull[0] = true;
+	row[4] = Int64GetDatum(rows[DK_ERASED]);
 	SUMMARY_ROW(rows[DK_BOTH], rows[DK_ONLY_HI], rows[DK_ONLY_LO]);
 	rownull[0] = false;
+	rownull[4] = true;			/* an erased row's values are gone */
 	for (int a = 0; a < dc.desc->natts; a++)
 	{
 		Form_pg_attribute att = TupleDescAttr(dc.desc, a);

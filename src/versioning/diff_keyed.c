@@ -24,7 +24,9 @@
  * only, so nothing a table owner plants runs here).  NULL equals nothing:
  * a row with a NULL in its key is matched by row id alone (with its own
  * record in the other version, as without a key), and it is left out of
- * the uniqueness check, as a UNIQUE constraint leaves it out.
+ * the uniqueness check, as a UNIQUE constraint leaves it out.  A redacted
+ * record (an erasure blanked its data) has no key either: it is matched by
+ * row id alone in the same way, and diff reports it as erased.
  */
 #include "postgres.h"
 
@@ -335,7 +337,28 @@ diff_keyed_rows(const TrackedTable *tt, TupleDesc desc, const DiffKey *key,
 			continue;
 		data = heap_getattr(tup, HC_DATA + 1, hdesc, &isnull);
 		if (isnull)
-			continue;			/* redacted: in no version's rows */
+		{
+			/* Redacted: no key; by row id, unless the record is in both. */
+			if (in_lo && in_hi)
+				continue;
+			r = hash_search(nullkeys, &rid, HASH_ENTER, &found);
+			if (!found)
+			{
+				memset(r, 0, sizeof(*r));
+				r->rid = rid;
+			}
+			if (in_lo)
+			{
+				r->has_lo = r->lo_null = true;
+				r->lo_rid = rid;
+			}
+			else
+			{
+				r->has_hi = r->hi_null = true;
+				r->hi_rid = rid;
+			}
+			continue;
+		}
 
 		/* The row and its key values, in memory that lasts for this row. */
 		MemoryContextReset(rowcxt);

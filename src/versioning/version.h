@@ -77,6 +77,9 @@ extern void version_commit_hash(const uint8 *parent_hash, const char *dataset,
 								const char *by, const char *message,
 								VersionTable *tables, int ntables, uint8 *out);
 
+/* redact.c: the rows of a committed version whose records are redacted */
+extern int64 version_redacted_rows(const TrackedTable *tt, int64 version, Snapshot snap);
+
 /* checkout.c: reading a committed version of a tracked table */
 typedef struct CheckoutReader CheckoutReader;
 

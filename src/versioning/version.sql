@@ -167,7 +167,7 @@ CREATE FUNCTION aisec.manifest(dataset text, version bigint) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'aisec_manifest';
 REVOKE ALL ON FUNCTION aisec.manifest(text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.manifest(text, bigint) TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
-COMMENT ON FUNCTION aisec.manifest(text, bigint) IS 'what a training pipeline records about a version: commit hash, per-table rows, fingerprints and columns, tags';
+COMMENT ON FUNCTION aisec.manifest(text, bigint) IS 'what a training pipeline records about a version: commit hash, per-table rows, fingerprints and columns, tags; redacted_rows: rows an erasure redacted since (counted, not hashed)';
 
 CREATE FUNCTION aisec.diff(rel regclass, from_version bigint, to_version bigint, key text[] DEFAULT NULL)
     RETURNS TABLE (change text, rid bigint, before jsonb, after jsonb)
@@ -175,15 +175,15 @@ CREATE FUNCTION aisec.diff(rel regclass, from_version bigint, to_version bigint,
     AS 'MODULE_PATHNAME', 'aisec_diff';
 REVOKE ALL ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
-COMMENT ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) IS 'rows added, removed and changed in a table between two versions (version 0 is the empty table), matched by row id, or by the columns named in key';
+COMMENT ON FUNCTION aisec.diff(regclass, bigint, bigint, text[]) IS 'rows added, removed and changed in a table between two versions (version 0 is the empty table), matched by row id, or by the columns named in key; a row an erasure redacted in either version is erased (by row id, no images)';
 
 CREATE FUNCTION aisec.diff_summary(rel regclass, from_version bigint, to_version bigint, key text[] DEFAULT NULL)
-    RETURNS TABLE ("column" name, changed bigint, added bigint, removed bigint)
+    RETURNS TABLE ("column" name, changed bigint, added bigint, removed bigint, erased bigint)
     LANGUAGE C STABLE PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'aisec_diff_summary';
 REVOKE ALL ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
-COMMENT ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) IS 'counts of aisec.diff: a first row ("column" NULL) with the rows changed, added and removed, then per column the changed rows whose value in it differs and the added and removed rows with a value in it';
+COMMENT ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) IS 'counts of aisec.diff: a first row ("column" NULL) with the rows changed, added, removed and erased, then per column the changed rows whose value in it differs and the added and removed rows with a value in it (erased NULL)';
 
 CREATE FUNCTION aisec.verify(dataset text, version bigint DEFAULT NULL)
     RETURNS TABLE (version bigint, "table" regclass, ok boolean, expected text, actual text)

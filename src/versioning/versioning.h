@@ -68,6 +68,17 @@ extern void aisec_versioning_set_redaction_check(AisecRedactionCheck check);
 extern int64 aisec_history_redact(const TrackedTable *tt, Datum rids);
 
 /*
+ * redact.c: the row ids of a tracked table whose history a recorded
+ * erasure redacted, for aisec.manifest()'s redacted_rows: *n row ids in a
+ * palloc'd array (NULL if none), read with snap.  Erasure registers it at
+ * load time with its redaction check; with none registered, manifest
+ * counts no redacted rows.
+ */
+typedef int64 *(*AisecErasedRids) (int32 table_no, Snapshot snap, int *n);
+
+extern void aisec_versioning_set_erased_rids(AisecErasedRids erased);
+
+/*
  * checkout_masked.c: reading versions masked.  A role that may not read a
  * table's raw rows (a masked role, or one without SELECT on the table
  * that may read its masked view) reads its versions through the masked

@@ -81,9 +81,14 @@ SELECT id, amount, approved FROM aisec.checkout(NULL::loans, 'v1') ORDER BY id;
 SELECT change, coalesce(before, after) ->> 'id' AS id, before ->> 'amount' AS before,
        after ->> 'amount' AS after
 FROM aisec.diff('loans', 1, 2) ORDER BY id;
--- 0.2.0's manifest adds upstream (no lineage recorded here); the rest is as before.
-SELECT aisec.manifest('credit', 2) - 'upstream' = m AS same_manifest,
-       aisec.manifest('credit', 2) -> 'upstream' AS upstream FROM upg_manifest;
+-- 0.2.0's manifest adds upstream (no lineage recorded here) and
+-- redacted_rows (none, per table too); the rest is as before.
+SELECT jsonb_set(x - 'upstream' - 'redacted_rows', '{tables}',
+                 (SELECT jsonb_agg(t - 'redacted_rows' ORDER BY i)
+                  FROM jsonb_array_elements(x -> 'tables') WITH ORDINALITY e(t, i))) = m AS same_manifest,
+       x -> 'upstream' AS upstream, x -> 'redacted_rows' AS redacted_rows,
+       jsonb_path_query_array(x, '$.tables[*].redacted_rows') AS per_table
+FROM upg_manifest, aisec.manifest('credit', 2) x;
 -- OpenLineage events on an updated database: one per transform.
 SELECT count(*) = (SELECT count(*) FROM aisec.lineage_transform) AS one_event_per_transform
 FROM aisec.openlineage_events();
@@ -205,6 +210,11 @@ RESET ROLE;
 SELECT reference, status FROM aisec.erasure_requests;
 SELECT count(*) AS loan_3 FROM loans WHERE id = 3;
 SELECT ok, count(*) FROM aisec.verify('credit') GROUP BY ok;
+-- The versions say what the erasure left of them: manifest counts the
+-- redacted rows, diff reports loan 3's row as erased.
+SELECT v, aisec.manifest('credit', v) -> 'redacted_rows' AS redacted_rows FROM generate_series(1, 4) v;
+SELECT change, before, after FROM aisec.diff('loans', 1, 4) WHERE change = 'erased';
+SELECT "column", erased FROM aisec.diff_summary('loans', 1, 4) WHERE "column" IS NULL;
 SELECT aisec.undeclare_subject('loans', 'id');
 DROP ROLE upg_dpo;
 
