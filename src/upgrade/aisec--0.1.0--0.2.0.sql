@@ -1254,3 +1254,24 @@ CREATE FUNCTION aisec.erase(reference text, subject text) RETURNS jsonb
 REVOKE ALL ON FUNCTION aisec.erase(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.erase(text, text) TO aisec_dpo;
 COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies); returns a jsonb summary per table';
+
+-- ==== 18. Audit entry redaction (issue 18) ====
+
+-- The audit chain's encoding v2 covers SHA-256(detail) rather than the
+-- detail, so a detail can be redacted.  Entries written before the update
+-- keep detail_sha256 NULL: they are v1 and verify as before (they cannot
+-- be redacted); entries appended after it are v2.  ADD COLUMN appends, as
+-- src/audit/audit.sql declares the columns last; no row is rewritten.
+ALTER TABLE aisec.audit_log ALTER COLUMN detail DROP NOT NULL;
+ALTER TABLE aisec.audit_log ADD COLUMN detail_sha256 bytea;
+ALTER TABLE aisec.audit_log ADD COLUMN redacted_in bigint;
+COMMENT ON COLUMN aisec.audit_log.detail IS 'what was done: identifiers and counts, never personal data; NULL once redacted (aisec.redact_audit)';
+COMMENT ON COLUMN aisec.audit_log.detail_sha256 IS 'SHA-256 of detail''s text, which the hash covers instead of the detail (encoding aisec.audit.v2); NULL for entries written before 0.2.0 (v1, whose hash covers the detail itself)';
+COMMENT ON COLUMN aisec.audit_log.redacted_in IS 'seq of the audit.redact entry that removed this entry''s detail (who, when, why); NULL if not redacted';
+
+CREATE FUNCTION aisec.redact_audit(seq bigint, reason text) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_redact_audit';
+REVOKE ALL ON FUNCTION aisec.redact_audit(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.redact_audit(bigint, text) TO aisec_dpo;
+COMMENT ON FUNCTION aisec.redact_audit(bigint, text) IS 'remove the detail of an audit log entry that names a person (written since 0.2.0); the chain and earlier digests still verify (the hash covers the detail''s SHA-256, kept); an audit.redact entry records the seq and reason, never the removed text';
