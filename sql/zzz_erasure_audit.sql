@@ -84,10 +84,12 @@ FROM (VALUES (:pii_seq, 'again', 'already redacted'),
              ((SELECT redacted_in FROM aisec.audit_log WHERE seq = :pii_seq), 'x', 'a redaction record'))
      AS t(seq, reason, what);
 RESET ROLE;
--- version.* entries, which aisec.verify() reads.
+-- version.* and erasure.* entries, which aisec reads back.
 SELECT aisec.audit('version.note', 'ds', '{}') AS version_seq \gset
+SELECT aisec.audit('erasure.note', 'ds', '{}') AS erasure_seq \gset
 SET ROLE ra_dpo;
 SELECT pg_temp.try('SELECT aisec.redact_audit(' || :version_seq || ', ''x'')') AS version_entry;
+SELECT pg_temp.try('SELECT aisec.redact_audit(' || :erasure_seq || ', ''x'')') AS erasure_entry;
 -- Read-only transactions.
 BEGIN READ ONLY;
 SELECT pg_temp.try('SELECT aisec.redact_audit(' || :other_seq || ', ''x'')') AS read_only;

@@ -757,12 +757,13 @@ aisec_audit_redact(int64 seq, const char *reason)
 				 errdetail("Its hash covers the detail itself (encoding aisec.audit.v1), so the chain would not verify without it."),
 				 errhint("Entries written since the update to 0.2.0 can be redacted; see doc/audit.md.")));
 	action = n[AL_ACTION] ? "" : TextDatumGetCString(v[AL_ACTION]);
-	if (strcmp(action, REDACT_ACTION) == 0 || strncmp(action, "version.", 8) == 0)
+	if (strncmp(action, "audit.", 6) == 0 || strncmp(action, "version.", 8) == 0 ||
+		strncmp(action, "erasure.", 8) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("aisec audit log entry %lld cannot be redacted: aisec checks other records against its detail",
 						(long long) seq),
-				 errdetail("Entries of actions audit.redact and version.* are read by aisec.audit_verify() and aisec.verify().")));
+				 errdetail("Entries of actions audit.*, version.* and erasure.* are read back by aisec (audit_verify, verify, erasure); aisec writes no personal data into them.")));
 	initStringInfo(&buf);
 	if (CheckEntry(seq, v, n, &buf, NULL) != CHAIN_INTACT)
 		ereport(ERROR,

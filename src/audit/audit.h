@@ -51,7 +51,7 @@ extern void aisec_audit_refuse_write(FunctionCallInfo fcinfo, const char *functi
  * earlier digests still verify; an audit.redact entry records seq and
  * reason (never the removed text), and the entry's redacted_in names it.
  * Errors: no such entry (42704); already redacted, written under encoding
- * v1 (before 0.2.0), or an audit.redact or version.* entry (55000); an
+ * v1 (before 0.2.0), or an audit.*, version.* or erasure.* entry (55000); an
  * entry that does not match its hash (XX001).  The caller checks roles and
  * reason.  Returns the audit.redact entry's seq.
  */
