@@ -19,7 +19,9 @@
  *
  * Entries are inserted with CatalogTupleInsert (heap and index insert, no
  * executor): no trigger fires, so the statement-level triggers on the table
- * can refuse every UPDATE, DELETE and TRUNCATE, for every role.
+ * can refuse every UPDATE, DELETE and TRUNCATE, for every role.  The one
+ * change an entry may undergo, redaction of its detail by a DPO
+ * (aisec_audit_redact), is a CatalogTupleUpdate for the same reason.
  */
 #include "postgres.h"
 
@@ -96,9 +98,9 @@ enum
 
 /*
  * Encoding v1 (0.1.0) covers the detail's text; v2 (0.2.0 on) covers its
- * SHA-256, kept in detail_sha256, so a detail can be redacted (redact.c).
- * An entry with detail_sha256 NULL is v1; the tag makes the two encodings
- * distinct, so an entry verifies under the one it was written in only.
+ * SHA-256, kept in detail_sha256, so a detail can be redacted
+ * (aisec_audit_redact).  An entry with detail_sha256 NULL is v1; the tags
+ * differ, so an entry verifies under the encoding it was written in only.
  */
 #define AUDIT_ENCODING_TAG_V1	"aisec.audit.v1"
 #define AUDIT_ENCODING_TAG		"aisec.audit.v2"

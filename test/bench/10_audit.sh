@@ -18,15 +18,17 @@ trap 'rm -rf "$tmp"' EXIT
 sql "CREATE EXTENSION IF NOT EXISTS aisec"
 sql "CREATE TABLE bench_plain_log (seq bigserial PRIMARY KEY, at timestamptz NOT NULL,
      actor text NOT NULL, login text NOT NULL, action text NOT NULL, object text,
-     detail jsonb NOT NULL, prev_hash bytea NOT NULL, hash bytea NOT NULL)"
+     detail jsonb, prev_hash bytea NOT NULL, hash bytea NOT NULL,
+     detail_sha256 bytea, redacted_in bigint)"
 
 cat >"$tmp/chained.sql" <<'SQL'
 SELECT aisec.audit('bench.append', 'public.loans', '{"rows": 1, "client": 1}');
 SQL
 cat >"$tmp/plain.sql" <<'SQL'
-INSERT INTO bench_plain_log (at, actor, login, action, object, detail, prev_hash, hash)
+INSERT INTO bench_plain_log (at, actor, login, action, object, detail, prev_hash, hash, detail_sha256)
 VALUES (clock_timestamp(), session_user, session_user, 'bench.append', 'public.loans',
         '{"rows": 1, "client": 1}', '\x0000000000000000000000000000000000000000000000000000000000000000',
+        '\x0000000000000000000000000000000000000000000000000000000000000000',
         '\x0000000000000000000000000000000000000000000000000000000000000000');
 SQL
 
