@@ -455,6 +455,7 @@ typedef struct EntryRow
 	bool		n[AL_NCOLS];
 } EntryRow;
 
+/* Read the entry in slot into row (see EntryRow). */
 static void
 SlotEntry(TupleTableSlot *slot, EntryRow *row)
 {
