@@ -35,19 +35,21 @@ SELECT seq, prev_hash = coalesce(lag(hash) OVER (ORDER BY seq), '\x'::bytea || d
 FROM aisec.audit_log ORDER BY seq;
 
 -- Recompute every hash here, in SQL, from the encoding documented in
--- doc/audit.md, with PostgreSQL's own sha256(): an independent check that
--- the C code implements the documented format.
+-- doc/audit.md (v2: the hash covers SHA-256 of the detail's text, kept in
+-- detail_sha256), with PostgreSQL's own sha256(): an independent check
+-- that the C code implements the documented format.
 CREATE FUNCTION pg_temp.field(t text) RETURNS bytea LANGUAGE sql AS $$
     SELECT CASE WHEN t IS NULL THEN '\xffffffff'::bytea
                 ELSE int4send(octet_length(convert_to(t, 'UTF8'))) || convert_to(t, 'UTF8') END
 $$;
 SELECT seq,
-       hash = sha256(prev_hash || convert_to('aisec.audit.v1', 'UTF8')
+       detail_sha256 = sha256(convert_to(detail::text, 'UTF8')) AS detail_sha256_ok,
+       hash = sha256(prev_hash || convert_to('aisec.audit.v2', 'UTF8')
                      || int8send(seq)
                      || int8send((extract(epoch FROM at) * 1000000)::bigint)
                      || pg_temp.field(actor) || pg_temp.field(login)
                      || pg_temp.field(action) || pg_temp.field(object)
-                     || pg_temp.field(detail::text)) AS hash_matches_documented_encoding
+                     || sha256(convert_to(detail::text, 'UTF8'))) AS hash_matches_documented_encoding
 FROM aisec.audit_log ORDER BY seq;
 
 SELECT * FROM aisec.audit_verify();
@@ -219,7 +221,8 @@ SELECT aisec.audit_verify_digest(jsonb_set(:'d', '{format}', '"aisec-audit-diges
 -- rewriter recomputes every hash after the change so verify alone passes.
 BEGIN;
 ALTER TABLE aisec.audit_log DISABLE TRIGGER ALL;
-UPDATE aisec.audit_log SET detail = '{"rows": 1}' WHERE seq = 1;
+UPDATE aisec.audit_log SET detail = '{"rows": 1}',
+    detail_sha256 = sha256(convert_to('{"rows": 1}', 'UTF8')) WHERE seq = 1;
 -- recompute the chain from seq 1 on, as a careful forger would
 DO $$
 DECLARE
@@ -228,11 +231,11 @@ DECLARE
     h bytea;
 BEGIN
     FOR r IN SELECT * FROM aisec.audit_log ORDER BY seq LOOP
-        h := sha256(prev || convert_to('aisec.audit.v1', 'UTF8') || int8send(r.seq)
+        h := sha256(prev || convert_to('aisec.audit.v2', 'UTF8') || int8send(r.seq)
                     || int8send((extract(epoch FROM r.at) * 1000000)::bigint)
                     || pg_temp.field(r.actor) || pg_temp.field(r.login)
                     || pg_temp.field(r.action) || pg_temp.field(r.object)
-                    || pg_temp.field(r.detail::text));
+                    || r.detail_sha256);
         UPDATE aisec.audit_log SET prev_hash = prev, hash = h WHERE seq = r.seq;
         prev := h;
     END LOOP;

@@ -137,12 +137,12 @@ CREATE FUNCTION pg_temp.field(t text) RETURNS bytea LANGUAGE sql AS $$
                 ELSE int4send(octet_length(convert_to(t, 'UTF8'))) || convert_to(t, 'UTF8') END
 $$;
 SELECT count(*) AS refusals,
-       bool_and(hash = sha256(prev_hash || convert_to('aisec.audit.v1', 'UTF8')
+       bool_and(hash = sha256(prev_hash || convert_to('aisec.audit.v2', 'UTF8')
                               || int8send(seq)
                               || int8send((extract(epoch FROM at) * 1000000)::bigint)
                               || pg_temp.field(actor) || pg_temp.field(login)
                               || pg_temp.field(action) || pg_temp.field(object)
-                              || pg_temp.field(detail::text))) AS hashes_match
+                              || sha256(convert_to(detail::text, 'UTF8')))) AS hashes_match
 FROM aisec.audit_log WHERE action = 'version.refused';
 SELECT ok FROM aisec.audit_verify();
 

@@ -19,11 +19,15 @@
  *
  * Entries are inserted with CatalogTupleInsert (heap and index insert, no
  * executor): no trigger fires, so the statement-level triggers on the table
- * can refuse every UPDATE, DELETE and TRUNCATE, for every role.
+ * can refuse every UPDATE, DELETE and TRUNCATE, for every role.  The one
+ * change an entry may undergo, redaction of its detail by a DPO
+ * (aisec_audit_redact), is a CatalogTupleUpdate for the same reason.
  */
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/relscan.h"
@@ -39,6 +43,8 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -85,10 +91,20 @@ enum
 	AL_DETAIL,
 	AL_PREV_HASH,
 	AL_HASH,
+	AL_DETAIL_SHA256,			/* NULL: written under encoding v1 */
+	AL_REDACTED_IN,				/* seq of the audit.redact entry, or NULL */
 	AL_NCOLS
 };
 
-#define AUDIT_ENCODING_TAG	"aisec.audit.v1"
+/*
+ * Encoding v1 (0.1.0) covers the detail's text; v2 (0.2.0 on) covers its
+ * SHA-256, kept in detail_sha256, so a detail can be redacted
+ * (aisec_audit_redact).  An entry with detail_sha256 NULL is v1; the tags
+ * differ, so an entry verifies under the encoding it was written in only.
+ */
+#define AUDIT_ENCODING_TAG_V1	"aisec.audit.v1"
+#define AUDIT_ENCODING_TAG		"aisec.audit.v2"
+#define REDACT_ACTION		"audit.redact"
 #define DIGEST_FORMAT		"aisec-audit-digest-v1"
 #define MAX_ACTION_LEN		100
 #define MAX_OBJECT_LEN		1024
@@ -106,7 +122,8 @@ typedef enum ChainProblem
 	CHAIN_DUPLICATE,			/* an entry appears more than once */
 	CHAIN_NULL_FIELD,			/* an entry has a NULL field */
 	CHAIN_BROKEN_LINK,			/* prev_hash is not the previous entry's hash */
-	CHAIN_HASH_MISMATCH			/* the entry does not match its hash */
+	CHAIN_HASH_MISMATCH,		/* the entry does not match its hash */
+	CHAIN_UNRECORDED_REDACTION	/* detail gone, no audit.redact entry says so */
 } ChainProblem;
 
 /* What a walk over the chain found. */
@@ -121,21 +138,29 @@ typedef struct ChainState
 	int64		after_seq;		/* CHAIN_GAP: the entry the log jumps to */
 } ChainState;
 
-/* Build the canonical encoding of one entry (doc/audit.md, "Hash chain"). */
+/*
+ * Build the canonical encoding of one entry (doc/audit.md, "Hash chain"):
+ * v2 with detail_sha256 (32 bytes), else v1 with the detail's text.
+ */
 static void
 EncodeEntry(StringInfo buf, int64 seq, TimestampTz at, const char *actor,
 			const char *login, const char *action, const char *object,
-			const char *detail, size_t detail_len)
+			const uint8 *detail_sha256, const char *detail, size_t detail_len)
 {
+	const char *tag = detail_sha256 ? AUDIT_ENCODING_TAG : AUDIT_ENCODING_TAG_V1;
+
 	resetStringInfo(buf);
-	appendBinaryStringInfo(buf, AUDIT_ENCODING_TAG, strlen(AUDIT_ENCODING_TAG));
+	appendBinaryStringInfo(buf, tag, strlen(tag));
 	encode_int64(buf, seq);
 	encode_int64(buf, (int64) at + UNIX_EPOCH_OFFSET_US);
 	encode_field(buf, actor, strlen(actor));
 	encode_field(buf, login, strlen(login));
 	encode_field(buf, action, strlen(action));
 	encode_field(buf, object, object ? strlen(object) : 0);
-	encode_field(buf, detail, detail_len);
+	if (detail_sha256)
+		appendBinaryStringInfo(buf, (const char *) detail_sha256, SHA256_LEN);
+	else
+		encode_field(buf, detail, detail_len);
 }
 
 /*
@@ -218,6 +243,8 @@ AppendEntry(const char *actor, const char *login, const char *action,
 	int64		seq;
 	uint8		prev[SHA256_LEN];
 	uint8		hash[SHA256_LEN];
+	uint8		detail_sha256[SHA256_LEN];
+	bool		v2;
 	TimestampTz at;
 	StringInfoData buf;
 	Datum		values[AL_NCOLS];
@@ -253,9 +280,12 @@ AppendEntry(const char *actor, const char *login, const char *action,
 	seq++;
 	at = GetCurrentTimestamp();
 
+	/* v2, unless the table lacks detail_sha256 (mid-update, SlotEntry). */
+	v2 = RelationGetDescr(rel)->natts >= AL_NCOLS;
+	crypto_sha256((const uint8 *) detail_text, detail_len, detail_sha256);
 	initStringInfo(&buf);
 	EncodeEntry(&buf, seq, at, actor, login, action, object,
-				detail_text, detail_len);
+				v2 ? detail_sha256 : NULL, detail_text, detail_len);
 	crypto_sha256_2(prev, SHA256_LEN, (uint8 *) buf.data, buf.len, hash);
 
 	values[AL_SEQ] = Int64GetDatum(seq);
@@ -268,6 +298,9 @@ AppendEntry(const char *actor, const char *login, const char *action,
 	values[AL_DETAIL] = JsonbPGetDatum(detail);
 	values[AL_PREV_HASH] = BytesToDatum(prev, SHA256_LEN);
 	values[AL_HASH] = BytesToDatum(hash, SHA256_LEN);
+	values[AL_DETAIL_SHA256] = BytesToDatum(detail_sha256, SHA256_LEN);
+	nulls[AL_DETAIL_SHA256] = !v2;
+	nulls[AL_REDACTED_IN] = true;
 
 	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	CatalogTupleInsert(rel, tup);
@@ -353,6 +386,9 @@ ProblemText(const ChainState *st)
 		case CHAIN_HASH_MISMATCH:
 			return psprintf("entry %lld does not match its hash "
 							"(it was changed after it was written)", seq);
+		case CHAIN_UNRECORDED_REDACTION:
+			return psprintf("entry %lld lacks its detail or is marked redacted, "
+							"but no audit.redact entry records its redaction", seq);
 	}
 	elog(ERROR, "unexpected audit chain problem %d", (int) st->problem);
 	return NULL;				/* keep compiler quiet */
@@ -382,6 +418,9 @@ ProblemDetail(const ChainState *st)
 		case CHAIN_HASH_MISMATCH:
 			return errdetail("Entry %lld does not match its hash: it was changed after it was written.",
 							 seq);
+		case CHAIN_UNRECORDED_REDACTION:
+			return errdetail("Entry %lld lacks its detail or is marked redacted, but no audit.redact entry records its redaction.",
+							 seq);
 	}
 	return 0;
 }
@@ -395,13 +434,171 @@ typedef struct ChainVisit
 	void	   *arg;
 } ChainVisit;
 
+/* How to fetch one entry by seq, beside a walk (FetchEntry). */
+typedef struct EntryLookup
+{
+	Relation	rel;
+	Relation	idx;
+	Snapshot	snap;
+	TupleTableSlot *slot;		/* holds the entry fetched */
+} EntryLookup;
+
+/*
+ * An entry's values and nulls, by AL_* column, from a slot of
+ * aisec.audit_log.  Columns the table lacks read as NULL: during the update
+ * from 0.1.0, before its last section adds detail_sha256 and redacted_in,
+ * the table has the 0.1.0 columns only.
+ */
+typedef struct EntryRow
+{
+	Datum		v[AL_NCOLS];
+	bool		n[AL_NCOLS];
+} EntryRow;
+
+/* Read the entry in slot into row (see EntryRow). */
+static void
+SlotEntry(TupleTableSlot *slot, EntryRow *row)
+{
+	int			natts = slot->tts_tupleDescriptor->natts;
+
+	slot_getallattrs(slot);
+	for (int i = 0; i < AL_NCOLS; i++)
+	{
+		row->v[i] = i < natts ? slot->tts_values[i] : (Datum) 0;
+		row->n[i] = i < natts ? slot->tts_isnull[i] : true;
+	}
+}
+
+/* Fetch entry seq into row (from lk->slot); false if there is none. */
+static bool
+FetchEntry(EntryLookup *lk, int64 seq, EntryRow *row)
+{
+	ScanKeyData key;
+	IndexScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(seq));
+	scan = index_beginscan(lk->rel, lk->idx, lk->snap, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, lk->slot);
+	if (found)
+		SlotEntry(lk->slot, row);
+	index_endscan(scan);
+	return found;
+}
+
+/* A JSON object's integer field key as text ("" when absent or not a number). */
+static char *
+JsonbNumberText(Jsonb *obj, const char *key)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	v = findJsonbValueFromContainer(&obj->root, JB_FOBJECT, &k);
+	if (v == NULL || v->type != jbvNumeric)
+		return "";
+	return DatumGetCString(DirectFunctionCall1(numeric_out,
+											   NumericGetDatum(v->val.numeric)));
+}
+
+/*
+ * Check one entry (values v, nulls n, from aisec.audit_log) on its own, not
+ * its link to the entry before: no NULL where none may be; for encoding
+ * v2, the detail (if still there) hashes to detail_sha256; the entry
+ * matches its hash, recomputed from its stored prev_hash; and a redacted
+ * entry (detail NULL, or redacted_in set) is v2 and is named by the
+ * audit.redact entry at redacted_in, later in the log, which itself
+ * matches its hash (fetched through lk; without lk, a redacted entry is a
+ * problem).  buf is scratch space.
+ */
+static ChainProblem
+CheckEntry(int64 seq, Datum *v, bool *n, StringInfo buf, EntryLookup *lk)
+{
+	bytea	   *prev;
+	bytea	   *stored;
+	bytea	   *dsha = NULL;
+	char	   *detail_text = NULL;
+	size_t		detail_len = 0;
+	uint8		hash[SHA256_LEN];
+	int64		record;
+	EntryRow	rrow;
+
+	if (n[AL_AT] || n[AL_ACTOR] || n[AL_LOGIN] || n[AL_ACTION] ||
+		n[AL_PREV_HASH] || n[AL_HASH])
+		return CHAIN_NULL_FIELD;
+	/* v1 entries hash the detail itself: it cannot be redacted. */
+	if (n[AL_DETAIL_SHA256] && n[AL_DETAIL])
+		return CHAIN_NULL_FIELD;
+	if (!n[AL_DETAIL_SHA256])
+	{
+		dsha = DatumGetByteaPP(v[AL_DETAIL_SHA256]);
+		if (VARSIZE_ANY_EXHDR(dsha) != SHA256_LEN)
+			return CHAIN_HASH_MISMATCH;
+	}
+	if (!n[AL_DETAIL])
+	{
+		Jsonb	   *detail = DatumGetJsonbP(v[AL_DETAIL]);
+
+		detail_text = JsonbToCString(NULL, &detail->root, VARSIZE_ANY_EXHDR(detail));
+		detail_len = strlen(detail_text);
+		if (dsha != NULL)
+		{
+			crypto_sha256((const uint8 *) detail_text, detail_len, hash);
+			if (memcmp(hash, VARDATA_ANY(dsha), SHA256_LEN) != 0)
+				return CHAIN_HASH_MISMATCH;
+		}
+	}
+
+	prev = DatumGetByteaPP(v[AL_PREV_HASH]);
+	stored = DatumGetByteaPP(v[AL_HASH]);
+	EncodeEntry(buf, seq, DatumGetTimestampTz(v[AL_AT]),
+				TextDatumGetCString(v[AL_ACTOR]),
+				TextDatumGetCString(v[AL_LOGIN]),
+				TextDatumGetCString(v[AL_ACTION]),
+				n[AL_OBJECT] ? NULL : TextDatumGetCString(v[AL_OBJECT]),
+				dsha ? (const uint8 *) VARDATA_ANY(dsha) : NULL,
+				detail_text, detail_len);
+	crypto_sha256_2((const uint8 *) VARDATA_ANY(prev), VARSIZE_ANY_EXHDR(prev),
+					(uint8 *) buf->data, buf->len, hash);
+	if (VARSIZE_ANY_EXHDR(stored) != SHA256_LEN ||
+		memcmp(VARDATA_ANY(stored), hash, SHA256_LEN) != 0)
+		return CHAIN_HASH_MISMATCH;
+
+	if (!n[AL_DETAIL])
+		return n[AL_REDACTED_IN] ? CHAIN_INTACT : CHAIN_UNRECORDED_REDACTION;
+
+	/* Redacted: the audit.redact entry it names must record just that. */
+	if (n[AL_REDACTED_IN] || lk == NULL)
+		return CHAIN_UNRECORDED_REDACTION;
+	record = DatumGetInt64(v[AL_REDACTED_IN]);
+	if (record <= seq || !FetchEntry(lk, record, &rrow))
+		return CHAIN_UNRECORDED_REDACTION;
+	{
+		Datum	   *rv = rrow.v;
+		bool	   *rn = rrow.n;
+
+		if (rn[AL_ACTION] || rn[AL_DETAIL] ||
+			strcmp(TextDatumGetCString(rv[AL_ACTION]), REDACT_ACTION) != 0 ||
+			strcmp(JsonbNumberText(DatumGetJsonbP(rv[AL_DETAIL]), "seq"),
+				   psprintf("%lld", (long long) seq)) != 0 ||
+			CheckEntry(record, rv, rn, buf, NULL) != CHAIN_INTACT)
+			return CHAIN_UNRECORDED_REDACTION;
+	}
+	return CHAIN_INTACT;
+}
+
 /*
  * Walk the chain in seq order under the statement's snapshot, checking
- * sequence continuity, linkage and each entry's hash.  Stops after stop_seq
- * when stop_seq > 0.  Only the first problem is kept.  With visit, every
- * entry with visit's object and an action that starts with its prefix is
- * handed to its visitor (in the walk's memory context, reset after each
- * entry), whether or not it matches its hash.
+ * sequence continuity, linkage and each entry (CheckEntry).  Stops after
+ * stop_seq when stop_seq > 0 (a redacted entry's audit.redact entry may lie
+ * beyond: it is fetched and checked on its own).  Only the first problem
+ * is kept.  With visit, every entry with visit's object, an action that
+ * starts with its prefix and a detail (not redacted) is handed to its
+ * visitor (in the walk's memory context, reset after each entry), whether
+ * or not it matches its hash.
  */
 static void
 WalkChain(int64 stop_seq, ChainState *st, const ChainVisit *visit)
@@ -410,12 +607,12 @@ WalkChain(int64 stop_seq, ChainState *st, const ChainVisit *visit)
 	Relation	idx = index_open(aisec_relid("audit_log_pkey"), AccessShareLock);
 	IndexScanDesc scan = index_beginscan(rel, idx, GetActiveSnapshot(), 0, 0);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	EntryLookup lk = {rel, idx, GetActiveSnapshot(), table_slot_create(rel, NULL)};
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
 												 "aisec audit verify",
 												 ALLOCSET_DEFAULT_SIZES);
 	MemoryContext outer = CurrentMemoryContext;
 	StringInfoData buf;
-	uint8		hash[SHA256_LEN];
 
 	memset(st, 0, sizeof(*st));
 	initStringInfo(&buf);
@@ -429,13 +626,13 @@ WalkChain(int64 stop_seq, ChainState *st, const ChainVisit *visit)
 		int64		expected = st->last_seq + 1;
 		bytea	   *stored_prev;
 		bytea	   *stored_hash;
-		Jsonb	   *detail;
-		char	   *detail_text;
+		ChainProblem problem;
+		EntryRow	row;
 
 		CHECK_FOR_INTERRUPTS();
-		slot_getallattrs(slot);
-		v = slot->tts_values;
-		n = slot->tts_isnull;
+		SlotEntry(slot, &row);
+		v = row.v;
+		n = row.n;
 		seq = DatumGetInt64(v[AL_SEQ]);
 		if (stop_seq > 0 && seq > stop_seq)
 			break;
@@ -447,7 +644,7 @@ WalkChain(int64 stop_seq, ChainState *st, const ChainVisit *visit)
 			NoteProblem(st, seq, CHAIN_DUPLICATE, 0, 0);
 
 		if (n[AL_AT] || n[AL_ACTOR] || n[AL_LOGIN] || n[AL_ACTION] ||
-			n[AL_DETAIL] || n[AL_PREV_HASH] || n[AL_HASH])
+			n[AL_PREV_HASH] || n[AL_HASH])
 		{
 			NoteProblem(st, seq, CHAIN_NULL_FIELD, 0, 0);
 			st->last_seq = seq;
@@ -461,35 +658,19 @@ WalkChain(int64 stop_seq, ChainState *st, const ChainVisit *visit)
 		if (VARSIZE_ANY_EXHDR(stored_prev) != SHA256_LEN ||
 			memcmp(VARDATA_ANY(stored_prev), st->last_hash, SHA256_LEN) != 0)
 			NoteProblem(st, seq, CHAIN_BROKEN_LINK, st->last_seq, 0);
-
-		detail = DatumGetJsonbP(v[AL_DETAIL]);
-		detail_text = JsonbToCString(NULL, &detail->root, VARSIZE_ANY_EXHDR(detail));
-		EncodeEntry(&buf, seq, DatumGetTimestampTz(v[AL_AT]),
-					TextDatumGetCString(v[AL_ACTOR]),
-					TextDatumGetCString(v[AL_LOGIN]),
-					TextDatumGetCString(v[AL_ACTION]),
-					n[AL_OBJECT] ? NULL : TextDatumGetCString(v[AL_OBJECT]),
-					detail_text, strlen(detail_text));
-		crypto_sha256_2((const uint8 *) VARDATA_ANY(stored_prev),
-						VARSIZE_ANY_EXHDR(stored_prev),
-						(uint8 *) buf.data, buf.len, hash);
-		MemoryContextSwitchTo(outer);
-		if (VARSIZE_ANY_EXHDR(stored_hash) != SHA256_LEN ||
-			memcmp(VARDATA_ANY(stored_hash), hash, SHA256_LEN) != 0)
-			NoteProblem(st, seq, CHAIN_HASH_MISMATCH, 0, 0);
-		if (visit != NULL && !n[AL_OBJECT])
+		problem = CheckEntry(seq, v, n, &buf, &lk);
+		if (problem != CHAIN_INTACT)
+			NoteProblem(st, seq, problem, 0, 0);
+		if (visit != NULL && !n[AL_OBJECT] && !n[AL_DETAIL] &&
+			strcmp(TextDatumGetCString(v[AL_OBJECT]), visit->object) == 0)
 		{
-			MemoryContextSwitchTo(rowcxt);
-			if (strcmp(TextDatumGetCString(v[AL_OBJECT]), visit->object) == 0)
-			{
-				char	   *action = TextDatumGetCString(v[AL_ACTION]);
+			char	   *action = TextDatumGetCString(v[AL_ACTION]);
 
-				if (strncmp(action, visit->action_prefix,
-							strlen(visit->action_prefix)) == 0)
-					visit->visit(seq, action, detail, visit->arg);
-			}
-			MemoryContextSwitchTo(outer);
+			if (strncmp(action, visit->action_prefix,
+						strlen(visit->action_prefix)) == 0)
+				visit->visit(seq, action, DatumGetJsonbP(v[AL_DETAIL]), visit->arg);
 		}
+		MemoryContextSwitchTo(outer);
 
 		/* The next entry must link to this entry's stored hash. */
 		memset(st->last_hash, 0, SHA256_LEN);
@@ -501,6 +682,7 @@ WalkChain(int64 stop_seq, ChainState *st, const ChainVisit *visit)
 
 	pfree(buf.data);
 	MemoryContextDelete(rowcxt);
+	ExecDropSingleTupleTableSlot(lk.slot);
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	index_close(idx, AccessShareLock);
@@ -522,6 +704,99 @@ aisec_audit_walk(const char *object, const char *action_prefix,
 
 	WalkChain(0, &st, &cv);
 	return st.first_bad_seq == 0 ? NULL : ProblemText(&st);
+}
+
+/*
+ * Redact entry seq (aisec.redact_audit, src/erasure/; see audit.h): append
+ * an audit.redact entry recording seq and reason, then set the entry's
+ * detail to NULL and its redacted_in to that entry's seq, in place
+ * (CatalogTupleUpdate: no executor, so the refusal triggers, which refuse
+ * every UPDATE, do not fire; this is the only path).  Holds the append
+ * lock, so a concurrent redaction of the same entry waits, then finds it
+ * redacted.  The old tuple's bytes stay in the heap (and in WAL) until
+ * VACUUM removes them.  Returns the audit.redact entry's seq.
+ */
+int64
+aisec_audit_redact(int64 seq, const char *reason)
+{
+	Relation	rel;
+	Snapshot	snap;
+	EntryLookup lk;
+	EntryRow	row;
+	Datum	   *v = row.v;
+	bool	   *n = row.n;
+	char	   *action;
+	StringInfoData buf;
+	StringInfoData json;
+	int64		record;
+	HeapTuple	oldtup;
+	HeapTuple	newtup;
+	Datum		values[AL_NCOLS] = {0};
+	bool		nulls[AL_NCOLS] = {0};
+	bool		replace[AL_NCOLS] = {0};
+
+	aisec_prevent_if_read_only("aisec.redact_audit()");
+	aisec_lock(AISEC_LOCK_AUDIT_APPEND);
+	rel = table_open(aisec_relid("audit_log"), RowExclusiveLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	lk.rel = rel;
+	lk.idx = index_open(aisec_relid("audit_log_pkey"), AccessShareLock);
+	lk.snap = snap;
+	lk.slot = table_slot_create(rel, NULL);
+
+	if (seq <= 0 || !FetchEntry(&lk, seq, &row))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("aisec audit log entry %lld does not exist", (long long) seq)));
+	if (n[AL_DETAIL] || !n[AL_REDACTED_IN])
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("aisec audit log entry %lld is already redacted", (long long) seq)));
+	if (n[AL_DETAIL_SHA256])
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("aisec audit log entry %lld cannot be redacted: it was written before aisec 0.2.0",
+						(long long) seq),
+				 errdetail("Its hash covers the detail itself (encoding aisec.audit.v1), so the chain would not verify without it."),
+				 errhint("Entries written since the update to 0.2.0 can be redacted; see doc/audit.md.")));
+	action = n[AL_ACTION] ? "" : TextDatumGetCString(v[AL_ACTION]);
+	if (strncmp(action, "audit.", 6) == 0 || strncmp(action, "version.", 8) == 0 ||
+		strncmp(action, "erasure.", 8) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("aisec audit log entry %lld cannot be redacted: aisec checks other records against its detail",
+						(long long) seq),
+				 errdetail("Entries of actions audit.*, version.* and erasure.* are read back by aisec (audit_verify, verify, erasure); aisec writes no personal data into them.")));
+	initStringInfo(&buf);
+	if (CheckEntry(seq, v, n, &buf, NULL) != CHAIN_INTACT)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aisec audit log entry %lld does not match its hash", (long long) seq),
+				 errhint("Run aisec.audit_verify(): a damaged entry is not redacted, which would hide the damage.")));
+
+	/* The record first, then the entry points to it. */
+	initStringInfo(&json);
+	appendStringInfo(&json, "{\"seq\": %lld, \"reason\": ", (long long) seq);
+	escape_json(&json, reason);
+	appendStringInfoChar(&json, '}');
+	record = aisec_audit_log(REDACT_ACTION, "aisec.audit_log", json.data);
+
+	oldtup = ExecCopySlotHeapTuple(lk.slot);
+	nulls[AL_DETAIL] = true;
+	replace[AL_DETAIL] = true;
+	values[AL_REDACTED_IN] = Int64GetDatum(record);
+	replace[AL_REDACTED_IN] = true;
+	newtup = heap_modify_tuple(oldtup, RelationGetDescr(rel), values, nulls, replace);
+	CatalogTupleUpdate(rel, &lk.slot->tts_tid, newtup);
+	CommandCounterIncrement();
+
+	heap_freetuple(newtup);
+	heap_freetuple(oldtup);
+	ExecDropSingleTupleTableSlot(lk.slot);
+	index_close(lk.idx, AccessShareLock);
+	UnregisterSnapshot(snap);
+	table_close(rel, NoLock);
+	return record;
 }
 
 /* SQL: aisec.audit(action, object, detail) appends an entry, returns seq. */

@@ -45,6 +45,18 @@ extern void aisec_audit_refusal(const char *op, const char *relname);
 extern void aisec_audit_refuse_write(FunctionCallInfo fcinfo, const char *function_name,
 									 const char *detail, const char *hint);
 
+/*
+ * Redact entry seq of the log (for aisec.redact_audit, src/erasure/): its
+ * detail becomes NULL, its detail_sha256 and hash stay, so the chain and
+ * earlier digests still verify; an audit.redact entry records seq and
+ * reason (never the removed text), and the entry's redacted_in names it.
+ * Errors: no such entry (42704); already redacted, written under encoding
+ * v1 (before 0.2.0), or an audit.*, version.* or erasure.* entry (55000); an
+ * entry that does not match its hash (XX001).  The caller checks roles and
+ * reason.  Returns the audit.redact entry's seq.
+ */
+extern int64 aisec_audit_redact(int64 seq, const char *reason);
+
 /* Entry point of the background worker that writes the entry. */
 extern PGDLLEXPORT void aisec_refusal_worker_main(Datum main_arg);
 

@@ -7,9 +7,11 @@ CREATE TABLE aisec.audit_log (
     login      text        NOT NULL,
     action     text        NOT NULL,
     object     text,
-    detail     jsonb       NOT NULL,
+    detail     jsonb,
     prev_hash  bytea       NOT NULL,
-    hash       bytea       NOT NULL
+    hash       bytea       NOT NULL,
+    detail_sha256 bytea,
+    redacted_in bigint
 ) USING heap;
 REVOKE ALL ON aisec.audit_log FROM PUBLIC;
 GRANT SELECT ON aisec.audit_log TO aisec_admin, aisec_dpo, aisec_auditor;
@@ -18,9 +20,11 @@ COMMENT ON TABLE aisec.audit_log IS 'aisec audit log: append-only, hash-chained 
 COMMENT ON COLUMN aisec.audit_log.seq IS 'position in the chain, 1, 2, 3, ... without gaps';
 COMMENT ON COLUMN aisec.audit_log.actor IS 'session user that made the change';
 COMMENT ON COLUMN aisec.audit_log.login IS 'role that originally logged in';
-COMMENT ON COLUMN aisec.audit_log.detail IS 'what was done: identifiers and counts, never personal data';
+COMMENT ON COLUMN aisec.audit_log.detail IS 'what was done: identifiers and counts, never personal data; NULL once redacted (aisec.redact_audit)';
 COMMENT ON COLUMN aisec.audit_log.prev_hash IS 'hash of the entry before (32 zero bytes for the first)';
 COMMENT ON COLUMN aisec.audit_log.hash IS 'SHA-256(prev_hash || canonical encoding of this entry)';
+COMMENT ON COLUMN aisec.audit_log.detail_sha256 IS 'SHA-256 of detail''s text, which the hash covers instead of the detail (encoding aisec.audit.v2); NULL for entries written before 0.2.0 (v1, whose hash covers the detail itself)';
+COMMENT ON COLUMN aisec.audit_log.redacted_in IS 'seq of the audit.redact entry that removed this entry''s detail (who, when, why); NULL if not redacted';
 
 CREATE FUNCTION aisec.audit_refuse_change() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_audit_refuse_change';

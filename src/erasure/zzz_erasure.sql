@@ -175,3 +175,12 @@ CREATE FUNCTION aisec.erase(reference text, subject text) RETURNS jsonb
 REVOKE ALL ON FUNCTION aisec.erase(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.erase(text, text) TO aisec_dpo;
 COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies); returns a jsonb summary per table';
+
+-- Redaction of an audit log entry's detail (issue 18 item 10; the log
+-- does it, src/audit/audit.c, doc/audit.md).
+CREATE FUNCTION aisec.redact_audit(seq bigint, reason text) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_redact_audit';
+REVOKE ALL ON FUNCTION aisec.redact_audit(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.redact_audit(bigint, text) TO aisec_dpo;
+COMMENT ON FUNCTION aisec.redact_audit(bigint, text) IS 'remove the detail of an audit log entry that names a person (written since 0.2.0); the chain and earlier digests still verify (the hash covers the detail''s SHA-256, kept); an audit.redact entry records the seq and reason, never the removed text';

@@ -1269,3 +1269,24 @@ REVOKE ALL ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) FROM
 GRANT EXECUTE ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) TO aisec_admin, aisec_engineer;
 COMMENT ON FUNCTION aisec.diff_summary(regclass, bigint, bigint, text[]) IS 'counts of aisec.diff: a first row ("column" NULL) with the rows changed, added, removed and erased, then per column the changed rows whose value in it differs and the added and removed rows with a value in it (erased NULL)';
 COMMENT ON FUNCTION aisec.manifest(text, bigint) IS 'what a training pipeline records about a version: commit hash, per-table rows, fingerprints and columns, tags; redacted_rows: rows an erasure redacted since (counted, not hashed)';
+
+-- ==== 18. Audit entry redaction (issue 18) ====
+
+-- The audit chain's encoding v2 covers SHA-256(detail) rather than the
+-- detail, so a detail can be redacted.  Entries written before the update
+-- keep detail_sha256 NULL: they are v1 and verify as before (they cannot
+-- be redacted); entries appended after it are v2.  ADD COLUMN appends, as
+-- src/audit/audit.sql declares the columns last; no row is rewritten.
+ALTER TABLE aisec.audit_log ALTER COLUMN detail DROP NOT NULL;
+ALTER TABLE aisec.audit_log ADD COLUMN detail_sha256 bytea;
+ALTER TABLE aisec.audit_log ADD COLUMN redacted_in bigint;
+COMMENT ON COLUMN aisec.audit_log.detail IS 'what was done: identifiers and counts, never personal data; NULL once redacted (aisec.redact_audit)';
+COMMENT ON COLUMN aisec.audit_log.detail_sha256 IS 'SHA-256 of detail''s text, which the hash covers instead of the detail (encoding aisec.audit.v2); NULL for entries written before 0.2.0 (v1, whose hash covers the detail itself)';
+COMMENT ON COLUMN aisec.audit_log.redacted_in IS 'seq of the audit.redact entry that removed this entry''s detail (who, when, why); NULL if not redacted';
+
+CREATE FUNCTION aisec.redact_audit(seq bigint, reason text) RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_redact_audit';
+REVOKE ALL ON FUNCTION aisec.redact_audit(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.redact_audit(bigint, text) TO aisec_dpo;
+COMMENT ON FUNCTION aisec.redact_audit(bigint, text) IS 'remove the detail of an audit log entry that names a person (written since 0.2.0); the chain and earlier digests still verify (the hash covers the detail''s SHA-256, kept); an audit.redact entry records the seq and reason, never the removed text';

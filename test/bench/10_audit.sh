@@ -18,15 +18,17 @@ trap 'rm -rf "$tmp"' EXIT
 sql "CREATE EXTENSION IF NOT EXISTS aisec"
 sql "CREATE TABLE bench_plain_log (seq bigserial PRIMARY KEY, at timestamptz NOT NULL,
      actor text NOT NULL, login text NOT NULL, action text NOT NULL, object text,
-     detail jsonb NOT NULL, prev_hash bytea NOT NULL, hash bytea NOT NULL)"
+     detail jsonb, prev_hash bytea NOT NULL, hash bytea NOT NULL,
+     detail_sha256 bytea, redacted_in bigint)"
 
 cat >"$tmp/chained.sql" <<'SQL'
 SELECT aisec.audit('bench.append', 'public.loans', '{"rows": 1, "client": 1}');
 SQL
 cat >"$tmp/plain.sql" <<'SQL'
-INSERT INTO bench_plain_log (at, actor, login, action, object, detail, prev_hash, hash)
+INSERT INTO bench_plain_log (at, actor, login, action, object, detail, prev_hash, hash, detail_sha256)
 VALUES (clock_timestamp(), session_user, session_user, 'bench.append', 'public.loans',
         '{"rows": 1, "client": 1}', '\x0000000000000000000000000000000000000000000000000000000000000000',
+        '\x0000000000000000000000000000000000000000000000000000000000000000',
         '\x0000000000000000000000000000000000000000000000000000000000000000');
 SQL
 
@@ -34,14 +36,14 @@ SQL
 sql "SELECT count(aisec.audit('bench.bulk', 'public.loans', jsonb_build_object('n', g))) FROM generate_series(1, 100000) g" >/dev/null
 n=$(sql "SELECT count(*) FROM aisec.audit_log")
 turns -w 1 verify "SELECT * FROM aisec.audit_verify()" \
-	recomputed "SELECT count(*) FILTER (WHERE hash = sha256(prev_hash || convert_to('aisec.audit.v1', 'UTF8')
+	recomputed "SELECT count(*) FILTER (WHERE hash = sha256(prev_hash || convert_to('aisec.audit.v2', 'UTF8')
         || int8send(seq) || int8send((extract(epoch FROM at) * 1000000)::bigint)
         || int4send(octet_length(convert_to(actor, 'UTF8'))) || convert_to(actor, 'UTF8')
         || int4send(octet_length(convert_to(login, 'UTF8'))) || convert_to(login, 'UTF8')
         || int4send(octet_length(convert_to(action, 'UTF8'))) || convert_to(action, 'UTF8')
         || CASE WHEN object IS NULL THEN '\xffffffff'::bytea
                 ELSE int4send(octet_length(convert_to(object, 'UTF8'))) || convert_to(object, 'UTF8') END
-        || int4send(octet_length(convert_to(detail::text, 'UTF8'))) || convert_to(detail::text, 'UTF8')))
+        || sha256(convert_to(detail::text, 'UTF8'))))
         FROM aisec.audit_log"
 line -u rate "audit_verify() over $n entries, entries/s" \
 	"$(per_s "$n" "${ms[verify]}")" "$(per_s "$n" "${ms[recomputed]}")" ">= 500000/s"

@@ -32,12 +32,18 @@ $node->safe_psql('postgres', q{
 });
 my $digest = $node->safe_psql('postgres', 'SELECT aisec.audit_digest()');
 $node->safe_psql('postgres', q{SELECT aisec.audit('after.digest', NULL)});
+# A detail naming a person, redacted after the digest (entry 9 records it).
+$node->safe_psql('postgres', q{
+	SELECT aisec.audit('support.note', 'ticket 1', '{"who": "dana.doe@example.com"}');
+	SELECT aisec.redact_audit(8, 'GDPR request ER-1');
+});
 
 my $export = q{SELECT json_build_object(
 	'seq', seq, 'at_us', (extract(epoch FROM at) * 1000000)::bigint,
 	'actor', actor, 'login', login, 'action', action, 'object', object,
 	'detail', detail::text, 'prev_hash', encode(prev_hash, 'hex'),
-	'hash', encode(hash, 'hex'))
+	'hash', encode(hash, 'hex'),
+	'detail_sha256', encode(detail_sha256, 'hex'), 'redacted_in', redacted_in)
   FROM aisec.audit_log ORDER BY seq};
 
 sub export_log
@@ -61,10 +67,33 @@ export_log("$tmp/log.jsonl");
 write_file("$tmp/digest.json", $digest);
 my ($out, $err);
 IPC::Run::run([ 'python3', $script, "$tmp/log.jsonl", "$tmp/digest.json" ], '>', \$out, '2>', \$err);
-is($?, 0, 'outside script accepts the intact chain');
-like($out, qr/^ok: 7 entries, head 7 [0-9a-f]{64}$/m, 'outside script counts every entry');
+is($?, 0, 'outside script accepts the intact chain, a redacted entry and an earlier digest');
+like($out, qr/^ok: 9 entries, head 9 [0-9a-f]{64}$/m, 'outside script counts every entry');
 my $head = $node->safe_psql('postgres', q{SELECT encode(hash, 'hex') FROM aisec.audit_log ORDER BY seq DESC LIMIT 1});
-like($out, qr/head 7 $head/, 'outside script computes the same head hash as the database');
+like($out, qr/head 9 $head/, 'outside script computes the same head hash as the database');
+unlike(slurp_file("$tmp/log.jsonl"), qr/dana\.doe/, 'the export holds no redacted text');
+
+# Redaction behind aisec's back (no audit.redact record), or pointing at
+# another entry's record: the outside script and audit_verify() name it.
+foreach my $case (
+	[ 'detail = NULL, redacted_in = NULL', 'no record' ],
+	[ 'detail = NULL, redacted_in = 9', 'another entry\'s record' ])
+{
+	my ($set, $name) = @$case;
+	my $bad = $node->safe_psql('postgres', qq{
+		BEGIN;
+		ALTER TABLE aisec.audit_log DISABLE TRIGGER ALL;
+		UPDATE aisec.audit_log SET $set WHERE seq = 7;
+		SELECT first_bad_seq FROM aisec.audit_verify();
+		$export;
+		ROLLBACK;
+	});
+	my @lines = split /\n/, $bad;
+	is(shift @lines, '7', "audit_verify names a redaction with $name");
+	write_file("$tmp/redacted.jsonl", join("\n", @lines) . "\n");
+	IPC::Run::run([ 'python3', $script, "$tmp/redacted.jsonl" ], '>', \$out, '2>', \$err);
+	like($out, qr/BAD: entry 7: lacks its detail/, "outside script names a redaction with $name");
+}
 
 # The digest's signature, checked with openssl and the exported public key.
 my $pem = $node->safe_psql('postgres', 'SELECT aisec.signing_public_key()');
@@ -97,6 +126,78 @@ is($node->safe_psql('postgres', 'SELECT first_bad_seq FROM aisec.audit_verify()'
 	'audit_verify names entry 4 too');
 is($node->safe_psql('postgres', qq{SELECT aisec.audit_verify_digest('$digest')}), 'f',
 	'the earlier digest no longer verifies');
+
+# Both encodings in one chain, as after the update from 0.1.0: entries
+# written under v1 (here inserted by the owner, with hashes computed in
+# SQL as 0.1.0 did), then v2 entries appended by today's code.  Both
+# verifiers accept the chain; a v1 entry cannot be redacted, a v2 one can;
+# a v1 entry changed is caught by both.
+$node->safe_psql('postgres', 'CREATE DATABASE mixed');
+$node->safe_psql('mixed', 'CREATE EXTENSION aisec');
+$node->safe_psql('mixed', q{
+	CREATE FUNCTION pg_temp.field(t text) RETURNS bytea LANGUAGE sql AS $$
+	    SELECT CASE WHEN t IS NULL THEN '\xffffffff'::bytea
+	                ELSE int4send(octet_length(convert_to(t, 'UTF8'))) || convert_to(t, 'UTF8') END
+	$$;
+	DO $$
+	DECLARE
+	    prev bytea := decode(repeat('00', 32), 'hex');
+	    h bytea;
+	    t timestamptz;
+	BEGIN
+	    FOR i IN 1..3 LOOP
+	        t := date_trunc('milliseconds', clock_timestamp());
+	        h := sha256(prev || convert_to('aisec.audit.v1', 'UTF8') || int8send(i::bigint)
+	                    || int8send((extract(epoch FROM t) * 1000000)::bigint)
+	                    || pg_temp.field('old') || pg_temp.field('old')
+	                    || pg_temp.field('legacy.note') || pg_temp.field(CASE WHEN i = 2 THEN NULL ELSE 'ünï' END)
+	                    || pg_temp.field(format('{"i": %s}', i)::jsonb::text));
+	        INSERT INTO aisec.audit_log (seq, at, actor, login, action, object, detail, prev_hash, hash)
+	        VALUES (i, t, 'old', 'old', 'legacy.note', CASE WHEN i = 2 THEN NULL ELSE 'ünï' END,
+	                format('{"i": %s}', i)::jsonb, prev, h);
+	        prev := h;
+	    END LOOP;
+	END
+	$$;
+	SELECT aisec.audit('new.note', NULL, '{"who": "erin@example.com"}');
+	SELECT aisec.redact_audit(4, 'GDPR request ER-2');
+});
+is($node->safe_psql('mixed', 'SELECT ok, entries FROM aisec.audit_verify()'), 't|5',
+	'a chain of v1 and v2 entries, one redacted, verifies');
+my ($rc, $stdout, $stderr) = $node->psql('mixed', q{SELECT aisec.redact_audit(1, 'x')});
+like($stderr, qr/entry 1 cannot be redacted: it was written before aisec 0.2.0/, 'a v1 entry cannot be redacted');
+my $mixed = $node->safe_psql('mixed', $export);
+write_file("$tmp/mixed.jsonl", "$mixed\n");
+IPC::Run::run([ 'python3', $script, "$tmp/mixed.jsonl" ], '>', \$out, '2>', \$err);
+like($out, qr/^ok: 5 entries, head 5 [0-9a-f]{64}$/m, 'outside script accepts v1 and v2 entries');
+# pg_dump keeps both encodings and the redaction: the restored log
+# verifies, and so does a digest taken before the dump.
+my $mdigest = $node->safe_psql('mixed', 'SELECT aisec.audit_digest()');
+$node->safe_psql('postgres', 'CREATE DATABASE mixed_restored');
+$node->command_ok([ 'pg_dump', '-d', $node->connstr('mixed'), '-f', "$tmp/mixed.sql" ], 'pg_dump of the mixed log');
+$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('mixed_restored'),
+	'-f', "$tmp/mixed.sql" ], 'restore of the mixed log');
+is($node->safe_psql('mixed_restored', q{
+	SELECT (SELECT ok FROM aisec.audit_verify()), count(*), count(detail_sha256),
+	       string_agg(seq::text, ',') FILTER (WHERE detail IS NULL), max(redacted_in)
+	FROM aisec.audit_log}), 't|6|3|4|5', 'the restored log verifies, redaction included');
+is($node->safe_psql('mixed_restored', qq{SELECT aisec.audit_verify_digest('$mdigest')}), 't',
+	'a digest taken before the dump verifies on the restored log');
+unlike(slurp_file("$tmp/mixed.sql"), qr/erin\@example/, 'the dump holds no redacted text');
+
+$mixed = $node->safe_psql('mixed', qq{
+	BEGIN;
+	ALTER TABLE aisec.audit_log DISABLE TRIGGER ALL;
+	UPDATE aisec.audit_log SET detail = '{"i": 9}' WHERE seq = 2;
+	SELECT first_bad_seq FROM aisec.audit_verify();
+	$export;
+	ROLLBACK;
+});
+my @mixed = split /\n/, $mixed;
+is(shift @mixed, '2', 'audit_verify names a changed v1 entry');
+write_file("$tmp/mixed.jsonl", join("\n", @mixed) . "\n");
+IPC::Run::run([ 'python3', $script, "$tmp/mixed.jsonl" ], '>', \$out, '2>', \$err);
+like($out, qr/BAD: entry 2: does not match its hash/, 'outside script names a changed v1 entry');
 
 # Eight concurrent appenders, 100 appends each: one linear, gap-free chain.
 my $node2 = PostgreSQL::Test::Cluster->new('concurrent');

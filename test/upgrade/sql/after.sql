@@ -36,6 +36,31 @@ SELECT aisec.audit_verify_digest(digest) FROM upg_digest;
 SELECT aisec.audit('upgrade.test', 'after', '{"step": 2}');
 SELECT action, object FROM aisec.audit_log ORDER BY seq DESC LIMIT 2;
 SELECT ok, entries, first_bad_seq FROM aisec.audit_verify();
+-- Issue 18: entries written before the update (and during it) keep
+-- encoding v1 (detail_sha256 NULL), those appended since are v2; one
+-- chain, v1 first.  A v1 entry cannot be redacted (its hash covers the
+-- detail itself); a v2 entry naming a person can, and the chain and the
+-- digest taken before the update still verify.
+SELECT count(*) FILTER (WHERE detail_sha256 IS NULL) > 0 AS has_v1,
+       max(seq) FILTER (WHERE detail_sha256 IS NULL) < min(seq) FILTER (WHERE detail_sha256 IS NOT NULL) AS v1_then_v2,
+       bool_and(detail_sha256 = sha256(convert_to(detail::text, 'UTF8'))) AS v2_sha_ok
+FROM aisec.audit_log;
+DO $$
+BEGIN
+    PERFORM aisec.redact_audit(seq, 'GDPR request UPG-1') FROM upg_audit_pii;
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+    RAISE NOTICE 'v1 entry: %', regexp_replace(SQLERRM, '\d+', 'N');
+END
+$$;
+SELECT aisec.audit('support.note', 'after', '{"who": "nina.new@example.com"}') AS pii_seq \gset
+SELECT aisec.redact_audit(:pii_seq, 'GDPR request UPG-2');
+SELECT detail IS NULL AS redacted, (SELECT action FROM aisec.audit_log r WHERE r.seq = l.redacted_in) AS recorded_by
+FROM aisec.audit_log l WHERE seq = :pii_seq;
+SELECT ok, first_bad_seq FROM aisec.audit_verify();
+SELECT aisec.audit_verify_digest(digest) AS digest_from_0_1_0_verifies FROM upg_digest;
+SELECT count(*) FILTER (WHERE l::text LIKE '%nina.new%') AS new_email_rows,
+       count(*) FILTER (WHERE l::text LIKE '%olga.old%') AS old_email_rows
+FROM aisec.audit_log l;
 
 -- Keys: the same keys give the same pseudonym and token; the token decrypts.
 SELECT pseudonym = aisec.pseudonymize('alice', 'upg_hmac') AS same_pseudonym,

@@ -72,6 +72,11 @@ CREATE TABLE upg_stats AS
     FROM upg_outcomes;
 SELECT aisec.selection_rate(fairness, 'a') FROM upg_stats;
 
+-- An entry whose detail names a person, written under 0.1.0's encoding
+-- (after the update it verifies but cannot be redacted).
+CREATE TABLE upg_audit_pii AS
+SELECT aisec.audit('support.note', 'before', '{"who": "olga.old@example.com"}') AS seq;
+
 -- A signed digest of the audit chain, to check after the update.
 CREATE TABLE upg_digest AS SELECT aisec.audit_digest() AS digest;
 SELECT ok, entries, first_bad_seq FROM aisec.audit_verify();
