@@ -319,7 +319,7 @@ aisec_erase(PG_FUNCTION_ARGS)
 
 	n = erasure_collect(subject, ShareRowExclusiveLock, true, &targets);
 	for (int i = 0; i < n; i++)
-		if (targets[i].live_rows > 0)
+		if (targets[i].live_rows > 0 || targets[i].derived_rows > 0)
 			CheckDeleteRuns(targets[i].relid);
 
 	initStringInfo(&tables);
@@ -348,6 +348,8 @@ aisec_erase(PG_FUNCTION_ARGS)
 			AppendInt8Array(&tables, t->versions);
 		else
 			appendStringInfoString(&tables, "null");
+		/* The rows derived from the subject's in this table (erasure_derived.c). */
+		total_rids += erasure_erase_derived(req.id, t, &tables, &ridbytes);
 		appendStringInfoChar(&tables, '}');
 	}
 	MarkExecuted(req.id);
