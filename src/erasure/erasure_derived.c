@@ -283,10 +283,25 @@ CompareTables(const void *a, const void *b)
 	return c != 0 ? c : strcmp(get_rel_name(x), get_rel_name(y));
 }
 
+/* Run a query of one int8[] column as the owner; the array, copied (NULL: empty). */
+static Datum
+QueryRids(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	bool		isnull;
+	Datum		d;
+
+	(void) erasure_run_as_owner(sql, nargs, types, values);
+	d = aisec_spi_value(0, 0, &isnull);
+	if (isnull)
+		return PointerGetDatum(construct_empty_array(INT8OID));
+	return PointerGetDatum(DatumGetArrayTypePCopy(d));
+}
+
 /*
  * Fill target t's derived rows from the walk's table d (NULL: none): the
- * rows to erase that still hold data in the history, ascending, and the
- * kept ones as JSON.
+ * rows to erase that still hold data (a history record with data, or a
+ * live row inserted since the last commit), ascending, and the kept ones
+ * as JSON.
  */
 static void
 FillTarget(ErasureTarget *t, DerivedTable *d)
@@ -302,27 +317,45 @@ FillTarget(ErasureTarget *t, DerivedTable *d)
 	if (d->erase->nelems > 0)
 	{
 		AisecSpi	spi;
-		Oid			argtype = INT8ARRAYOID;
-		Datum		arg = makeArrayResult(d->erase, CurrentMemoryContext);
-		bool		isnull;
+		Oid			types[2] = {INT8ARRAYOID, INT8ARRAYOID};
+		Datum		args[2];
+		Datum		held;
 		Datum		a;
 
+		args[0] = makeArrayResult(d->erase, CurrentMemoryContext);
 		aisec_spi_begin(&spi);
-		(void) erasure_run_as_owner(psprintf("SELECT pg_catalog.array_agg(DISTINCT h.rid ORDER BY h.rid) "
-											 "FROM %s h WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1) "
-											 "  AND (h.data IS NOT NULL OR h.salt IS NOT NULL)",
-											 aisec_qualified_name(t->tt.history)),
-									1, &argtype, &arg);
-		a = aisec_spi_value(0, 0, &isnull);
-		if (!isnull)
+		/* Rows whose history still holds data (by the history's rid index)... */
+		held = QueryRids(psprintf("SELECT pg_catalog.array_agg(DISTINCT h.rid ORDER BY h.rid) "
+								  "FROM %s h WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1) "
+								  "  AND (h.data IS NOT NULL OR h.salt IS NOT NULL)",
+								  aisec_qualified_name(t->tt.history)),
+						 1, types, args);
+		/*
+		 * ... and live rows with none: inserted since the last commit, which
+		 * gives them their first record (a scan: aisec_rid has no index;
+		 * only when there are such candidates).
+		 */
+		args[1] = held;
+		a = QueryRids("SELECT pg_catalog.array_agg(r ORDER BY r) FROM pg_catalog.unnest($1) r "
+					  "WHERE r OPERATOR(pg_catalog.<>) ALL ($2)",
+					  2, types, args);
+		if (ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(a)), ARR_DIMS(DatumGetArrayTypeP(a))) > 0)
 		{
-			ArrayType  *arr;
-
-			t->derived_rids = PointerGetDatum(DatumGetArrayTypePCopy(a));
-			arr = DatumGetArrayTypeP(t->derived_rids);
-			t->derived_rows = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+			args[0] = a;
+			a = QueryRids(psprintf("SELECT pg_catalog.array_agg(t.%s) FROM ONLY %s t "
+								   "WHERE t.%s OPERATOR(pg_catalog.=) ANY ($1)",
+								   RID_COLUMN, aisec_qualified_name(t->relid), RID_COLUMN),
+						  1, types, args);
+			args[0] = held;
+			args[1] = a;
+			held = QueryRids("SELECT pg_catalog.array_agg(DISTINCT r ORDER BY r) "
+							 "FROM pg_catalog.unnest($1 OPERATOR(pg_catalog.||) $2) r",
+							 2, types, args);
 		}
 		aisec_spi_end(&spi);
+		t->derived_rids = held;
+		t->derived_rows = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(held)),
+										 ARR_DIMS(DatumGetArrayTypeP(held)));
 	}
 	if (d->nkept > 0)
 	{
@@ -478,8 +511,8 @@ erasure_collect_derived(ErasureTarget **targets, int n, LOCKMODE lockmode)
  * header): delete the live ones, redact their history, keep their ids in
  * aisec.erasure_row and feed them (ascending, 8-byte big-endian) into
  * ridbytes.  Appends the table's derived counts, and for kept rows the
- * policy and the kept list, to the summary's table entry json.  Returns
- * the number of row ids kept.
+ * policy and the kept list, to the summary's table entry json (nothing
+ * for an untracked table).  Returns the number of row ids kept.
  */
 int64
 erasure_erase_derived(int64 request_id, ErasureTarget *t, StringInfo json,
@@ -488,7 +521,9 @@ erasure_erase_derived(int64 request_id, ErasureTarget *t, StringInfo json,
 	int64		live = 0;
 	int64		redacted = 0;
 
-	if (t->tracked && t->derived_rows > 0)
+	if (!t->tracked)
+		return 0;				/* no lineage: nothing derived */
+	if (t->derived_rows > 0)
 	{
 		AisecSpi	spi;
 		Oid			types[2] = {INT8ARRAYOID, INT8OID};
@@ -530,5 +565,5 @@ erasure_erase_derived(int64 request_id, ErasureTarget *t, StringInfo json,
 	if (t->derived_kept > 0)
 		appendStringInfo(json, ", \"policy\": \"keep_aggregate\", \"min_parents\": %d, \"kept\": %s",
 						 t->min_parents, t->derived_kept_json);
-	return t->tracked ? t->derived_rows : 0;
+	return t->derived_rows;
 }

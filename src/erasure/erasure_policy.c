@@ -88,6 +88,30 @@ erasure_policy_of(Oid relid, int32 *min_parents)
 }
 
 /*
+ * Remove the policy of relid, a table that no longer exists; false if it
+ * has none.  Audited like a change.
+ */
+static bool
+ForgetDroppedTable(Oid relid)
+{
+	AisecSpi	spi;
+	Oid			argtype = OIDOID;
+	Datum		arg = ObjectIdGetDatum(relid);
+	int			n;
+
+	LockRelationOid(aisec_relid("erasure_policy"), ShareRowExclusiveLock);
+	aisec_spi_begin(&spi);
+	n = aisec_spi_run("DELETE FROM aisec.erasure_policy "
+					  "WHERE rel OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+					  true, 1, &argtype, &arg, NULL, NULL);
+	aisec_spi_end(&spi);
+	if (n > 0)
+		(void) aisec_audit_log("erasure.policy", psprintf("%u", relid),
+							   "{\"policy\": \"delete\", \"dropped_table\": true}");
+	return n > 0;
+}
+
+/*
  * SQL: aisec.set_erasure_policy(rel, policy, min_parents): set what erase
  * does with the rows of rel derived from a subject's rows.
  */
@@ -139,9 +163,14 @@ aisec_set_erasure_policy(PG_FUNCTION_ARGS)
 	/* Held to the end of the transaction: the table cannot go meanwhile. */
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
+	{
+		/* A dropped table's policy is taken back by its OID with 'delete'. */
+		if (strcmp(policy, "delete") == 0 && ForgetDroppedTable(relid))
+			PG_RETURN_VOID();
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
+	}
 	CheckPolicyTable(rel);
 	name = aisec_qualified_name(relid);
 
