@@ -166,9 +166,11 @@ FROM dr_before b LEFT JOIN dr_after a ON a.rid = b.rid AND a.valid_from = b.vali
 GROUP BY b.rel ORDER BY b.rel;
 -- Redacted records are exactly those of erased row ids.
 SELECT count(*) AS redacted_not_erased FROM dr_after a
-WHERE a.data IS NULL AND NOT EXISTS (SELECT FROM aisec.erasure_row e WHERE e.rid = a.rid);
+WHERE a.data IS NULL AND NOT EXISTS (SELECT FROM aisec.erasure_row e WHERE e.rid = a.rid
+                  AND e.request_id IN (SELECT id FROM aisec.erasure_requests WHERE reference LIKE 'DR-%'));
 SELECT count(*) AS erased_with_data FROM dr_after a
-WHERE a.data IS NOT NULL AND EXISTS (SELECT FROM aisec.erasure_row e WHERE e.rid = a.rid);
+WHERE a.data IS NOT NULL AND EXISTS (SELECT FROM aisec.erasure_row e WHERE e.rid = a.rid
+                  AND e.request_id IN (SELECT id FROM aisec.erasure_requests WHERE reference LIKE 'DR-%'));
 SELECT count(*) AS history_with_alice FROM dr_after WHERE data LIKE '%alice%';
 SELECT count(*) AS audit_with_alice FROM aisec.audit_log
 WHERE seq > :seq0 AND (detail::text LIKE '%alice%' OR object LIKE '%alice%');

@@ -119,7 +119,7 @@ SELECT (SELECT count(*) FROM ex_customers) AS customers, (SELECT count(*) FROM e
 SELECT count(*) AS records_with_data FROM (
     SELECT data::text AS data FROM :hist_c UNION ALL SELECT data::text FROM :hist_o) h WHERE data IS NOT NULL;
 SELECT status FROM aisec.erasure_requests WHERE reference = 'EX-1';
-SELECT count(*) AS erased_ids FROM aisec.erasure_row;
+SELECT count(*) AS erased_ids FROM aisec.erasure_row WHERE request_id IN (SELECT id FROM aisec.erasure_requests WHERE reference LIKE 'EX-%');
 
 --
 -- 4. The erasure.  A DELETE trigger a table owner wrote would run with the
@@ -156,8 +156,8 @@ WHERE r LIKE '%alice%' OR r LIKE '%Alice%';
 SELECT count(*) AS audit_with_alice FROM aisec.audit_log
 WHERE seq > :seq0 AND (detail::text LIKE '%alice%' OR object LIKE '%alice%');
 SELECT rid = :alice_rid AS is_alices_customer_row, rid >> 40 = (SELECT table_no FROM aisec.tracked WHERE rel = 'ex_customers'::regclass) AS customers
-FROM aisec.erasure_row ORDER BY rid LIMIT 1;
-SELECT count(*) AS erased_ids FROM aisec.erasure_row;
+FROM aisec.erasure_row WHERE request_id IN (SELECT id FROM aisec.erasure_requests WHERE reference LIKE 'EX-%') ORDER BY rid LIMIT 1;
+SELECT count(*) AS erased_ids FROM aisec.erasure_row WHERE request_id IN (SELECT id FROM aisec.erasure_requests WHERE reference LIKE 'EX-%');
 -- Redacted records keep rid, valid_from and hash; data and salt are gone.
 SELECT b.t, count(*) AS records, count(*) FILTER (WHERE h.hash = b.hash) AS hash_kept,
        count(*) FILTER (WHERE h.data IS NULL AND h.salt IS NULL) AS redacted
@@ -177,7 +177,7 @@ LEFT JOIN (SELECT 'c' AS t, rid, valid_from, hash, data::text AS data FROM :hist
            UNION ALL SELECT 'f', rid, valid_from, hash, data::text FROM :hist_f) h
   ON h.t = b.t AND h.rid = b.rid AND h.valid_from = b.valid_from
 WHERE NOT (b.data LIKE '%alice@%' OR b.rid = :alice_rid)
-  AND NOT (b.t = 'f' AND EXISTS (SELECT FROM aisec.erasure_row e WHERE e.rid = b.rid))
+  AND NOT (b.t = 'f' AND EXISTS (SELECT FROM aisec.erasure_row e WHERE e.rid = b.rid AND e.request_id IN (SELECT id FROM aisec.erasure_requests WHERE reference LIKE 'EX-%')))
   AND (h.data IS DISTINCT FROM b.data OR h.hash IS DISTINCT FROM b.hash);
 SELECT id, email, name FROM ex_customers ORDER BY id;
 SELECT order_id, email, amount FROM ex_orders ORDER BY order_id;
