@@ -23,7 +23,8 @@
  * every history record of them.  The history search reads the whole
  * history (there is no index on row data); the live search uses the
  * column's index.  An untracked table has no row ids and no history: its
- * live rows are those whose subject columns hold the subject.
+ * live rows are those whose subject columns hold the subject.  Then the
+ * rows derived from the subject's rows are found (erasure_derived.c).
  */
 #include "postgres.h"
 

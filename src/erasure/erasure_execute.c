@@ -21,7 +21,10 @@
  *   changed, since its code would run with the extension owner's rights;
  * - every history record of the subject's row ids, in every version, is
  *   redacted (data and salt NULL, hash kept) through versioning's door
- *   (aisec_history_redact).
+ *   (aisec_history_redact);
+ * - the rows derived from the subject's through lineage are erased the
+ *   same way, except aggregates a table's keep_aggregate policy keeps
+ *   (erasure_derived.c, which erasure_collect found them with).
  *
  * The erased row ids are kept in aisec.erasure_row (row ids are not
  * personal data without the rows): aisec.verify accepts a redacted record
