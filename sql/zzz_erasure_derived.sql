@@ -22,9 +22,11 @@ CREATE TABLE dr_clean (id int, v2 int);
 CREATE TABLE dr_feat (id int, f int);
 CREATE TABLE dr_agg (grp text, n bigint, total bigint);
 CREATE TABLE dr_report (grp text, total bigint);
-SELECT count(*) AS tracked FROM unnest(ARRAY['dr_raw', 'dr_clean', 'dr_feat', 'dr_agg', 'dr_report']) t,
+-- A hostile name, derived from dr_raw too.
+CREATE TABLE "dr odd""tab.le" (id int);
+SELECT count(*) AS tracked FROM unnest(ARRAY['dr_raw', 'dr_clean', 'dr_feat', 'dr_agg', 'dr_report', '"dr odd""tab.le"']) t,
        aisec.track(t::regclass);
-SELECT aisec.create_dataset('dr_ds', ARRAY['dr_raw', 'dr_clean', 'dr_feat', 'dr_agg', 'dr_report']::regclass[]) > 0 AS created;
+SELECT aisec.create_dataset('dr_ds', ARRAY['dr_raw', 'dr_clean', 'dr_feat', 'dr_agg', 'dr_report', '"dr odd""tab.le"']::regclass[]) > 0 AS created;
 INSERT INTO dr_raw VALUES (1, 'alice@dr.example', 'a', 10), (2, 'alice@dr.example', 'b', 20),
     (3, 'bob@dr.example', 'a', 30), (4, 'carol@dr.example', 'a', 40),
     (5, 'dave@dr.example', 'b', 50), (6, 'erin@dr.example', 'c', 60);
@@ -32,6 +34,7 @@ INSERT INTO dr_clean SELECT id, v * 2 FROM dr_raw;
 INSERT INTO dr_feat SELECT id, v2 + 1 FROM dr_clean;
 INSERT INTO dr_agg SELECT grp, count(*), sum(v) FROM dr_raw GROUP BY grp;
 INSERT INTO dr_report SELECT grp, total FROM dr_agg;
+INSERT INTO "dr odd""tab.le" SELECT id FROM dr_raw WHERE grp = 'a';
 SELECT aisec.commit('dr_ds', 'v1');
 -- Version 2: one of Alice's features deleted (its history still holds it).
 DELETE FROM dr_feat WHERE id = 2;
@@ -46,7 +49,7 @@ CREATE TABLE dr_before (rel text, rid bigint, valid_from bigint, hash bytea, dat
 CREATE PROCEDURE dr_snapshot(tab text) LANGUAGE plpgsql AS $$
 DECLARE r record;
 BEGIN
-    FOR r IN SELECT rel, history FROM aisec.tracked WHERE rel::text LIKE 'dr\_%' LOOP
+    FOR r IN SELECT rel, history FROM aisec.tracked WHERE rel::text LIKE 'dr\_%' OR rel::text LIKE '"dr odd%' LOOP
         EXECUTE format('INSERT INTO %I SELECT %L, rid, valid_from, hash, data::text FROM %s',
                        tab, r.rel::text, r.history);
     END LOOP;
@@ -85,6 +88,14 @@ SELECT aisec.set_erasure_policy(12345678::oid::regclass, 'keep_aggregate');
 BEGIN READ ONLY;
 SELECT aisec.set_erasure_policy('dr_agg', 'keep_aggregate');
 ROLLBACK;
+RESET SESSION AUTHORIZATION;
+-- The role check is made in C too: EXECUTE alone is not enough.
+BEGIN;
+GRANT EXECUTE ON FUNCTION aisec.set_erasure_policy(regclass, text, integer) TO dr_eng;
+SET SESSION AUTHORIZATION dr_eng;
+SELECT aisec.set_erasure_policy('dr_agg', 'keep_aggregate');
+ROLLBACK;
+SET SESSION AUTHORIZATION dr_adm;
 -- Set (default min_parents 10), then changed by a DPO.
 SELECT aisec.set_erasure_policy('dr_agg', 'keep_aggregate');
 RESET SESSION AUTHORIZATION;
@@ -155,6 +166,7 @@ SELECT id, v2 FROM dr_clean ORDER BY id;
 SELECT id, f FROM dr_feat ORDER BY id, f;
 SELECT grp, n, total FROM dr_agg ORDER BY grp;
 SELECT grp, total FROM dr_report ORDER BY grp;
+SELECT id FROM "dr odd""tab.le" ORDER BY id;
 CREATE TABLE dr_after AS SELECT * FROM dr_before WHERE false;
 CALL dr_snapshot('dr_after');
 SELECT b.rel, count(*) AS records,
@@ -232,7 +244,7 @@ SELECT aisec.undeclare_subject('dr_raw', 'email');
 DROP VIEW dr_view;
 SELECT aisec.drop_dataset('dr_ds', keep_history => false);
 SELECT 'dr_agg'::regclass::oid AS agg_oid, 'dr_report'::regclass::oid AS report_oid \gset
-DROP TABLE dr_raw, dr_clean, dr_feat, dr_agg, dr_report, dr_before, dr_after, dr_checkout_before,
+DROP TABLE dr_raw, dr_clean, dr_feat, dr_agg, dr_report, "dr odd""tab.le", dr_before, dr_after, dr_checkout_before,
     dr_preview CASCADE;
 SELECT count(*) AS dropped_tables_policies FROM aisec.erasure_policies WHERE rel IN (:agg_oid, :report_oid);
 SELECT aisec.set_erasure_policy(:agg_oid, 'delete'), aisec.set_erasure_policy(:report_oid, 'delete');
