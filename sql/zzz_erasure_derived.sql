@@ -232,11 +232,44 @@ RESET SESSION AUTHORIZATION;
 SELECT count(*) AS feats FROM dr_feat;
 SELECT status FROM aisec.erasure_requests WHERE reference = 'DR-3';
 
+--
+-- 8. Many tables derived from one row, each with a keep_aggregate policy
+--    its single-parent rows do not meet: all erased.
+--
+DROP TRIGGER dr_feat_del ON dr_feat;
+INSERT INTO dr_raw VALUES (7, 'frank@dr.example', 'f', 70);
+DO $$BEGIN
+    FOR i IN 1..12 LOOP
+        EXECUTE format('CREATE TABLE dr_w%s (id int)', i);
+        PERFORM aisec.track(format('dr_w%s', i)::regclass);
+        EXECUTE format('INSERT INTO dr_w%s SELECT id FROM dr_raw WHERE id = 7', i);
+        PERFORM aisec.set_erasure_policy(format('dr_w%s', i)::regclass, 'keep_aggregate', 2);
+    END LOOP;
+END$$;
+SET SESSION AUTHORIZATION dr_dpo;
+SELECT aisec.request_erasure('frank@dr.example', 'DR-4') > 0 AS registered;
+SELECT count(*) AS tables, sum(derived_rows) AS derived FROM aisec.erasure_preview('DR-4', 'frank@dr.example')
+WHERE rel::text LIKE 'dr\_w%';
+SELECT count(*) AS tables, sum((t->>'derived_rows_deleted')::int) AS derived,
+       sum((t->>'derived_rows_kept')::int) AS kept
+FROM jsonb_array_elements(aisec.erase('DR-4', 'frank@dr.example')->'tables') t
+WHERE t->>'table' LIKE 'public.dr\_w%';
+RESET SESSION AUTHORIZATION;
+CREATE TABLE dr_w_oids AS SELECT format('dr_w%s', i)::regclass::oid AS oid FROM generate_series(1, 12) i;
+DO $$BEGIN
+    FOR i IN 1..12 LOOP
+        PERFORM aisec.untrack(format('dr_w%s', i)::regclass);
+        EXECUTE format('DROP TABLE dr_w%s', i);
+    END LOOP;
+END$$;
+SELECT count(*) AS taken_back FROM dr_w_oids, aisec.set_erasure_policy(oid::regclass, 'delete');
+DROP TABLE dr_w_oids;
+
 -- The audit entries: the summaries, never the subject.
 SELECT object, detail->'tables' @> '[{"derived_rows_kept": 1, "policy": "keep_aggregate", "min_parents": 3}]' AS kept_recorded
 FROM aisec.audit_log WHERE seq > :seq0 AND action = 'erasure.execute' ORDER BY seq;
 SELECT count(*) AS audit_with_subjects FROM aisec.audit_log
-WHERE seq > :seq0 AND (detail::text ~ '(alice|bob|dave)@' OR object ~ '(alice|bob|dave)@');
+WHERE seq > :seq0 AND (detail::text ~ '(alice|bob|dave|frank)@' OR object ~ '(alice|bob|dave|frank)@');
 SELECT ok AS chain_ok FROM aisec.audit_verify();
 
 -- Clean up.  A dropped table's policy is taken back by its OID ('delete').

@@ -85,7 +85,7 @@ typedef struct DerivedTable
 typedef struct Walk
 {
 	HTAB	   *seen;
-	DerivedTable *tables;
+	DerivedTable **tables;		/* each allocated apart: pointers stay valid */
 	int			ntables;
 	int			maxtables;
 	int64	   *next;			/* the next level's frontier */
@@ -100,15 +100,15 @@ TableOf(Walk *w, Oid relid)
 	DerivedTable *t;
 
 	for (int i = 0; i < w->ntables; i++)
-		if (w->tables[i].relid == relid)
-			return &w->tables[i];
+		if (w->tables[i]->relid == relid)
+			return w->tables[i];
 	if (w->ntables == w->maxtables)
 	{
 		w->maxtables *= 2;
-		w->tables = repalloc(w->tables, sizeof(DerivedTable) * w->maxtables);
+		w->tables = repalloc(w->tables, sizeof(DerivedTable *) * w->maxtables);
 	}
-	t = &w->tables[w->ntables++];
-	memset(t, 0, sizeof(DerivedTable));
+	t = palloc0(sizeof(DerivedTable));
+	w->tables[w->ntables++] = t;
 	t->relid = relid;
 	t->keep_aggregate = erasure_policy_of(relid, &t->min_parents);
 	t->erase = initArrayResult(INT8OID, CurrentMemoryContext, false);
@@ -275,8 +275,8 @@ CompareKept(const void *a, const void *b)
 static int
 CompareTables(const void *a, const void *b)
 {
-	Oid			x = ((const DerivedTable *) a)->relid;
-	Oid			y = ((const DerivedTable *) b)->relid;
+	Oid			x = (*(DerivedTable *const *) a)->relid;
+	Oid			y = (*(DerivedTable *const *) b)->relid;
 	int			c = strcmp(get_namespace_name(get_rel_namespace(x)),
 						   get_namespace_name(get_rel_namespace(y)));
 
@@ -402,7 +402,7 @@ erasure_collect_derived(ErasureTarget **targets, int n, LOCKMODE lockmode)
 						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	w.maxtables = 8;
 	w.ntables = 0;
-	w.tables = palloc(sizeof(DerivedTable) * w.maxtables);
+	w.tables = palloc(sizeof(DerivedTable *) * w.maxtables);
 	w.maxnext = 16;
 	w.nnext = 0;
 	w.next = palloc(sizeof(int64) * w.maxnext);
@@ -454,13 +454,13 @@ erasure_collect_derived(ErasureTarget **targets, int n, LOCKMODE lockmode)
 
 	/* Tables with no subject column that hold derived rows: targets of their own. */
 	if (w.ntables > 1)
-		qsort(w.tables, w.ntables, sizeof(DerivedTable), CompareTables);
+		qsort(w.tables, w.ntables, sizeof(DerivedTable *), CompareTables);
 	for (int i = 0; i < w.ntables; i++)
 	{
 		bool		declared = false;
 
 		for (int k = 0; k < n && !declared; k++)
-			declared = ts[k].relid == w.tables[i].relid;
+			declared = ts[k].relid == w.tables[i]->relid;
 		if (!declared)
 			nextra++;
 	}
@@ -474,13 +474,13 @@ erasure_collect_derived(ErasureTarget **targets, int n, LOCKMODE lockmode)
 		DerivedTable *d = NULL;
 
 		for (int k = 0; k < w.ntables && d == NULL; k++)
-			if (w.tables[k].relid == ts[i].relid)
-				d = &w.tables[k];
+			if (w.tables[k]->relid == ts[i].relid)
+				d = w.tables[k];
 		FillTarget(&ts[i], ts[i].tracked ? d : NULL);
 	}
 	for (int i = 0, ndecl = n; i < w.ntables; i++)
 	{
-		DerivedTable *d = &w.tables[i];
+		DerivedTable *d = w.tables[i];
 		ErasureTarget *t = &ts[n];
 		bool		declared = false;
 
