@@ -23,7 +23,8 @@
  * every history record of them.  The history search reads the whole
  * history (there is no index on row data); the live search uses the
  * column's index.  An untracked table has no row ids and no history: its
- * live rows are those whose subject columns hold the subject.
+ * live rows are those whose subject columns hold the subject.  Then the
+ * rows derived from the subject's rows are found (erasure_derived.c).
  */
 #include "postgres.h"
 
@@ -218,6 +219,13 @@ RunAsOwner(const char *sql, int nargs, Oid *types, Datum *values)
 	if (fresh_snapshot)
 		return aisec_spi_run(sql, true, nargs, types, values, NULL, NULL);
 	return aisec_spi_read(sql, true, nargs, types, values, NULL, NULL);
+}
+
+/* Run query sql as the owner, as the searches run (erasure_derived.c). */
+int
+erasure_run_as_owner(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	return RunAsOwner(sql, nargs, types, values);
 }
 
 /* An empty int8[]. */
@@ -428,54 +436,6 @@ CollectTracked(ErasureTarget *t, SubjectColumn *cols, int ncols)
 }
 
 /*
- * Count the rows derived (through lineage, transitively) from each
- * tracked target's row ids, leaving out the subject's own rows in every
- * declared table.
- */
-static void
-CountDerived(ErasureTarget *targets, int n)
-{
-	ArrayBuildState *all = initArrayResult(INT8OID, CurrentMemoryContext, false);
-	Datum		own;
-	AisecSpi	spi;
-
-	for (int i = 0; i < n; i++)
-	{
-		ArrayType  *a;
-		Datum	   *elems;
-		int			nelems;
-
-		if (!targets[i].tracked)
-			continue;
-		a = DatumGetArrayTypeP(targets[i].rids);
-		deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-						  &elems, NULL, &nelems);
-		for (int k = 0; k < nelems; k++)
-			accumArrayResult(all, elems[k], false, INT8OID, CurrentMemoryContext);
-	}
-	own = makeArrayResult(all, CurrentMemoryContext);
-
-	aisec_spi_begin(&spi);
-	for (int i = 0; i < n; i++)
-	{
-		Oid			types[2] = {INT8ARRAYOID, INT8ARRAYOID};
-		Datum		values[2];
-		bool		isnull;
-
-		if (!targets[i].tracked || targets[i].nrids == 0)
-			continue;
-		values[0] = targets[i].rids;
-		values[1] = own;
-		(void) RunAsOwner("SELECT pg_catalog.count(DISTINCT d.rid) "
-						  "FROM aisec.lineage_down($1) d "
-						  "WHERE d.rid OPERATOR(pg_catalog.<>) ALL ($2)",
-						  2, types, values);
-		targets[i].derived_rows = DatumGetInt64(aisec_spi_value(0, 0, &isnull));
-	}
-	aisec_spi_end(&spi);
-}
-
-/*
  * Find what erasing subject reaches, per declared table that exists (in
  * schema and name order), locking each table in lockmode first; return
  * the number of tables, the targets in *out.  With fresh, each search
@@ -513,7 +473,8 @@ erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh, ErasureTarge
 			CollectUntracked(t, cols, end - start);
 		start = end;
 	}
-	CountDerived(targets, n);
+	/* The rows derived from the subject's, under the tables' policies. */
+	n = erasure_collect_derived(&targets, n, lockmode);
 	*out = targets;
 	return n;
 }

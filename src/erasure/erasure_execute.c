@@ -21,7 +21,10 @@
  *   changed, since its code would run with the extension owner's rights;
  * - every history record of the subject's row ids, in every version, is
  *   redacted (data and salt NULL, hash kept) through versioning's door
- *   (aisec_history_redact).
+ *   (aisec_history_redact);
+ * - the rows derived from the subject's through lineage are erased the
+ *   same way, except aggregates a table's keep_aggregate policy keeps
+ *   (erasure_derived.c, which erasure_collect found them with).
  *
  * The erased row ids are kept in aisec.erasure_row (row ids are not
  * personal data without the rows): aisec.verify accepts a redacted record
@@ -320,7 +323,7 @@ aisec_erase(PG_FUNCTION_ARGS)
 
 	n = erasure_collect(subject, ShareRowExclusiveLock, true, &targets);
 	for (int i = 0; i < n; i++)
-		if (targets[i].live_rows > 0)
+		if (targets[i].live_rows > 0 || targets[i].derived_rows > 0)
 			CheckDeleteRuns(targets[i].relid);
 
 	initStringInfo(&tables);
@@ -349,6 +352,8 @@ aisec_erase(PG_FUNCTION_ARGS)
 			AppendInt8Array(&tables, t->versions);
 		else
 			appendStringInfoString(&tables, "null");
+		/* The rows derived from the subject's in this table (erasure_derived.c). */
+		total_rids += erasure_erase_derived(req.id, t, &tables, &ridbytes);
 		appendStringInfoChar(&tables, '}');
 	}
 	MarkExecuted(req.id);

@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 
 #include "storage/lockdefs.h"
 
@@ -35,7 +36,10 @@ typedef struct ErasureRequest
  * What erasing a subject reaches in one declared table (erasure_collect.c).
  * Counts are what erase does: live rows it deletes, history records it
  * redacts, committed versions whose records include the subject's rows,
- * rows derived from them through lineage (not the subject's own).
+ * rows of this table derived from them through lineage (not the subject's
+ * own) that erase erases under the table's policy.  A table holding
+ * derived rows but no subject column gets a target of its own, with no
+ * subject rows (erasure_collect_derived).
  */
 typedef struct ErasureTarget
 {
@@ -49,7 +53,13 @@ typedef struct ErasureTarget
 	int64		live_rows;
 	int64		history_records;
 	Datum		versions;		/* int8[] (tracked), else 0 */
-	int64		derived_rows;
+	int64		derived_rows;	/* of derived_rids */
+	/* rows of this table derived from the subject's (erasure_derived.c) */
+	Datum		derived_rids;	/* int8[]: derived rows erase erases, ascending */
+	int64		derived_kept;	/* derived rows the table's policy keeps */
+	char	   *derived_kept_json;	/* JSON array of the kept: rid, parents, reason */
+	bool		keep_aggregate; /* the table's policy (else delete) */
+	int32		min_parents;	/* keep_aggregate's threshold */
 	/* the match condition over the live table (alias t) and its $n */
 	char	   *match;
 	int			nargs;
@@ -63,6 +73,17 @@ extern void erasure_versions_init(void);
 /* erasure_collect.c */
 extern int	erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh,
 							ErasureTarget **out);
+
+/* erasure_collect.c, for erasure_derived.c */
+extern int	erasure_run_as_owner(const char *sql, int nargs, Oid *types, Datum *values);
+
+/* erasure_derived.c */
+extern int	erasure_collect_derived(ErasureTarget **targets, int n, LOCKMODE lockmode);
+extern int64 erasure_erase_derived(int64 request_id, ErasureTarget *t, StringInfo json,
+								   StringInfo ridbytes);
+
+/* erasure_policy.c */
+extern bool erasure_policy_of(Oid relid, int32 *min_parents);
 
 /* erasure_subject.c */
 extern Oid	erasure_eq_operator(Oid typid, const char *col);

@@ -1290,3 +1290,42 @@ CREATE FUNCTION aisec.redact_audit(seq bigint, reason text) RETURNS void
 REVOKE ALL ON FUNCTION aisec.redact_audit(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.redact_audit(bigint, text) TO aisec_dpo;
 COMMENT ON FUNCTION aisec.redact_audit(bigint, text) IS 'remove the detail of an audit log entry that names a person (written since 0.2.0); the chain and earlier digests still verify (the hash covers the detail''s SHA-256, kept); an audit.redact entry records the seq and reason, never the removed text';
+
+-- ==== 16. Erasure of derived rows and aisec.set_erasure_policy (issue 18) ====
+-- Erasure policies for derived rows (issue 18 item 5): per table, whether
+-- aisec.erase deletes the rows derived from a subject's rows ('delete',
+-- also for a table with no row here) or keeps those computed from at
+-- least min_parents distinct parent rows ('keep_aggregate': an aggregate
+-- does not identify a person).  No FOREIGN KEY to or from other aisec
+-- tables.
+CREATE TABLE aisec.erasure_policy (
+    rel         regclass    PRIMARY KEY,
+    policy      text        NOT NULL CHECK (policy IN ('delete', 'keep_aggregate')),
+    min_parents integer     NOT NULL CHECK (min_parents >= 2),
+    set_by      text        NOT NULL,
+    set_at      timestamptz NOT NULL
+) USING heap;
+REVOKE ALL ON aisec.erasure_policy FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.erasure_policy', '');
+COMMENT ON TABLE aisec.erasure_policy IS 'aisec erasure: per table, what aisec.erase does with rows derived from a subject''s rows (aisec.set_erasure_policy): delete them, or keep those computed from at least min_parents distinct parent rows; no row: delete; read through aisec.erasure_policies';
+CREATE TRIGGER erasure_policy_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.erasure_policy FOR EACH STATEMENT EXECUTE FUNCTION aisec.erasure_refuse_change();
+ALTER TABLE aisec.erasure_policy ENABLE ALWAYS TRIGGER erasure_policy_refuse_change;
+
+CREATE FUNCTION aisec.set_erasure_policy(rel regclass, policy text, min_parents integer DEFAULT 10)
+    RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_set_erasure_policy';
+REVOKE ALL ON FUNCTION aisec.set_erasure_policy(regclass, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.set_erasure_policy(regclass, text, integer) TO aisec_admin, aisec_dpo;
+COMMENT ON FUNCTION aisec.set_erasure_policy(regclass, text, integer) IS 'set what aisec.erase does with a table''s rows derived from a subject''s rows: ''delete'' (the default) or ''keep_aggregate'' (keep rows computed from at least min_parents distinct parent rows, min_parents >= 2)';
+
+CREATE VIEW aisec.erasure_policies AS
+SELECT p.rel, p.policy, p.min_parents, p.set_by, p.set_at
+FROM aisec.erasure_policy p;
+REVOKE ALL ON aisec.erasure_policies FROM PUBLIC;
+GRANT SELECT ON aisec.erasure_policies TO aisec_admin, aisec_dpo, aisec_auditor;
+COMMENT ON VIEW aisec.erasure_policies IS 'aisec erasure: per table, the policy for rows derived from a subject''s rows (delete, keep_aggregate) and min_parents, set by/at; a table not listed: delete';
+
+COMMENT ON FUNCTION aisec.erasure_preview(text, text) IS 'dry run of an erasure request, changing nothing: per declared table, what aisec.erase would do for the subject (given again, checked against the request''s keyed hash): live rows deleted, history records redacted, committed versions touched, rows derived through lineage that erase would erase under the erasure policies (counted in the table they are in; a table reached only through lineage gets a row of its own); counts only, never row data; history, versions and derived rows NULL for an untracked table';
+COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies), and erases the same way the rows derived from them through lineage (aisec.set_erasure_policy keeps aggregates); returns a jsonb summary per table';

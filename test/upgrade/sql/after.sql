@@ -224,9 +224,14 @@ SELECT aisec.untrack('upg_loans_v1');
 -- table tracked under 0.1.0, a request (its keyed hash under the reserved
 -- key $erasure, made now), its preview, its execution: the row's
 -- history written under 0.1.0 is redacted and every version, 0.1.0's
--- included, still verifies.
+-- included, still verifies.  The row derived from loan 3 (upg_loans_v1,
+-- untracked above) is in no tracked table: not counted.  An erasure
+-- policy is set and shown, then set back.
 CREATE ROLE upg_dpo IN ROLE aisec_dpo;
 SELECT aisec.declare_subject('loans', 'id');
+SELECT aisec.set_erasure_policy('loans', 'keep_aggregate', 5);
+SELECT rel, policy, min_parents FROM aisec.erasure_policies;
+SELECT aisec.set_erasure_policy('loans', 'delete');
 SET ROLE upg_dpo;
 SELECT aisec.request_erasure('3', 'UPG-1') > 0 AS registered;
 SELECT rel, live_rows, history_records, versions, derived_rows FROM aisec.erasure_preview('UPG-1', '3');
