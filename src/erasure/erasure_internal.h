@@ -61,6 +61,9 @@ typedef struct ErasureTarget
 extern int	erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh,
 							ErasureTarget **out);
 
+/* erasure_execute.c: shared with erasure_reapply.c */
+extern void erasure_check_delete_runs(Oid relid);
+
 /* erasure_subject.c */
 extern Oid	erasure_eq_operator(Oid typid, const char *col);
 

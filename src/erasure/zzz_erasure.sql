@@ -175,3 +175,11 @@ CREATE FUNCTION aisec.erase(reference text, subject text) RETURNS jsonb
 REVOKE ALL ON FUNCTION aisec.erase(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.erase(text, text) TO aisec_dpo;
 COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies); returns a jsonb summary per table';
+
+CREATE FUNCTION aisec.reapply_erasures()
+    RETURNS TABLE (reference text, rel regclass, live_rows_deleted bigint, history_records_redacted bigint)
+    LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+    AS 'MODULE_PATHNAME', 'aisec_reapply_erasures';
+REVOKE ALL ON FUNCTION aisec.reapply_erasures() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.reapply_erasures() TO aisec_dpo;
+COMMENT ON FUNCTION aisec.reapply_erasures() IS 'after a restore of an older backup: re-erase every executed erasure request from the row ids kept in aisec.erasure_row (no subject needed): deletes live rows with those ids and redacts their history records in every version; returns what it found per request and table, and (counts NULL) the untracked declared tables whose rows need a new erasure with the subject';
