@@ -17,10 +17,10 @@ CREATE TABLE ra_customers (id int PRIMARY KEY, email text, name text);
 CREATE INDEX ON ra_customers (email);
 CREATE TABLE ra_orders (order_id int PRIMARY KEY, email text, amount numeric);
 CREATE TABLE ra_log (email text, note text);
-INSERT INTO ra_customers VALUES (1, 'alice@example.com', 'Alice'), (2, 'bob@example.com', 'Bob');
-INSERT INTO ra_orders VALUES (10, 'alice@example.com', 100), (11, 'alice@example.com', 250),
+INSERT INTO ra_customers VALUES (1, 'ra-alice@example.com', 'Alice'), (2, 'bob@example.com', 'Bob');
+INSERT INTO ra_orders VALUES (10, 'ra-alice@example.com', 100), (11, 'ra-alice@example.com', 250),
     (12, 'bob@example.com', 75);
-INSERT INTO ra_log VALUES ('alice@example.com', 'alice called'), ('bob@example.com', 'bob wrote');
+INSERT INTO ra_log VALUES ('ra-alice@example.com', 'alice called'), ('bob@example.com', 'bob wrote');
 SELECT aisec.track('ra_customers') > 0 AS tracked, aisec.track('ra_orders') > 0 AS tracked;
 SELECT aisec.create_dataset('ra_ds', ARRAY['ra_customers', 'ra_orders']::regclass[]) > 0 AS created;
 SELECT aisec.commit('ra_ds', 'v1');
@@ -39,8 +39,8 @@ CREATE TABLE ra_backup_hc AS SELECT * FROM :hist_c;
 CREATE TABLE ra_backup_ho AS SELECT * FROM :hist_o;
 
 SET SESSION AUTHORIZATION ra_dpo;
-SELECT aisec.request_erasure('alice@example.com', 'RA-1') > 0 AS registered;
-SELECT (aisec.erase('RA-1', 'alice@example.com'))->'live_rows_deleted' AS deleted;
+SELECT aisec.request_erasure('ra-alice@example.com', 'RA-1') > 0 AS registered;
+SELECT (aisec.erase('RA-1', 'ra-alice@example.com'))->'live_rows_deleted' AS deleted;
 RESET SESSION AUTHORIZATION;
 SELECT aisec.commit('ra_ds', 'v3 after erasure');
 
@@ -84,7 +84,7 @@ ALTER TABLE ra_log DISABLE TRIGGER ALL;
 ALTER TABLE :hist_c DISABLE TRIGGER ALL;
 ALTER TABLE :hist_o DISABLE TRIGGER ALL;
 ALTER TABLE aisec.erasure_request DISABLE TRIGGER ALL;
-INSERT INTO ra_log VALUES ('alice@example.com', 'alice called');
+INSERT INTO ra_log VALUES ('ra-alice@example.com', 'alice called');
 UPDATE :hist_c h SET data = b.data, salt = b.salt FROM ra_backup_hc b
 WHERE h.rid = b.rid AND h.valid_from = b.valid_from AND h.data IS NULL;
 UPDATE :hist_o h SET data = b.data, salt = b.salt FROM ra_backup_ho b
@@ -134,7 +134,7 @@ SELECT count(*) AS history_with_data FROM (
 WHERE h.rid IN (SELECT rid FROM aisec.erasure_row) AND (h.data IS NOT NULL OR h.salt IS NOT NULL);
 SELECT ok, count(*) FROM aisec.verify('ra_ds') GROUP BY ok;
 SET SESSION AUTHORIZATION ra_dpo;
-SELECT * FROM aisec.erasure_preview('RA-1', 'alice@example.com');
+SELECT * FROM aisec.erasure_preview('RA-1', 'ra-alice@example.com');
 RESET SESSION AUTHORIZATION;
 SELECT id, email, name FROM ra_customers ORDER BY id;
 SELECT * FROM ra_log ORDER BY email;
