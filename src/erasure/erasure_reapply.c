@@ -21,7 +21,8 @@
  * table declared by the time the request was executed (counts NULL): the
  * rows erase deleted there come back with an older backup, and need a new
  * request erased with the subject.  Row ids of a table not tracked in this
- * database (a backup older than its tracking) are counted in a NOTICE.
+ * database (a backup older than its tracking, or a table dropped since)
+ * are counted in a NOTICE.
  *
  * A request whose row ids are in aisec.erasure_row but that the register
  * shows as not executed (its executed row lost to the backup's older one
@@ -41,6 +42,7 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "audit/audit.h"
 #include "erasure_internal.h"
@@ -127,18 +129,25 @@ AllRids(ReapplyGroup *g, int from, int to)
  * Re-erase groups g[from..to), all of tracked table tt: delete the live
  * rows with their ids (counted per request), then redact their history.
  */
-static void
+static bool
 ReapplyTable(const TrackedTable *tt, ReapplyGroup *g, int from, int to)
 {
-	char	   *rel = aisec_qualified_name(tt->relid);
+	char	   *rel;
 	Oid			argtype = INT8ARRAYOID;
-	Datum		rids = AllRids(g, from, to);
+	Datum		rids;
 	AisecSpi	spi;
 	int			n;
 	bool		isnull;
 
 	/* No writer meanwhile (as erase); readers and commits go on. */
 	LockRelationOid(tt->relid, ShareRowExclusiveLock);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(tt->relid)))
+	{
+		UnlockRelationOid(tt->relid, ShareRowExclusiveLock);
+		return false;			/* dropped meanwhile */
+	}
+	rel = aisec_qualified_name(tt->relid);
+	rids = AllRids(g, from, to);
 
 	aisec_spi_begin(&spi);
 	(void) set_config_option("row_security", "off", PGC_USERSET, PGC_S_SESSION,
@@ -172,6 +181,7 @@ ReapplyTable(const TrackedTable *tt, ReapplyGroup *g, int from, int to)
 	/* After the deletes: a pending record of a live row went with it. */
 	for (int i = from; i < to; i++)
 		g[i].redacted = aisec_history_redact(tt, g[i].rids);
+	return true;
 }
 
 /*
@@ -266,14 +276,13 @@ aisec_reapply_erasures(PG_FUNCTION_ARGS)
 
 		for (to = from; to < ngroups && g[to].table_no == g[from].table_no; to++)
 			;
-		if (!history_lookup_no(g[from].table_no, &tt))
+		if (!history_lookup_no(g[from].table_no, &tt) || !ReapplyTable(&tt, g, from, to))
 		{
 			for (int i = from; i < to; i++)
 				unknown += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(g[i].rids)),
 										  ARR_DIMS(DatumGetArrayTypeP(g[i].rids)));
 			continue;
 		}
-		ReapplyTable(&tt, g, from, to);
 		for (int i = from; i < to; i++)
 		{
 			deleted += g[i].deleted;

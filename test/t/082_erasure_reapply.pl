@@ -140,6 +140,14 @@ is($node->safe_psql('restored', q{SELECT count(*) FROM aisec.audit_log WHERE act
 is($node->safe_psql('restored', q{SELECT count(*) FROM aisec.audit_log WHERE detail::text ILIKE '%alice%' OR object ILIKE '%alice%'}),
 	'0', 'no audit entry names the subject');
 is($node->safe_psql('restored', q{SELECT bool_and(ok) FROM aisec.audit_verify()}), 't', 'the audit chain verifies');
+# Row ids of tables no longer tracked here (untracked, dropped, or a
+# backup older than their tracking) cannot be found: a NOTICE counts them.
+# Dropping the dataset with its history untracks both tables: Alice's and
+# Carol's customer rows and their three orders.
+$node->safe_psql('restored', q{SELECT aisec.drop_dataset('crm', keep_history => false); DROP TABLE orders;});
+($rc, $out, $err) = $node->psql('restored', q{SET SESSION AUTHORIZATION dpo; SELECT count(*) FROM aisec.reapply_erasures() WHERE live_rows_deleted IS NOT NULL});
+is($out, '0', 'nothing found once the tables are untracked');
+like($err, qr/NOTICE:  5 erased row ids belong to tables not tracked in this database/, 'a NOTICE counts their ids');
 my $new = "$tmp/new.sql";
 $node->command_ok([ 'pg_dump', '-d', $node->connstr('restored'), '-f', $new ], 'pg_dump after reapply');
 unlike(slurp_file($new), qr/alice\@example\.com/, 'the dump no longer holds the subject');
