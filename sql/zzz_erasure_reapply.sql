@@ -63,6 +63,13 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION ra_aud;
 SELECT * FROM aisec.reapply_erasures();
 RESET SESSION AUTHORIZATION;
+-- The role is checked in C too: an EXECUTE granted by mistake does not
+-- let an engineer in.
+GRANT EXECUTE ON FUNCTION aisec.reapply_erasures() TO ra_eng;
+SET SESSION AUTHORIZATION ra_eng;
+SELECT * FROM aisec.reapply_erasures();
+RESET SESSION AUTHORIZATION;
+REVOKE EXECUTE ON FUNCTION aisec.reapply_erasures() FROM ra_eng;
 SET SESSION AUTHORIZATION ra_dpo;
 BEGIN READ ONLY;
 SELECT * FROM aisec.reapply_erasures();
