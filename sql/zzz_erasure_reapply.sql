@@ -2,8 +2,8 @@
 -- restore"): aisec.reapply_erasures() re-erases every executed request
 -- from the row ids aisec.erasure_row keeps, without the subjects.  The
 -- restore of an older backup is played here by a superuser who puts the
--- erased rows and their history data back, triggers off (test/t/ restores
--- a real dump).  Other tests' requests stay in the register: output is
+-- erased history data back, triggers off (test/t/082_erasure_reapply.pl
+-- restores a real dump, live rows included).  Other tests' requests stay in the register: output is
 -- filtered to this test's references (RA-...).
 
 CREATE ROLE ra_adm IN ROLE aisec_admin;
@@ -11,7 +11,7 @@ CREATE ROLE ra_dpo IN ROLE aisec_dpo;
 CREATE ROLE ra_eng IN ROLE aisec_engineer;
 CREATE ROLE ra_aud IN ROLE aisec_auditor;
 SELECT coalesce(max(seq), 0) AS seq0 FROM aisec.audit_log \gset
-SELECT aisec.require_erasure_approval(false);
+SELECT aisec.require_erasure_approval(false) IS NOT NULL AS approval_off;
 
 CREATE TABLE ra_customers (id int PRIMARY KEY, email text, name text);
 CREATE INDEX ON ra_customers (email);
