@@ -102,8 +102,8 @@ aisec_erasure_init(void)
  * Refuse to delete from relid when a DELETE would run code a table owner
  * planted (see the file header).  Nothing has been changed yet.
  */
-static void
-CheckDeleteRuns(Oid relid)
+void
+erasure_check_delete_runs(Oid relid)
 {
 	AisecSpi	spi;
 	Oid			argtype = OIDOID;
@@ -324,7 +324,7 @@ aisec_erase(PG_FUNCTION_ARGS)
 	n = erasure_collect(subject, ShareRowExclusiveLock, true, &targets);
 	for (int i = 0; i < n; i++)
 		if (targets[i].live_rows > 0 || targets[i].derived_rows > 0)
-			CheckDeleteRuns(targets[i].relid);
+			erasure_check_delete_runs(targets[i].relid);
 
 	initStringInfo(&tables);
 	initStringInfo(&ridbytes);

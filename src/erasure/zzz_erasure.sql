@@ -219,3 +219,11 @@ CREATE FUNCTION aisec.redact_audit(seq bigint, reason text) RETURNS void
 REVOKE ALL ON FUNCTION aisec.redact_audit(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.redact_audit(bigint, text) TO aisec_dpo;
 COMMENT ON FUNCTION aisec.redact_audit(bigint, text) IS 'remove the detail of an audit log entry that names a person (written since 0.2.0); the chain and earlier digests still verify (the hash covers the detail''s SHA-256, kept); an audit.redact entry records the seq and reason, never the removed text';
+
+CREATE FUNCTION aisec.reapply_erasures()
+    RETURNS TABLE (reference text, rel regclass, live_rows_deleted bigint, history_records_redacted bigint)
+    LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+    AS 'MODULE_PATHNAME', 'aisec_reapply_erasures';
+REVOKE ALL ON FUNCTION aisec.reapply_erasures() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.reapply_erasures() TO aisec_dpo;
+COMMENT ON FUNCTION aisec.reapply_erasures() IS 'after a restore of an older backup: re-erase every executed erasure request from the row ids kept in aisec.erasure_row (no subject needed): deletes live rows with those ids and redacts their history records in every version; returns what it found per request and table, and (counts NULL) the untracked declared tables whose rows need a new erasure with the subject';

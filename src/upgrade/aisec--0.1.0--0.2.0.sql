@@ -1329,3 +1329,13 @@ COMMENT ON VIEW aisec.erasure_policies IS 'aisec erasure: per table, the policy 
 
 COMMENT ON FUNCTION aisec.erasure_preview(text, text) IS 'dry run of an erasure request, changing nothing: per declared table, what aisec.erase would do for the subject (given again, checked against the request''s keyed hash): live rows deleted, history records redacted, committed versions touched, rows derived through lineage that erase would erase under the erasure policies (counted in the table they are in; a table reached only through lineage gets a row of its own); counts only, never row data; history, versions and derived rows NULL for an untracked table';
 COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies), and erases the same way the rows derived from them through lineage (aisec.set_erasure_policy keeps aggregates); returns a jsonb summary per table';
+
+-- ==== 19. reapply_erasures after a restore (issue 18) ====
+
+CREATE FUNCTION aisec.reapply_erasures()
+    RETURNS TABLE (reference text, rel regclass, live_rows_deleted bigint, history_records_redacted bigint)
+    LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+    AS 'MODULE_PATHNAME', 'aisec_reapply_erasures';
+REVOKE ALL ON FUNCTION aisec.reapply_erasures() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.reapply_erasures() TO aisec_dpo;
+COMMENT ON FUNCTION aisec.reapply_erasures() IS 'after a restore of an older backup: re-erase every executed erasure request from the row ids kept in aisec.erasure_row (no subject needed): deletes live rows with those ids and redacts their history records in every version; returns what it found per request and table, and (counts NULL) the untracked declared tables whose rows need a new erasure with the subject';
