@@ -507,6 +507,9 @@ erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh, ErasureTarge
 		}
 		t->relid = relid;
 		t->tracked = history_lookup(relid, &t->tt);
+		/* Erase builds a missing subject index (a table tracked since). */
+		if (t->tracked && fresh)
+			(void) erasure_history_sync(relid, &t->tt);
 		if (t->tracked)
 			CollectTracked(t, cols, end - start);
 		else

@@ -61,6 +61,9 @@ typedef struct ErasureTarget
 extern int	erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh,
 							ErasureTarget **out);
 
+/* erasure_index.c */
+extern int	erasure_history_sync(Oid relid, const TrackedTable *tt);
+
 /* erasure_subject.c */
 extern Oid	erasure_eq_operator(Oid typid, const char *col);
 
