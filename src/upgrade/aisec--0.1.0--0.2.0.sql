@@ -1254,3 +1254,10 @@ CREATE FUNCTION aisec.erase(reference text, subject text) RETURNS jsonb
 REVOKE ALL ON FUNCTION aisec.erase(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.erase(text, text) TO aisec_dpo;
 COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies); returns a jsonb summary per table';
+
+-- ==== 20. Subject indexes on history (issue 18) ====
+-- No SQL objects: aisec.declare_subject builds, on a tracked table's
+-- history, one index per subject column, CREATE INDEX ON
+-- aisec.history_<n> (((data).col)), and undeclare_subject drops it
+-- (doc/erasure.md, "The subject index").  A 0.1.0 database has no
+-- declarations, so there is nothing to build here.
