@@ -20,10 +20,12 @@
  * row data holds it (a row deleted since, or updated away from the
  * subject: it was the subject's row, and its other versions may still
  * say who).  Erasure deletes the live rows with those ids and redacts
- * every history record of them.  The history search reads the whole
- * history (there is no index on row data); the live search uses the
- * column's index.  An untracked table has no row ids and no history: its
- * live rows are those whose subject columns hold the subject.
+ * every history record of them.  The live search uses the column's index;
+ * the history search, the history's subject index on the same column of
+ * its row data (erasure_index.c; erase builds a missing one first, the
+ * preview reads the whole history without it).  An untracked table has no
+ * row ids and no history: its live rows are those whose subject columns
+ * hold the subject.
  */
 #include "postgres.h"
 
@@ -312,7 +314,7 @@ QueryArray(const char *sql, int nargs, Oid *types, Datum *values)
  * Fill what erasure reaches in a tracked table.  The subject's row ids
  * are those of live rows whose subject columns hold the subject (found by
  * the columns' index: live_rids) and those of history records whose row
- * data holds it (one scan of the history).  Of the latter, rows with an
+ * data holds it (by the history's subject index).  Of the latter, rows with an
  * open record (no ended record: the row is live, but no longer holds the
  * subject) are changed_rids; the others were deleted.  So live rows are
  * counted and deleted by index, and the live table is scanned by row id
