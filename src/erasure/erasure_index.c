@@ -20,7 +20,8 @@
  * undeclare_subject).  An index is recognized by its definition, not its
  * name (PostgreSQL names it history_<n>_<col>_idx): a single key that is
  * field number attnum of the history's data column, btree, valid, not
- * partial.  The history tables are no extension members, so pg_dump dumps
+ * partial.  A column whose type has equality but no btree operator class
+ * gets none: its history is searched by a scan.  The history tables are no extension members, so pg_dump dumps
  * these indexes with them, and pg_restore builds them again (by column
  * name: a restored table renumbered after dropped columns is no matter).
  *
@@ -42,6 +43,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 #include "erasure_internal.h"
 
@@ -49,9 +51,9 @@
 #define HISTORY_DATA_COLUMN		"data"
 
 /*
- * Field number of the history's data column that index indexoid of history
- * hist (whose data column is dataatt) indexes, if it is a subject index
- * (see above); else 0.
+ * Field number of the history's data column (attribute dataatt of the
+ * history) that index indexoid indexes, if it is a subject index (see
+ * above); else 0.
  */
 static AttrNumber
 SubjectIndexField(Oid indexoid, AttrNumber dataatt)
@@ -172,7 +174,11 @@ erasure_history_sync(Oid relid, const TrackedTable *tt)
 			aisec_spi_ddl(true, "DROP INDEX %s", aisec_qualified_name(oids[i]));
 	for (int i = 0; i < ndeclared; i++)
 	{
-		if (HasAttnum(fields, nindexes, declared[i]))
+		Oid			base = getBaseType(get_atttype(relid, declared[i]));
+
+		/* A type with no btree class (hash equality only): no index, a scan. */
+		if (HasAttnum(fields, nindexes, declared[i]) ||
+			!OidIsValid(lookup_type_cache(base, TYPECACHE_BTREE_OPFAMILY)->btree_opf))
 			continue;
 		aisec_spi_ddl(true, "CREATE INDEX ON %s (((%s).%s))", hist, HISTORY_DATA_COLUMN,
 					  quote_identifier(get_attname(relid, declared[i], false)));
