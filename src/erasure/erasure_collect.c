@@ -413,16 +413,23 @@ CollectTracked(ErasureTarget *t, SubjectColumn *cols, int ncols)
 		atypes[1] = INT4OID;
 		avalues[1] = Int32GetDatum(t->tt.table_no);
 		resetStringInfo(&sql);
+		/*
+		 * The records' spans first, materialized: joined to the versions
+		 * directly, a plan that misjudges how many versions there are
+		 * (stale statistics) reads the ended records once per version.
+		 */
 		appendStringInfo(&sql,
+						 "WITH r AS MATERIALIZED ("
+						 " SELECT GREATEST(h.valid_from, 1) AS f, e.valid_to AS t "
+						 " FROM %s h LEFT JOIN %s e "
+						 "   ON e.rid OPERATOR(pg_catalog.=) h.rid "
+						 "  AND e.valid_from OPERATOR(pg_catalog.=) h.valid_from "
+						 " WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1)) "
 						 "SELECT pg_catalog.array_agg(DISTINCT vt.version ORDER BY vt.version) "
-						 "FROM %s h LEFT JOIN %s e "
-						 "  ON e.rid OPERATOR(pg_catalog.=) h.rid "
-						 " AND e.valid_from OPERATOR(pg_catalog.=) h.valid_from "
-						 "JOIN aisec.version_table vt "
+						 "FROM r JOIN aisec.version_table vt "
 						 "  ON vt.table_no OPERATOR(pg_catalog.=) $2 "
-						 " AND vt.version OPERATOR(pg_catalog.>=) GREATEST(h.valid_from, 1) "
-						 " AND (e.valid_to IS NULL OR vt.version OPERATOR(pg_catalog.<) e.valid_to) "
-						 "WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1)",
+						 " AND vt.version OPERATOR(pg_catalog.>=) r.f "
+						 " AND (r.t IS NULL OR vt.version OPERATOR(pg_catalog.<) r.t)",
 						 hist, ended);
 		t->versions = QueryArray(sql.data, 2, atypes, avalues);
 	}
