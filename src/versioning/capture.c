@@ -112,13 +112,6 @@ capture_begin(Capture *c, Relation rel, const TrackedTable *tt)
 }
 
 /*
- * Insert n buffered tuples into rel with one heap multi-insert, then their
- * index entries.  The entries point at each slot's tts_tid, which
- * heap_multi_insert sets even when it had to TOAST a tuple (then the
- * slot's own tuple is not the one stored).  aisec's history indexes are on
- * plain columns, which are never TOASTed.
- */
-/*
  * Whether ii is an erasure subject index (doc/erasure.md): a btree with one
  * key, a field of the history's row data column, ((data).col); if so, set
  * *field to the field's number.
@@ -141,9 +134,13 @@ SubjectIndex(Relation irel, IndexInfo *ii, AttrNumber *field)
 }
 
 /*
- * Write n records (slots) to rel and its indexes: aisec's own, made of
- * columns, and erasure's subject indexes, whose key is one field of the
- * record's row (NULL once redacted), read here without the executor.
+ * Insert n buffered tuples into rel with one heap multi-insert, then their
+ * index entries.  The entries point at each slot's tts_tid, which
+ * heap_multi_insert sets even when it had to TOAST a tuple (then the
+ * slot's own tuple is not the one stored).  aisec's history indexes are on
+ * plain columns, which are never TOASTed, and erasure's subject indexes on
+ * one field of the record's row (NULL once redacted), read here from the
+ * slot's row value (not the stored tuple) without the executor.
  */
 static void
 MultiInsert(Relation rel, CatalogIndexState ind, TupleTableSlot **slots, int n)
