@@ -92,6 +92,7 @@ void
 aisec_erasure_init(void)
 {
 	aisec_versioning_set_redaction_check(ErasureAuthorizes);
+	aisec_versioning_set_tracked(erasure_history_tracked);	/* erasure_index.c */
 }
 
 /*

@@ -14,16 +14,18 @@
  * record (data NULL) has a NULL key.
  *
  * The set of indexes follows the declarations (erasure_history_sync): a
- * declared column of a tracked table gets its index when it is declared
- * and, for a table tracked after its columns were declared, at the next
- * erasure; an index whose column is no longer declared is dropped (by
- * undeclare_subject).  An index is recognized by its definition, not its
- * name (PostgreSQL names it history_<n>_<col>_idx): a single key that is
- * field number attnum of the history's data column, btree, valid, not
- * partial.  A column whose type has equality but no btree operator class
- * gets none: its history is searched by a scan.  The history tables are no extension members, so pg_dump dumps
- * these indexes with them, and pg_restore builds them again (by column
- * name: a restored table renumbered after dropped columns is no matter).
+ * declared column of a tracked table gets its index when it is declared,
+ * or when its table is tracked after (versioning calls back,
+ * erasure_history_tracked); erase builds one that is missing all the same
+ * (dropped by hand); an index whose column is no longer declared is
+ * dropped (by undeclare_subject).  An index is recognized by its
+ * definition, not its name (PostgreSQL names it history_<n>_<col>_idx): a
+ * single key that is field number attnum of the history's data column,
+ * btree, valid, not partial.  A column whose type has equality but no
+ * btree operator class gets none: its history is searched by a scan.  The
+ * history tables are no extension members, so pg_dump dumps these indexes
+ * with them, and pg_restore builds them again (by column name: a restored
+ * table renumbered after dropped columns is no matter).
  *
  * The index depends on the tracked table's column (PostgreSQL records
  * that for a field selection): DROP COLUMN of a declared column of a
@@ -188,4 +190,14 @@ erasure_history_sync(Oid relid, const TrackedTable *tt)
 		aisec_spi_ddl(true, "ANALYZE %s", hist);
 	aisec_spi_end(&spi);
 	return built;
+}
+
+/*
+ * Versioning's callback (registered by aisec_erasure_init): a table just
+ * tracked gets the subject indexes of its declared columns.
+ */
+void
+erasure_history_tracked(Oid relid, const TrackedTable *tt)
+{
+	(void) erasure_history_sync(relid, tt);
 }

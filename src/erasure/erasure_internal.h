@@ -63,6 +63,7 @@ extern int	erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh,
 
 /* erasure_index.c */
 extern int	erasure_history_sync(Oid relid, const TrackedTable *tt);
+extern void erasure_history_tracked(Oid relid, const TrackedTable *tt);
 
 /* erasure_subject.c */
 extern Oid	erasure_eq_operator(Oid typid, const char *col);
