@@ -20,11 +20,13 @@
  * row data holds it (a row deleted since, or updated away from the
  * subject: it was the subject's row, and its other versions may still
  * say who).  Erasure deletes the live rows with those ids and redacts
- * every history record of them.  The history search reads the whole
- * history (there is no index on row data); the live search uses the
- * column's index.  An untracked table has no row ids and no history: its
- * live rows are those whose subject columns hold the subject.  Then the
- * rows derived from the subject's rows are found (erasure_derived.c).
+ * every history record of them.  The live search uses the column's index;
+ * the history search, the history's subject index on the same column of
+ * its row data (erasure_index.c; erase builds a missing one first, the
+ * preview reads the whole history without it).  An untracked table has no
+ * row ids and no history: its live rows are those whose subject columns
+ * hold the subject.  Then the rows derived from the subject's rows are
+ * found (erasure_derived.c).
  */
 #include "postgres.h"
 
@@ -320,7 +322,7 @@ QueryArray(const char *sql, int nargs, Oid *types, Datum *values)
  * Fill what erasure reaches in a tracked table.  The subject's row ids
  * are those of live rows whose subject columns hold the subject (found by
  * the columns' index: live_rids) and those of history records whose row
- * data holds it (one scan of the history).  Of the latter, rows with an
+ * data holds it (by the history's subject index).  Of the latter, rows with an
  * open record (no ended record: the row is live, but no longer holds the
  * subject) are changed_rids; the others were deleted.  So live rows are
  * counted and deleted by index, and the live table is scanned by row id
@@ -419,16 +421,23 @@ CollectTracked(ErasureTarget *t, SubjectColumn *cols, int ncols)
 		atypes[1] = INT4OID;
 		avalues[1] = Int32GetDatum(t->tt.table_no);
 		resetStringInfo(&sql);
+		/*
+		 * The records' spans first, materialized: joined to the versions
+		 * directly, a plan that misjudges how many versions there are
+		 * (stale statistics) reads the ended records once per version.
+		 */
 		appendStringInfo(&sql,
+						 "WITH r AS MATERIALIZED ("
+						 " SELECT GREATEST(h.valid_from, 1) AS f, e.valid_to AS t "
+						 " FROM %s h LEFT JOIN %s e "
+						 "   ON e.rid OPERATOR(pg_catalog.=) h.rid "
+						 "  AND e.valid_from OPERATOR(pg_catalog.=) h.valid_from "
+						 " WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1)) "
 						 "SELECT pg_catalog.array_agg(DISTINCT vt.version ORDER BY vt.version) "
-						 "FROM %s h LEFT JOIN %s e "
-						 "  ON e.rid OPERATOR(pg_catalog.=) h.rid "
-						 " AND e.valid_from OPERATOR(pg_catalog.=) h.valid_from "
-						 "JOIN aisec.version_table vt "
+						 "FROM r JOIN aisec.version_table vt "
 						 "  ON vt.table_no OPERATOR(pg_catalog.=) $2 "
-						 " AND vt.version OPERATOR(pg_catalog.>=) GREATEST(h.valid_from, 1) "
-						 " AND (e.valid_to IS NULL OR vt.version OPERATOR(pg_catalog.<) e.valid_to) "
-						 "WHERE h.rid OPERATOR(pg_catalog.=) ANY ($1)",
+						 " AND vt.version OPERATOR(pg_catalog.>=) r.f "
+						 " AND (r.t IS NULL OR vt.version OPERATOR(pg_catalog.<) r.t)",
 						 hist, ended);
 		t->versions = QueryArray(sql.data, 2, atypes, avalues);
 	}
@@ -467,6 +476,9 @@ erasure_collect(const char *subject, LOCKMODE lockmode, bool fresh, ErasureTarge
 		}
 		t->relid = relid;
 		t->tracked = history_lookup(relid, &t->tt);
+		/* Erase builds a missing subject index (a table tracked since). */
+		if (t->tracked && fresh)
+			(void) erasure_history_sync(relid, &t->tt);
 		if (t->tracked)
 			CollectTracked(t, cols, end - start);
 		else

@@ -96,6 +96,7 @@ aisec_erasure_init(void)
 {
 	aisec_versioning_set_redaction_check(ErasureAuthorizes);
 	erasure_versions_init();	/* manifest's redacted rows (erasure_versions.c) */
+	aisec_versioning_set_tracked(erasure_history_tracked);	/* erasure_index.c */
 }
 
 /*

@@ -86,6 +86,9 @@ extern int64 erasure_erase_derived(int64 request_id, ErasureTarget *t, StringInf
 extern bool erasure_policy_of(Oid relid, int32 *min_parents);
 /* erasure_execute.c: shared with erasure_reapply.c */
 extern void erasure_check_delete_runs(Oid relid);
+/* erasure_index.c */
+extern int	erasure_history_sync(Oid relid, const TrackedTable *tt);
+extern void erasure_history_tracked(Oid relid, const TrackedTable *tt);
 
 /* erasure_subject.c */
 extern Oid	erasure_eq_operator(Oid typid, const char *col);

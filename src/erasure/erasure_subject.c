@@ -208,6 +208,7 @@ aisec_declare_subject(PG_FUNCTION_ARGS)
 	AisecSpi	spi;
 	Oid			argtypes[3] = {OIDOID, NAMEOID, TEXTOID};
 	Datum		args[3];
+	TrackedTable tt;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_DPO, "aisec.declare_subject()");
 	aisec_prevent_if_read_only("aisec.declare_subject()");
@@ -267,6 +268,9 @@ aisec_declare_subject(PG_FUNCTION_ARGS)
 						 true, 3, argtypes, args, NULL, NULL);
 	aisec_spi_end(&spi);
 
+	/* A tracked table's history gets the column's subject index. */
+	if (history_lookup(relid, &tt))
+		(void) erasure_history_sync(relid, &tt);
 	indexed = HasLeadingIndex(rel, attnum);
 	if (!indexed && rel->rd_rel->reltuples > LARGE_TABLE_ROWS)
 		ereport(WARNING,
@@ -293,6 +297,7 @@ aisec_undeclare_subject(PG_FUNCTION_ARGS)
 	AisecSpi	spi;
 	Oid			argtypes[2] = {OIDOID, NAMEOID};
 	Datum		args[2];
+	TrackedTable tt;
 
 	aisec_require_role(AISEC_ROLE_ADMIN | AISEC_ROLE_DPO, "aisec.undeclare_subject()");
 	aisec_prevent_if_read_only("aisec.undeclare_subject()");
@@ -316,6 +321,12 @@ aisec_undeclare_subject(PG_FUNCTION_ARGS)
 						 "AND attname OPERATOR(pg_catalog.=) $2",
 						 true, 2, argtypes, args, NULL, NULL);
 	aisec_spi_end(&spi);
+	/* The history's subject index of the column goes with it. */
+	if (history_lookup(relid, &tt))
+	{
+		LockRelationOid(relid, AccessShareLock);
+		(void) erasure_history_sync(relid, &tt);
+	}
 	AuditSubject("erasure.undeclare_subject", name, col, NULL, 0);
 	PG_RETURN_VOID();
 }

@@ -1339,3 +1339,10 @@ CREATE FUNCTION aisec.reapply_erasures()
 REVOKE ALL ON FUNCTION aisec.reapply_erasures() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.reapply_erasures() TO aisec_dpo;
 COMMENT ON FUNCTION aisec.reapply_erasures() IS 'after a restore of an older backup: re-erase every executed erasure request from the row ids kept in aisec.erasure_row (no subject needed): deletes live rows with those ids and redacts their history records in every version; returns what it found per request and table, and (counts NULL) the untracked declared tables whose rows need a new erasure with the subject';
+
+-- ==== 20. Subject indexes on history (issue 18) ====
+-- No SQL objects: aisec.declare_subject builds, on a tracked table's
+-- history, one index per subject column, CREATE INDEX ON
+-- aisec.history_<n> (((data).col)), and undeclare_subject drops it
+-- (doc/erasure.md, "The subject index").  A 0.1.0 database has no
+-- declarations, so there is nothing to build here.

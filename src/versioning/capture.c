@@ -91,7 +91,8 @@ capture_begin(Capture *c, Relation rel, const TrackedTable *tt)
 	c->hrel = table_open(tt->history, RowExclusiveLock);
 	c->hind = CatalogOpenIndexes(c->hrel);
 	for (int i = 0; i < c->hind->ri_NumIndices; i++)
-		if (c->hind->ri_IndexRelationDescs[i]->rd_rel->relam == BTREE_AM_OID)
+		if (c->hind->ri_IndexRelationDescs[i]->rd_rel->relam == BTREE_AM_OID &&
+			c->hind->ri_IndexRelationInfo[i]->ii_IndexAttrNumbers[0] == HC_RID + 1)
 			c->ridx = c->hind->ri_IndexRelationDescs[i];
 	if (c->ridx == NULL)
 		ereport(ERROR,
@@ -111,11 +112,35 @@ capture_begin(Capture *c, Relation rel, const TrackedTable *tt)
 }
 
 /*
+ * Whether ii is an erasure subject index (doc/erasure.md): a btree with one
+ * key, a field of the history's row data column, ((data).col); if so, set
+ * *field to the field's number.
+ */
+static bool
+SubjectIndex(Relation irel, IndexInfo *ii, AttrNumber *field)
+{
+	FieldSelect *fs;
+
+	if (irel->rd_rel->relam != BTREE_AM_OID || ii->ii_NumIndexAttrs != 1 ||
+		ii->ii_IndexAttrNumbers[0] != 0 || ii->ii_Predicate != NIL ||
+		list_length(ii->ii_Expressions) != 1)
+		return false;
+	fs = (FieldSelect *) linitial(ii->ii_Expressions);
+	if (!IsA(fs, FieldSelect) || !IsA(fs->arg, Var) ||
+		((Var *) fs->arg)->varattno != HC_DATA + 1)
+		return false;
+	*field = fs->fieldnum;
+	return true;
+}
+
+/*
  * Insert n buffered tuples into rel with one heap multi-insert, then their
  * index entries.  The entries point at each slot's tts_tid, which
  * heap_multi_insert sets even when it had to TOAST a tuple (then the
  * slot's own tuple is not the one stored).  aisec's history indexes are on
- * plain columns, which are never TOASTed.
+ * plain columns, which are never TOASTed, and erasure's subject indexes on
+ * one field of the record's row (NULL once redacted), read here from the
+ * slot's row value (not the stored tuple) without the executor.
  */
 static void
 MultiInsert(Relation rel, CatalogIndexState ind, TupleTableSlot **slots, int n)
@@ -132,15 +157,26 @@ MultiInsert(Relation rel, CatalogIndexState ind, TupleTableSlot **slots, int n)
 		bool		isnull[INDEX_MAX_KEYS];
 		Datum		last = (Datum) 0;
 		BlockNumber lastblock = InvalidBlockNumber;
+		AttrNumber	field = 0;
 
-		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL ||
-			(brin && ii->ii_NumIndexAttrs != 1))
+		if (!SubjectIndex(irel, ii, &field) &&
+			(ii->ii_Expressions != NIL || ii->ii_Predicate != NIL ||
+			 (brin && ii->ii_NumIndexAttrs != 1)))
 			elog(ERROR, "aisec history index \"%s\" is not as aisec made it",
 				 RelationGetRelationName(irel));
 		for (int t = 0; t < n; t++)
 		{
-			for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
-				values[k] = slot_getattr(slots[t], ii->ii_IndexAttrNumbers[k], &isnull[k]);
+			if (field > 0)
+			{
+				Datum		row = slot_getattr(slots[t], HC_DATA + 1, &isnull[0]);
+
+				if (!isnull[0])
+					values[0] = GetAttributeByNum(DatumGetHeapTupleHeader(row), field,
+												  &isnull[0]);
+			}
+			else
+				for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
+					values[k] = slot_getattr(slots[t], ii->ii_IndexAttrNumbers[k], &isnull[k]);
 
 			/*
 			 * A BRIN summary covers every row of its block range once it

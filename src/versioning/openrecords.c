@@ -167,7 +167,8 @@ history_open_rid_index(Relation hrel)
 	{
 		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
 
-		if (idx->rd_rel->relam == BTREE_AM_OID)
+		if (idx->rd_rel->relam == BTREE_AM_OID &&
+			idx->rd_index->indkey.values[0] == HC_RID + 1)
 			return idx;
 		index_close(idx, AccessShareLock);
 	}

@@ -48,6 +48,16 @@
 #include "history.h"
 #include "notes.h"
 
+/* What erasure registered (NULL: nothing; see versioning.h). */
+static AisecVersionTracked tracked_hook = NULL;
+
+/* Register erasure's callback for a table just tracked (at load time). */
+void
+aisec_versioning_set_tracked(AisecVersionTracked tracked)
+{
+	tracked_hook = tracked;
+}
+
 /* What lineage registered (NULL: nothing; see versioning.h). */
 static const AisecVersionLineage *lineage = NULL;
 
@@ -627,6 +637,8 @@ aisec_track(PG_FUNCTION_ARGS)
 	aisec_spi_end(&spi);
 
 	rows = history_capture_existing(rel, &tt);
+	if (tracked_hook != NULL)
+		tracked_hook(relid, &tt);
 	aisec_audit_log("version.track", qrel,
 					psprintf("{\"table_no\": %d, \"rows\": " INT64_FORMAT "}",
 							 tt.table_no, rows));

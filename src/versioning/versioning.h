@@ -61,6 +61,18 @@ typedef bool (*AisecRedactionCheck) (int32 table_no, int64 rid, int64 valid_from
 extern void aisec_versioning_set_redaction_check(AisecRedactionCheck check);
 
 /*
+ * track.c: what versioning tells erasure when aisec.track() of relid has
+ * made its history (tt) and recorded its rows there, holding a lock on
+ * relid that keeps its columns as they are: erasure builds the history's
+ * subject indexes (doc/erasure.md).  Erasure registers it at load time
+ * (aisec_erasure_init), so versioning never includes erasure; with none
+ * registered, nothing is called.
+ */
+typedef void (*AisecVersionTracked) (Oid relid, const TrackedTable *tt);
+
+extern void aisec_versioning_set_tracked(AisecVersionTracked tracked);
+
+/*
  * redact.c: erasure's redaction of the history records of some rows
  * (rids: an int8[] Datum) of a tracked table: data and salt set to NULL,
  * hash kept.  Returns the number of records redacted.
