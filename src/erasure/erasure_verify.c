@@ -69,6 +69,7 @@ typedef struct CheckState
 	int			n;
 	int			max;
 	bool		fresh;
+	int64		derived_untracked;	/* derived rows in tables no longer tracked */
 } CheckState;
 
 /* Run a query as the extension owner with row security off. */
@@ -223,21 +224,30 @@ ReadDerived(CheckState *st, Datum all)
 	aisec_spi_begin(&spi);
 	n = Run(st, "SELECT d.rel::pg_catalog.oid, pg_catalog.array_agg(DISTINCT d.rid) "
 			"FROM aisec.lineage_down($1) d "
-			"WHERE d.rid OPERATOR(pg_catalog.<>) ALL ($1) AND d.rel IS NOT NULL GROUP BY 1",
+			"WHERE d.rid OPERATOR(pg_catalog.<>) ALL ($1) GROUP BY 1",
 			1, &argtype, &all);
 	rels = palloc(sizeof(Oid) * (n + 1));
 	ids = palloc(sizeof(Datum) * (n + 1));
 	for (int i = 0; i < n; i++)
 	{
 		bool		isnull;
+		Datum		d = aisec_spi_value(i, 0, &isnull);
 
-		rels[i] = DatumGetObjectId(aisec_spi_value(i, 0, &isnull));
+		rels[i] = isnull ? InvalidOid : DatumGetObjectId(d);
 		ids[i] = PointerGetDatum(DatumGetArrayTypePCopy(aisec_spi_value(i, 1, &isnull)));
 	}
 	aisec_spi_end(&spi);
 	for (int i = 0; i < n; i++)
-		if (get_rel_name(rels[i]) != NULL)
+	{
+		TrackedTable tt;
+
+		/* A table no longer tracked has no row ids: its rows cannot be named. */
+		if (!OidIsValid(rels[i]) || get_rel_name(rels[i]) == NULL ||
+			!history_lookup(rels[i], &tt))
+			st->derived_untracked += Length(ids[i]);
+		else
 			TableFor(st, rels[i], 0)->derived = ids[i];
+	}
 }
 
 /* Rows of t with one of the ids ids (int8[]) still holding data: live or history. */
@@ -268,11 +278,6 @@ CountDerivedHolding(CheckState *st, TableCheck *t)
 	Oid			argtype = INT8ARRAYOID;
 	Datum		ids = t->derived;
 
-	if (!t->tracked)
-		return RunCount(st, psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t "
-									 "WHERE t.%s OPERATOR(pg_catalog.=) ANY ($1)",
-									 t->name, RID_COLUMN),
-						1, &argtype, &ids);
 	return RunCount(st, psprintf("SELECT pg_catalog.count(DISTINCT x) FROM ("
 								 " SELECT t.%s AS x FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($1)"
 								 " UNION ALL"
@@ -430,6 +435,7 @@ erasure_post_check(const ErasureRequest *req, const char *subject, bool fresh,
 	st.n = 0;
 	st.tables = palloc(sizeof(TableCheck) * st.max);
 	st.fresh = fresh;
+	st.derived_untracked = 0;
 	initStringInfo(&ridbytes);
 	ReadErasedRows(&st, req->id, &ridbytes);
 	ReadDeclaredTables(&st);
@@ -613,6 +619,9 @@ erasure_post_check(const ErasureRequest *req, const char *subject, bool fresh,
 			problems++;
 		}
 	}
+	if (st.derived_untracked > 0)
+		appendStringInfo(&detail, "%lld derived rows in tables no longer tracked cannot be named; ",
+						 (long long) st.derived_untracked);
 	appendStringInfo(&detail, "%d tables: %d with problems, %d not checked",
 					 st.n, table_problems, unchecked);
 	sum->state = (problems > 0 || table_problems > 0) ? 0 : 1;
