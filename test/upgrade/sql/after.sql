@@ -209,7 +209,7 @@ SELECT :'upg_cert'::jsonb - 'id' - 'subject_hash' - 'row_ids_sha256'
 -- says so.
 SELECT aisec.verify_certificate(:'upg_cert') AS cert_verifies,
        aisec.erasure_certificate('UPG-1') = :'upg_cert'::jsonb AS cert_stored;
-SELECT ok, rel, regexp_replace(detail, '; VACUUM.*$', '') AS detail FROM aisec.verify_erasure('UPG-1', '3');
+SELECT ok, rel, regexp_replace(regexp_replace(detail, '; VACUUM.*$', ''), 'seq \d+', 'seq N') AS detail FROM aisec.verify_erasure('UPG-1', '3');
 RESET ROLE;
 SELECT reference, status FROM aisec.erasure_requests;
 SELECT count(*) AS loan_3 FROM loans WHERE id = 3;
