@@ -155,6 +155,24 @@ SET SESSION AUTHORIZATION ec_adm;
 SELECT aisec.erasure_certificate('EC-1');
 SELECT * FROM aisec.verify_erasure('EC-1');
 RESET SESSION AUTHORIZATION;
+-- The checks are made in C as well: granted EXECUTE, the engineer and
+-- the admin are still refused.
+BEGIN;
+GRANT EXECUTE ON FUNCTION aisec.verify_certificate(jsonb), aisec.erasure_certificate(text),
+    aisec.verify_erasure(text, text) TO ec_eng, ec_adm;
+SET LOCAL ROLE ec_eng;
+SAVEPOINT s;
+SELECT aisec.verify_certificate(:'cert');
+ROLLBACK TO s;
+SELECT aisec.erasure_certificate('EC-1');
+ROLLBACK TO s;
+SELECT * FROM aisec.verify_erasure('EC-1');
+ROLLBACK TO s;
+SET LOCAL ROLE ec_adm;
+SELECT aisec.erasure_certificate('EC-1');
+ROLLBACK TO s;
+SELECT * FROM aisec.verify_erasure('EC-1');
+ROLLBACK;
 SET ROLE ec_aud;
 SELECT aisec.erasure_certificate(NULL);
 SELECT aisec.erasure_certificate('EC-404');
