@@ -135,7 +135,7 @@ SELECT count(*) AS customers FROM ex_customers;
 -- Disabled, it no longer runs: erasure goes ahead.
 ALTER TABLE ex_log DISABLE TRIGGER ex_log_del;
 SET SESSION AUTHORIZATION ex_dpo1;
-SELECT jsonb_pretty(aisec.erase('EX-1', 'alice@example.com') - 'id' - 'subject_hash' - 'row_ids_sha256');
+SELECT jsonb_pretty(aisec.erase('EX-1', 'alice@example.com') - 'id' - 'subject_hash' - 'row_ids_sha256' - '{format,legal_basis,requested_by,requested_at,due,approved_by,approved_at,executed_at,executed_by,audit,vacuum,post_check,signature}'::text[]);
 -- A second erasure of the same request is refused.
 SELECT aisec.erase('EX-1', 'alice@example.com');
 SELECT reference, status, approved_by FROM aisec.erasure_requests WHERE reference = 'EX-1';
@@ -244,7 +244,7 @@ SELECT aisec.require_erasure_approval(false);
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION ex_dpo1;
 SELECT aisec.request_erasure('dave@example.com', 'EX-2') > 0 AS registered;
-SELECT aisec.erase('EX-2', 'dave@example.com') - 'id' - 'subject_hash' - 'row_ids_sha256';
+SELECT aisec.erase('EX-2', 'dave@example.com') - 'id' - 'subject_hash' - 'row_ids_sha256' - '{format,legal_basis,requested_by,requested_at,due,approved_by,approved_at,executed_at,executed_by,audit,vacuum,post_check,signature}'::text[];
 SELECT aisec.request_erasure('carol@example.com', 'EX-3') > 0 AS registered;
 SELECT (aisec.erase('EX-3', 'carol@example.com'))->'live_rows_deleted' AS deleted;
 RESET SESSION AUTHORIZATION;

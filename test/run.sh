@@ -155,12 +155,13 @@ regress() {
 
 tap() {
 	# TAP tests start their own clusters, which must not run as root: give
-	# them a private copy of test/ owned by the server's user.
+	# them a private copy of test/ owned by the server's user (and of doc/:
+	# a test runs a doc's procedure as written).
 	[ "${AISEC_TAP:-}" = none ] && return 0
 	ls test/t/*.pl >/dev/null 2>&1 || return 0
 	say "TAP tests"
 	mkdir -p "$tmp/tap"
-	cp -r test "$tmp/tap/"
+	cp -r test doc "$tmp/tap/"
 	[ "$(id -u)" = 0 ] && chown -R postgres: "$tmp/tap"
 	local rc=0
 	# TESTDATADIR/TESTLOGDIR: where PostgreSQL 16+'s TAP library puts its

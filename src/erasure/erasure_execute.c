@@ -274,8 +274,8 @@ AppendRowIdBytes(StringInfo buf, const ErasureTarget *t)
 }
 
 /*
- * SQL: aisec.erase(reference, subject): execute the request; returns a
- * jsonb summary.  See the file header.
+ * SQL: aisec.erase(reference, subject): execute the request; returns its
+ * signed certificate.  See the file header.
  */
 PG_FUNCTION_INFO_V1(aisec_erase);
 Datum
@@ -359,6 +359,7 @@ aisec_erase(PG_FUNCTION_ARGS)
 	}
 	MarkExecuted(req.id);
 
+	erasure_sort_rowid_bytes(ridbytes.data, ridbytes.len);	/* ascending */
 	crypto_sha256((const uint8 *) ridbytes.data, ridbytes.len, digest);
 	hash_hex = erasure_hex(req.subject_hash, HMAC_SHA256_LEN);
 	initStringInfo(&out);
@@ -371,6 +372,7 @@ aisec_erase(PG_FUNCTION_ARGS)
 					 ", \"tables\": [%s]}",
 					 hash_hex, req.key_version, total_live, total_redacted, total_rids,
 					 erasure_hex(digest, SHA256_LEN), tables.data);
-	(void) aisec_audit_log("erasure.execute", reference, out.data);
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+	/* The signed certificate (erasure_certificate.c) is what erase returns. */
+	PG_RETURN_DATUM(erasure_certificate_issue(&req, subject, out.data,
+											  aisec_audit_log("erasure.execute", reference, out.data)));
 }

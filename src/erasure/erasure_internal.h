@@ -11,7 +11,9 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 
+#include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
+#include "utils/jsonb.h"
 
 #include "core/core.h"
 #include "versioning/versioning.h"
@@ -105,5 +107,30 @@ extern void erasure_check_subject(const ErasureRequest *req, text *subject);
 extern char *erasure_hex(const uint8 *bytes, size_t len);
 extern void erasure_lock_register(void);
 extern bool erasure_approval_required(Snapshot snap);
+
+/*
+ * One row of the post-check (erasure_verify.c): a table (relid invalid if
+ * it is no longer tracked) or, with summary, the request as a whole.
+ * state: 1 ok, 0 a problem, -1 not checked.
+ */
+typedef struct ErasureCheckRow
+{
+	Oid			relid;
+	char	   *name;
+	bool		summary;
+	int			state;
+	char	   *detail;
+} ErasureCheckRow;
+
+/* erasure_verify.c */
+extern List *erasure_post_check(const ErasureRequest *req, const char *subject,
+								bool fresh, Jsonb *summary, bool later);
+
+/* erasure_certificate.c */
+extern void erasure_sort_rowid_bytes(char *bytes, int len);
+extern Datum erasure_certificate_issue(const ErasureRequest *req, const char *subject,
+									   const char *summary_json, int64 execute_seq);
+extern bool erasure_certificate_valid(Jsonb *cert, bool notice);
+extern Jsonb *erasure_stored_certificate(int64 id);
 
 #endif							/* AISEC_ERASURE_INTERNAL_H */

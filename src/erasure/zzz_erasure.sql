@@ -174,7 +174,7 @@ CREATE FUNCTION aisec.erase(reference text, subject text) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'aisec_erase';
 REVOKE ALL ON FUNCTION aisec.erase(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.erase(text, text) TO aisec_dpo;
-COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies), and erases the same way the rows derived from them through lineage (aisec.set_erasure_policy keeps aggregates); returns a jsonb summary per table';
+COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies), and erases the same way the rows derived from them through lineage (aisec.set_erasure_policy keeps aggregates); returns the signed erasure certificate';
 
 -- Erasure policies for derived rows (issue 18 item 5): per table, whether
 -- aisec.erase deletes the rows derived from a subject's rows ('delete',
@@ -227,3 +227,39 @@ CREATE FUNCTION aisec.reapply_erasures()
 REVOKE ALL ON FUNCTION aisec.reapply_erasures() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aisec.reapply_erasures() TO aisec_dpo;
 COMMENT ON FUNCTION aisec.reapply_erasures() IS 'after a restore of an older backup: re-erase every executed erasure request from the row ids kept in aisec.erasure_row (no subject needed): deletes live rows with those ids and redacts their history records in every version; returns what it found per request and table, and (counts NULL) the untracked declared tables whose rows need a new erasure with the subject';
+
+-- Erasure certificates (issue 18 item 6): each executed request's signed
+-- certificate, whole (it holds the keyed subject hash, never the subject);
+-- read through aisec.erasure_certificate(reference).
+CREATE TABLE aisec.erasure_certificate_store (
+    request_id  bigint PRIMARY KEY,
+    certificate jsonb  NOT NULL
+) USING heap;
+REVOKE ALL ON aisec.erasure_certificate_store FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aisec.erasure_certificate_store', '');
+COMMENT ON TABLE aisec.erasure_certificate_store IS 'aisec erasure register: the signed certificate aisec.erase issued for each executed request (keyed subject hash, counts, audit range, post-check, Ed25519 signature); read with aisec.erasure_certificate';
+CREATE TRIGGER erasure_certificate_store_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON aisec.erasure_certificate_store FOR EACH STATEMENT EXECUTE FUNCTION aisec.erasure_refuse_change();
+ALTER TABLE aisec.erasure_certificate_store ENABLE ALWAYS TRIGGER erasure_certificate_store_refuse_change;
+
+CREATE FUNCTION aisec.erasure_certificate(reference text) RETURNS jsonb
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_erasure_certificate';
+REVOKE ALL ON FUNCTION aisec.erasure_certificate(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.erasure_certificate(text) TO aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.erasure_certificate(text) IS 'the signed certificate aisec.erase issued for an executed erasure request, as it returned it';
+
+CREATE FUNCTION aisec.verify_certificate(certificate jsonb) RETURNS boolean
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aisec_verify_certificate';
+REVOKE ALL ON FUNCTION aisec.verify_certificate(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.verify_certificate(jsonb) TO aisec_admin, aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.verify_certificate(jsonb) IS 'true iff an erasure certificate''s Ed25519 signature verifies over its canonical form (its jsonb text without "signature") under the public key it carries, and that key is this database''s signing key; a NOTICE says why not';
+
+CREATE FUNCTION aisec.verify_erasure(reference text, subject text DEFAULT NULL)
+    RETURNS TABLE (ok boolean, rel regclass, detail text)
+    LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+    AS 'MODULE_PATHNAME', 'aisec_verify_erasure';
+REVOKE ALL ON FUNCTION aisec.verify_erasure(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.verify_erasure(text, text) TO aisec_dpo, aisec_auditor;
+COMMENT ON FUNCTION aisec.verify_erasure(text, text) IS 're-run the post-check of an executed erasure request: per table, no erased row id live again or with history data, no derived row beyond those kept by policy, and (subject given, checked against the keyed hash) no row holding the subject; then aisec.erasure_row against the erasure.execute audit entry and the stored certificate; ok NULL: not checked';

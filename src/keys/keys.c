@@ -391,6 +391,21 @@ SignMessage(const uint8 *msg, size_t msglen, uint8 *sig)
 	crypto_cleanse(priv, sizeof(priv));
 }
 
+/* The signing key's public half, for erasure certificates (keys.h). */
+bool
+aisec_signing_public(uint8 *pub)
+{
+	return SigningPublic(pub);
+}
+
+/* Sign msg with the signing key, for erasure certificates (keys.h). */
+void
+aisec_signing_sign(const uint8 *msg, size_t msglen, uint8 *sig, uint8 *pub)
+{
+	(void) EnsureSigningKey(pub);
+	SignMessage(msg, msglen, sig);
+}
+
 /* Return the database's Ed25519 public key as PEM, creating it if needed. */
 PG_FUNCTION_INFO_V1(aisec_signing_public_key);
 Datum

@@ -61,6 +61,17 @@ extern void aisec_key_check_name(const char *name);
 /* True if key `name` exists with that purpose (no secret is read). */
 extern bool aisec_key_exists(const char *name, AisecKeyPurpose purpose);
 
+/*
+ * The database's Ed25519 signing key, the one audit digests use (no other
+ * key signs): aisec_signing_public fills pub (ED25519_KEY_LEN bytes) and
+ * returns false if the key does not exist yet (as the statement's snapshot
+ * sees it); aisec_signing_sign signs msg (creating the key on first need,
+ * audited as key.create) and fills sig (ED25519_SIG_LEN bytes) and pub.  Erasure certificates use them.  The
+ * caller checks the user's role first.
+ */
+extern bool aisec_signing_public(uint8 *pub);
+extern void aisec_signing_sign(const uint8 *msg, size_t msglen, uint8 *sig, uint8 *pub);
+
 /* _PG_init: define the master key setting, register the digest signer. */
 extern void aisec_keys_init(void);
 
