@@ -250,9 +250,9 @@ DELETE FROM aisec.erasure_certificate_store;
 UPDATE aisec.erasure_certificate_store SET certificate = '{}';
 
 --
--- 8. Derived rows: Gina's score was derived from her row.  Until erase
---    deletes derived rows (a later slice, with its keep_aggregate policy
---    whose kept counts the check subtracts), the post-check reports them.
+-- 8. Derived rows: Gina's score was derived from her row; erase erases
+--    it too (its row id is kept with hers), and the post-check finds no
+--    derived row still holding data.
 --
 SET SESSION AUTHORIZATION ec_dpo;
 SELECT aisec.erase('EC-2', 'gina@example.com') AS cert2 \gset

@@ -203,6 +203,22 @@ SELECT grp FROM aisec.checkout(NULL::dr_agg, 1) ORDER BY grp;
 SELECT grp FROM aisec.checkout(NULL::dr_report, 1) ORDER BY grp;
 SELECT aisec.commit('dr_ds', 'after erasure');
 SELECT ok, count(*) FROM aisec.verify('dr_ds') GROUP BY ok;
+-- The certificate's post-check and verify_erasure, later: no derived
+-- row beyond the aggregate kept by policy (group a) holds data.
+SELECT :'summary'::jsonb->'post_check'->'ok' AS post_check_ok;
+SET SESSION AUTHORIZATION dr_dpo;
+SELECT ok, rel FROM aisec.verify_erasure('DR-1', 'alice@dr.example') WHERE ok IS DISTINCT FROM true;
+SELECT bool_and(ok) AS verified FROM aisec.verify_erasure('DR-1', 'alice@dr.example');
+RESET SESSION AUTHORIZATION;
+-- A row derived from an erased row after the erasure (here by
+-- record_lineage, in a transaction rolled back) is reported.
+BEGIN;
+INSERT INTO dr_feat VALUES (99, 99);
+SELECT aisec.record_lineage(ARRAY[(SELECT aisec_rid FROM dr_feat WHERE id = 99)],
+                            ARRAY[(SELECT min(e.rid) FROM aisec.erasure_row e JOIN aisec.erasure_requests r ON r.id = e.request_id
+                                   WHERE r.reference = 'DR-1')]) IS NOT NULL AS recorded;
+SELECT ok, rel FROM aisec.verify_erasure('DR-1') WHERE ok IS DISTINCT FROM true;
+ROLLBACK;
 
 --
 -- 6. A second subject whose derived rows an earlier erasure erased

@@ -213,21 +213,38 @@ ReadDeclaredTables(CheckState *st)
 		TableFor(st, rels[i], 0)->declared = true;
 }
 
-/* Find the rows derived from all erased row ids, per table. */
+/*
+ * Find the rows derived from all erased row ids, per table, as erase's
+ * walk does (erasure_derived.c): level by level through lineage, each row
+ * once, not below a row erase kept (summary's tables[].kept[].rid), which
+ * counts itself (KeptByPolicy subtracts it).
+ */
 static void
-ReadDerived(CheckState *st, Datum all)
+ReadDerived(CheckState *st, Datum all, Jsonb *summary)
 {
 	AisecSpi	spi;
-	Oid			argtype = INT8ARRAYOID;
+	Oid			argtypes[2] = {INT8ARRAYOID, JSONBOID};
+	Datum		args[2];
 	int			n;
 	Oid		   *rels;
 	Datum	   *ids;
 
+	args[0] = all;
+	args[1] = summary != NULL ? JsonbPGetDatum(summary) :
+		DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	aisec_spi_begin(&spi);
-	n = Run(st, "SELECT d.rel::pg_catalog.oid, pg_catalog.array_agg(DISTINCT d.rid) "
-			"FROM aisec.lineage_down($1) d "
-			"WHERE d.rid OPERATOR(pg_catalog.<>) ALL ($1) GROUP BY 1",
-			1, &argtype, &all);
+	n = Run(st, "WITH RECURSIVE kept(rids) AS ("
+			"  SELECT pg_catalog.array_agg((k.value OPERATOR(pg_catalog.->>) 'rid')::pg_catalog.int8) "
+			"  FROM pg_catalog.jsonb_array_elements(COALESCE($2 OPERATOR(pg_catalog.->) 'tables', '[]'::pg_catalog.jsonb)) t, "
+			"       pg_catalog.jsonb_array_elements(COALESCE(t.value OPERATOR(pg_catalog.->) 'kept', '[]'::pg_catalog.jsonb)) k), "
+			"w(rid, rel) AS ("
+			"  SELECT r, NULL::pg_catalog.regclass FROM pg_catalog.unnest($1) r "
+			"  UNION "
+			"  SELECT d.rid, d.rel FROM w, kept, aisec.lineage_down(w.rid, 1) d "
+			"  WHERE w.rid OPERATOR(pg_catalog.<>) ALL (COALESCE(kept.rids, '{}'::pg_catalog.int8[]))) "
+			"SELECT w.rel::pg_catalog.oid, pg_catalog.array_agg(DISTINCT w.rid) "
+			"FROM w WHERE w.rel IS NOT NULL AND w.rid OPERATOR(pg_catalog.<>) ALL ($1) GROUP BY 1",
+			2, argtypes, args);
 	rels = palloc(sizeof(Oid) * (n + 1));
 	ids = palloc(sizeof(Datum) * (n + 1));
 	for (int i = 0; i < n; i++)
@@ -460,7 +477,7 @@ erasure_post_check(const ErasureRequest *req, const char *subject, bool fresh,
 		total_rids += nelems;
 	}
 	if (total_rids > 0)
-		ReadDerived(&st, makeArrayResult(all, CurrentMemoryContext));
+		ReadDerived(&st, makeArrayResult(all, CurrentMemoryContext), summary);
 	if (subject != NULL)
 	{
 		ErasureTarget *targets;
