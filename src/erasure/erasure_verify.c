@@ -237,13 +237,13 @@ ReadDerived(CheckState *st, Datum all, Jsonb *summary)
 			"  SELECT pg_catalog.array_agg((k.value OPERATOR(pg_catalog.->>) 'rid')::pg_catalog.int8) "
 			"  FROM pg_catalog.jsonb_array_elements(COALESCE($2 OPERATOR(pg_catalog.->) 'tables', '[]'::pg_catalog.jsonb)) t, "
 			"       pg_catalog.jsonb_array_elements(COALESCE(t.value OPERATOR(pg_catalog.->) 'kept', '[]'::pg_catalog.jsonb)) k), "
-			"w(rid, rel) AS ("
-			"  SELECT r, NULL::pg_catalog.regclass FROM pg_catalog.unnest($1) r "
+			"w(rid, rel, derived) AS ("
+			"  SELECT r, NULL::pg_catalog.regclass, false FROM pg_catalog.unnest($1) r "
 			"  UNION "
-			"  SELECT d.rid, d.rel FROM w, kept, aisec.lineage_down(w.rid, 1) d "
+			"  SELECT d.rid, d.rel, true FROM w, kept, aisec.lineage_down(w.rid, 1) d "
 			"  WHERE w.rid OPERATOR(pg_catalog.<>) ALL (COALESCE(kept.rids, '{}'::pg_catalog.int8[]))) "
 			"SELECT w.rel::pg_catalog.oid, pg_catalog.array_agg(DISTINCT w.rid) "
-			"FROM w WHERE w.rel IS NOT NULL AND w.rid OPERATOR(pg_catalog.<>) ALL ($1) GROUP BY 1",
+			"FROM w WHERE w.derived AND w.rid OPERATOR(pg_catalog.<>) ALL ($1) GROUP BY 1",
 			2, argtypes, args);
 	rels = palloc(sizeof(Oid) * (n + 1));
 	ids = palloc(sizeof(Datum) * (n + 1));
