@@ -413,3 +413,35 @@ crypto_aes_encrypt_blocks(CryptoAes *a, const uint8 *in, uint8 *out,
 		len != (int) (nblocks * AES_BLOCK_LEN))
 		ReportOpenSSLFailure("could not encrypt with AES");
 }
+
+/*
+ * Decode exactly len bytes from hexlen characters of lower- or upper-case
+ * hex into out; false (out partly written) if the text is not that.
+ */
+bool
+crypto_hex_decode(const char *hex, size_t hexlen, uint8 *out, size_t len)
+{
+	if (hexlen != 2 * len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		int			v = 0;
+
+		for (int k = 0; k < 2; k++)
+		{
+			char		c = hex[2 * i + k];
+
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v |= c - 'a' + 10;
+			else if (c >= 'A' && c <= 'F')
+				v |= c - 'A' + 10;
+			else
+				return false;
+		}
+		out[i] = (uint8) v;
+	}
+	return true;
+}

@@ -18,6 +18,7 @@
 
 extern void crypto_random_bytes(uint8 *buf, size_t len);
 extern void crypto_cleanse(void *buf, size_t len);
+extern bool crypto_hex_decode(const char *hex, size_t hexlen, uint8 *out, size_t len);
 
 extern void crypto_sha256(const uint8 *data, size_t len, uint8 *out);
 extern void crypto_sha256_2(const uint8 *a, size_t alen,

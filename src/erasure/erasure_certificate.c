@@ -62,35 +62,6 @@ erasure_sort_rowid_bytes(char *bytes, int len)
 		qsort(bytes, len / 8, 8, CompareRowIds);
 }
 
-/* Decode exactly len bytes of lower- or upper-case hex; false if not that. */
-static bool
-HexDecode(const char *hex, size_t hexlen, uint8 *out, size_t len)
-{
-	if (hexlen != 2 * len)
-		return false;
-	for (size_t i = 0; i < len; i++)
-	{
-		int			v = 0;
-
-		for (int k = 0; k < 2; k++)
-		{
-			char		c = hex[2 * i + k];
-
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= c - '0';
-			else if (c >= 'a' && c <= 'f')
-				v |= c - 'a' + 10;
-			else if (c >= 'A' && c <= 'F')
-				v |= c - 'A' + 10;
-			else
-				return false;
-		}
-		out[i] = (uint8) v;
-	}
-	return true;
-}
-
 /* The jsonb a || b. */
 static Jsonb *
 Concat(Jsonb *a, Jsonb *b)
@@ -346,10 +317,10 @@ erasure_certificate_valid(Jsonb *cert, bool notice)
 		memcmp(v->val.string.val, SIGNATURE_ALGORITHM, v->val.string.len) != 0)
 		ReportMalformed("Field \"signature.algorithm\" is not \"" SIGNATURE_ALGORITHM "\".");
 	v = RequireString(sigc, "public_key", "signature.public_key");
-	if (!HexDecode(v->val.string.val, v->val.string.len, pub, ED25519_KEY_LEN))
+	if (!crypto_hex_decode(v->val.string.val, v->val.string.len, pub, ED25519_KEY_LEN))
 		ReportMalformed("Field \"signature.public_key\" is not 64 hexadecimal digits.");
 	v = RequireString(sigc, "value", "signature.value");
-	if (!HexDecode(v->val.string.val, v->val.string.len, sig, ED25519_SIG_LEN))
+	if (!crypto_hex_decode(v->val.string.val, v->val.string.len, sig, ED25519_SIG_LEN))
 		ReportMalformed("Field \"signature.value\" is not 128 hexadecimal digits.");
 
 	msg = CanonicalText(cert);

@@ -191,29 +191,11 @@ LoadMasterKey(void)
 		memcpy(master_key, buf, AEAD_KEY_LEN);
 	else if (n == 2 * AEAD_KEY_LEN)
 	{
-		for (int i = 0; i < AEAD_KEY_LEN; i++)
+		if (!crypto_hex_decode((const char *) buf, n, master_key, AEAD_KEY_LEN))
 		{
-			int			v = 0;
-
-			for (int j = 0; j < 2; j++)
-			{
-				char		c = buf[2 * i + j];
-
-				v <<= 4;
-				if (c >= '0' && c <= '9')
-					v |= c - '0';
-				else if (c >= 'a' && c <= 'f')
-					v |= c - 'a' + 10;
-				else if (c >= 'A' && c <= 'F')
-					v |= c - 'A' + 10;
-				else
-				{
-					crypto_cleanse(buf, sizeof(buf));
-					crypto_cleanse(master_key, sizeof(master_key));
-					ReportBadMasterKey(MKP_NOT_HEX);
-				}
-			}
-			master_key[i] = (uint8) v;
+			crypto_cleanse(buf, sizeof(buf));
+			crypto_cleanse(master_key, sizeof(master_key));
+			ReportBadMasterKey(MKP_NOT_HEX);
 		}
 	}
 	else
