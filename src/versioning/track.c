@@ -9,6 +9,7 @@
  * - A tracked table has a column aisec_rid, GENERATED ALWAYS AS IDENTITY,
  *   whose values are table_no << RID_TABLE_SHIFT | n: a row id names one
  *   row of one table for the life of the table, and tells the table.
+ *   A BRIN index on it leads from a row id to the live row.
  * - Each tracked table has two tables in schema aisec, owned by the
  *   extension owner: its history (history_<n>) and its ended records
  *   (history_<n>_ended).  Both are heap tables whatever
@@ -612,6 +613,13 @@ aisec_track(PG_FUNCTION_ARGS)
 			   "(START WITH " INT64_FORMAT " MINVALUE " INT64_FORMAT " MAXVALUE " INT64_FORMAT
 			   " CACHE " CppAsString2(RID_CACHE) ")",
 			   qrel, first, first, first + ((int64) 1 << RID_TABLE_SHIFT) - 2);
+	/*
+	 * A BRIN index on the row ids: ids are given in insertion order, so a
+	 * row id leads to its live row through a few block ranges, for
+	 * erasure and anything else that looks a row up by id; cheap to keep.
+	 */
+	aisec_spi_ddl(false, "CREATE INDEX ON %s USING brin (" RID_COLUMN ") WITH (autosummarize = on)",
+				  qrel);
 	CreateCaptureTriggers(qrel);
 
 	/* As the extension owner: the history table and the registry row. */
