@@ -74,11 +74,6 @@ Signer(void)
 	return signer;
 }
 
-/* PG 15 added strtoi64() to c.h; PG 14 gets an equivalent (long long >= 64 bits). */
-#if PG_VERSION_NUM < 150000
-#define strtoi64(str, endptr, base) ((int64) strtoll(str, endptr, base))
-#endif
-
 /* Columns of aisec.audit_log, in table order. */
 enum
 {

@@ -19,6 +19,11 @@
 #include "srf.h"
 #include "statecodec.h"
 
+/* PG 15 added strtoi64() to c.h; PG 14 gets an equivalent (long long >= 64 bits). */
+#if PG_VERSION_NUM < 150000 && !defined(strtoi64)
+#define strtoi64(str, endptr, base) ((int64) strtoll(str, endptr, base))
+#endif
+
 #define AISEC_SCHEMA		"aisec"
 #define AISEC_EXTENSION		"aisec"
 
