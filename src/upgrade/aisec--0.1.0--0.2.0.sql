@@ -36,6 +36,13 @@
 --   13. OpenLineage events (issue 17).
 --   14. Row lineage through joins, groups, UNION ALL and CTEs (issue 17):
 --      the aggregate aisec.lineage_collect, aisec.lineage_mark for MERGE.
+--   15-21. GDPR erasure (issue 18), in the order they landed: the
+--      register and erase (15); versions after an erasure (21); audit
+--      entry redaction (18); derived rows and set_erasure_policy (16);
+--      reapply_erasures (19); subject indexes on history (20); the signed
+--      certificate, verify_certificate, verify_erasure (17).  Tables
+--      tracked before 0.2.0 get no BRIN index on aisec_rid (track() makes
+--      one now); lookups of their rows by id scan them.
 --
 -- Order: the event trigger functions come first, so that the triggers
 -- point at symbols the new library has before any command that fires
