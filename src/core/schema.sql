@@ -27,7 +27,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON SCHEMA aisec IS 'aisec: governed machine-learning training data (audit log, keys, masking, dataset versions, bias and drift statistics)';
+COMMENT ON SCHEMA aisec IS 'aisec: governed machine-learning training data (audit log, keys, masking, dataset versions, row lineage, GDPR erasure, bias and drift statistics)';
 
 -- Nobody but the owner creates objects in aisec's schema; the governance
 -- roles may use it.  Every function is revoked from PUBLIC below, one by

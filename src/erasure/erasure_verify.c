@@ -374,7 +374,8 @@ typedef struct AuditedRows
 	bool		found;
 	int64		seq;
 	int64		nrids;
-	char	   *sha;
+	char	   *sha;			/* in cxt: the walk frees each entry's memory */
+	MemoryContext cxt;
 } AuditedRows;
 
 /* Field key of object c as a C string (strings and numbers), or NULL. */
@@ -414,7 +415,8 @@ VisitExecute(int64 seq, const char *action, Jsonb *detail, void *arg)
 	a->found = true;
 	a->seq = seq;
 	a->nrids = n ? strtoi64(n, NULL, 10) : -1;
-	a->sha = FieldText(&detail->root, "row_ids_sha256");
+	n = FieldText(&detail->root, "row_ids_sha256");
+	a->sha = n ? MemoryContextStrdup(a->cxt, n) : NULL;
 }
 
 /* Order checks by table name, gone tables last. */
@@ -598,6 +600,7 @@ erasure_post_check(const ErasureRequest *req, const char *subject, bool fresh,
 		char	   *damage;
 
 		a.id = req->id;
+		a.cxt = CurrentMemoryContext;
 		damage = aisec_audit_walk(req->reference, "erasure.execute", VisitExecute, &a);
 		if (damage != NULL)
 		{

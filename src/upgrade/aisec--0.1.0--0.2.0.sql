@@ -573,10 +573,10 @@ CREATE OR REPLACE FUNCTION aisec.verify(dataset text, version bigint DEFAULT NUL
 
 -- ==== 2. Comments ====
 
-COMMENT ON SCHEMA aisec IS 'aisec: governed machine-learning training data (audit log, keys, masking, dataset versions, bias and drift statistics)';
+COMMENT ON SCHEMA aisec IS 'aisec: governed machine-learning training data (audit log, keys, masking, dataset versions, row lineage, GDPR erasure, bias and drift statistics)';
 -- CREATE EXTENSION took the extension's comment from the control file of
 -- its day; this is 0.2.0's aisec.control comment.
-COMMENT ON EXTENSION aisec IS 'governed ML training data: audit log, keys, masking, dataset versions, bias and drift statistics';
+COMMENT ON EXTENSION aisec IS 'governed ML training data: audit log, keys, masking, dataset versions, row lineage, GDPR erasure, bias and drift statistics';
 
 -- ==== 3. Every aisec table is heap ====
 
