@@ -93,4 +93,23 @@ ROLLBACK;
 SELECT aisec.signing_public_key() LIKE '-----BEGIN PUBLIC KEY-----%' AS signing_key_ok;
 SELECT (aisec.audit_verify()).ok;
 
+-- Keys on Citus (doc/scale-out.md): without the citus extension there is
+-- no coordinator to send from and no worker to receive; both say so and
+-- change nothing.  Only an admin may call them (C checks too).
+SET ROLE regress_key_admin;
+SELECT aisec.citus_sync_keys();
+SELECT aisec.citus_sync_keys('127.0.0.1', NULL);
+SELECT aisec.citus_receive_keys('\x5b5d', NULL);
+SELECT aisec.citus_receive_keys(NULL, 'card_key');
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION aisec.citus_receive_keys(bytea, text), aisec.citus_sync_keys(text, integer)
+    TO regress_key_engineer;
+SET ROLE regress_key_engineer;
+SELECT aisec.citus_receive_keys('\x5b5d', NULL);
+SELECT aisec.citus_sync_keys();
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION aisec.citus_receive_keys(bytea, text), aisec.citus_sync_keys(text, integer)
+    FROM regress_key_engineer;
+SELECT name, version FROM aisec.keys ORDER BY name, version;
+
 DROP ROLE regress_key_admin, regress_key_engineer, regress_key_nobody;

@@ -31,6 +31,7 @@
 #include "utils/snapmgr.h"
 
 #include "audit/audit.h"
+#include "scaleout/scaleout.h"
 #include "erasure_internal.h"
 
 /* Raise wrong_object_type unless rel is a user table that can hold derived rows. */
@@ -172,6 +173,7 @@ aisec_set_erasure_policy(PG_FUNCTION_ARGS)
 				 errmsg("relation with OID %u does not exist", relid)));
 	}
 	CheckPolicyTable(rel);
+	aisec_citus_refuse_table(relid, "aisec.set_erasure_policy()");
 	name = aisec_qualified_name(relid);
 
 	/* Changes serialize on the table's lock; the previous policy is audited. */

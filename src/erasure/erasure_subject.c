@@ -38,6 +38,7 @@
 #include "utils/typcache.h"
 
 #include "audit/audit.h"
+#include "scaleout/scaleout.h"
 #include "erasure_internal.h"
 
 /* Tables with more rows than this (pg_class.reltuples) want an index. */
@@ -223,6 +224,7 @@ aisec_declare_subject(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 	CheckSubjectTable(rel);
+	aisec_citus_refuse_table(relid, "aisec.declare_subject()");
 
 	attnum = get_attnum(relid, col);
 	if (attnum == InvalidAttrNumber)

@@ -37,6 +37,7 @@
 #include "core/core.h"
 #include "audit/audit.h"
 #include "keys.h"
+#include "keys_internal.h"
 
 #define SIGNING_KEY_NAME	"$signing"
 #define SIGNING_PURPOSE		"ed25519"
@@ -92,6 +93,7 @@ aisec_keys_init(void)
 							   GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
 	aisec_audit_set_signer(&digest_signer);
+	aisec_keys_sync_init();
 }
 
 /* What is wrong with a master key file. */
@@ -252,6 +254,33 @@ UnwrapSecret(const char *name, int32 version, const char *purpose,
 				 errmsg("aisec key \"%s\" version %d cannot be unwrapped", name, version),
 				 errdetail("The master key is not the one it was wrapped with, or the stored key was altered."),
 				 errhint("Check that aisec.master_key_file names the right file.")));
+}
+
+/* True if aisec.master_key_file is set (whether or not the file is usable). */
+bool
+aisec_key_master_configured(void)
+{
+	return master_key_file != NULL && master_key_file[0] != '\0';
+}
+
+/*
+ * Check that a stored wrapped secret unwraps under this server's master key
+ * (a copy received from a Citus coordinator); errors as a failed unwrap does.
+ */
+void
+aisec_key_check_wrapped(const char *name, int32 version, const char *purpose,
+						bytea *wrapped)
+{
+	uint8		secret[AISEC_KEY_MAX_LEN];
+	size_t		len = VARSIZE_ANY_EXHDR(wrapped);
+
+	if (len <= AEAD_OVERHEAD || len - AEAD_OVERHEAD > sizeof(secret))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aisec key \"%s\" version %d cannot be unwrapped", name, version),
+				 errdetail("The stored key has an impossible length.")));
+	UnwrapSecret(name, version, purpose, wrapped, secret, len - AEAD_OVERHEAD);
+	crypto_cleanse(secret, sizeof(secret));
 }
 
 /*
@@ -438,6 +467,16 @@ aisec_key_check_name(const char *name)
 						   "underscores, not starting with a digit.", AISEC_KEY_NAME_MAX)));
 }
 
+/* True if purpose names a user key purpose. */
+bool
+aisec_key_purpose_known(const char *purpose)
+{
+	for (int i = 0; i < lengthof(purpose_names); i++)
+		if (strcmp(purpose, purpose_names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Map a purpose's text to its enum; error for anything else. */
 static AisecKeyPurpose
 ParsePurpose(const char *purpose)
@@ -522,6 +561,12 @@ ReportNoSuchKey(const char *name, int32 version)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("aisec key \"%s\" has no version %d", name, version),
 				 errhint("SELECT * FROM aisec.keys lists the versions that exist.")));
+	if (aisec_keys_on_worker())
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("aisec key \"%s\" does not exist", name),
+				 errdetail("This is a Citus worker: its keys are copies of the coordinator's."),
+				 errhint("If the coordinator has the key, run SELECT aisec.citus_sync_keys() there.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
 			 errmsg("aisec key \"%s\" does not exist", name),
@@ -598,6 +643,7 @@ BeginKeyChange(const char *name, const char *function_name)
 	aisec_prevent_if_read_only(function_name);
 	aisec_key_check_name(name);
 	aisec_lock(AISEC_LOCK_KEY_STORE);
+	aisec_keys_sync_note(name);
 }
 
 /* Create version 1 of a new key holding secret; error if the name is taken. */

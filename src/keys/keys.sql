@@ -63,3 +63,19 @@ CREATE VIEW aisec.keys AS
 REVOKE ALL ON aisec.keys FROM PUBLIC;
 GRANT SELECT ON aisec.keys TO aisec_admin, aisec_engineer, aisec_dpo, aisec_auditor;
 COMMENT ON VIEW aisec.keys IS 'aisec keys and their versions (name, purpose, version, current, created, created_by); never secret material';
+
+-- Keys on Citus (keys_sync.c; doc/scale-out.md): the coordinator sends its
+-- wrapped key rows to the workers, which share its master key file.
+CREATE FUNCTION aisec.citus_sync_keys(node_name text DEFAULT NULL, node_port integer DEFAULT NULL) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_citus_sync_keys';
+REVOKE ALL ON FUNCTION aisec.citus_sync_keys(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.citus_sync_keys(text, integer) TO aisec_admin;
+COMMENT ON FUNCTION aisec.citus_sync_keys(text, integer) IS 'on a Citus coordinator: copy every user key (wrapped) to every active worker, or to the one named, removing keys the coordinator does not have; returns how many nodes took them';
+
+CREATE FUNCTION aisec.citus_receive_keys(keys bytea, key_name text) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_citus_receive_keys';
+REVOKE ALL ON FUNCTION aisec.citus_receive_keys(bytea, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.citus_receive_keys(bytea, text) TO aisec_admin;
+COMMENT ON FUNCTION aisec.citus_receive_keys(bytea, text) IS 'on a Citus worker: replace one key (every user key if key_name is NULL) with the coordinator''s wrapped rows; sent by the coordinator, not called by hand';

@@ -43,6 +43,7 @@
 --      certificate, verify_certificate, verify_erasure (17).  Tables
 --      tracked before 0.2.0 get no BRIN index on aisec_rid (track() makes
 --      one now); lookups of their rows by id scan them.
+--   24. Keys on Citus (issue 19): citus_sync_keys, citus_receive_keys.
 --
 -- Order: the event trigger functions come first, so that the triggers
 -- point at symbols the new library has before any command that fires
@@ -1393,3 +1394,19 @@ GRANT EXECUTE ON FUNCTION aisec.verify_erasure(text, text) TO aisec_dpo, aisec_a
 COMMENT ON FUNCTION aisec.verify_erasure(text, text) IS 're-run the post-check of an executed erasure request: per table, no erased row id live again or with history data, no derived row beyond those kept by policy, and (subject given, checked against the keyed hash) no row holding the subject; then aisec.erasure_row against the erasure.execute audit entry and the stored certificate; ok NULL: not checked';
 
 COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies), and erases the same way the rows derived from them through lineage (aisec.set_erasure_policy keeps aggregates); returns the signed erasure certificate';
+
+-- ==== 24. Keys on Citus (issue 19) ====
+
+CREATE FUNCTION aisec.citus_sync_keys(node_name text DEFAULT NULL, node_port integer DEFAULT NULL) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_citus_sync_keys';
+REVOKE ALL ON FUNCTION aisec.citus_sync_keys(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.citus_sync_keys(text, integer) TO aisec_admin;
+COMMENT ON FUNCTION aisec.citus_sync_keys(text, integer) IS 'on a Citus coordinator: copy every user key (wrapped) to every active worker, or to the one named, removing keys the coordinator does not have; returns how many nodes took them';
+
+CREATE FUNCTION aisec.citus_receive_keys(keys bytea, key_name text) RETURNS integer
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'aisec_citus_receive_keys';
+REVOKE ALL ON FUNCTION aisec.citus_receive_keys(bytea, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.citus_receive_keys(bytea, text) TO aisec_admin;
+COMMENT ON FUNCTION aisec.citus_receive_keys(bytea, text) IS 'on a Citus worker: replace one key (every user key if key_name is NULL) with the coordinator''s wrapped rows; sent by the coordinator, not called by hand';

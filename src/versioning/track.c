@@ -46,6 +46,7 @@
 #include "utils/snapmgr.h"
 
 #include "audit/audit.h"
+#include "scaleout/scaleout.h"
 #include "history.h"
 #include "notes.h"
 
@@ -414,6 +415,7 @@ CheckTrackable(Relation rel, bool *carried)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot track system or aisec table \"%s\"", name)));
+	aisec_citus_refuse_table(relid, "aisec.track()");
 	*carried = false;
 	if (get_attnum(relid, RID_COLUMN) != InvalidAttrNumber && !(*carried = CarriesRowIds(rel)))
 		ereport(ERROR,
