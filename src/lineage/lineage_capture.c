@@ -49,6 +49,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/planner.h"
@@ -643,6 +644,39 @@ WriteColumns(int64 id, Capture *c, const LineageTransform *t, int64 child_from)
 }
 
 /*
+ * True if plan, or a plan below it, is one of Citus's scans: the
+ * statement reads a Citus table, whose rows aisec does not trace.
+ */
+static bool
+RunsCitusScan(Plan *plan)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return false;
+	if (IsA(plan, CustomScan) &&
+		strncmp(((CustomScan *) plan)->methods->CustomName, "Citus", 5) == 0)
+		return true;
+	if (RunsCitusScan(plan->lefttree) || RunsCitusScan(plan->righttree))
+		return true;
+	if (IsA(plan, Append))
+		foreach(lc, ((Append *) plan)->appendplans)
+			if (RunsCitusScan(lfirst(lc)))
+				return true;
+	if (IsA(plan, MergeAppend))
+		foreach(lc, ((MergeAppend *) plan)->mergeplans)
+			if (RunsCitusScan(lfirst(lc)))
+				return true;
+	if (IsA(plan, SubqueryScan))
+		return RunsCitusScan(((SubqueryScan *) plan)->subplan);
+	if (IsA(plan, CustomScan))
+		foreach(lc, ((CustomScan *) plan)->custom_plans)
+			if (RunsCitusScan(lfirst(lc)))
+				return true;
+	return false;
+}
+
+/*
  * After a statement writing a tracked table: record its transform (and,
  * for the first shape, its edges) if it read tracked tables.
  */
@@ -661,6 +695,7 @@ CaptureFinish(QueryDesc *qd)
 	char	   *qrel;
 
 	bool		cte_write = ps->commandType == CMD_SELECT && ps->hasModifyingCTE;
+	bool		citus;
 
 	if (ps->commandType != CMD_INSERT && ps->commandType != CMD_UPDATE
 #if PG_VERSION_NUM >= 150000
@@ -690,6 +725,15 @@ CaptureFinish(QueryDesc *qd)
 	if (trte == NULL || lineage_rid_column(trte->relid) == InvalidAttrNumber)
 		return;
 
+	/*
+	 * A statement reading a Citus table is traced at table level.  Citus
+	 * adds a second entry for the table an INSERT ... SELECT writes, which
+	 * is not read: under Citus the target is not taken as a source.
+	 */
+	citus = RunsCitusScan(ps->planTree);
+	foreach(lc, ps->subplans)
+		citus |= RunsCitusScan(lfirst(lc));
+
 	/* The tracked tables read (none: nothing to record), then the target. */
 	nrte = list_length(ps->rtable);
 	memset(&t, 0, sizeof(t));
@@ -702,6 +746,7 @@ CaptureFinish(QueryDesc *qd)
 		TrackedTable tt;
 
 		if (rte->rtekind == RTE_RELATION && !IsResult(ps, foreach_current_index(lc) + 1) &&
+			!(citus && rte->relid == trte->relid) &&
 			lineage_rid_column(rte->relid) != InvalidAttrNumber && lineage_installed() &&
 			history_lookup_at(rte->relid, qd->snapshot, &tt))
 		{

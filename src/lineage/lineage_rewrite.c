@@ -49,6 +49,7 @@
 #include "utils/syscache.h"
 
 #include "core/core.h"
+#include "scaleout/scaleout.h"
 #include "lineage_internal.h"
 
 /* A CTE of a query level, traced. */
@@ -185,6 +186,24 @@ CallsReader(Node *node, void *context)
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, CallsReader, context, 0);
 	return expression_tree_walker(node, CallsReader, context);
+}
+
+/* query_tree_walker callback: a relation in the query is a Citus table. */
+static bool
+ReadsCitusTable(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		return rte->rtekind == RTE_RELATION && aisec_citus_table(rte->relid);
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, ReadsCitusTable, context,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, ReadsCitusTable, context);
 }
 
 /* The jointree's join conditions hold a subquery expression. */
@@ -1064,6 +1083,8 @@ lineage_rewrite(Query *q, const char **why)
 		return false;
 	if (query_tree_walker(q, CallsReader, NULL, 0))
 		tr.why = "a function that may read tables (SQL or procedural language, or one such as query_to_xml)";
+	else if (query_tree_walker(q, ReadsCitusTable, NULL, QTW_EXAMINE_RTES_BEFORE))
+		tr.why = "a Citus table";
 	else if (q->commandType == CMD_INSERT)
 		ok = RewriteInsert(&tr, q, tatt);
 	else if (q->commandType == CMD_UPDATE)
