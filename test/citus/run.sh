@@ -76,7 +76,8 @@ say "install into $pkglibdir"
 $SUDO make -s PG_CONFIG="$PG_CONFIG" install
 
 if [ ! -f "$pkglibdir/citus.so" ]; then
-	say "Citus $mode SKIPPED"
+	if [ "$mode" = test ]; then what="suite"; else what="benchmark"; fi
+	say "Citus $what SKIPPED"
 	echo "Citus is not installed for this PostgreSQL server: $pkglibdir/citus.so is missing."
 	echo "Citus is not in Debian's archive; doc/scale-out.md says how to build Citus 13.x"
 	echo "from source for PostgreSQL 15.  Nothing was run; this is not a failure."
