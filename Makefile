@@ -73,7 +73,7 @@ $(DATA_built): $(SQL_SOURCES) aisec.control Makefile
 	@printf '%s\n' '\echo Use "CREATE EXTENSION aisec" to load this file. \quit' >> $@
 	@for f in $(SQL_SOURCES); do echo; echo "-- ==== $$f ===="; cat $$f; done >> $@
 
-.PHONY: deps demo test bench test-valgrind fuzz
+.PHONY: deps demo test bench test-valgrind fuzz test-citus bench-citus
 
 # Install what is missing on Debian/Ubuntu (apt-get, via sudo when not root).
 deps:
@@ -97,6 +97,15 @@ test-valgrind:
 fuzz:
 	@AISEC_NEED_SQLSMITH=1 test/setup.sh
 	@test/run.sh fuzz
+
+# aisec on Citus (test/citus/run.sh): the Citus suite (test/citus/sql/) and
+# benchmark on a throwaway coordinator + 2 workers on loopback; both say
+# plainly that they skipped when Citus is not installed for the server.
+test-citus: deps
+	@test/citus/run.sh test
+
+bench-citus: deps
+	@test/citus/run.sh bench
 
 # The pg_regress tests, for test/run.sh (test-valgrind leaves one out).
 .PHONY: print-regress
