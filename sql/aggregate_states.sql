@@ -268,6 +268,16 @@ SELECT aisec.histogram_transfn(NULL, 5, 0, 10, 2), aisec.histogram_transfn(NULL,
 SELECT aisec.histogram_combinefn(aisec.histogram_transfn(NULL, 5, 0, 10, 2),
                                  aisec.histogram_transfn(NULL, 5, 0, 10, 3));
 SELECT aisec.histogram_transfn(NULL, 5, 10, 0, 2);
+SELECT aisec.contingency_combinefn(c, c), aisec.contingency_merge_transfn(NULL, c)::text = c::text AS merged,
+       aisec.contingency_merge_transfn(NULL, NULL) IS NULL AS null_null, aisec.contingency_finalfn(c)::text = c::text AS final_same
+FROM agg_vals WHERE region = 'east';
+SELECT aisec.category_counts_combinefn(k, k), aisec.category_counts_merge_transfn(k, NULL)::text = k::text AS unchanged,
+       aisec.category_counts_finalfn(k)::text = k::text AS final_same
+FROM agg_vals WHERE region = 'east';
+SELECT aisec.histogram_merge_transfn(h, h), aisec.histogram_combinefn(NULL, h)::text = h::text AS copied,
+       aisec.histogram_finalfn(h)::text = h::text AS final_same
+FROM agg_vals WHERE region = 'east';
+SELECT aisec.histogram_merge_transfn(aisec.histogram_transfn(NULL, 5, 0, 10, 2), h) FROM agg_vals WHERE region = 'east';
 SELECT aisec.generalized_entropy_transfn(NULL, true, false, 2);
 SELECT aisec.generalized_entropy_transfn(aisec.generalized_entropy_transfn(NULL, true, false, 2), true, true, 3);
 SELECT aisec.inequality_combinefn(ge_state(true, false, 2), ge_state(true, false, 3));

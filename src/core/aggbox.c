@@ -43,7 +43,7 @@ static Size AggBoxGetFlatSize(ExpandedObjectHeader *eohptr);
 static void AggBoxFlattenInto(ExpandedObjectHeader *eohptr, void *result,
 							  Size allocated_size);
 
-static const ExpandedObjectMethods AggBoxEOM = {
+const ExpandedObjectMethods aggbox_eom = {
 	AggBoxGetFlatSize,
 	AggBoxFlattenInto
 };
@@ -57,7 +57,7 @@ BoxOf(Datum d, const AggBoxMethods *m)
 	if (!VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
 		return NULL;
 	eoh = DatumGetEOHP(d);
-	if (eoh->eoh_methods != &AggBoxEOM || ((AggBox *) eoh)->m != m)
+	if (eoh->eoh_methods != &aggbox_eom || ((AggBox *) eoh)->m != m)
 		return NULL;
 	return (AggBox *) eoh;
 }
@@ -93,14 +93,15 @@ AggBoxFlattenInto(ExpandedObjectHeader *eohptr, void *result, Size allocated_siz
 }
 
 /*
- * Return the state of argument argno for the caller to change in place:
- * the argument's own box if it is a read-write box of these methods,
+ * aggbox_for_update (aggbox.h) when its inlined test fails: the argument's
+ * own box if it is a read-write box of these methods (dropping the flat
+ * bytes cached in it, which the caller's change would make stale),
  * otherwise a new box (in a context under the aggregate context, or under
  * the current context outside an aggregate) holding an empty state for a
  * NULL argument or the decoded value of any other.
  */
 AggBox *
-aggbox_for_update(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *m)
+aggbox_for_update_slow(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *m)
 {
 	MemoryContext parent;
 	MemoryContext cxt;
@@ -126,7 +127,7 @@ aggbox_for_update(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *m)
 		parent = CurrentMemoryContext;
 	cxt = AllocSetContextCreate(parent, "aisec aggregate state", ALLOCSET_SMALL_SIZES);
 	box = MemoryContextAllocZero(cxt, sizeof(AggBox));
-	EOH_init_header(&box->hdr, &AggBoxEOM, cxt);
+	EOH_init_header(&box->hdr, &aggbox_eom, cxt);
 	box->m = m;
 	if (PG_ARGISNULL(argno))
 		box->state = m->create != NULL ? m->create(cxt) : NULL;

@@ -39,10 +39,41 @@ typedef struct AggBox
 	struct varlena *flat;		/* cached flat form, or NULL */
 } AggBox;
 
-extern AggBox *aggbox_for_update(FunctionCallInfo fcinfo, int argno,
-								 const AggBoxMethods *m);
+/* The expanded-object methods of every box (aggbox.c). */
+extern const ExpandedObjectMethods aggbox_eom;
+
+extern AggBox *aggbox_for_update_slow(FunctionCallInfo fcinfo, int argno,
+									  const AggBoxMethods *m);
 extern const void *aggbox_read(FunctionCallInfo fcinfo, int argno,
 							   const AggBoxMethods *m);
+
+/*
+ * Return the state of argument argno for the caller to change in place:
+ * the argument's own box if it is a read-write box of these methods (every
+ * row after a group's first, inlined since it runs once per row),
+ * otherwise a new box (aggbox_for_update_slow, aggbox.c).
+ */
+static inline AggBox *
+aggbox_for_update(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *m)
+{
+	if (likely(!PG_ARGISNULL(argno)))
+	{
+		Pointer		p = DatumGetPointer(PG_GETARG_DATUM(argno));
+
+		if (likely(VARATT_IS_EXTERNAL_EXPANDED_RW(p)))
+		{
+			varatt_expanded ptr;
+			AggBox	   *box;
+
+			memcpy(&ptr, VARDATA_EXTERNAL(p), sizeof(ptr));
+			box = (AggBox *) ptr.eohptr;
+			if (likely(box->hdr.eoh_methods == &aggbox_eom && box->m == m &&
+					   box->flat == NULL))
+				return box;
+		}
+	}
+	return aggbox_for_update_slow(fcinfo, argno, m);
+}
 
 /* The memory context a box's state lives in. */
 static inline MemoryContext
