@@ -1,5 +1,6 @@
--- Bias statistics in parallel and partitioned plans: the combine, serialize
--- and deserialize functions must give the same answer as a serial scan.
+-- Bias statistics in parallel and partitioned plans: the combine functions,
+-- and partial states handed over as values of their types, must give the
+-- same answer as a serial scan.
 
 -- 60000 rows, 8 groups of very different sizes (g0: 1 row in 255, g1: 2,
 -- g2: 4, ..., g7: 128) and rates, weights that are
@@ -44,7 +45,7 @@ SELECT aisec.fairness(grp, y, p, w) AS weighted, aisec.fairness(grp, y, p) AS un
 FROM fp;
 
 -- Forced parallel: Partial Aggregate in the workers, Finalize Aggregate
--- (combining the deserialized partial states) in the leader.
+-- (combining the partial states the workers hand over) in the leader.
 SET max_parallel_workers_per_gather = 2;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;

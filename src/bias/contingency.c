@@ -13,6 +13,11 @@
  * so a table built by a serial plan, a parallel plan or a merge of
  * partitions is byte-for-byte the same, and so is every statistic.
  *
+ * The aggregates' transition type is aisec.contingency_stats: the state
+ * lives in an expanded object (core/aggbox.c), updated in place, and is
+ * flattened to the type's bytes only when a partial state leaves its
+ * aggregate (parallel workers, Citus workers).
+ *
  * Invariants (AssertCheckContingencyState): every row and column label has
  * a positive total; n is the sum of all cells; cells outside the used
  * rows x columns are zero.
@@ -295,30 +300,62 @@ StateFromView(const ContingencyView *t, MemoryContext cxt)
 	return st;
 }
 
+/* AggBox method: an empty state. */
+static void *
+ContingencyBoxCreate(MemoryContext cxt)
+{
+	return CreateContingencyState(cxt);
+}
+
+/* AggBox method: a state from a value's bytes, validated. */
+static void *
+ContingencyBoxDecode(MemoryContext cxt, const struct varlena *flat)
+{
+	ContingencyView t;
+
+	DecodeContingency(flat, &t);
+	return StateFromView(&t, cxt);
+}
+
+/* AggBox method: the value's bytes of a state. */
+static struct varlena *
+ContingencyBoxEncode(const void *state)
+{
+	AssertCheckContingencyState((const ContingencyState *) state, true);
+	return EncodeContingency((const ContingencyState *) state);
+}
+
+static const AggBoxMethods ContingencyBoxMethods = {
+	CONTINGENCY_TYPE_NAME,
+	ContingencyBoxCreate,
+	ContingencyBoxDecode,
+	ContingencyBoxEncode
+};
+
 /* Count one (a, b) pair; rows where either is NULL are skipped. */
 PG_FUNCTION_INFO_V1(aisec_contingency_transfn);
 Datum
 aisec_contingency_transfn(PG_FUNCTION_ARGS)
 {
-	ContingencyState *st = PG_ARGISNULL(0) ? NULL : (ContingencyState *) PG_GETARG_POINTER(0);
+	AggBox	   *box;
+	ContingencyState *st;
 	text	   *a;
 	text	   *b;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
-		if (st == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	/* The context check runs once, when the state is created. */
-	if (st == NULL)
-		st = CreateContingencyState(state_agg_context(fcinfo, "aisec.contingency_transfn"));
+	box = aggbox_for_update(fcinfo, 0, &ContingencyBoxMethods);
+	st = (ContingencyState *) box->state;
 	a = PG_GETARG_TEXT_PP(1);
 	b = PG_GETARG_TEXT_PP(2);
 	AddPair(st, VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a),
 			VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), 1);
 	AssertCheckContingencyState(st, false);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
 /* Add a stored aisec.contingency_stats value to the state. */
@@ -326,85 +363,60 @@ PG_FUNCTION_INFO_V1(aisec_contingency_merge_transfn);
 Datum
 aisec_contingency_merge_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.contingency_merge_transfn");
-	ContingencyState *st = PG_ARGISNULL(0) ? NULL : (ContingencyState *) PG_GETARG_POINTER(0);
+	AggBox	   *box;
+	ContingencyState *st;
 	ContingencyView t;
 
 	if (PG_ARGISNULL(1))
 	{
-		if (st == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	GetContingencyArg(fcinfo, 1, &t);
-	if (st == NULL)
-		st = CreateContingencyState(aggcxt);
+	box = aggbox_for_update(fcinfo, 0, &ContingencyBoxMethods);
+	st = (ContingencyState *) box->state;
 	MergeTable(st, t.nrows, (char *const *) t.rlab, t.rlen,
 			   t.ncols, (char *const *) t.clab, t.clen, t.counts, t.ncols);
 	AssertCheckContingencyState(st, true);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
-/* Merge two partial states (parallel query, partial aggregation). */
+/* Merge the second partial state into the first (the second is only read). */
 PG_FUNCTION_INFO_V1(aisec_contingency_combinefn);
 Datum
 aisec_contingency_combinefn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.contingency_combinefn");
-	ContingencyState *s1 = PG_ARGISNULL(0) ? NULL : (ContingencyState *) PG_GETARG_POINTER(0);
-	ContingencyState *s2 = PG_ARGISNULL(1) ? NULL : (ContingencyState *) PG_GETARG_POINTER(1);
+	const ContingencyState *s2;
+	AggBox	   *box;
+	ContingencyState *s1;
 
-	if (s2 == NULL)
+	if (PG_ARGISNULL(1))
 	{
-		if (s1 == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s1);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	if (s1 == NULL)
-		s1 = CreateContingencyState(aggcxt);
+	s2 = (const ContingencyState *) aggbox_read(fcinfo, 1, &ContingencyBoxMethods);
+	box = aggbox_for_update(fcinfo, 0, &ContingencyBoxMethods);
+	s1 = (ContingencyState *) box->state;
 	MergeTable(s1, s2->rows.count, s2->rows.data, s2->rows.lens,
 			   s2->cols.count, s2->cols.data, s2->cols.lens, s2->cells, s2->ccap);
 	AssertCheckContingencyState(s1, true);
-	PG_RETURN_POINTER(s1);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
-/* Serialize a partial state (same bytes as an aisec.contingency_stats). */
-PG_FUNCTION_INFO_V1(aisec_contingency_serialfn);
-Datum
-aisec_contingency_serialfn(PG_FUNCTION_ARGS)
-{
-	ContingencyState *st = (ContingencyState *) PG_GETARG_POINTER(0);
-
-	AssertCheckContingencyState(st, true);
-	PG_RETURN_BYTEA_P(EncodeContingency(st));
-}
-
-/* Rebuild a partial state from bytes, validating them first. */
-PG_FUNCTION_INFO_V1(aisec_contingency_deserialfn);
-Datum
-aisec_contingency_deserialfn(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt;
-	ContingencyView t;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		cxt = CurrentMemoryContext;
-	GetContingencyArg(fcinfo, 0, &t);
-	PG_RETURN_POINTER(StateFromView(&t, cxt));
-}
-
-/* Return the table as an aisec.contingency_stats; NULL for no pairs. */
+/*
+ * Return the table as a plain aisec.contingency_stats; NULL for no pairs.
+ * Reads the state only (window aggregates call it again after later rows).
+ */
 PG_FUNCTION_INFO_V1(aisec_contingency_finalfn);
 Datum
 aisec_contingency_finalfn(PG_FUNCTION_ARGS)
 {
-	ContingencyState *st;
-
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = (ContingencyState *) PG_GETARG_POINTER(0);
-	AssertCheckContingencyState(st, true);
-	PG_RETURN_POINTER(EncodeContingency(st));
+	PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0)));
 }
 
 /* Read the JSON text form (labels in any order; output is canonical). */

@@ -51,44 +51,32 @@ COMMENT ON CAST (aisec.contingency_stats AS bytea) IS 'The binary form (format i
 
 -- Aggregate support.  Executable by the extension owner only: aggregates
 -- check their support functions against their owner, not the caller.
-CREATE FUNCTION aisec.contingency_transfn(internal, text, text) RETURNS internal
+CREATE FUNCTION aisec.contingency_transfn(aisec.contingency_stats, text, text) RETURNS aisec.contingency_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_contingency_transfn';
-CREATE FUNCTION aisec.contingency_merge_transfn(internal, aisec.contingency_stats) RETURNS internal
+CREATE FUNCTION aisec.contingency_merge_transfn(aisec.contingency_stats, aisec.contingency_stats) RETURNS aisec.contingency_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_contingency_merge_transfn';
-CREATE FUNCTION aisec.contingency_combinefn(internal, internal) RETURNS internal
+CREATE FUNCTION aisec.contingency_combinefn(aisec.contingency_stats, aisec.contingency_stats) RETURNS aisec.contingency_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_contingency_combinefn';
-CREATE FUNCTION aisec.contingency_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_contingency_serialfn';
-CREATE FUNCTION aisec.contingency_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_contingency_deserialfn';
-CREATE FUNCTION aisec.contingency_finalfn(internal) RETURNS aisec.contingency_stats
+CREATE FUNCTION aisec.contingency_finalfn(aisec.contingency_stats) RETURNS aisec.contingency_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_contingency_finalfn';
-REVOKE ALL ON FUNCTION aisec.contingency_transfn(internal, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.contingency_merge_transfn(internal, aisec.contingency_stats) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.contingency_combinefn(internal, internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.contingency_serialfn(internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.contingency_deserialfn(bytea, internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.contingency_finalfn(internal) FROM PUBLIC;
-COMMENT ON FUNCTION aisec.contingency_transfn(internal, text, text) IS 'Transition function of aisec.contingency';
-COMMENT ON FUNCTION aisec.contingency_merge_transfn(internal, aisec.contingency_stats) IS 'Transition function of aisec.contingency_merge';
-COMMENT ON FUNCTION aisec.contingency_combinefn(internal, internal) IS 'Combine function of aisec.contingency and aisec.contingency_merge';
-COMMENT ON FUNCTION aisec.contingency_serialfn(internal) IS 'Serialize function of aisec.contingency and aisec.contingency_merge';
-COMMENT ON FUNCTION aisec.contingency_deserialfn(bytea, internal) IS 'Deserialize function of aisec.contingency and aisec.contingency_merge (validates its input)';
-COMMENT ON FUNCTION aisec.contingency_finalfn(internal) IS 'Final function of aisec.contingency and aisec.contingency_merge';
+REVOKE ALL ON FUNCTION aisec.contingency_transfn(aisec.contingency_stats, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.contingency_merge_transfn(aisec.contingency_stats, aisec.contingency_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.contingency_combinefn(aisec.contingency_stats, aisec.contingency_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.contingency_finalfn(aisec.contingency_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.contingency_transfn(aisec.contingency_stats, text, text) IS 'Transition function of aisec.contingency';
+COMMENT ON FUNCTION aisec.contingency_merge_transfn(aisec.contingency_stats, aisec.contingency_stats) IS 'Transition function of aisec.contingency_merge';
+COMMENT ON FUNCTION aisec.contingency_combinefn(aisec.contingency_stats, aisec.contingency_stats) IS 'Combine function of aisec.contingency and aisec.contingency_merge';
+COMMENT ON FUNCTION aisec.contingency_finalfn(aisec.contingency_stats) IS 'Final function of aisec.contingency and aisec.contingency_merge';
 
 CREATE AGGREGATE aisec.contingency(a text, b text) (
     SFUNC = aisec.contingency_transfn,
-    STYPE = internal,
+    STYPE = aisec.contingency_stats,
     FINALFUNC = aisec.contingency_finalfn,
     COMBINEFUNC = aisec.contingency_combinefn,
-    SERIALFUNC = aisec.contingency_serialfn,
-    DESERIALFUNC = aisec.contingency_deserialfn,
     PARALLEL = SAFE
 );
 REVOKE ALL ON FUNCTION aisec.contingency(text, text) FROM PUBLIC;
@@ -97,11 +85,9 @@ COMMENT ON AGGREGATE aisec.contingency(text, text) IS 'Contingency table of coun
 
 CREATE AGGREGATE aisec.contingency_merge(aisec.contingency_stats) (
     SFUNC = aisec.contingency_merge_transfn,
-    STYPE = internal,
+    STYPE = aisec.contingency_stats,
     FINALFUNC = aisec.contingency_finalfn,
     COMBINEFUNC = aisec.contingency_combinefn,
-    SERIALFUNC = aisec.contingency_serialfn,
-    DESERIALFUNC = aisec.contingency_deserialfn,
     PARALLEL = SAFE
 );
 REVOKE ALL ON FUNCTION aisec.contingency_merge(aisec.contingency_stats) FROM PUBLIC;

@@ -19,8 +19,14 @@
  * has at least one row, group names are valid text of at most
  * FAIR_MAX_NAME_LEN bytes, at most FAIR_MAX_GROUPS groups.
  *
- * Format (version 1; the type's bytes and the parallel-aggregation
- * serialization are the same), all integers little-endian:
+ * Aggregation keeps the state in an expanded object (core/aggbox.c): the
+ * aggregates' transition type is aisec.fairness_stats itself, so parallel
+ * workers and Citus workers hand their partial states over as values of the
+ * type (bytes, or the JSON text form), while each row still updates the
+ * hash table in place.
+ *
+ * Format (version 1; the type's bytes, which are also what a partial state
+ * is flattened to), all integers little-endian:
  *		uint8 version = 1, uint8 kind = 'F', uint8[2] zero, uint32 ngroups,
  *		then per group in canonical order (byte order of the names, shorter
  *		prefix first, the NULL group last):
@@ -53,6 +59,7 @@
 #include "utils/numeric.h"
 
 #include "fairness.h"
+#include "core/core.h"
 
 #define FAIR_FORMAT_VERSION		1
 #define FAIR_KIND				'F'
@@ -336,24 +343,13 @@ LabelArg(FunctionCallInfo fcinfo, int argno)
 	return PG_GETARG_BOOL(argno) ? FAIR_TRUE : FAIR_FALSE;
 }
 
-/* Return the aggregate context, or fail when not called as an aggregate. */
-static MemoryContext
-AggContext(FunctionCallInfo fcinfo, const char *fn)
-{
-	MemoryContext aggctx;
-
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fn)));
-	return aggctx;
-}
+static const AggBoxMethods FairBoxMethods;
 
 /* Shared body of the two transition functions. */
 static Datum
 AccumulateRow(FunctionCallInfo fcinfo, bool weighted)
 {
-	MemoryContext aggctx = AggContext(fcinfo, "aisec.fairness_transfn");
+	AggBox	   *box;
 	FairState  *st;
 	FairGroup  *g;
 	double		w = 1.0;
@@ -375,7 +371,8 @@ AccumulateRow(FunctionCallInfo fcinfo, bool weighted)
 					 errdetail("The weight is %s.", float8out_internal(w))));
 	}
 
-	st = PG_ARGISNULL(0) ? CreateState(aggctx) : (FairState *) PG_GETARG_POINTER(0);
+	box = aggbox_for_update(fcinfo, 0, &FairBoxMethods);
+	st = (FairState *) box->state;
 	if (PG_ARGISNULL(1))
 		g = LookupGroup(st, NULL, 0, true);
 	else
@@ -386,7 +383,7 @@ AccumulateRow(FunctionCallInfo fcinfo, bool weighted)
 	}
 	AddRow(&g->cell[FAIR_CELL(t, p)], w);
 	AssertCheckFairState(st);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
 /* Add one unweighted row (grp, y_true, y_pred) to the state. */
@@ -717,59 +714,73 @@ StateFromStats(MemoryContext ctx, const FairStats *stats)
 	return st;
 }
 
-/* Return the state as an aisec.fairness_stats value; no rows gives NULL. */
+/* AggBox method: an empty state. */
+static void *
+FairBoxCreate(MemoryContext cxt)
+{
+	return CreateState(cxt);
+}
+
+/* AggBox method: a state from a value's bytes, validated. */
+static void *
+FairBoxDecode(MemoryContext cxt, const struct varlena *flat)
+{
+	FairState  *st = StateFromStats(cxt, fair_decode(VARDATA(flat), VARSIZE(flat) - VARHDRSZ));
+
+	AssertCheckFairState(st);
+	return st;
+}
+
+/* AggBox method: the value's bytes of a state. */
+static struct varlena *
+FairBoxEncode(const void *state)
+{
+	return EncodeState((const FairState *) state);
+}
+
+static const AggBoxMethods FairBoxMethods = {
+	"aisec.fairness_stats",
+	FairBoxCreate,
+	FairBoxDecode,
+	FairBoxEncode
+};
+
+/*
+ * Return the state as a plain aisec.fairness_stats value; no rows gives
+ * NULL.  Reads the state only: window aggregates call it again after later
+ * rows.
+ */
 PG_FUNCTION_INFO_V1(aisec_fairness_finalfn);
 Datum
 aisec_fairness_finalfn(PG_FUNCTION_ARGS)
 {
-	AggContext(fcinfo, "aisec.fairness_finalfn");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	PG_RETURN_POINTER(EncodeState((FairState *) PG_GETARG_POINTER(0)));
+	PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0)));
 }
 
-/* Serialize a partial state for parallel or distributed aggregation. */
-PG_FUNCTION_INFO_V1(aisec_fairness_serialfn);
-Datum
-aisec_fairness_serialfn(PG_FUNCTION_ARGS)
-{
-	AggContext(fcinfo, "aisec.fairness_serialfn");
-	PG_RETURN_BYTEA_P(EncodeState((FairState *) PG_GETARG_POINTER(0)));
-}
-
-/* Rebuild a partial state from its validated serialized form. */
-PG_FUNCTION_INFO_V1(aisec_fairness_deserialfn);
-Datum
-aisec_fairness_deserialfn(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = AggContext(fcinfo, "aisec.fairness_deserialfn");
-	FairState  *st = StateFromStats(aggctx, fair_stats_arg(fcinfo, 0));
-
-	AssertCheckFairState(st);
-	PG_RETURN_POINTER(st);
-}
-
-/* Merge the second partial state into the first. */
+/* Merge the second partial state into the first (the second is only read). */
 PG_FUNCTION_INFO_V1(aisec_fairness_combinefn);
 Datum
 aisec_fairness_combinefn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = AggContext(fcinfo, "aisec.fairness_combinefn");
-	FairState  *st1 = PG_ARGISNULL(0) ? NULL : (FairState *) PG_GETARG_POINTER(0);
-	FairState  *st2 = PG_ARGISNULL(1) ? NULL : (FairState *) PG_GETARG_POINTER(1);
+	const FairState *st2;
+	AggBox	   *box;
+	FairState  *st1;
 
-	if (st2 == NULL)
+	if (PG_ARGISNULL(1))
 	{
-		if (st1 == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st1);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	if (st1 == NULL)
-		st1 = CreateState(aggctx);
-	for (int i = 0; i < st2->ngroups; i++)
+	st2 = (const FairState *) aggbox_read(fcinfo, 1, &FairBoxMethods);
+	box = aggbox_for_update(fcinfo, 0, &FairBoxMethods);
+	st1 = (FairState *) box->state;
+	for (int i = 0, n = st2->ngroups; i < n; i++)
 		MergeGroup(st1, &st2->groups[i]);
 	AssertCheckFairState(st1);
-	PG_RETURN_POINTER(st1);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
 /* Add a stored aisec.fairness_stats value to the state; NULL is skipped. */
@@ -777,23 +788,23 @@ PG_FUNCTION_INFO_V1(aisec_fairness_merge_transfn);
 Datum
 aisec_fairness_merge_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = AggContext(fcinfo, "aisec.fairness_merge_transfn");
-	FairState  *st = PG_ARGISNULL(0) ? NULL : (FairState *) PG_GETARG_POINTER(0);
 	FairStats  *stats;
+	AggBox	   *box;
+	FairState  *st;
 
 	if (PG_ARGISNULL(1))
 	{
-		if (st == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	stats = fair_stats_arg(fcinfo, 1);
-	if (st == NULL)
-		st = CreateState(aggctx);
+	box = aggbox_for_update(fcinfo, 0, &FairBoxMethods);
+	st = (FairState *) box->state;
 	for (int i = 0; i < stats->ngroups; i++)
 		MergeGroup(st, &stats->groups[i]);
 	AssertCheckFairState(st);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
 /* Append a float8 in shortest round-trip form (never NaN or infinite here). */

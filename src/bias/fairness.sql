@@ -47,44 +47,37 @@ COMMENT ON CAST (bytea AS aisec.fairness_stats) IS 'validating cast from the bin
 CREATE CAST (aisec.fairness_stats AS bytea) WITHOUT FUNCTION;
 COMMENT ON CAST (aisec.fairness_stats AS bytea) IS 'the value''s bytes in the binary format (doc/bias.md)';
 
--- Aggregate support functions: internal state, callable only by aggregates.
-CREATE FUNCTION aisec.fairness_transfn(internal, text, boolean, boolean) RETURNS internal
+-- Aggregate support functions, callable only by the aggregates.  The state
+-- is an aisec.fairness_stats (kept expanded in memory while aggregating), so
+-- partial states cross parallel workers and Citus nodes as values of the
+-- type; there are no serialize functions.
+CREATE FUNCTION aisec.fairness_transfn(aisec.fairness_stats, text, boolean, boolean) RETURNS aisec.fairness_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_transfn';
-CREATE FUNCTION aisec.fairness_weighted_transfn(internal, text, boolean, boolean, float8) RETURNS internal
+CREATE FUNCTION aisec.fairness_weighted_transfn(aisec.fairness_stats, text, boolean, boolean, float8) RETURNS aisec.fairness_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_weighted_transfn';
-CREATE FUNCTION aisec.fairness_merge_transfn(internal, aisec.fairness_stats) RETURNS internal
+CREATE FUNCTION aisec.fairness_merge_transfn(aisec.fairness_stats, aisec.fairness_stats) RETURNS aisec.fairness_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_merge_transfn';
-CREATE FUNCTION aisec.fairness_combinefn(internal, internal) RETURNS internal
+CREATE FUNCTION aisec.fairness_combinefn(aisec.fairness_stats, aisec.fairness_stats) RETURNS aisec.fairness_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_combinefn';
-CREATE FUNCTION aisec.fairness_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_serialfn';
-CREATE FUNCTION aisec.fairness_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_deserialfn';
-CREATE FUNCTION aisec.fairness_finalfn(internal) RETURNS aisec.fairness_stats
+CREATE FUNCTION aisec.fairness_finalfn(aisec.fairness_stats) RETURNS aisec.fairness_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_finalfn';
-REVOKE ALL ON FUNCTION aisec.fairness_transfn(internal, text, boolean, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.fairness_weighted_transfn(internal, text, boolean, boolean, float8) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.fairness_merge_transfn(internal, aisec.fairness_stats) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.fairness_combinefn(internal, internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.fairness_serialfn(internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.fairness_deserialfn(bytea, internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.fairness_finalfn(internal) FROM PUBLIC;
-COMMENT ON FUNCTION aisec.fairness_transfn(internal, text, boolean, boolean) IS 'aisec.fairness support: add an unweighted row';
-COMMENT ON FUNCTION aisec.fairness_weighted_transfn(internal, text, boolean, boolean, float8) IS 'aisec.fairness support: add a weighted row';
-COMMENT ON FUNCTION aisec.fairness_merge_transfn(internal, aisec.fairness_stats) IS 'aisec.fairness_merge support: add a stored value';
-COMMENT ON FUNCTION aisec.fairness_combinefn(internal, internal) IS 'aisec.fairness support: merge two partial states';
-COMMENT ON FUNCTION aisec.fairness_serialfn(internal) IS 'aisec.fairness support: serialize a partial state';
-COMMENT ON FUNCTION aisec.fairness_deserialfn(bytea, internal) IS 'aisec.fairness support: validate and deserialize a partial state';
-COMMENT ON FUNCTION aisec.fairness_finalfn(internal) IS 'aisec.fairness support: return the state as aisec.fairness_stats';
+REVOKE ALL ON FUNCTION aisec.fairness_transfn(aisec.fairness_stats, text, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.fairness_weighted_transfn(aisec.fairness_stats, text, boolean, boolean, float8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.fairness_merge_transfn(aisec.fairness_stats, aisec.fairness_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.fairness_combinefn(aisec.fairness_stats, aisec.fairness_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.fairness_finalfn(aisec.fairness_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.fairness_transfn(aisec.fairness_stats, text, boolean, boolean) IS 'aisec.fairness support: add an unweighted row';
+COMMENT ON FUNCTION aisec.fairness_weighted_transfn(aisec.fairness_stats, text, boolean, boolean, float8) IS 'aisec.fairness support: add a weighted row';
+COMMENT ON FUNCTION aisec.fairness_merge_transfn(aisec.fairness_stats, aisec.fairness_stats) IS 'aisec.fairness_merge support: add a stored value';
+COMMENT ON FUNCTION aisec.fairness_combinefn(aisec.fairness_stats, aisec.fairness_stats) IS 'aisec.fairness support: merge two partial states';
+COMMENT ON FUNCTION aisec.fairness_finalfn(aisec.fairness_stats) IS 'aisec.fairness support: return the state as aisec.fairness_stats';
 
 CREATE AGGREGATE aisec.fairness(grp text, y_true boolean, y_pred boolean) (
     SFUNC = aisec.fairness_transfn,
-    STYPE = internal,
+    STYPE = aisec.fairness_stats,
     SSPACE = 2048,
     FINALFUNC = aisec.fairness_finalfn,
     COMBINEFUNC = aisec.fairness_combinefn,
-    SERIALFUNC = aisec.fairness_serialfn,
-    DESERIALFUNC = aisec.fairness_deserialfn,
     PARALLEL = SAFE
 );
 REVOKE ALL ON FUNCTION aisec.fairness(text, boolean, boolean) FROM PUBLIC;
@@ -93,12 +86,10 @@ COMMENT ON AGGREGATE aisec.fairness(text, boolean, boolean) IS 'per-group confus
 
 CREATE AGGREGATE aisec.fairness(grp text, y_true boolean, y_pred boolean, weight float8) (
     SFUNC = aisec.fairness_weighted_transfn,
-    STYPE = internal,
+    STYPE = aisec.fairness_stats,
     SSPACE = 2048,
     FINALFUNC = aisec.fairness_finalfn,
     COMBINEFUNC = aisec.fairness_combinefn,
-    SERIALFUNC = aisec.fairness_serialfn,
-    DESERIALFUNC = aisec.fairness_deserialfn,
     PARALLEL = SAFE
 );
 REVOKE ALL ON FUNCTION aisec.fairness(text, boolean, boolean, float8) FROM PUBLIC;
@@ -107,12 +98,10 @@ COMMENT ON AGGREGATE aisec.fairness(text, boolean, boolean, float8) IS 'per-grou
 
 CREATE AGGREGATE aisec.fairness_merge(aisec.fairness_stats) (
     SFUNC = aisec.fairness_merge_transfn,
-    STYPE = internal,
+    STYPE = aisec.fairness_stats,
     SSPACE = 2048,
     FINALFUNC = aisec.fairness_finalfn,
     COMBINEFUNC = aisec.fairness_combinefn,
-    SERIALFUNC = aisec.fairness_serialfn,
-    DESERIALFUNC = aisec.fairness_deserialfn,
     PARALLEL = SAFE
 );
 REVOKE ALL ON FUNCTION aisec.fairness_merge(aisec.fairness_stats) FROM PUBLIC;

@@ -3,8 +3,9 @@
  *		The door of src/core/: what every other aisec folder may use.
  *		Roles and privilege checks, the extension owner, aisec's private
  *		locks and the SPI door are declared here; the OpenSSL wrapper, the
- *		canonical encodings, the SRF helper, the statistics state codec and
- *		the label sets have a header each, included below.
+ *		canonical encodings, the SRF helper, the statistics state codec,
+ *		aggregate states as expanded objects and the label sets have a
+ *		header each, included below.
  */
 #ifndef AISEC_CORE_H
 #define AISEC_CORE_H
@@ -13,6 +14,7 @@
 
 #include "utils/snapshot.h"
 
+#include "aggbox.h"
 #include "crypto.h"
 #include "encode.h"
 #include "labelset.h"

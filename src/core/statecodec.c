@@ -15,6 +15,7 @@
 
 #include <math.h>
 
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -245,14 +246,18 @@ state_json_label(StringInfo buf, const char *data, uint32 len)
 	pfree(s);
 }
 
-/* Append a finite double in its shortest exact decimal form. */
+/*
+ * Append a finite double in its shortest exact decimal form, whatever
+ * extra_float_digits says (float8out would print 15 digits when it is 0 or
+ * less, and the text form would no longer read back as the same value).
+ */
 void
 state_json_append_f64(StringInfo buf, double v)
 {
-	char	   *s = float8out_internal(v);
+	char		s[DOUBLE_SHORTEST_DECIMAL_LEN];
 
+	double_to_shortest_decimal_buf(v, s);
 	appendStringInfoString(buf, s);
-	pfree(s);
 }
 
 /* Raise the error for a text form that cannot be read. */

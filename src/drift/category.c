@@ -8,6 +8,11 @@
  * The state interns values with labelset.c; serialized and stored values
  * list categories in byte order, so they do not depend on the plan.
  *
+ * The aggregates' transition type is aisec.category_stats: the state lives
+ * in an expanded object (core/aggbox.c), updated in place, and is flattened
+ * to the type's bytes only when a partial state leaves its aggregate
+ * (parallel workers, Citus workers).
+ *
  * Invariants (AssertCheckCategoryState): every category count is > 0 and
  * n is their sum.
  */
@@ -143,27 +148,63 @@ MergeView(CategoryState *st, const CategoryView *c)
 		AddValue(st, c->labels[i], c->lens[i], c->counts[i]);
 }
 
+/* AggBox method: an empty state. */
+static void *
+CategoryBoxCreate(MemoryContext cxt)
+{
+	return CreateCategoryState(cxt);
+}
+
+/* AggBox method: a state from a value's bytes, validated. */
+static void *
+CategoryBoxDecode(MemoryContext cxt, const struct varlena *flat)
+{
+	CategoryView c;
+	CategoryState *st;
+
+	category_decode(flat, &c);
+	st = CreateCategoryState(cxt);
+	MergeView(st, &c);
+	AssertCheckCategoryState(st, true);
+	return st;
+}
+
+/* AggBox method: the value's bytes of a state. */
+static struct varlena *
+CategoryBoxEncode(const void *state)
+{
+	AssertCheckCategoryState((const CategoryState *) state, true);
+	return EncodeCategories((const CategoryState *) state);
+}
+
+static const AggBoxMethods CategoryBoxMethods = {
+	CATEGORY_TYPE_NAME,
+	CategoryBoxCreate,
+	CategoryBoxDecode,
+	CategoryBoxEncode
+};
+
 /* Count one value; NULL values are skipped. */
 PG_FUNCTION_INFO_V1(aisec_category_counts_transfn);
 Datum
 aisec_category_counts_transfn(PG_FUNCTION_ARGS)
 {
-	CategoryState *st = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
+	AggBox	   *box;
+	CategoryState *st;
 	text	   *v;
 
 	if (PG_ARGISNULL(1))
 	{
-		if (st == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	/* The context check runs once, when the state is created. */
-	if (st == NULL)
-		st = CreateCategoryState(state_agg_context(fcinfo, "aisec.category_counts_transfn"));
+	box = aggbox_for_update(fcinfo, 0, &CategoryBoxMethods);
+	st = (CategoryState *) box->state;
 	v = PG_GETARG_TEXT_PP(1);
 	AddValue(st, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), 1);
 	AssertCheckCategoryState(st, false);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
 /* Add a stored aisec.category_stats value to the state. */
@@ -171,88 +212,60 @@ PG_FUNCTION_INFO_V1(aisec_category_counts_merge_transfn);
 Datum
 aisec_category_counts_merge_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.category_counts_merge_transfn");
-	CategoryState *st = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
+	AggBox	   *box;
+	CategoryState *st;
 	CategoryView c;
 
 	if (PG_ARGISNULL(1))
 	{
-		if (st == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	category_decode(PG_GETARG_VARLENA_PP(1), &c);
-	if (st == NULL)
-		st = CreateCategoryState(aggcxt);
+	box = aggbox_for_update(fcinfo, 0, &CategoryBoxMethods);
+	st = (CategoryState *) box->state;
 	MergeView(st, &c);
 	AssertCheckCategoryState(st, true);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
-/* Merge two partial states. */
+/* Merge the second partial state into the first (the second is only read). */
 PG_FUNCTION_INFO_V1(aisec_category_counts_combinefn);
 Datum
 aisec_category_counts_combinefn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.category_counts_combinefn");
-	CategoryState *s1 = PG_ARGISNULL(0) ? NULL : (CategoryState *) PG_GETARG_POINTER(0);
-	CategoryState *s2 = PG_ARGISNULL(1) ? NULL : (CategoryState *) PG_GETARG_POINTER(1);
+	const CategoryState *s2;
+	AggBox	   *box;
+	CategoryState *s1;
 
-	if (s2 == NULL)
+	if (PG_ARGISNULL(1))
 	{
-		if (s1 == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s1);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	if (s1 == NULL)
-		s1 = CreateCategoryState(aggcxt);
-	for (uint32 i = 0; i < s2->labels.count; i++)
+	s2 = (const CategoryState *) aggbox_read(fcinfo, 1, &CategoryBoxMethods);
+	box = aggbox_for_update(fcinfo, 0, &CategoryBoxMethods);
+	s1 = (CategoryState *) box->state;
+	for (uint32 i = 0, k = s2->labels.count; i < k; i++)
 		AddValue(s1, s2->labels.data[i], s2->labels.lens[i], s2->counts[i]);
 	AssertCheckCategoryState(s1, true);
-	PG_RETURN_POINTER(s1);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
-/* Serialize a partial state (same bytes as an aisec.category_stats). */
-PG_FUNCTION_INFO_V1(aisec_category_counts_serialfn);
-Datum
-aisec_category_counts_serialfn(PG_FUNCTION_ARGS)
-{
-	CategoryState *st = (CategoryState *) PG_GETARG_POINTER(0);
-
-	AssertCheckCategoryState(st, true);
-	PG_RETURN_BYTEA_P(EncodeCategories(st));
-}
-
-/* Rebuild a partial state from bytes, validating them first. */
-PG_FUNCTION_INFO_V1(aisec_category_counts_deserialfn);
-Datum
-aisec_category_counts_deserialfn(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt;
-	CategoryView c;
-	CategoryState *st;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		cxt = CurrentMemoryContext;
-	category_decode(PG_GETARG_VARLENA_PP(0), &c);
-	st = CreateCategoryState(cxt);
-	MergeView(st, &c);
-	AssertCheckCategoryState(st, true);
-	PG_RETURN_POINTER(st);
-}
-
-/* Return the counts; NULL when no non-NULL value was seen. */
+/*
+ * Return the counts as a plain aisec.category_stats; NULL when no non-NULL
+ * value was seen.  Reads the state only (window aggregates call it again
+ * after later rows).
+ */
 PG_FUNCTION_INFO_V1(aisec_category_counts_finalfn);
 Datum
 aisec_category_counts_finalfn(PG_FUNCTION_ARGS)
 {
-	CategoryState *st;
-
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = (CategoryState *) PG_GETARG_POINTER(0);
-	AssertCheckCategoryState(st, true);
-	PG_RETURN_POINTER(EncodeCategories(st));
+	PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0)));
 }
 
 /* Read the JSON text form: {"n": N, "counts": {"value": count, ...}}. */

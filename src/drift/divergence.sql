@@ -53,44 +53,32 @@ COMMENT ON CAST (aisec.histogram_stats AS bytea) IS 'The binary form (format in 
 
 -- Aggregate support.  Executable by the extension owner only: aggregates
 -- check their support functions against their owner, not the caller.
-CREATE FUNCTION aisec.histogram_transfn(internal, float8, float8, float8, integer) RETURNS internal
+CREATE FUNCTION aisec.histogram_transfn(aisec.histogram_stats, float8, float8, float8, integer) RETURNS aisec.histogram_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_histogram_transfn';
-CREATE FUNCTION aisec.histogram_merge_transfn(internal, aisec.histogram_stats) RETURNS internal
+CREATE FUNCTION aisec.histogram_merge_transfn(aisec.histogram_stats, aisec.histogram_stats) RETURNS aisec.histogram_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_histogram_merge_transfn';
-CREATE FUNCTION aisec.histogram_combinefn(internal, internal) RETURNS internal
+CREATE FUNCTION aisec.histogram_combinefn(aisec.histogram_stats, aisec.histogram_stats) RETURNS aisec.histogram_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_histogram_combinefn';
-CREATE FUNCTION aisec.histogram_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_histogram_serialfn';
-CREATE FUNCTION aisec.histogram_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_histogram_deserialfn';
-CREATE FUNCTION aisec.histogram_finalfn(internal) RETURNS aisec.histogram_stats
+CREATE FUNCTION aisec.histogram_finalfn(aisec.histogram_stats) RETURNS aisec.histogram_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_histogram_finalfn';
-REVOKE ALL ON FUNCTION aisec.histogram_transfn(internal, float8, float8, float8, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.histogram_merge_transfn(internal, aisec.histogram_stats) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.histogram_combinefn(internal, internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.histogram_serialfn(internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.histogram_deserialfn(bytea, internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.histogram_finalfn(internal) FROM PUBLIC;
-COMMENT ON FUNCTION aisec.histogram_transfn(internal, float8, float8, float8, integer) IS 'Transition function of aisec.histogram';
-COMMENT ON FUNCTION aisec.histogram_merge_transfn(internal, aisec.histogram_stats) IS 'Transition function of aisec.histogram_merge';
-COMMENT ON FUNCTION aisec.histogram_combinefn(internal, internal) IS 'Combine function of aisec.histogram and aisec.histogram_merge';
-COMMENT ON FUNCTION aisec.histogram_serialfn(internal) IS 'Serialize function of aisec.histogram and aisec.histogram_merge';
-COMMENT ON FUNCTION aisec.histogram_deserialfn(bytea, internal) IS 'Deserialize function of aisec.histogram and aisec.histogram_merge (validates its input)';
-COMMENT ON FUNCTION aisec.histogram_finalfn(internal) IS 'Final function of aisec.histogram and aisec.histogram_merge';
+REVOKE ALL ON FUNCTION aisec.histogram_transfn(aisec.histogram_stats, float8, float8, float8, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.histogram_merge_transfn(aisec.histogram_stats, aisec.histogram_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.histogram_combinefn(aisec.histogram_stats, aisec.histogram_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.histogram_finalfn(aisec.histogram_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.histogram_transfn(aisec.histogram_stats, float8, float8, float8, integer) IS 'Transition function of aisec.histogram';
+COMMENT ON FUNCTION aisec.histogram_merge_transfn(aisec.histogram_stats, aisec.histogram_stats) IS 'Transition function of aisec.histogram_merge';
+COMMENT ON FUNCTION aisec.histogram_combinefn(aisec.histogram_stats, aisec.histogram_stats) IS 'Combine function of aisec.histogram and aisec.histogram_merge';
+COMMENT ON FUNCTION aisec.histogram_finalfn(aisec.histogram_stats) IS 'Final function of aisec.histogram and aisec.histogram_merge';
 
 CREATE AGGREGATE aisec.histogram(value float8, lower float8, upper float8, bins integer) (
     SFUNC = aisec.histogram_transfn,
-    STYPE = internal,
+    STYPE = aisec.histogram_stats,
     FINALFUNC = aisec.histogram_finalfn,
     COMBINEFUNC = aisec.histogram_combinefn,
-    SERIALFUNC = aisec.histogram_serialfn,
-    DESERIALFUNC = aisec.histogram_deserialfn,
     PARALLEL = SAFE
 );
 REVOKE ALL ON FUNCTION aisec.histogram(float8, float8, float8, integer) FROM PUBLIC;
@@ -99,11 +87,9 @@ COMMENT ON AGGREGATE aisec.histogram(float8, float8, float8, integer) IS 'Histog
 
 CREATE AGGREGATE aisec.histogram_merge(aisec.histogram_stats) (
     SFUNC = aisec.histogram_merge_transfn,
-    STYPE = internal,
+    STYPE = aisec.histogram_stats,
     FINALFUNC = aisec.histogram_finalfn,
     COMBINEFUNC = aisec.histogram_combinefn,
-    SERIALFUNC = aisec.histogram_serialfn,
-    DESERIALFUNC = aisec.histogram_deserialfn,
     PARALLEL = SAFE
 );
 REVOKE ALL ON FUNCTION aisec.histogram_merge(aisec.histogram_stats) FROM PUBLIC;
@@ -168,44 +154,32 @@ COMMENT ON CAST (aisec.category_stats AS bytea) IS 'The binary form (format in d
 
 -- Aggregate support.  Executable by the extension owner only: aggregates
 -- check their support functions against their owner, not the caller.
-CREATE FUNCTION aisec.category_counts_transfn(internal, text) RETURNS internal
+CREATE FUNCTION aisec.category_counts_transfn(aisec.category_stats, text) RETURNS aisec.category_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_category_counts_transfn';
-CREATE FUNCTION aisec.category_counts_merge_transfn(internal, aisec.category_stats) RETURNS internal
+CREATE FUNCTION aisec.category_counts_merge_transfn(aisec.category_stats, aisec.category_stats) RETURNS aisec.category_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_category_counts_merge_transfn';
-CREATE FUNCTION aisec.category_counts_combinefn(internal, internal) RETURNS internal
+CREATE FUNCTION aisec.category_counts_combinefn(aisec.category_stats, aisec.category_stats) RETURNS aisec.category_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_category_counts_combinefn';
-CREATE FUNCTION aisec.category_counts_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_category_counts_serialfn';
-CREATE FUNCTION aisec.category_counts_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_category_counts_deserialfn';
-CREATE FUNCTION aisec.category_counts_finalfn(internal) RETURNS aisec.category_stats
+CREATE FUNCTION aisec.category_counts_finalfn(aisec.category_stats) RETURNS aisec.category_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_category_counts_finalfn';
-REVOKE ALL ON FUNCTION aisec.category_counts_transfn(internal, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.category_counts_merge_transfn(internal, aisec.category_stats) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.category_counts_combinefn(internal, internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.category_counts_serialfn(internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.category_counts_deserialfn(bytea, internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aisec.category_counts_finalfn(internal) FROM PUBLIC;
-COMMENT ON FUNCTION aisec.category_counts_transfn(internal, text) IS 'Transition function of aisec.category_counts';
-COMMENT ON FUNCTION aisec.category_counts_merge_transfn(internal, aisec.category_stats) IS 'Transition function of aisec.category_counts_merge';
-COMMENT ON FUNCTION aisec.category_counts_combinefn(internal, internal) IS 'Combine function of aisec.category_counts and aisec.category_counts_merge';
-COMMENT ON FUNCTION aisec.category_counts_serialfn(internal) IS 'Serialize function of aisec.category_counts and aisec.category_counts_merge';
-COMMENT ON FUNCTION aisec.category_counts_deserialfn(bytea, internal) IS 'Deserialize function of aisec.category_counts and aisec.category_counts_merge (validates its input)';
-COMMENT ON FUNCTION aisec.category_counts_finalfn(internal) IS 'Final function of aisec.category_counts and aisec.category_counts_merge';
+REVOKE ALL ON FUNCTION aisec.category_counts_transfn(aisec.category_stats, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.category_counts_merge_transfn(aisec.category_stats, aisec.category_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.category_counts_combinefn(aisec.category_stats, aisec.category_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.category_counts_finalfn(aisec.category_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.category_counts_transfn(aisec.category_stats, text) IS 'Transition function of aisec.category_counts';
+COMMENT ON FUNCTION aisec.category_counts_merge_transfn(aisec.category_stats, aisec.category_stats) IS 'Transition function of aisec.category_counts_merge';
+COMMENT ON FUNCTION aisec.category_counts_combinefn(aisec.category_stats, aisec.category_stats) IS 'Combine function of aisec.category_counts and aisec.category_counts_merge';
+COMMENT ON FUNCTION aisec.category_counts_finalfn(aisec.category_stats) IS 'Final function of aisec.category_counts and aisec.category_counts_merge';
 
 CREATE AGGREGATE aisec.category_counts(value text) (
     SFUNC = aisec.category_counts_transfn,
-    STYPE = internal,
+    STYPE = aisec.category_stats,
     FINALFUNC = aisec.category_counts_finalfn,
     COMBINEFUNC = aisec.category_counts_combinefn,
-    SERIALFUNC = aisec.category_counts_serialfn,
-    DESERIALFUNC = aisec.category_counts_deserialfn,
     PARALLEL = SAFE
 );
 REVOKE ALL ON FUNCTION aisec.category_counts(text) FROM PUBLIC;
@@ -214,11 +188,9 @@ COMMENT ON AGGREGATE aisec.category_counts(text) IS 'Count of each distinct valu
 
 CREATE AGGREGATE aisec.category_counts_merge(aisec.category_stats) (
     SFUNC = aisec.category_counts_merge_transfn,
-    STYPE = internal,
+    STYPE = aisec.category_stats,
     FINALFUNC = aisec.category_counts_finalfn,
     COMBINEFUNC = aisec.category_counts_combinefn,
-    SERIALFUNC = aisec.category_counts_serialfn,
-    DESERIALFUNC = aisec.category_counts_deserialfn,
     PARALLEL = SAFE
 );
 REVOKE ALL ON FUNCTION aisec.category_counts_merge(aisec.category_stats) FROM PUBLIC;

@@ -9,6 +9,12 @@
  * NaN above every number.  NULL values are skipped.  lower, upper and bins
  * must be the same for every row (and for every partial state merged).
  *
+ * The aggregates' transition type is aisec.histogram_stats: the state lives
+ * in an expanded object (core/aggbox.c), updated in place, and is flattened
+ * to the type's bytes only when a partial state leaves its aggregate
+ * (parallel workers, Citus workers).  A state exists only once a value has
+ * been counted, so every state flattens to a valid value (n > 0).
+ *
  * Invariants (AssertCheckHistogramState): lower < upper, both finite;
  * 1 <= bins <= HISTOGRAM_MAX_BINS; every count >= 0; n is their sum.
  */
@@ -112,11 +118,15 @@ static void
 AddCounts(HistogramState *st, const int64 *counts)
 {
 	for (int32 i = 0; i < st->bins + 2; i++)
-		if (pg_add_s64_overflow(st->counts[i], counts[i], &st->counts[i]) ||
-			pg_add_s64_overflow(st->n, counts[i], &st->n))
+	{
+		int64		c = counts[i];	/* counts may be st->counts itself */
+
+		if (pg_add_s64_overflow(st->counts[i], c, &st->counts[i]) ||
+			pg_add_s64_overflow(st->n, c, &st->n))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("histogram count is out of range")));
+	}
 }
 
 /* Encode a state as a varlena (the serialized and stored form). */
@@ -211,12 +221,39 @@ SlotOf(const HistogramState *st, double v)
 	return (int32) b + 1;
 }
 
+/* AggBox method: a state from a value's bytes, validated. */
+static void *
+HistogramBoxDecode(MemoryContext cxt, const struct varlena *flat)
+{
+	HistogramView h;
+
+	histogram_decode(flat, &h);
+	return StateFromView(&h, cxt);
+}
+
+/* AggBox method: the value's bytes of a state. */
+static struct varlena *
+HistogramBoxEncode(const void *state)
+{
+	AssertCheckHistogramState((const HistogramState *) state, true);
+	return EncodeHistogram((const HistogramState *) state);
+}
+
+/* No create method: a histogram's state needs its bins, made by the caller. */
+static const AggBoxMethods HistogramBoxMethods = {
+	HISTOGRAM_TYPE_NAME,
+	NULL,
+	HistogramBoxDecode,
+	HistogramBoxEncode
+};
+
 /* Count one value; NULL values are skipped, NULL bounds are an error. */
 PG_FUNCTION_INFO_V1(aisec_histogram_transfn);
 Datum
 aisec_histogram_transfn(PG_FUNCTION_ARGS)
 {
-	HistogramState *st = PG_ARGISNULL(0) ? NULL : (HistogramState *) PG_GETARG_POINTER(0);
+	AggBox	   *box;
+	HistogramState *st;
 	double		lower;
 	double		upper;
 	int32		bins;
@@ -228,16 +265,17 @@ aisec_histogram_transfn(PG_FUNCTION_ARGS)
 	lower = PG_GETARG_FLOAT8(2);
 	upper = PG_GETARG_FLOAT8(3);
 	bins = PG_GETARG_INT32(4);
-	if (st == NULL)
+	if (PG_ARGISNULL(0))
 	{
 		CheckHistogramShape(lower, upper, bins);
 		if (PG_ARGISNULL(1))
 			PG_RETURN_NULL();
-		/* The context check runs once, when the state is created. */
-		st = CreateHistogramState(state_agg_context(fcinfo, "aisec.histogram_transfn"),
-								  lower, upper, bins);
 	}
-	else if (unlikely(lower != st->lower || upper != st->upper || bins != st->bins))
+	box = aggbox_for_update(fcinfo, 0, &HistogramBoxMethods);
+	if (box->state == NULL)
+		box->state = CreateHistogramState(aggbox_context(box), lower, upper, bins);
+	st = (HistogramState *) box->state;
+	if (unlikely(lower != st->lower || upper != st->upper || bins != st->bins))
 		CheckSameShape(st->lower, st->upper, st->bins, lower, upper, bins);
 	if (!PG_ARGISNULL(1))
 	{
@@ -245,7 +283,7 @@ aisec_histogram_transfn(PG_FUNCTION_ARGS)
 		st->n++;
 	}
 	AssertCheckHistogramState(st, false);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
 /* Add a stored aisec.histogram_stats value to the state. */
@@ -253,87 +291,65 @@ PG_FUNCTION_INFO_V1(aisec_histogram_merge_transfn);
 Datum
 aisec_histogram_merge_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.histogram_merge_transfn");
-	HistogramState *st = PG_ARGISNULL(0) ? NULL : (HistogramState *) PG_GETARG_POINTER(0);
+	AggBox	   *box;
+	HistogramState *st;
 	HistogramView h;
 
 	if (PG_ARGISNULL(1))
 	{
-		if (st == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	histogram_decode(PG_GETARG_VARLENA_PP(1), &h);
-	if (st == NULL)
-		st = CreateHistogramState(aggcxt, h.lower, h.upper, h.bins);
+	box = aggbox_for_update(fcinfo, 0, &HistogramBoxMethods);
+	if (box->state == NULL)
+		box->state = CreateHistogramState(aggbox_context(box), h.lower, h.upper, h.bins);
+	st = (HistogramState *) box->state;
 	CheckSameShape(st->lower, st->upper, st->bins, h.lower, h.upper, h.bins);
 	AddCounts(st, h.counts);
 	AssertCheckHistogramState(st, true);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
-/* Merge two partial states; their bins must be the same. */
+/* Merge two partial states, whose bins must be the same (the second is only read). */
 PG_FUNCTION_INFO_V1(aisec_histogram_combinefn);
 Datum
 aisec_histogram_combinefn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = state_agg_context(fcinfo, "aisec.histogram_combinefn");
-	HistogramState *s1 = PG_ARGISNULL(0) ? NULL : (HistogramState *) PG_GETARG_POINTER(0);
-	HistogramState *s2 = PG_ARGISNULL(1) ? NULL : (HistogramState *) PG_GETARG_POINTER(1);
+	const HistogramState *s2;
+	AggBox	   *box;
+	HistogramState *s1;
 
-	if (s2 == NULL)
+	if (PG_ARGISNULL(1))
 	{
-		if (s1 == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s1);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	if (s1 == NULL)
-		s1 = CreateHistogramState(aggcxt, s2->lower, s2->upper, s2->bins);
+	s2 = (const HistogramState *) aggbox_read(fcinfo, 1, &HistogramBoxMethods);
+	box = aggbox_for_update(fcinfo, 0, &HistogramBoxMethods);
+	if (box->state == NULL)
+		box->state = CreateHistogramState(aggbox_context(box), s2->lower, s2->upper, s2->bins);
+	s1 = (HistogramState *) box->state;
 	CheckSameShape(s1->lower, s1->upper, s1->bins, s2->lower, s2->upper, s2->bins);
 	AddCounts(s1, s2->counts);
 	AssertCheckHistogramState(s1, true);
-	PG_RETURN_POINTER(s1);
+	PG_RETURN_DATUM(aggbox_result(box));
 }
 
-/* Serialize a partial state (same bytes as an aisec.histogram_stats). */
-PG_FUNCTION_INFO_V1(aisec_histogram_serialfn);
-Datum
-aisec_histogram_serialfn(PG_FUNCTION_ARGS)
-{
-	HistogramState *st = (HistogramState *) PG_GETARG_POINTER(0);
-
-	AssertCheckHistogramState(st, true);
-	PG_RETURN_BYTEA_P(EncodeHistogram(st));
-}
-
-/* Rebuild a partial state from bytes, validating them first. */
-PG_FUNCTION_INFO_V1(aisec_histogram_deserialfn);
-Datum
-aisec_histogram_deserialfn(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt;
-	HistogramView h;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		cxt = CurrentMemoryContext;
-	histogram_decode(PG_GETARG_VARLENA_PP(0), &h);
-	PG_RETURN_POINTER(StateFromView(&h, cxt));
-}
-
-/* Return the histogram; NULL when no non-NULL value was seen. */
+/*
+ * Return the histogram as a plain aisec.histogram_stats; NULL when no
+ * non-NULL value was seen.  Reads the state only (window aggregates call it
+ * again after later rows).
+ */
 PG_FUNCTION_INFO_V1(aisec_histogram_finalfn);
 Datum
 aisec_histogram_finalfn(PG_FUNCTION_ARGS)
 {
-	HistogramState *st;
-
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = (HistogramState *) PG_GETARG_POINTER(0);
-	AssertCheckHistogramState(st, true);
-	if (st->n == 0)
-		PG_RETURN_NULL();
-	PG_RETURN_POINTER(EncodeHistogram(st));
+	PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0)));
 }
 
 /* Read the JSON text form. */

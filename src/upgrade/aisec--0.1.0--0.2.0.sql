@@ -43,6 +43,13 @@
 --      certificate, verify_certificate, verify_erasure (17).  Tables
 --      tracked before 0.2.0 get no BRIN index on aisec_rid (track() makes
 --      one now); lookups of their rows by id scan them.
+--   22. Scale-out on Citus (issue 19): every mergeable aggregate's
+--      transition type is its state type instead of internal (new
+--      aisec.inequality_stats for the inequality indexes), so Citus runs
+--      it as partial aggregates on its workers; the serialize and
+--      deserialize functions are gone (section 1 no longer redeclares
+--      them; section 22 drops them with the internal-typed support
+--      functions).
 --   24. Keys on Citus (issue 19): citus_sync_keys, citus_receive_keys.
 --
 -- Order: the event trigger functions come first, so that the triggers
@@ -102,6 +109,8 @@ CREATE OR REPLACE FUNCTION aisec.mask_rule_sync() RETURNS event_trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'aisec_mask_rule_sync';
 
 -- ==== 1. C symbols: every other function, in install-script order ====
+-- (Not the aggregates' serialize and deserialize functions: 0.2.0 has none,
+-- and section 22 drops them.)
 
 -- masking/anonymity.sql
 CREATE OR REPLACE FUNCTION aisec.k_anonymity(rel regclass, quasi_identifiers text[])
@@ -153,12 +162,6 @@ CREATE OR REPLACE FUNCTION aisec.contingency_merge_transfn(internal, aisec.conti
 CREATE OR REPLACE FUNCTION aisec.contingency_combinefn(internal, internal) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_contingency_combinefn';
-CREATE OR REPLACE FUNCTION aisec.contingency_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_contingency_serialfn';
-CREATE OR REPLACE FUNCTION aisec.contingency_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_contingency_deserialfn';
 CREATE OR REPLACE FUNCTION aisec.contingency_finalfn(internal) RETURNS aisec.contingency_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_contingency_finalfn';
@@ -203,12 +206,6 @@ CREATE OR REPLACE FUNCTION aisec.histogram_merge_transfn(internal, aisec.histogr
 CREATE OR REPLACE FUNCTION aisec.histogram_combinefn(internal, internal) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_histogram_combinefn';
-CREATE OR REPLACE FUNCTION aisec.histogram_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_histogram_serialfn';
-CREATE OR REPLACE FUNCTION aisec.histogram_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_histogram_deserialfn';
 CREATE OR REPLACE FUNCTION aisec.histogram_finalfn(internal) RETURNS aisec.histogram_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_histogram_finalfn';
@@ -239,12 +236,6 @@ CREATE OR REPLACE FUNCTION aisec.category_counts_merge_transfn(internal, aisec.c
 CREATE OR REPLACE FUNCTION aisec.category_counts_combinefn(internal, internal) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_category_counts_combinefn';
-CREATE OR REPLACE FUNCTION aisec.category_counts_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_category_counts_serialfn';
-CREATE OR REPLACE FUNCTION aisec.category_counts_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'aisec_category_counts_deserialfn';
 CREATE OR REPLACE FUNCTION aisec.category_counts_finalfn(internal) RETURNS aisec.category_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'aisec_category_counts_finalfn';
@@ -298,10 +289,6 @@ CREATE OR REPLACE FUNCTION aisec.fairness_merge_transfn(internal, aisec.fairness
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_merge_transfn';
 CREATE OR REPLACE FUNCTION aisec.fairness_combinefn(internal, internal) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_combinefn';
-CREATE OR REPLACE FUNCTION aisec.fairness_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_serialfn';
-CREATE OR REPLACE FUNCTION aisec.fairness_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_deserialfn';
 CREATE OR REPLACE FUNCTION aisec.fairness_finalfn(internal) RETURNS aisec.fairness_stats
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_finalfn';
 
@@ -428,10 +415,6 @@ CREATE OR REPLACE FUNCTION aisec.theil_transfn(internal, boolean, boolean) RETUR
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_theil_transfn';
 CREATE OR REPLACE FUNCTION aisec.inequality_combinefn(internal, internal) RETURNS internal
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_combinefn';
-CREATE OR REPLACE FUNCTION aisec.inequality_serialfn(internal) RETURNS bytea
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_serialfn';
-CREATE OR REPLACE FUNCTION aisec.inequality_deserialfn(bytea, internal) RETURNS internal
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_deserialfn';
 CREATE OR REPLACE FUNCTION aisec.generalized_entropy_finalfn(internal) RETURNS float8
     LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_generalized_entropy_finalfn';
 
@@ -1395,6 +1378,276 @@ COMMENT ON FUNCTION aisec.verify_erasure(text, text) IS 're-run the post-check o
 
 COMMENT ON FUNCTION aisec.erase(text, text) IS 'execute an erasure request (the subject given again, checked against its keyed hash; approved first if aisec.require_erasure_approval is on), in one transaction: deletes the subject''s live rows in every declared table, redacts every history record of those rows in every version (data and salt gone, hash kept: every version still verifies), and erases the same way the rows derived from them through lineage (aisec.set_erasure_policy keeps aggregates); returns the signed erasure certificate';
 
+-- ==== 22. Aggregate states as SQL types, so that Citus runs them on its workers (issue 19) ====
+-- Every mergeable aggregate's transition type was internal; it is now the
+-- aggregate's own state type (aisec.inequality_stats is new), with new
+-- transition, combine and final functions over it and no serialize or
+-- deserialize functions.  CREATE OR REPLACE AGGREGATE keeps each
+-- aggregate's OID, privileges, comment and dependents; the old support
+-- functions are dropped once no aggregate uses them.  Stored values of the
+-- state types keep their bytes.
+
+CREATE TYPE aisec.inequality_stats;
+
+CREATE FUNCTION aisec.inequality_stats_in(cstring) RETURNS aisec.inequality_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_stats_in';
+CREATE FUNCTION aisec.inequality_stats_out(aisec.inequality_stats) RETURNS cstring
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_stats_out';
+CREATE FUNCTION aisec.inequality_stats_recv(internal) RETURNS aisec.inequality_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_stats_recv';
+CREATE FUNCTION aisec.inequality_stats_send(aisec.inequality_stats) RETURNS bytea
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_stats_send';
+
+CREATE TYPE aisec.inequality_stats (
+    INPUT = aisec.inequality_stats_in,
+    OUTPUT = aisec.inequality_stats_out,
+    RECEIVE = aisec.inequality_stats_recv,
+    SEND = aisec.inequality_stats_send,
+    INTERNALLENGTH = 32,
+    ALIGNMENT = double,
+    STORAGE = plain
+);
+COMMENT ON TYPE aisec.inequality_stats IS 'state of aisec.generalized_entropy_index and aisec.theil_index: rows with benefit 0, 1 and 2, and alpha; printed as JSON';
+
+REVOKE ALL ON FUNCTION aisec.inequality_stats_in(cstring) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.inequality_stats_out(aisec.inequality_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.inequality_stats_recv(internal) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.inequality_stats_send(aisec.inequality_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.inequality_stats_in(cstring) IS 'text input of aisec.inequality_stats: the JSON printed by its output function, validated';
+COMMENT ON FUNCTION aisec.inequality_stats_out(aisec.inequality_stats) IS 'text output of aisec.inequality_stats: JSON, alpha in shortest exact form';
+COMMENT ON FUNCTION aisec.inequality_stats_recv(internal) IS 'binary input of aisec.inequality_stats (format version 1), validated';
+COMMENT ON FUNCTION aisec.inequality_stats_send(aisec.inequality_stats) IS 'binary output of aisec.inequality_stats (format version 1)';
+
+-- bytea <-> inequality_stats: the binary form, validated when read back.
+CREATE FUNCTION aisec.inequality_stats_from_bytea(bytea) RETURNS aisec.inequality_stats
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_stats_from_bytea';
+REVOKE ALL ON FUNCTION aisec.inequality_stats_from_bytea(bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aisec.inequality_stats_from_bytea(bytea) TO aisec_admin, aisec_engineer, aisec_auditor;
+COMMENT ON FUNCTION aisec.inequality_stats_from_bytea(bytea) IS 'Read the binary form of aisec.inequality_stats, rejecting input of the wrong length, version or kind, negative counts or a non-finite alpha';
+GRANT EXECUTE ON FUNCTION aisec.inequality_stats_send(aisec.inequality_stats) TO aisec_admin, aisec_engineer, aisec_auditor;
+CREATE CAST (bytea AS aisec.inequality_stats) WITH FUNCTION aisec.inequality_stats_from_bytea(bytea);
+CREATE CAST (aisec.inequality_stats AS bytea) WITH FUNCTION aisec.inequality_stats_send(aisec.inequality_stats);
+COMMENT ON CAST (bytea AS aisec.inequality_stats) IS 'Validated conversion from the binary form';
+COMMENT ON CAST (aisec.inequality_stats AS bytea) IS 'The binary form (format in doc/bias.md)';
+
+-- contingency.sql
+CREATE FUNCTION aisec.contingency_transfn(aisec.contingency_stats, text, text) RETURNS aisec.contingency_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_transfn';
+CREATE FUNCTION aisec.contingency_merge_transfn(aisec.contingency_stats, aisec.contingency_stats) RETURNS aisec.contingency_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_merge_transfn';
+CREATE FUNCTION aisec.contingency_combinefn(aisec.contingency_stats, aisec.contingency_stats) RETURNS aisec.contingency_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_combinefn';
+CREATE FUNCTION aisec.contingency_finalfn(aisec.contingency_stats) RETURNS aisec.contingency_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_contingency_finalfn';
+REVOKE ALL ON FUNCTION aisec.contingency_transfn(aisec.contingency_stats, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.contingency_merge_transfn(aisec.contingency_stats, aisec.contingency_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.contingency_combinefn(aisec.contingency_stats, aisec.contingency_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.contingency_finalfn(aisec.contingency_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.contingency_transfn(aisec.contingency_stats, text, text) IS 'Transition function of aisec.contingency';
+COMMENT ON FUNCTION aisec.contingency_merge_transfn(aisec.contingency_stats, aisec.contingency_stats) IS 'Transition function of aisec.contingency_merge';
+COMMENT ON FUNCTION aisec.contingency_combinefn(aisec.contingency_stats, aisec.contingency_stats) IS 'Combine function of aisec.contingency and aisec.contingency_merge';
+COMMENT ON FUNCTION aisec.contingency_finalfn(aisec.contingency_stats) IS 'Final function of aisec.contingency and aisec.contingency_merge';
+
+-- divergence.sql
+CREATE FUNCTION aisec.histogram_transfn(aisec.histogram_stats, float8, float8, float8, integer) RETURNS aisec.histogram_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_transfn';
+CREATE FUNCTION aisec.histogram_merge_transfn(aisec.histogram_stats, aisec.histogram_stats) RETURNS aisec.histogram_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_merge_transfn';
+CREATE FUNCTION aisec.histogram_combinefn(aisec.histogram_stats, aisec.histogram_stats) RETURNS aisec.histogram_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_combinefn';
+CREATE FUNCTION aisec.histogram_finalfn(aisec.histogram_stats) RETURNS aisec.histogram_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_histogram_finalfn';
+REVOKE ALL ON FUNCTION aisec.histogram_transfn(aisec.histogram_stats, float8, float8, float8, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.histogram_merge_transfn(aisec.histogram_stats, aisec.histogram_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.histogram_combinefn(aisec.histogram_stats, aisec.histogram_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.histogram_finalfn(aisec.histogram_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.histogram_transfn(aisec.histogram_stats, float8, float8, float8, integer) IS 'Transition function of aisec.histogram';
+COMMENT ON FUNCTION aisec.histogram_merge_transfn(aisec.histogram_stats, aisec.histogram_stats) IS 'Transition function of aisec.histogram_merge';
+COMMENT ON FUNCTION aisec.histogram_combinefn(aisec.histogram_stats, aisec.histogram_stats) IS 'Combine function of aisec.histogram and aisec.histogram_merge';
+COMMENT ON FUNCTION aisec.histogram_finalfn(aisec.histogram_stats) IS 'Final function of aisec.histogram and aisec.histogram_merge';
+CREATE FUNCTION aisec.category_counts_transfn(aisec.category_stats, text) RETURNS aisec.category_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_transfn';
+CREATE FUNCTION aisec.category_counts_merge_transfn(aisec.category_stats, aisec.category_stats) RETURNS aisec.category_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_merge_transfn';
+CREATE FUNCTION aisec.category_counts_combinefn(aisec.category_stats, aisec.category_stats) RETURNS aisec.category_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_combinefn';
+CREATE FUNCTION aisec.category_counts_finalfn(aisec.category_stats) RETURNS aisec.category_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'aisec_category_counts_finalfn';
+REVOKE ALL ON FUNCTION aisec.category_counts_transfn(aisec.category_stats, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.category_counts_merge_transfn(aisec.category_stats, aisec.category_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.category_counts_combinefn(aisec.category_stats, aisec.category_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.category_counts_finalfn(aisec.category_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.category_counts_transfn(aisec.category_stats, text) IS 'Transition function of aisec.category_counts';
+COMMENT ON FUNCTION aisec.category_counts_merge_transfn(aisec.category_stats, aisec.category_stats) IS 'Transition function of aisec.category_counts_merge';
+COMMENT ON FUNCTION aisec.category_counts_combinefn(aisec.category_stats, aisec.category_stats) IS 'Combine function of aisec.category_counts and aisec.category_counts_merge';
+COMMENT ON FUNCTION aisec.category_counts_finalfn(aisec.category_stats) IS 'Final function of aisec.category_counts and aisec.category_counts_merge';
+
+-- fairness.sql
+CREATE FUNCTION aisec.fairness_transfn(aisec.fairness_stats, text, boolean, boolean) RETURNS aisec.fairness_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_transfn';
+CREATE FUNCTION aisec.fairness_weighted_transfn(aisec.fairness_stats, text, boolean, boolean, float8) RETURNS aisec.fairness_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_weighted_transfn';
+CREATE FUNCTION aisec.fairness_merge_transfn(aisec.fairness_stats, aisec.fairness_stats) RETURNS aisec.fairness_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_merge_transfn';
+CREATE FUNCTION aisec.fairness_combinefn(aisec.fairness_stats, aisec.fairness_stats) RETURNS aisec.fairness_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_combinefn';
+CREATE FUNCTION aisec.fairness_finalfn(aisec.fairness_stats) RETURNS aisec.fairness_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_fairness_finalfn';
+REVOKE ALL ON FUNCTION aisec.fairness_transfn(aisec.fairness_stats, text, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.fairness_weighted_transfn(aisec.fairness_stats, text, boolean, boolean, float8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.fairness_merge_transfn(aisec.fairness_stats, aisec.fairness_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.fairness_combinefn(aisec.fairness_stats, aisec.fairness_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.fairness_finalfn(aisec.fairness_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.fairness_transfn(aisec.fairness_stats, text, boolean, boolean) IS 'aisec.fairness support: add an unweighted row';
+COMMENT ON FUNCTION aisec.fairness_weighted_transfn(aisec.fairness_stats, text, boolean, boolean, float8) IS 'aisec.fairness support: add a weighted row';
+COMMENT ON FUNCTION aisec.fairness_merge_transfn(aisec.fairness_stats, aisec.fairness_stats) IS 'aisec.fairness_merge support: add a stored value';
+COMMENT ON FUNCTION aisec.fairness_combinefn(aisec.fairness_stats, aisec.fairness_stats) IS 'aisec.fairness support: merge two partial states';
+COMMENT ON FUNCTION aisec.fairness_finalfn(aisec.fairness_stats) IS 'aisec.fairness support: return the state as aisec.fairness_stats';
+
+-- inequality.sql
+CREATE FUNCTION aisec.generalized_entropy_transfn(aisec.inequality_stats, boolean, boolean, float8) RETURNS aisec.inequality_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_generalized_entropy_transfn';
+CREATE FUNCTION aisec.theil_transfn(aisec.inequality_stats, boolean, boolean) RETURNS aisec.inequality_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_theil_transfn';
+CREATE FUNCTION aisec.inequality_combinefn(aisec.inequality_stats, aisec.inequality_stats) RETURNS aisec.inequality_stats
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_inequality_combinefn';
+CREATE FUNCTION aisec.generalized_entropy_finalfn(aisec.inequality_stats) RETURNS float8
+    LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aisec_generalized_entropy_finalfn';
+REVOKE ALL ON FUNCTION aisec.generalized_entropy_transfn(aisec.inequality_stats, boolean, boolean, float8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.theil_transfn(aisec.inequality_stats, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.inequality_combinefn(aisec.inequality_stats, aisec.inequality_stats) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aisec.generalized_entropy_finalfn(aisec.inequality_stats) FROM PUBLIC;
+COMMENT ON FUNCTION aisec.generalized_entropy_transfn(aisec.inequality_stats, boolean, boolean, float8) IS 'aisec.generalized_entropy_index support: count a row''s benefit';
+COMMENT ON FUNCTION aisec.theil_transfn(aisec.inequality_stats, boolean, boolean) IS 'aisec.theil_index support: count a row''s benefit';
+COMMENT ON FUNCTION aisec.inequality_combinefn(aisec.inequality_stats, aisec.inequality_stats) IS 'inequality index support: merge two partial states';
+COMMENT ON FUNCTION aisec.generalized_entropy_finalfn(aisec.inequality_stats) IS 'inequality index support: compute GE(alpha) from the benefit counts';
+
+CREATE OR REPLACE AGGREGATE aisec.contingency(a text, b text) (
+    SFUNC = aisec.contingency_transfn,
+    STYPE = aisec.contingency_stats,
+    FINALFUNC = aisec.contingency_finalfn,
+    COMBINEFUNC = aisec.contingency_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.contingency_merge(aisec.contingency_stats) (
+    SFUNC = aisec.contingency_merge_transfn,
+    STYPE = aisec.contingency_stats,
+    FINALFUNC = aisec.contingency_finalfn,
+    COMBINEFUNC = aisec.contingency_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.histogram(value float8, lower float8, upper float8, bins integer) (
+    SFUNC = aisec.histogram_transfn,
+    STYPE = aisec.histogram_stats,
+    FINALFUNC = aisec.histogram_finalfn,
+    COMBINEFUNC = aisec.histogram_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.histogram_merge(aisec.histogram_stats) (
+    SFUNC = aisec.histogram_merge_transfn,
+    STYPE = aisec.histogram_stats,
+    FINALFUNC = aisec.histogram_finalfn,
+    COMBINEFUNC = aisec.histogram_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.category_counts(value text) (
+    SFUNC = aisec.category_counts_transfn,
+    STYPE = aisec.category_stats,
+    FINALFUNC = aisec.category_counts_finalfn,
+    COMBINEFUNC = aisec.category_counts_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.category_counts_merge(aisec.category_stats) (
+    SFUNC = aisec.category_counts_merge_transfn,
+    STYPE = aisec.category_stats,
+    FINALFUNC = aisec.category_counts_finalfn,
+    COMBINEFUNC = aisec.category_counts_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.fairness(grp text, y_true boolean, y_pred boolean) (
+    SFUNC = aisec.fairness_transfn,
+    STYPE = aisec.fairness_stats,
+    SSPACE = 2048,
+    FINALFUNC = aisec.fairness_finalfn,
+    COMBINEFUNC = aisec.fairness_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.fairness(grp text, y_true boolean, y_pred boolean, weight float8) (
+    SFUNC = aisec.fairness_weighted_transfn,
+    STYPE = aisec.fairness_stats,
+    SSPACE = 2048,
+    FINALFUNC = aisec.fairness_finalfn,
+    COMBINEFUNC = aisec.fairness_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.fairness_merge(aisec.fairness_stats) (
+    SFUNC = aisec.fairness_merge_transfn,
+    STYPE = aisec.fairness_stats,
+    SSPACE = 2048,
+    FINALFUNC = aisec.fairness_finalfn,
+    COMBINEFUNC = aisec.fairness_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.generalized_entropy_index(y_true boolean, y_pred boolean, alpha float8) (
+    SFUNC = aisec.generalized_entropy_transfn,
+    STYPE = aisec.inequality_stats,
+    SSPACE = 40,
+    FINALFUNC = aisec.generalized_entropy_finalfn,
+    COMBINEFUNC = aisec.inequality_combinefn,
+    PARALLEL = SAFE
+);
+CREATE OR REPLACE AGGREGATE aisec.theil_index(y_true boolean, y_pred boolean) (
+    SFUNC = aisec.theil_transfn,
+    STYPE = aisec.inequality_stats,
+    SSPACE = 40,
+    FINALFUNC = aisec.generalized_entropy_finalfn,
+    COMBINEFUNC = aisec.inequality_combinefn,
+    PARALLEL = SAFE
+);
+
+DROP FUNCTION aisec.contingency_transfn(internal, text, text);
+DROP FUNCTION aisec.contingency_merge_transfn(internal, aisec.contingency_stats);
+DROP FUNCTION aisec.contingency_combinefn(internal, internal);
+DROP FUNCTION aisec.contingency_serialfn(internal);
+DROP FUNCTION aisec.contingency_deserialfn(bytea, internal);
+DROP FUNCTION aisec.contingency_finalfn(internal);
+DROP FUNCTION aisec.histogram_transfn(internal, float8, float8, float8, integer);
+DROP FUNCTION aisec.histogram_merge_transfn(internal, aisec.histogram_stats);
+DROP FUNCTION aisec.histogram_combinefn(internal, internal);
+DROP FUNCTION aisec.histogram_serialfn(internal);
+DROP FUNCTION aisec.histogram_deserialfn(bytea, internal);
+DROP FUNCTION aisec.histogram_finalfn(internal);
+DROP FUNCTION aisec.category_counts_transfn(internal, text);
+DROP FUNCTION aisec.category_counts_merge_transfn(internal, aisec.category_stats);
+DROP FUNCTION aisec.category_counts_combinefn(internal, internal);
+DROP FUNCTION aisec.category_counts_serialfn(internal);
+DROP FUNCTION aisec.category_counts_deserialfn(bytea, internal);
+DROP FUNCTION aisec.category_counts_finalfn(internal);
+DROP FUNCTION aisec.fairness_transfn(internal, text, boolean, boolean);
+DROP FUNCTION aisec.fairness_weighted_transfn(internal, text, boolean, boolean, float8);
+DROP FUNCTION aisec.fairness_merge_transfn(internal, aisec.fairness_stats);
+DROP FUNCTION aisec.fairness_combinefn(internal, internal);
+DROP FUNCTION aisec.fairness_serialfn(internal);
+DROP FUNCTION aisec.fairness_deserialfn(bytea, internal);
+DROP FUNCTION aisec.fairness_finalfn(internal);
+DROP FUNCTION aisec.generalized_entropy_transfn(internal, boolean, boolean, float8);
+DROP FUNCTION aisec.theil_transfn(internal, boolean, boolean);
+DROP FUNCTION aisec.inequality_combinefn(internal, internal);
+DROP FUNCTION aisec.inequality_serialfn(internal);
+DROP FUNCTION aisec.inequality_deserialfn(bytea, internal);
+DROP FUNCTION aisec.generalized_entropy_finalfn(internal);
 -- ==== 24. Keys on Citus (issue 19) ====
 
 CREATE FUNCTION aisec.citus_sync_keys(node_name text DEFAULT NULL, node_port integer DEFAULT NULL) RETURNS integer
