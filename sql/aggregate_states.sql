@@ -311,6 +311,33 @@ SELECT '\x014700000000000000000001000000000000000200000000000000037ff00000000000
 -- alpha -0 reads as 0
 SELECT '\x014700000000000000000001000000000000000200000000000000038000000000000000'::bytea::aisec.inequality_stats;
 
+-- The shard-query forms aisec.<aggregate>_partial (src/scaleout/partial.c)
+-- return the state's text form, exactly what Citus's worker_partial_agg
+-- returns for the aggregate (its state type's output function), per region
+-- and for an empty input (NULL).
+SELECT region IS NULL AS null_region,
+       bool_and(fp = f) AS fairness, bool_and(fwp = fw) AS fairness_w,
+       bool_and(cp = c) AS contingency, bool_and(hp = h) AS histogram,
+       bool_and(kp = k) AS category_counts, bool_and(gp = ge) AS ge,
+       bool_and(tp = th) AS theil, count(*) AS groups
+FROM (SELECT region,
+             aisec.fairness_partial(grp, y, p)::text AS fp, aisec.fairness(grp, y, p)::text AS f,
+             aisec.fairness_partial(grp, y, p, w)::text AS fwp, fair_state(grp, y, p, w)::text AS fw,
+             aisec.contingency_partial(grp, answer)::text AS cp,
+             (SELECT aisec.contingency(grp, answer) FROM agg_rows r2 WHERE r2.region IS NOT DISTINCT FROM r.region)::text AS c,
+             aisec.histogram_partial(x, 0, 100, 7)::text AS hp, aisec.histogram(x, 0, 100, 7)::text AS h,
+             aisec.category_counts_partial(answer)::text AS kp, aisec.category_counts(answer)::text AS k,
+             aisec.generalized_entropy_index_partial(y, p, 2)::text AS gp, ge_state(y, p, 2)::text AS ge,
+             aisec.theil_index_partial(y, p)::text AS tp, theil_state(y, p)::text AS th
+      FROM agg_rows r GROUP BY region) s
+GROUP BY 1 ORDER BY 1;
+SELECT aisec.fairness_merge_partial(f)::text = aisec.fairness_merge(f)::text AS fairness_merge,
+       aisec.contingency_merge_partial(c)::text = aisec.contingency_merge(c)::text AS contingency_merge,
+       aisec.histogram_merge_partial(h)::text = aisec.histogram_merge(h)::text AS histogram_merge,
+       aisec.category_counts_merge_partial(k)::text = aisec.category_counts_merge(k)::text AS category_counts_merge
+FROM agg_vals WHERE region <> 'all';
+SELECT aisec.fairness_partial(grp, y, p) IS NULL AS empty_is_null FROM agg_rows WHERE false;
+
 -- Leave nothing behind for the tests that follow.
 DROP TABLE agg_rows, agg_vals, agg_vals_back, agg_ref, agg_spilled, agg_one,
            agg_by_region_parallel, agg_by_region_hash, agg_by_region_sort;

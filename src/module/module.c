@@ -16,6 +16,7 @@
 #include "keys/keys.h"
 #include "lineage/lineage.h"
 #include "masking/masking.h"
+#include "scaleout/scaleout.h"
 #include "versioning/versioning.h"
 
 PG_MODULE_MAGIC;
@@ -31,6 +32,7 @@ _PG_init(void)
 	aisec_checkout_scan_init();
 	aisec_lineage_init();
 	aisec_erasure_init();
+	aisec_scaleout_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("aisec");
 #else

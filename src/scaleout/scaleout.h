@@ -42,4 +42,10 @@ extern void aisec_citus_refuse_table(Oid relid, const char *function_name);
 extern int	aisec_citus_run_on_workers(const char *command, const char *node_name,
 									   int32 node_port);
 
+/*
+ * _PG_init: the planner hook that runs aisec's aggregates in Citus's shard
+ * queries at their own speed (partial.c).
+ */
+extern void aisec_scaleout_init(void);
+
 #endif							/* AISEC_SCALEOUT_H */
