@@ -10,6 +10,19 @@
  * Views are created and owned by the extension owner, so a masked role
  * reads them without any privilege on the base table; a view is re-created
  * whenever its table's rules change, and dropped with the last rule.
+ *
+ * Citus tables (distributed, reference, Citus local; issue 19).  Citus
+ * plans a query on a view on the coordinator and sends the shards' queries
+ * to the workers as the reading user, who must then hold privileges on the
+ * shards: a masked role, which holds none, cannot read a plain masked view
+ * of a distributed table (Citus issues 1683 and 6161).  So the masked view
+ * of a Citus table reads its rows through a function,
+ * aisec_masked.<table>(), SECURITY DEFINER and owned by the table's owner
+ * (the rights a plain masked view reads with), whose body is the masking
+ * query: Citus runs it on the workers, the masks included, as the owner,
+ * and only masked values leave them.  EXECUTE on it goes to exactly the
+ * roles the view is for.  A table with row-level security keeps its
+ * security_invoker view: its readers need their own privileges anyway.
  */
 #include "postgres.h"
 
@@ -19,15 +32,22 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/analyze.h"
 #include "storage/lmgr.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "core/core.h"
 #include "audit/audit.h"
@@ -249,7 +269,189 @@ MaskedViewOptions(Oid relid)
 #endif
 }
 
-/* True if relid's masked view has the owner and options mask_build_view gives it. */
+/* True if the extension citus is installed in this database. */
+static bool
+CitusInstalled(void)
+{
+	return OidIsValid(get_extension_oid("citus", true));
+}
+
+/*
+ * True if relid is a Citus table (distributed, reference or Citus local):
+ * its rows live in shards that Citus reads, possibly on other nodes, as
+ * the user running the query.
+ */
+static bool
+IsCitusTable(Oid relid)
+{
+	AisecSpi	spi;
+	Oid			argtype = OIDOID;
+	Datum		arg = ObjectIdGetDatum(relid);
+	bool		found;
+
+	if (!CitusInstalled())
+		return false;
+	aisec_spi_begin(&spi);
+	found = aisec_spi_read("SELECT 1 FROM pg_catalog.pg_dist_partition "
+						   "WHERE logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+						   true, 1, &argtype, &arg, NULL, NULL) == 1;
+	aisec_spi_end(&spi);
+	return found;
+}
+
+/*
+ * True if relid's masked view reads through aisec_masked.<table>(), as
+ * its owner (a Citus table without row-level security; see the file
+ * header).
+ */
+static bool
+ReadsThroughFunction(Oid relid)
+{
+	return IsCitusTable(relid) && !mask_relation_rls(relid);
+}
+
+/*
+ * Before aisec changes a Citus table's masked view in this transaction:
+ * run Citus's multi-shard commands of the rest of the transaction over one
+ * connection per node (citus.multi_shard_modify_mode = sequential, as SET
+ * LOCAL), since Citus creates and drops aisec_masked.<table>() on the
+ * workers only over such connections, and refuses to after a parallel
+ * command on the table (the REVOKE of set_mask's first rule, the ALTER
+ * TABLE whose event trigger rebuilds the view).
+ */
+void
+mask_citus_sequential(Oid relid)
+{
+	if (IsCitusTable(relid))
+		(void) set_config_option("citus.multi_shard_modify_mode", "sequential",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
+}
+
+/*
+ * The OID of aisec_masked.<name>(), or InvalidOid (from the catalog: the
+ * caller may have no USAGE on aisec_masked).
+ */
+static Oid
+RowsFunction(const char *name)
+{
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum(name),
+						   PointerGetDatum(buildoidvector(NULL, 0)),
+						   ObjectIdGetDatum(get_namespace_oid(MASKED_SCHEMA, false)));
+}
+
+/*
+ * Raise insufficient_privilege unless relid's owner may run the masks
+ * aisec_masked.<table>() runs as that owner: EXECUTE on them and keyed
+ * masks need aisec_admin or aisec_engineer (or a superuser).
+ */
+static void
+RequireOwnerMayMask(Oid relid)
+{
+	Oid			owner = mask_relation_owner(relid);
+	const char *roles[] = {"aisec_admin", "aisec_engineer"};
+
+	if (superuser_arg(owner))
+		return;
+	for (int i = 0; i < lengthof(roles); i++)
+	{
+		Oid			role = get_role_oid(roles[i], true);
+
+		if (OidIsValid(role) && has_privs_of_role(owner, role))
+			return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("the owner of Citus table \"%s\" must be a member of \"aisec_admin\" or \"aisec_engineer\" for its masked view",
+					get_rel_name(relid)),
+			 errdetail("On Citus the masked view reads the table through aisec_masked.%s(), which runs the masks on the workers as the table's owner.",
+					   quote_identifier(get_rel_name(relid))),
+			 errhint("GRANT aisec_engineer TO %s, or give the table to a role that has it.",
+					 quote_identifier(GetUserNameFromId(owner, false)))));
+}
+
+/*
+ * The types of the result columns of a SELECT, in order, as "type" names
+ * for a RETURNS TABLE list (typmods are not kept by function results).
+ * Parse analysis only: nothing is planned or run.
+ */
+static List *
+SelectResultTypes(const char *select)
+{
+	AisecSpi	spi;
+	RawStmt    *raw;
+	Query	   *query;
+	List	   *types = NIL;
+	ListCell   *lc;
+
+	/* aisec_spi_begin pins search_path; every name in select is qualified. */
+	aisec_spi_begin(&spi);
+	raw = linitial_node(RawStmt, pg_parse_query(select));
+#if PG_VERSION_NUM >= 150000
+	query = parse_analyze_fixedparams(raw, select, NULL, 0, NULL);
+#else
+	query = parse_analyze(raw, select, NULL, 0, NULL);
+#endif
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+		if (!te->resjunk)
+			types = lappend(types, format_type_extended(exprType((Node *) te->expr), -1,
+														FORMAT_TYPE_FORCE_QUALIFY));
+	}
+	aisec_spi_end(&spi);
+	return types;
+}
+
+/*
+ * Append the DDL of aisec_masked.<relname>(), which returns the masking
+ * query's rows as the table's owner, and of the masked view qview over it
+ * (a Citus table; see the file header).  cols are the view's quoted column
+ * names.
+ */
+static void
+AppendRowsFunctionView(StringInfo sql, Oid relid, const char *relname, const char *qview,
+					   const char *select, List *cols)
+{
+	char	   *qfunc = quote_qualified_identifier(MASKED_SCHEMA, relname);
+	List	   *types = SelectResultTypes(select);
+	ListCell   *lc;
+	ListCell   *lt;
+	bool		first = true;
+
+	RequireOwnerMayMask(relid);
+	appendStringInfo(sql, "CREATE FUNCTION %s() RETURNS TABLE (", qfunc);
+	forboth(lc, cols, lt, types)
+	{
+		appendStringInfo(sql, "%s%s %s", first ? "" : ", ", (char *) lfirst(lc), (char *) lfirst(lt));
+		first = false;
+	}
+	appendStringInfo(sql, ") LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp "
+					 "BEGIN ATOMIC %s; END; ", select);
+	appendStringInfo(sql, "ALTER FUNCTION %s() OWNER TO %s; ", qfunc,
+					 quote_identifier(GetUserNameFromId(mask_relation_owner(relid), false)));
+	appendStringInfo(sql, "REVOKE ALL ON FUNCTION %s() FROM PUBLIC; ", qfunc);
+	appendStringInfo(sql, "GRANT EXECUTE ON FUNCTION %s() TO aisec_admin, aisec_engineer, aisec_masked_reader; ",
+					 qfunc);
+	appendStringInfo(sql, "COMMENT ON FUNCTION %s() IS %s; ", qfunc,
+					 quote_literal_cstr(psprintf("aisec: the rows of masked view %s of Citus table %s, masked on the workers "
+												 "as the table's owner (generated by aisec.masked_view)",
+												 qview, aisec_qualified_name(relid))));
+	appendStringInfo(sql, "CREATE VIEW %s WITH (security_barrier) AS SELECT ", qview);
+	first = true;
+	foreach(lc, cols)
+	{
+		appendStringInfo(sql, "%sm.%s", first ? "" : ", ", (char *) lfirst(lc));
+		first = false;
+	}
+	appendStringInfo(sql, " FROM %s() m; ", qfunc);
+}
+
+/*
+ * True if relid's masked view has the owner, options and form (through
+ * aisec_masked.<table>() or not) mask_build_view gives it.
+ */
 static bool
 ViewIsCurrent(Oid relid, Oid view)
 {
@@ -261,6 +463,8 @@ ViewIsCurrent(Oid relid, Oid view)
 #else
 	current = current && !mask_relation_rls(relid);
 #endif
+	current = current &&
+		OidIsValid(RowsFunction(RelationGetRelationName(vrel))) == ReadsThroughFunction(relid);
 	relation_close(vrel, AccessShareLock);
 	return current;
 }
@@ -301,7 +505,10 @@ mask_build_view(Oid relid)
 	AttrNumber *attnums;
 	char	  **rules;
 	int			nrules = LoadRules(relid, &attnums, &rules);
+	bool		through_function;
 	StringInfoData sql;
+	StringInfoData select;
+	List	   *cols = NIL;
 	Relation	rel;
 	TupleDesc	desc;
 	Oid			argtypes[2] = {OIDOID, NAMEOID};
@@ -309,9 +516,10 @@ mask_build_view(Oid relid)
 	List	   *roles;
 	ListCell   *lc;
 	AisecSpi	spi;
-	bool		first = true;
 	int			applied = 0;
+	int			guc_nest = -1;
 
+	mask_citus_sequential(relid);
 	if (OidIsValid(existing) && existing != registered)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
@@ -319,11 +527,19 @@ mask_build_view(Oid relid)
 						MASKED_SCHEMA, relname),
 				 errhint("Masked views are named after their table; rename one of the two tables.")));
 
-	/* Drop the current view, which has the table's old name after a rename. */
+	/*
+	 * Drop the current view, and the function a Citus table's view reads
+	 * through, which have the table's old name after a rename.
+	 */
 	initStringInfo(&sql);
 	if (OidIsValid(registered))
-		appendStringInfo(&sql, "DROP VIEW %s; ",
-						 quote_qualified_identifier(MASKED_SCHEMA, get_rel_name(registered)));
+	{
+		char	   *oldname = get_rel_name(registered);
+
+		appendStringInfo(&sql, "DROP VIEW %s; ", quote_qualified_identifier(MASKED_SCHEMA, oldname));
+		if (OidIsValid(RowsFunction(oldname)))
+			appendStringInfo(&sql, "DROP FUNCTION %s(); ", quote_qualified_identifier(MASKED_SCHEMA, oldname));
+	}
 	args[0] = ObjectIdGetDatum(relid);
 	args[1] = DirectFunctionCall1(namein, CStringGetDatum(relname));
 	if (nrules == 0)
@@ -337,7 +553,9 @@ mask_build_view(Oid relid)
 		return InvalidOid;
 	}
 
-	appendStringInfo(&sql, "CREATE VIEW %s WITH (%s) AS SELECT ", qview, MaskedViewOptions(relid));
+	/* The masking query: every column, masked by its rule or as it is. */
+	initStringInfo(&select);
+	appendStringInfoString(&select, "SELECT ");
 	rel = table_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	for (int i = 0; i < desc->natts; i++)
@@ -349,9 +567,9 @@ mask_build_view(Oid relid)
 		if (att->attisdropped)
 			continue;
 		qcol = quote_identifier(NameStr(att->attname));
-		if (!first)
-			appendStringInfoString(&sql, ", ");
-		first = false;
+		if (cols != NIL)
+			appendStringInfoString(&select, ", ");
+		cols = lappend(cols, (char *) qcol);
 		for (r = 0; r < nrules && attnums[r] != att->attnum; r++)
 			;
 		if (r < nrules)
@@ -362,12 +580,12 @@ mask_build_view(Oid relid)
 			mask_rule_parse(rules[r], &rule);
 			mask_column_info(relid, att->attnum, &col);
 			mask_rule_check(&rule, &col, true);
-			AppendMaskExpr(&sql, &rule, &col);
-			appendStringInfo(&sql, " AS %s", qcol);
+			AppendMaskExpr(&select, &rule, &col);
+			appendStringInfo(&select, " AS %s", qcol);
 			applied++;
 		}
 		else
-			appendStringInfoString(&sql, qcol);
+			appendStringInfoString(&select, qcol);
 	}
 	table_close(rel, AccessShareLock);
 	/* Fail closed: every stored rule must have found its column. */
@@ -376,15 +594,17 @@ mask_build_view(Oid relid)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("a masking rule of \"%s\" names a column that no longer exists", relname),
 				 errhint("See aisec.mask_rule; drop the rule with aisec.drop_mask or re-set it.")));
-	appendStringInfo(&sql, " FROM ONLY %s; ", aisec_qualified_name(relid));
-	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
-	{
-		/* ONLY would hide every row of a partitioned table. */
-		char	   *only = strstr(sql.data, " FROM ONLY ");
+	/* ONLY would hide every row of a partitioned table. */
+	appendStringInfo(&select, " FROM %s%s",
+					 get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+					 aisec_qualified_name(relid));
 
-		memmove(only + 5, only + 10, strlen(only + 10) + 1);
-		sql.len -= 5;
-	}
+	through_function = ReadsThroughFunction(relid);
+	if (through_function)
+		AppendRowsFunctionView(&sql, relid, relname, qview, select.data, cols);
+	else
+		appendStringInfo(&sql, "CREATE VIEW %s WITH (%s) AS %s; ", qview, MaskedViewOptions(relid),
+						 select.data);
 	/* The table's owner owns the view: it reads with the owner's rights. */
 	appendStringInfo(&sql, "ALTER VIEW %s OWNER TO %s; ", qview,
 					 quote_identifier(GetUserNameFromId(mask_relation_owner(relid), false)));
@@ -402,10 +622,28 @@ mask_build_view(Oid relid)
 	 * aisec's.
 	 */
 	if (creating_extension && CurrentExtensionObject == get_extension_oid(AISEC_EXTENSION, true))
+	{
 		appendStringInfo(&sql, "; ALTER EXTENSION %s DROP VIEW %s", AISEC_EXTENSION, qview);
+		if (through_function)
+			appendStringInfo(&sql, "; ALTER EXTENSION %s DROP FUNCTION %s()", AISEC_EXTENSION,
+							 quote_qualified_identifier(MASKED_SCHEMA, relname));
+	}
 
+	/*
+	 * The masked view of a local table in a Citus cluster stays local: say
+	 * so to Citus, which would otherwise warn that it cannot propagate it.
+	 */
+	if (CitusInstalled() && !IsCitusTable(relid))
+	{
+		guc_nest = NewGUCNestLevel();
+		(void) set_config_option("citus.enable_ddl_propagation", "off",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	}
 	aisec_spi_begin(&spi);
 	aisec_spi_ddl(true, "%s", sql.data);
+	if (guc_nest >= 0)
+		AtEOXact_GUC(true, guc_nest);
 	(void) aisec_spi_run("INSERT INTO aisec.mask_view (rel, view_name) VALUES ($1::pg_catalog.regclass, $2) "
 						 "ON CONFLICT (rel) DO UPDATE SET view_name = EXCLUDED.view_name, refreshed = pg_catalog.now()",
 						 true, 2, argtypes, args, NULL, NULL);

@@ -90,6 +90,7 @@ extern char *mask_expr_sql(const MaskRule *r, const ColumnInfo *col);
 extern Oid	mask_view_of(Oid relid);
 extern Oid	mask_build_view(Oid relid);
 extern void mask_refresh_stale_views(void);
+extern void mask_citus_sequential(Oid relid);
 
 /* masked_role.c */
 extern List *mask_masked_roles(void);

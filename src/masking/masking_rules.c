@@ -718,6 +718,8 @@ aisec_set_mask(PG_FUNCTION_ARGS)
 	aisec_spi_end(&spi);
 	CommandCounterIncrement();
 
+	/* Before the REVOKE of mask_shield_masked_roles, on Citus. */
+	mask_citus_sequential(relid);
 	if (first_rule)
 		mask_shield_masked_roles(relid);
 	(void) mask_build_view(relid);

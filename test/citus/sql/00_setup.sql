@@ -15,6 +15,16 @@ FROM pg_dist_node ORDER BY groupid;
 SELECT success, result = (SELECT extversion FROM pg_extension WHERE extname = 'aisec') AS same_version
 FROM run_command_on_workers($$SELECT extversion FROM pg_extension WHERE extname = 'aisec'$$);
 
+-- The nodes a test may add to the cluster: worker3 (the same master key
+-- file) and nokey (no aisec.master_key_file), running, with the extension
+-- citus, out of the cluster.  Their ports, for citus_add_node:
+\getenv worker3_port AISEC_CITUS_WORKER3_PORT
+\getenv nokey_port AISEC_CITUS_NOKEY_PORT
+SELECT :'worker3_port' ~ '^[0-9]+$' AS worker3_port_known,
+       :'nokey_port' ~ '^[0-9]+$' AS nokey_port_known,
+       (SELECT count(*) FROM pg_dist_node
+        WHERE nodeport IN (:'worker3_port'::int, :'nokey_port'::int)) AS in_cluster;
+
 -- Helpers, for every file of the suite (test-only).
 --
 -- Two floats agree when equal or within 1e-12 of the larger magnitude.
