@@ -51,6 +51,7 @@
 
 #include "core/core.h"
 #include "audit/audit.h"
+#include "scaleout/scaleout.h"
 #include "masking_internal.h"
 
 #define REDACTED_TEXT		"[redacted]"
@@ -269,36 +270,6 @@ MaskedViewOptions(Oid relid)
 #endif
 }
 
-/* True if the extension citus is installed in this database. */
-static bool
-CitusInstalled(void)
-{
-	return OidIsValid(get_extension_oid("citus", true));
-}
-
-/*
- * True if relid is a Citus table (distributed, reference or Citus local):
- * its rows live in shards that Citus reads, possibly on other nodes, as
- * the user running the query.
- */
-static bool
-IsCitusTable(Oid relid)
-{
-	AisecSpi	spi;
-	Oid			argtype = OIDOID;
-	Datum		arg = ObjectIdGetDatum(relid);
-	bool		found;
-
-	if (!CitusInstalled())
-		return false;
-	aisec_spi_begin(&spi);
-	found = aisec_spi_read("SELECT 1 FROM pg_catalog.pg_dist_partition "
-						   "WHERE logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-						   true, 1, &argtype, &arg, NULL, NULL) == 1;
-	aisec_spi_end(&spi);
-	return found;
-}
-
 /*
  * True if relid's masked view reads through aisec_masked.<table>(), as
  * its owner (a Citus table without row-level security; see the file
@@ -307,7 +278,7 @@ IsCitusTable(Oid relid)
 static bool
 ReadsThroughFunction(Oid relid)
 {
-	return IsCitusTable(relid) && !mask_relation_rls(relid);
+	return aisec_citus_table(relid) && !mask_relation_rls(relid);
 }
 
 /*
@@ -322,7 +293,7 @@ ReadsThroughFunction(Oid relid)
 void
 mask_citus_sequential(Oid relid)
 {
-	if (IsCitusTable(relid))
+	if (aisec_citus_table(relid))
 		(void) set_config_option("citus.multi_shard_modify_mode", "sequential",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 								 true, 0, false);
@@ -633,7 +604,7 @@ mask_build_view(Oid relid)
 	 * The masked view of a local table in a Citus cluster stays local: say
 	 * so to Citus, which would otherwise warn that it cannot propagate it.
 	 */
-	if (CitusInstalled() && !IsCitusTable(relid))
+	if (aisec_citus_installed() && !aisec_citus_table(relid))
 	{
 		guc_nest = NewGUCNestLevel();
 		(void) set_config_option("citus.enable_ddl_propagation", "off",

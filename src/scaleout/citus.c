@@ -20,8 +20,8 @@
 #include "scaleout.h"
 
 /* True if the citus extension is installed in this database. */
-static bool
-CitusInstalled(void)
+bool
+aisec_citus_installed(void)
 {
 	return OidIsValid(get_extension_oid("citus", true));
 }
@@ -33,7 +33,7 @@ aisec_citus_node(void)
 	AisecSpi	spi;
 	AisecCitusNode node = AISEC_CITUS_COORDINATOR;
 
-	if (!CitusInstalled())
+	if (!aisec_citus_installed())
 		return AISEC_CITUS_NONE;
 	aisec_spi_begin(&spi);
 	if (aisec_spi_read("SELECT groupid FROM pg_catalog.pg_dist_local_group",
@@ -58,7 +58,7 @@ aisec_citus_table(Oid relid)
 	Datum		arg = ObjectIdGetDatum(relid);
 	bool		found;
 
-	if (!CitusInstalled())
+	if (!aisec_citus_installed())
 		return false;
 	aisec_spi_begin(&spi);
 	found = aisec_spi_read("SELECT 1 FROM pg_catalog.pg_dist_partition "

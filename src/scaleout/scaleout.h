@@ -23,6 +23,9 @@ typedef enum AisecCitusNode
 
 extern AisecCitusNode aisec_citus_node(void);
 
+/* True if the citus extension is installed in this database. */
+extern bool aisec_citus_installed(void);
+
 /* True if relid is a Citus table (distributed, reference or Citus local). */
 extern bool aisec_citus_table(Oid relid);
 
