@@ -90,9 +90,13 @@ SELECT count(*) AS states FROM states_dist;
 --
 -- 1. Where each aggregate runs.  Partial aggregation needs a combine
 --    function and a transition type that is not a pseudo-type (Citus
---    ships the state between nodes in its text form).
+--    ships the state between nodes in its text form).  On the workers,
+--    aisec plans Citus's worker_partial_agg(<aggregate>, ROW(...)) as
+--    aisec.<aggregate>_partial(...), without Citus's per-row wrapper
+--    (src/scaleout/partial.c).
 --
-SELECT agg, where_aggregated(q)
+SELECT agg, where_aggregated(q),
+       (SELECT bool_or(l ~ 'Output: .*aisec\.[a-z_]+_partial\(') FROM explain_verbose(q) l) AS runs_aisec_partial
 FROM (VALUES
     ('fairness/3',                'SELECT aisec.fairness(grp, y, p) FROM agg_dist'),
     ('fairness/4',                'SELECT aisec.fairness(grp, y, p, w) FROM agg_dist'),
@@ -256,4 +260,27 @@ SELECT aisec.fairness(grp, y, p) IS NULL AS fairness_null,
        aisec.theil_index(y, p) IS NULL AS theil_null
 FROM agg_dist WHERE id < 0;
 
-DROP TABLE states_dist, states_local, agg_dist, agg_local;
+-- 3. With aisec.citus_partial_aggregates off on the workers, Citus's own
+--    worker_partial_agg wrapper runs, and gives the same states.
+SELECT bool_and(success) AS set_off FROM run_command_on_workers('ALTER SYSTEM SET aisec.citus_partial_aggregates = off');
+SELECT bool_and(success) AS reloaded FROM run_command_on_workers('SELECT pg_reload_conf()');
+SELECT pg_sleep(0.2);
+SELECT (SELECT bool_or(l ~ 'Output: .*aisec\.[a-z_]+_partial\(') FROM explain_verbose('SELECT aisec.fairness(grp, y, p) FROM agg_dist') l) AS runs_aisec_partial;
+CREATE TABLE states_wrapper AS
+SELECT aisec.fairness(grp, y, p)::text AS f, aisec.contingency(grp, cat)::text AS c,
+       aisec.histogram(x, 0, 80, 16)::text AS h, aisec.category_counts(cat)::text AS k,
+       aisec.theil_index(y, p) AS t, aisec.generalized_entropy_index(y, p, 2) AS ge
+FROM agg_dist;
+SELECT bool_and(success) AS reset FROM run_command_on_workers('ALTER SYSTEM RESET aisec.citus_partial_aggregates');
+SELECT bool_and(success) AS reloaded FROM run_command_on_workers('SELECT pg_reload_conf()');
+SELECT pg_sleep(0.2);
+WITH a AS (SELECT aisec.fairness(grp, y, p)::text AS f, aisec.contingency(grp, cat)::text AS c,
+                  aisec.histogram(x, 0, 80, 16)::text AS h, aisec.category_counts(cat)::text AS k,
+                  aisec.theil_index(y, p) AS t, aisec.generalized_entropy_index(y, p, 2) AS ge
+           FROM agg_dist)
+SELECT a.f = w.f AS fairness, a.c = w.c AS contingency, a.h = w.h AS histogram,
+       a.k = w.k AS category_counts, close_enough(a.t, w.t) AS theil, close_enough(a.ge, w.ge) AS ge
+FROM a, states_wrapper w;
+SELECT (SELECT bool_or(l ~ 'Output: .*aisec\.[a-z_]+_partial\(') FROM explain_verbose('SELECT aisec.fairness(grp, y, p) FROM agg_dist') l) AS runs_aisec_partial;
+
+DROP TABLE states_dist, states_local, agg_dist, agg_local, states_wrapper;
