@@ -100,14 +100,33 @@ p_wrapped=$(pushed "$q_wrapped")
 turns -r "$repeat" -w 1 count "$q_count" count3 "$q_count3" aisec "$q_aisec" rows "$q_rows" \
 	count1 "$q_count1" wrapped "$q_wrapped"
 
+# Citus's own wrapper for aisec.fairness: aisec.citus_partial_aggregates
+# off on the workers (doc/scale-out.md), the same query and data.
+workers_set() {
+	sql "SELECT bool_and(success) FROM run_command_on_workers('ALTER SYSTEM $1')" >/dev/null
+	sql "SELECT bool_and(success) FROM run_command_on_workers('SELECT pg_reload_conf()')" >/dev/null
+	sleep 1
+}
+partial_plan() {
+	sql "EXPLAIN (VERBOSE, COSTS OFF) $q_aisec" | grep -q 'aisec\.fairness_partial(' && echo yes || echo no
+}
+p_partial=$(partial_plan)
+workers_set "SET aisec.citus_partial_aggregates = off"
+p_wrapper=$(partial_plan)
+turns -r "$repeat" -w 1 wrapper "$q_aisec"
+workers_set "RESET aisec.citus_partial_aggregates"
+echo "aisec.fairness_partial on the workers: by default $p_partial (must be yes), setting off $p_wrapper (must be no)"
+
 label=$(awk -v r="$rows" 'BEGIN { if (r >= 1e6) printf "%gM", r / 1e6; else printf "%d", r }')
 header
 line "Citus fairness vs count(*), $label, 32 shards" "${ms[aisec]}" "${ms[count]}" "<= 1.5x (aisec / count)"
 line "Citus fairness vs count(g),count(y),count(p)" "${ms[aisec]}" "${ms[count3]}" "(aisec / counts)"
 line -i "Citus fairness vs raw-row pull, $label" "${ms[aisec]}" "${ms[rows]}" ">= 4x (rows / aisec)"
+line -i "Citus fairness: aisec's shard plan vs Citus's wrapper" "${ms[aisec]}" "${ms[wrapper]}" "(wrapper / aisec)"
 line "Citus's custom-aggregate path: count(y) as ours" "${ms[wrapped]}" "${ms[count1]}" "(context: wrapped / built-in)"
 
-if [ "$p_aisec" != yes ] || [ "$p_rows" != no ] || [ "$p_wrapped" != yes ]; then
+if [ "$p_aisec" != yes ] || [ "$p_rows" != no ] || [ "$p_wrapped" != yes ] ||
+	[ "$p_partial" != yes ] || [ "$p_wrapper" != no ]; then
 	echo "bench-citus: the plans are not as the comparison needs (see above)" >&2
 	exit 1
 fi
