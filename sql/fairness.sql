@@ -299,7 +299,8 @@ SELECT substring(aisec.fairness(repeat('x', 300), true, true)::bytea FROM 1 FOR 
 -- governance roles compute statistics.
 SELECT p.oid::regprocedure
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE n.nspname = 'aisec' AND has_function_privilege('public', p.oid, 'EXECUTE');
+WHERE n.nspname = 'aisec' AND has_function_privilege('public', p.oid, 'EXECUTE')
+ORDER BY p.oid::regprocedure::text;
 CREATE ROLE regress_fair_engineer IN ROLE aisec_engineer;
 CREATE ROLE regress_fair_nobody;
 GRANT SELECT ON fl TO regress_fair_engineer, regress_fair_nobody;
