@@ -43,6 +43,21 @@ SELECT aisec.declare_subject('ref_codes', 'code');
 SELECT aisec.set_erasure_policy('dist_orders', 'keep_aggregate');
 SELECT count(*) AS subject_columns FROM aisec.subject_columns;
 
+-- A table declared while local and distributed afterwards (it is not
+-- tracked, so it has no history or lineage) is erased through Citus: the
+-- subject's rows go from every shard, and the post-check holds.
+CREATE TABLE subjects_later (id bigint, email text);
+INSERT INTO subjects_later SELECT i, 'p' || (i % 10) || '@example.org' FROM generate_series(1, 100) i;
+SELECT aisec.declare_subject('subjects_later', 'email');
+SELECT create_distributed_table('subjects_later', 'id');
+SELECT aisec.request_erasure('p3@example.org', 'CITUS-1') > 0 AS requested;
+SELECT rel, live_rows FROM aisec.erasure_preview('CITUS-1', 'p3@example.org');
+SELECT aisec.erase('CITUS-1', 'p3@example.org') IS NOT NULL AS erased;
+SELECT count(*) FILTER (WHERE email = 'p3@example.org') AS subject_rows, count(*) AS rows FROM subjects_later;
+SELECT ok, rel FROM aisec.verify_erasure('CITUS-1', 'p3@example.org') ORDER BY rel NULLS LAST;
+SELECT aisec.undeclare_subject('subjects_later', 'email');
+DROP TABLE subjects_later;
+
 -- 3. A tracked local table cannot be distributed afterwards: Citus itself
 --    refuses a table with triggers (aisec's capture triggers).
 CREATE TABLE local_tracked (id bigint, email text);
