@@ -48,13 +48,12 @@ extern const void *aggbox_read(FunctionCallInfo fcinfo, int argno,
 							   const AggBoxMethods *m);
 
 /*
- * Return the state of argument argno for the caller to change in place:
- * the argument's own box if it is a read-write box of these methods (every
- * row after a group's first, inlined since it runs once per row),
- * otherwise a new box (aggbox_for_update_slow, aggbox.c).
+ * Return the box of argument argno if it is a read-write box of these
+ * methods with no flat bytes cached (so its caller may change its state in
+ * place at once), or NULL.  Inlined: it runs once per row.
  */
 static inline AggBox *
-aggbox_for_update(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *m)
+aggbox_if_writable(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *m)
 {
 	if (likely(!PG_ARGISNULL(argno)))
 	{
@@ -72,7 +71,21 @@ aggbox_for_update(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *m)
 				return box;
 		}
 	}
-	return aggbox_for_update_slow(fcinfo, argno, m);
+	return NULL;
+}
+
+/*
+ * Return the state of argument argno for the caller to change in place:
+ * the argument's own box if it is a read-write box of these methods (every
+ * row after a group's first), otherwise a new box (aggbox_for_update_slow,
+ * aggbox.c).
+ */
+static inline AggBox *
+aggbox_for_update(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *m)
+{
+	AggBox	   *box = aggbox_if_writable(fcinfo, argno, m);
+
+	return likely(box != NULL) ? box : aggbox_for_update_slow(fcinfo, argno, m);
 }
 
 /* The memory context a box's state lives in. */

@@ -247,10 +247,13 @@ static const AggBoxMethods HistogramBoxMethods = {
 	HistogramBoxEncode
 };
 
-/* Count one value; NULL values are skipped, NULL bounds are an error. */
-PG_FUNCTION_INFO_V1(aisec_histogram_transfn);
-Datum
-aisec_histogram_transfn(PG_FUNCTION_ARGS)
+/*
+ * The transition function's general case: a first row, a state that is not
+ * yet this aggregate's box, NULL bounds, or bounds that differ from the
+ * state's.  Kept out of line so that the per-row path below stays small.
+ */
+static pg_noinline Datum
+HistogramTransfnSlow(FunctionCallInfo fcinfo)
 {
 	AggBox	   *box;
 	HistogramState *st;
@@ -275,8 +278,35 @@ aisec_histogram_transfn(PG_FUNCTION_ARGS)
 	if (box->state == NULL)
 		box->state = CreateHistogramState(aggbox_context(box), lower, upper, bins);
 	st = (HistogramState *) box->state;
-	if (unlikely(lower != st->lower || upper != st->upper || bins != st->bins))
+	if (lower != st->lower || upper != st->upper || bins != st->bins)
 		CheckSameShape(st->lower, st->upper, st->bins, lower, upper, bins);
+	if (!PG_ARGISNULL(1))
+	{
+		st->counts[SlotOf(st, PG_GETARG_FLOAT8(1))]++;
+		st->n++;
+	}
+	AssertCheckHistogramState(st, false);
+	PG_RETURN_DATUM(aggbox_result(box));
+}
+
+/*
+ * Count one value; NULL values are skipped, NULL bounds are an error.  The
+ * per-row path: the state is this aggregate's box and the bounds are the
+ * state's; everything else is HistogramTransfnSlow's.
+ */
+PG_FUNCTION_INFO_V1(aisec_histogram_transfn);
+Datum
+aisec_histogram_transfn(PG_FUNCTION_ARGS)
+{
+	AggBox	   *box = aggbox_if_writable(fcinfo, 0, &HistogramBoxMethods);
+	HistogramState *st;
+
+	if (unlikely(box == NULL || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4)))
+		return HistogramTransfnSlow(fcinfo);
+	st = (HistogramState *) box->state;
+	if (unlikely(PG_GETARG_FLOAT8(2) != st->lower || PG_GETARG_FLOAT8(3) != st->upper ||
+				 PG_GETARG_INT32(4) != st->bins))
+		return HistogramTransfnSlow(fcinfo);
 	if (!PG_ARGISNULL(1))
 	{
 		st->counts[SlotOf(st, PG_GETARG_FLOAT8(1))]++;
