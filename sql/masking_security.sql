@@ -141,7 +141,8 @@ SELECT p.oid::regprocedure AS executable_by_public
   FROM pg_proc p
  WHERE p.pronamespace IN ('aisec'::regnamespace, 'aisec_masked'::regnamespace)
    AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a
-                                     WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'));
+                                     WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))
+ ORDER BY 1::text;
 SELECT c.oid::regclass AS readable_by_public
   FROM pg_class c
  WHERE c.relnamespace IN ('aisec'::regnamespace, 'aisec_masked'::regnamespace)
