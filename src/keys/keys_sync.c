@@ -162,7 +162,7 @@ SyncAtCommit(XactEvent event, void *arg)
 	PopActiveSnapshot();
 }
 
-/* One row of a received key store, as checked before it is stored. */
+/* Check every received row before any is stored; count keys and rows. */
 static void
 CheckReceivedRows(bytea *payload, const char *scope, int *nkeys, int *nrows)
 {

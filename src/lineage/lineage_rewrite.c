@@ -1083,7 +1083,8 @@ lineage_rewrite(Query *q, const char **why)
 		return false;
 	if (query_tree_walker(q, CallsReader, NULL, 0))
 		tr.why = "a function that may read tables (SQL or procedural language, or one such as query_to_xml)";
-	else if (query_tree_walker(q, ReadsCitusTable, NULL, QTW_EXAMINE_RTES_BEFORE))
+	else if (aisec_citus_installed() &&
+			 query_tree_walker(q, ReadsCitusTable, NULL, QTW_EXAMINE_RTES_BEFORE))
 		tr.why = "a Citus table";
 	else if (q->commandType == CMD_INSERT)
 		ok = RewriteInsert(&tr, q, tatt);

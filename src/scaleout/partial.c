@@ -159,6 +159,19 @@ ReplaceCalls(Node *node, PartialRewrite *rw)
 	return expression_tree_walker(node, ReplaceCalls, rw);
 }
 
+/* Walk a query's expressions and subqueries for a worker_partial_agg call. */
+static bool
+CallsWorkerPartialAgg(Node *node, PartialRewrite *rw)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref) && ((Aggref *) node)->aggfnoid == rw->worker_partial_agg)
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, CallsWorkerPartialAgg, rw, 0);
+	return expression_tree_walker(node, CallsWorkerPartialAgg, rw);
+}
+
 /* planner_hook: see the file header. */
 static PlannedStmt *
 PartialPlanner(Query *parse, const char *query_string, int cursorOptions,
@@ -171,7 +184,9 @@ PartialPlanner(Query *parse, const char *query_string, int cursorOptions,
 		rw.worker_partial_agg = WorkerPartialAgg();
 		rw.schema = get_namespace_oid(AISEC_SCHEMA, true);
 		rw.replaced = 0;
-		if (OidIsValid(rw.worker_partial_agg) && OidIsValid(rw.schema))
+		/* Copy the query only when it holds a call to replace. */
+		if (OidIsValid(rw.worker_partial_agg) && OidIsValid(rw.schema) &&
+			query_tree_walker(parse, CallsWorkerPartialAgg, &rw, 0))
 		{
 			Query	   *copy = copyObject(parse);
 
