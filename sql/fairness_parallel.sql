@@ -36,7 +36,8 @@ LANGUAGE sql AS $$
     FROM aisec.fairness_report(s, 'g0')
 $$;
 
--- Serial.
+-- Serial: the aggregate scan (core/aggscan.c) for the query of aisec.fairness
+-- alone, the Agg node for the one below with the inequality aggregates.
 SET max_parallel_workers_per_gather = 0;
 EXPLAIN (COSTS OFF) SELECT aisec.fairness(grp, y, p, w) FROM fp;
 CREATE TABLE serial AS

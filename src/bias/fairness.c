@@ -60,6 +60,7 @@
 
 #include "fairness.h"
 #include "core/core.h"
+#include "fairness_key.h"
 
 #define FAIR_FORMAT_VERSION		1
 #define FAIR_KIND				'F'
@@ -69,7 +70,13 @@
 #define FAIR_FLAG_NULL_GROUP	0x01
 #define FAIR_MAX_GROUPS			100000
 #define FAIR_MAX_NAME_LEN		1024
-#define FAIR_NULL_GROUP_HASH	0x5bd1e995
+/*
+ * The hash index has at least 16 slots per group up to 16 * 128 slots,
+ * then 4: with the few groups fairness usually sees, a lookup almost never
+ * probes a second slot.
+ */
+#define FAIR_SPARSE_SLOTS		128
+
 
 /* The aggregation state: groups plus a hash index over them. */
 typedef struct FairState
@@ -78,8 +85,9 @@ typedef struct FairState
 	int			ngroups;
 	int			maxgroups;
 	FairGroup  *groups;
+	FairKey    *keys;			/* the key of each group, parallel to groups */
 	int32	   *slots;			/* index into groups, or -1 when free */
-	int			nslots;			/* a power of two, >= 2 * ngroups */
+	int			nslots;			/* a power of two, >= 4 * ngroups */
 	int			last;			/* group of the previous row, or -1 */
 } FairState;
 
@@ -108,22 +116,13 @@ static const char *const label_json[3] = {"false", "true", "null"};
 			 errmsg("invalid input syntax for type aisec.fairness_stats"), \
 			 errdetail(__VA_ARGS__)))
 
-/* Hash a group key; the NULL group has a fixed hash. */
-static inline uint32
+/* Hash the group named (name, len, isnull). */
+static uint32
 HashGroup(const char *name, int len, bool isnull)
 {
-	if (isnull)
-		return FAIR_NULL_GROUP_HASH;
-	return hash_bytes((const unsigned char *) name, len);
-}
+	FairKey		k = MakeKey(name, len, isnull);
 
-/* Return true if g is the group named (name, len, isnull). */
-static inline bool
-SameGroup(const FairGroup *g, const char *name, int len, bool isnull)
-{
-	if (g->isnull || isnull)
-		return g->isnull == isnull;
-	return g->len == len && memcmp(g->name, name, len) == 0;
+	return HashKey(&k, name);
 }
 
 /* Order groups canonically: bytes, shorter prefix first, NULL last. */
@@ -159,7 +158,7 @@ AssertCheckFairState(const FairState *st)
 	Assert(st->ngroups >= 0 && st->ngroups <= st->maxgroups);
 	Assert(st->ngroups <= FAIR_MAX_GROUPS);
 	Assert((st->nslots & (st->nslots - 1)) == 0);
-	Assert(st->nslots >= 2 * st->ngroups);
+	Assert(st->nslots >= 4 * st->ngroups);
 	Assert(st->last >= -1 && st->last < st->ngroups);
 	for (int s = 0; s < st->nslots; s++)
 	{
@@ -177,6 +176,12 @@ AssertCheckFairState(const FairState *st)
 		Assert(g->isnull ? (g->len == 0 && g->name == NULL) :
 			   (g->len >= 0 && g->len <= FAIR_MAX_NAME_LEN && g->name != NULL));
 		Assert(g->hash == HashGroup(g->name, g->len, g->isnull));
+		{
+			FairKey		k = MakeKey(g->name, g->len, g->isnull);
+
+			Assert(SameKey(&st->keys[i], g->name, &k, g->name));
+			Assert(st->keys[i].hash == g->hash);
+		}
 		for (int c = 0; c < FAIR_NCELLS; c++)
 		{
 			const FairCell *cell = &g->cell[c];
@@ -205,7 +210,8 @@ CreateState(MemoryContext ctx)
 	st->ctx = ctx;
 	st->maxgroups = 8;
 	st->groups = MemoryContextAllocZero(ctx, sizeof(FairGroup) * st->maxgroups);
-	st->nslots = 32;
+	st->keys = MemoryContextAlloc(ctx, sizeof(FairKey) * st->maxgroups);
+	st->nslots = FAIR_SPARSE_SLOTS;
 	st->slots = MemoryContextAlloc(ctx, sizeof(int32) * st->nslots);
 	memset(st->slots, 0xFF, sizeof(int32) * st->nslots);
 	st->last = -1;
@@ -233,24 +239,31 @@ GrowIndex(FairState *st)
 	st->nslots = nslots;
 }
 
-/* Find a group, adding it (with empty cells) if it is new. */
+/*
+ * Find a group, adding it (with empty cells) if it is new.  name may be
+ * NULL when isnull; otherwise it must point to len bytes (not terminated).
+ */
 static FairGroup *
 LookupGroup(FairState *st, const char *name, int len, bool isnull)
 {
+	FairKey		k = MakeKey(name, len, isnull);
 	uint32		h;
 	int			s;
 	FairGroup  *g;
 
-	if (st->last >= 0 && SameGroup(&st->groups[st->last], name, len, isnull))
+	if (st->last >= 0 &&
+		SameKey(&st->keys[st->last], st->groups[st->last].name, &k, name))
 		return &st->groups[st->last];
 
-	h = HashGroup(name, len, isnull);
+	h = HashKey(&k, name);
 	for (s = h & (st->nslots - 1); st->slots[s] >= 0; s = (s + 1) & (st->nslots - 1))
 	{
-		g = &st->groups[st->slots[s]];
-		if (g->hash == h && SameGroup(g, name, len, isnull))
+		int			i = st->slots[s];
+
+		if (st->keys[i].hash == h && SameKey(&st->keys[i], st->groups[i].name, &k, name))
 		{
-			st->last = st->slots[s];
+			g = &st->groups[i];
+			st->last = i;
 			return g;
 		}
 	}
@@ -272,6 +285,7 @@ LookupGroup(FairState *st, const char *name, int len, bool isnull)
 	{
 		st->maxgroups *= 2;
 		st->groups = repalloc(st->groups, sizeof(FairGroup) * st->maxgroups);
+		st->keys = repalloc(st->keys, sizeof(FairKey) * st->maxgroups);
 	}
 	g = &st->groups[st->ngroups];
 	memset(g, 0, sizeof(FairGroup));
@@ -286,10 +300,12 @@ LookupGroup(FairState *st, const char *name, int len, bool isnull)
 		g->name = copy;
 		g->len = len;
 	}
+	k.hash = h;
+	st->keys[st->ngroups] = k;
 	st->slots[s] = st->ngroups;
 	st->last = st->ngroups;
 	st->ngroups++;
-	if (st->ngroups * 2 > st->nslots)
+	if (st->ngroups * (st->nslots < FAIR_SPARSE_SLOTS * 16 ? 16 : 4) > st->nslots)
 		GrowIndex(st);
 	return g;
 }
@@ -334,13 +350,63 @@ MergeGroup(FairState *st, const FairGroup *src)
 	}
 }
 
-/* Map a nullable boolean argument to FAIR_FALSE, FAIR_TRUE or FAIR_UNKNOWN. */
+/* Map a nullable boolean to FAIR_FALSE, FAIR_TRUE or FAIR_UNKNOWN. */
 static inline int
-LabelArg(FunctionCallInfo fcinfo, int argno)
+Label(Datum value, bool isnull)
 {
-	if (PG_ARGISNULL(argno))
+	if (isnull)
 		return FAIR_UNKNOWN;
-	return PG_GETARG_BOOL(argno) ? FAIR_TRUE : FAIR_FALSE;
+	return DatumGetBool(value) ? FAIR_TRUE : FAIR_FALSE;
+}
+
+/*
+ * Add one row to a state: v and n hold the aggregate's arguments (grp,
+ * y_true, y_pred and, if weighted, weight) and their NULL flags.
+ */
+static inline void
+AddToState(FairState *st, const Datum *v, const bool *n, bool weighted)
+{
+	FairGroup  *g;
+	FairCell   *cell;
+	double		w = 1.0;
+
+	if (weighted)
+	{
+		if (n[3])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("weight must not be null in aisec.fairness"),
+					 errhint("Use coalesce(weight, 1), or filter the rows out.")));
+		w = DatumGetFloat8(v[3]);
+		if (isnan(w) || isinf(w) || w < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("weight must be a finite number >= 0 in aisec.fairness"),
+					 errdetail("The weight is %s.", float8out_internal(w))));
+	}
+
+	if (n[0])
+		g = LookupGroup(st, NULL, 0, true);
+	else
+	{
+		/* PG_GETARG_TEXT_PP without a call for an inline value */
+		struct varlena *grp = (struct varlena *) DatumGetPointer(v[0]);
+
+		if (unlikely(VARATT_IS_COMPRESSED(grp) || VARATT_IS_EXTERNAL(grp)))
+			grp = pg_detoast_datum_packed(grp);
+		g = LookupGroup(st, VARDATA_ANY(grp), VARSIZE_ANY_EXHDR(grp), false);
+	}
+	cell = &g->cell[FAIR_CELL(Label(v[1], n[1]), Label(v[2], n[2]))];
+	if (weighted)
+		AddRow(cell, w);
+	else
+	{
+		/* a weight of 1 cannot overflow: the sums stop growing at 2^53 */
+		cell->n++;
+		cell->w += 1.0;
+		cell->w2 += 1.0;
+	}
+	AssertCheckFairState(st);
 }
 
 static const AggBoxMethods FairBoxMethods;
@@ -350,39 +416,16 @@ static Datum
 AccumulateRow(FunctionCallInfo fcinfo, bool weighted)
 {
 	AggBox	   *box;
-	FairState  *st;
-	FairGroup  *g;
-	double		w = 1.0;
-	int			t = LabelArg(fcinfo, 2);
-	int			p = LabelArg(fcinfo, 3);
+	Datum		v[4];
+	bool		n[4];
 
-	if (weighted)
+	for (int i = 0; i < (weighted ? 4 : 3); i++)
 	{
-		if (PG_ARGISNULL(4))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("weight must not be null in aisec.fairness"),
-					 errhint("Use coalesce(weight, 1), or filter the rows out.")));
-		w = PG_GETARG_FLOAT8(4);
-		if (isnan(w) || isinf(w) || w < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("weight must be a finite number >= 0 in aisec.fairness"),
-					 errdetail("The weight is %s.", float8out_internal(w))));
+		v[i] = fcinfo->args[i + 1].value;
+		n[i] = fcinfo->args[i + 1].isnull;
 	}
-
 	box = aggbox_for_update(fcinfo, 0, &FairBoxMethods);
-	st = (FairState *) box->state;
-	if (PG_ARGISNULL(1))
-		g = LookupGroup(st, NULL, 0, true);
-	else
-	{
-		text	   *grp = PG_GETARG_TEXT_PP(1);
-
-		g = LookupGroup(st, VARDATA_ANY(grp), VARSIZE_ANY_EXHDR(grp), false);
-	}
-	AddRow(&g->cell[FAIR_CELL(t, p)], w);
-	AssertCheckFairState(st);
+	AddToState((FairState *) box->state, v, n, weighted);
 	PG_RETURN_DATUM(aggbox_result(box));
 }
 
@@ -1052,4 +1095,39 @@ aisec_fairness_stats_from_bytes(PG_FUNCTION_ARGS)
 
 	fair_decode(VARDATA(b), VARSIZE(b) - VARHDRSZ);
 	PG_RETURN_POINTER(b);
+}
+
+/* The aggregate scan's row functions (core/aggscan.c): the same rows as above. */
+static void
+ScanAddRow(void *state, const Datum *values, const bool *isnull)
+{
+	AddToState((FairState *) state, values, isnull, false);
+}
+
+static void
+ScanAddWeightedRow(void *state, const Datum *values, const bool *isnull)
+{
+	AddToState((FairState *) state, values, isnull, true);
+}
+
+static const AggScanKind fair_scan_kind = {
+	.transfn = aisec_fairness_transfn,
+	.nargs = 3,
+	.box = &FairBoxMethods,
+	.add_row = ScanAddRow,
+};
+
+static const AggScanKind fair_weighted_scan_kind = {
+	.transfn = aisec_fairness_weighted_transfn,
+	.nargs = 4,
+	.box = &FairBoxMethods,
+	.add_row = ScanAddWeightedRow,
+};
+
+/* Offer aisec.fairness() (and fairness_partial()) to the aggregate scan. */
+void
+aisec_fairness_scan_init(void)
+{
+	aggscan_register(&fair_scan_kind);
+	aggscan_register(&fair_weighted_scan_kind);
 }

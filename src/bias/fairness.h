@@ -90,4 +90,7 @@ extern FairRateValue fair_rate(const FairGroup *g, FairRate which);
 extern double fair_normal_quantile(double p);
 extern void fair_wilson(const FairRateValue *r, double z, double *low, double *high);
 
+/* Offer the fairness aggregates to the aggregate scan (fairness.c). */
+extern void aisec_fairness_scan_init(void);
+
 #endif							/* AISEC_FAIRNESS_H */

@@ -92,6 +92,20 @@ AggBoxFlattenInto(ExpandedObjectHeader *eohptr, void *result, Size allocated_siz
 	memcpy(result, box->flat, allocated_size);
 }
 
+/* A new box holding an empty state, in its own context under parent. */
+AggBox *
+aggbox_create(MemoryContext parent, const AggBoxMethods *m)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "aisec aggregate state",
+											  ALLOCSET_SMALL_SIZES);
+	AggBox	   *box = MemoryContextAllocZero(cxt, sizeof(AggBox));
+
+	EOH_init_header(&box->hdr, &aggbox_eom, cxt);
+	box->m = m;
+	box->state = m->create != NULL ? m->create(cxt) : NULL;
+	return box;
+}
+
 /*
  * aggbox_for_update (aggbox.h) when its inlined test fails: the argument's
  * own box if it is a read-write box of these methods (dropping the flat
@@ -125,14 +139,13 @@ aggbox_for_update_slow(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *
 
 	if (!AggCheckCallContext(fcinfo, &parent))
 		parent = CurrentMemoryContext;
+	if (PG_ARGISNULL(argno))
+		return aggbox_create(parent, m);
 	cxt = AllocSetContextCreate(parent, "aisec aggregate state", ALLOCSET_SMALL_SIZES);
 	box = MemoryContextAllocZero(cxt, sizeof(AggBox));
 	EOH_init_header(&box->hdr, &aggbox_eom, cxt);
 	box->m = m;
-	if (PG_ARGISNULL(argno))
-		box->state = m->create != NULL ? m->create(cxt) : NULL;
-	else
-		box->state = m->decode(cxt, (struct varlena *) PG_DETOAST_DATUM(PG_GETARG_DATUM(argno)));
+	box->state = m->decode(cxt, (struct varlena *) PG_DETOAST_DATUM(PG_GETARG_DATUM(argno)));
 	return box;
 }
 

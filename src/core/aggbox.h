@@ -42,6 +42,7 @@ typedef struct AggBox
 /* The expanded-object methods of every box (aggbox.c). */
 extern const ExpandedObjectMethods aggbox_eom;
 
+extern AggBox *aggbox_create(MemoryContext parent, const AggBoxMethods *m);
 extern AggBox *aggbox_for_update_slow(FunctionCallInfo fcinfo, int argno,
 									  const AggBoxMethods *m);
 extern const void *aggbox_read(FunctionCallInfo fcinfo, int argno,

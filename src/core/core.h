@@ -4,8 +4,8 @@
  *		Roles and privilege checks, the extension owner, aisec's private
  *		locks and the SPI door are declared here; the OpenSSL wrapper, the
  *		canonical encodings, the SRF helper, the statistics state codec,
- *		aggregate states as expanded objects and the label sets have a
- *		header each, included below.
+ *		aggregate states as expanded objects, the aggregate scan and the
+ *		label sets have a header each, included below.
  */
 #ifndef AISEC_CORE_H
 #define AISEC_CORE_H
@@ -15,6 +15,7 @@
 #include "utils/snapshot.h"
 
 #include "aggbox.h"
+#include "aggscan.h"
 #include "crypto.h"
 #include "encode.h"
 #include "labelset.h"

@@ -12,6 +12,8 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "bias/bias.h"
+#include "core/core.h"
 #include "erasure/erasure.h"
 #include "keys/keys.h"
 #include "lineage/lineage.h"
@@ -33,6 +35,8 @@ _PG_init(void)
 	aisec_lineage_init();
 	aisec_erasure_init();
 	aisec_scaleout_init();
+	aisec_aggscan_init();
+	aisec_fairness_scan_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("aisec");
 #else
