@@ -40,7 +40,7 @@ SHOW aisec.master_key_file;
 -- (aisec.lineage, aisec.transform and aisec.openlineage_namespace, row
 -- lineage's, are ordinary user settings.)
 SELECT count(*) AS visible_aisec_settings FROM pg_settings WHERE name LIKE 'aisec.%'
-  AND name NOT IN ('aisec.lineage', 'aisec.lineage_memory', 'aisec.transform', 'aisec.openlineage_namespace', 'aisec.citus_partial_aggregates');
+  AND name NOT IN ('aisec.lineage', 'aisec.lineage_memory', 'aisec.transform', 'aisec.openlineage_namespace', 'aisec.citus_partial_aggregates', 'aisec.aggregate_scan');
 RESET ROLE;
 -- A session cannot point aisec at another key file.
 SET aisec.master_key_file = '/tmp/other.key';

@@ -115,7 +115,7 @@ SELECT email::bytea, salary::text FROM aisec_masked.sec_people ORDER BY 2;
 SELECT aisec.ff1_decrypt('0123456789', 'sec_card');
 SELECT * FROM aisec.key_store;
 SELECT count(*) AS key_settings_visible FROM pg_settings WHERE name LIKE 'aisec.%'
-  AND name NOT IN ('aisec.lineage', 'aisec.lineage_memory', 'aisec.transform', 'aisec.openlineage_namespace', 'aisec.citus_partial_aggregates');
+  AND name NOT IN ('aisec.lineage', 'aisec.lineage_memory', 'aisec.transform', 'aisec.openlineage_namespace', 'aisec.citus_partial_aggregates', 'aisec.aggregate_scan');
 -- Only the SQLSTATE (42501, insufficient_privilege): PostgreSQL words this
 -- message differently in 14, 15 and 16+.
 \set VERBOSITY sqlstate
@@ -130,7 +130,7 @@ SELECT count(*) AS columns_named_like_secrets FROM pg_attribute
  WHERE attrelid IN ('aisec.keys'::regclass, 'aisec.masks'::regclass)
    AND attname IN ('wrapped', 'secret', 'key', 'public_key');
 SELECT count(*) AS settings_holding_keys FROM pg_settings
- WHERE name LIKE 'aisec.%' AND name NOT IN ('aisec.master_key_file', 'aisec.lineage', 'aisec.lineage_memory', 'aisec.transform', 'aisec.openlineage_namespace', 'aisec.citus_partial_aggregates');
+ WHERE name LIKE 'aisec.%' AND name NOT IN ('aisec.master_key_file', 'aisec.lineage', 'aisec.lineage_memory', 'aisec.transform', 'aisec.openlineage_namespace', 'aisec.citus_partial_aggregates', 'aisec.aggregate_scan');
 SELECT count(*) AS audit_entries_with_wrapped_keys FROM aisec.audit_log a, aisec.key_store k
  WHERE strpos(a.detail::text, encode(k.wrapped, 'hex')) > 0 OR strpos(a.detail::text, encode(k.wrapped, 'base64')) > 0;
 

@@ -5,6 +5,9 @@
 #   1. a scan reading the same columns: count(grp), count(y), count(p)
 #   2. the plain-SQL confusion matrix: GROUP BY grp with four FILTERed counts
 #   3. aisec.fairness() with 2 parallel workers against 0
+# and, for context, the same aisec.fairness() computed by the Agg node
+# (aisec.aggregate_scan = off) instead of the aggregate scan
+# (src/core/aggscan.c), and count(*) of the same table.
 # Each figure is the best of $AISEC_BENCH_REPEAT rounds (default 3), in ms,
 # the workloads taking turns, each run after one warm-up in its session
 # (lib.sh: turns).
@@ -38,18 +41,29 @@ parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; 
 q_scan="SELECT count(grp), count(y), count(p) FROM fair_bench;"
 q_plain="SELECT grp, count(*) FILTER (WHERE y AND p), count(*) FILTER (WHERE NOT y AND p), count(*) FILTER (WHERE y AND NOT p), count(*) FILTER (WHERE NOT y AND NOT p) FROM fair_bench GROUP BY grp;"
 q_aisec="SELECT * FROM aisec.fairness_report((SELECT aisec.fairness(grp, y, p) FROM fair_bench));"
+q_count="SELECT count(*) FROM fair_bench;"
 
-turns -r "$repeat" -w 1 -s "$serial" scan "$q_scan" plain "$q_plain" aisec "$q_aisec" \
+turns -r "$repeat" -w 1 -s "$serial" scan "$q_scan" plain "$q_plain" aisec "$q_aisec" count "$q_count" \
+	-s "$serial SET aisec.aggregate_scan = off;" aisec_agg "$q_aisec" \
 	-s "$parallel" aisec_par "$q_aisec"
 
-# Check that the parallel plan really is a parallel partial aggregate.
-if ! sql "$parallel EXPLAIN (COSTS OFF) $q_aisec" | grep -q 'Partial Aggregate'; then
-	echo "40_fairness: the parallel plan has no Partial Aggregate" >&2
-	exit 1
-fi
+# Check the plans: serial, the aggregate scan; with 2 workers, a parallel
+# aggregate scan whose partial states a Finalize Aggregate combines; with
+# the aggregate scan off, the Agg node.
+check_plan() {
+	if ! sql "$1 EXPLAIN (COSTS OFF) $q_aisec" | grep -q "$2"; then
+		echo "40_fairness: the plan for '$1' has no '$2'" >&2
+		exit 1
+	fi
+}
+check_plan "$serial" 'Custom Scan (aisec_aggregate_scan)'
+check_plan "$parallel" 'Parallel Custom Scan (aisec_aggregate_scan)'
+check_plan "$serial SET aisec.aggregate_scan = off;" 'Aggregate'
 
 label=$(awk -v r="$rows" 'BEGIN { if (r >= 1e6) printf "%gM", r / 1e6; else printf "%d", r }')
 
 line "fairness+report vs same-column scan, $label" "${ms[aisec]}" "${ms[scan]}" "<= 1.5x (aisec / scan)"
 line -i "fairness+report vs plain-SQL matrix, $label" "${ms[aisec]}" "${ms[plain]}" ">= 1.5x (plain / aisec)"
 line -i "fairness parallel 2 workers vs 0, $label" "${ms[aisec_par]}" "${ms[aisec]}" ">= 1.6x (0 / 2 workers)"
+line -i "fairness: aggregate scan vs Agg node, $label" "${ms[aisec]}" "${ms[aisec_agg]}" "(context: Agg node / scan)"
+line "fairness+report vs count(*), $label" "${ms[aisec]}" "${ms[count]}" "(context: aisec / count)"

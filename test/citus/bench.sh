@@ -117,16 +117,30 @@ turns -r "$repeat" -w 1 wrapper "$q_aisec"
 workers_set "RESET aisec.citus_partial_aggregates"
 echo "aisec.fairness_partial on the workers: by default $p_partial (must be yes), setting off $p_wrapper (must be no)"
 
+# The shard queries with the aggregate scan (src/core/aggscan.c) and, with
+# aisec.aggregate_scan off on the workers, with the Agg node.
+scan_plan() {
+	sql "EXPLAIN (VERBOSE, COSTS OFF) $q_aisec" | grep -q 'Custom Scan (aisec_aggregate_scan)' && echo yes || echo no
+}
+p_scan=$(scan_plan)
+workers_set "SET aisec.aggregate_scan = off"
+p_noscan=$(scan_plan)
+turns -r "$repeat" -w 1 noscan "$q_aisec"
+workers_set "RESET aisec.aggregate_scan"
+echo "aggregate scan in the shard queries: by default $p_scan (must be yes), setting off $p_noscan (must be no)"
+
 label=$(awk -v r="$rows" 'BEGIN { if (r >= 1e6) printf "%gM", r / 1e6; else printf "%d", r }')
 header
 line "Citus fairness vs count(*), $label, 32 shards" "${ms[aisec]}" "${ms[count]}" "<= 1.5x (aisec / count)"
 line "Citus fairness vs count(g),count(y),count(p)" "${ms[aisec]}" "${ms[count3]}" "(aisec / counts)"
 line -i "Citus fairness vs raw-row pull, $label" "${ms[aisec]}" "${ms[rows]}" ">= 4x (rows / aisec)"
 line -i "Citus fairness: aisec's shard plan vs Citus's wrapper" "${ms[aisec]}" "${ms[wrapper]}" "(wrapper / aisec)"
+line -i "Citus fairness: aggregate scan vs Agg node on shards" "${ms[aisec]}" "${ms[noscan]}" "(Agg node / scan)"
 line "Citus's custom-aggregate path: count(y) as ours" "${ms[wrapped]}" "${ms[count1]}" "(context: wrapped / built-in)"
 
 if [ "$p_aisec" != yes ] || [ "$p_rows" != no ] || [ "$p_wrapped" != yes ] ||
-	[ "$p_partial" != yes ] || [ "$p_wrapper" != no ]; then
+	[ "$p_partial" != yes ] || [ "$p_wrapper" != no ] || [ "$p_scan" != yes ] ||
+	[ "$p_noscan" != no ]; then
 	echo "bench-citus: the plans are not as the comparison needs (see above)" >&2
 	exit 1
 fi
