@@ -117,6 +117,27 @@ SELECT (SELECT aisec.fairness(grp, y, p)::bytea FROM sc_mv) = (SELECT u FROM sca
        (SELECT aisec.fairness(grp, y, p)::bytea FROM sc_v) = (SELECT u FROM scan_off) AS view_same,
        (SELECT aisec.fairness(grp, y, p)::bytea FROM sc_parted) = (SELECT u FROM scan_off) AS parted_same;
 
+-- A varchar column is passed as text unchanged (a relabeling): the scan.
+CREATE TABLE sc_varchar AS SELECT grp::varchar(2000) AS grp, y, p FROM sc;
+EXPLAIN (COSTS OFF) SELECT aisec.fairness(grp, y, p) FROM sc_varchar;
+SELECT aisec.fairness(grp, y, p)::bytea = (SELECT u FROM scan_off) AS varchar_same FROM sc_varchar;
+
+-- An aggregate of one's own over fairness's transition function is the
+-- scan's too, with its own final function; not with an initial state,
+-- which the Agg node would start from.
+CREATE FUNCTION sc_groups(s aisec.fairness_stats) RETURNS bigint
+LANGUAGE sql AS $$ SELECT count(*) FROM aisec.fairness_report(s, 'g0') $$;
+CREATE AGGREGATE sc_group_count(text, boolean, boolean) (
+    SFUNC = aisec.fairness_transfn, STYPE = aisec.fairness_stats, FINALFUNC = sc_groups);
+SELECT aisec.fairness('seed', true, true)::text AS seed \gset
+CREATE AGGREGATE sc_seeded(text, boolean, boolean) (
+    SFUNC = aisec.fairness_transfn, STYPE = aisec.fairness_stats, INITCOND = :'seed');
+EXPLAIN (COSTS OFF) SELECT sc_group_count(grp, y, p) FROM sc;
+EXPLAIN (COSTS OFF) SELECT sc_seeded(grp, y, p) FROM sc;
+SELECT sc_group_count(grp, y, p) AS groups,
+       (SELECT count(*) FROM aisec.fairness_report(sc_seeded(grp, y, p), 'seed')) AS groups_with_seed
+FROM sc;
+
 -- Rows of the current transaction, seen through its snapshot; and a rolled
 -- back delete, not seen.
 BEGIN;
@@ -229,6 +250,9 @@ FROM aisec.fairness_report((SELECT aisec.fairness(grp, y, p) FROM sc_rls), 'g0')
 RESET ROLE;
 SELECT count(*) AS policy_rows FROM sc_rls WHERE owner_name = 'regress_scan_engineer';
 
-DROP TABLE sc, sc_empty, sc_parted, sc_bad, sc_cols, sc_rls, scan_on, scan_off CASCADE;
+DROP TABLE sc, sc_empty, sc_parted, sc_bad, sc_cols, sc_rls, sc_varchar, scan_on, scan_off CASCADE;
+DROP AGGREGATE sc_group_count(text, boolean, boolean);
+DROP AGGREGATE sc_seeded(text, boolean, boolean);
+DROP FUNCTION sc_groups(aisec.fairness_stats);
 DROP ROLE regress_scan_engineer, regress_scan_outsider;
 RESET max_parallel_workers_per_gather;

@@ -192,8 +192,14 @@ KindOf(Oid aggfnoid, int nargs, Oid *transfn, Oid *finalfn)
 	agg = (Form_pg_aggregate) GETSTRUCT(tp);
 	*transfn = agg->aggtransfn;
 	*finalfn = agg->aggfinalfn;
+	/*
+	 * An initial value would be the Agg node's starting state; the scan
+	 * starts from an empty one, so an aggregate declared with INITCOND over
+	 * a known transition function is not the scan's.
+	 */
 	if (agg->aggkind == AGGKIND_NORMAL && !agg->aggfinalextra &&
-		OidIsValid(agg->aggtransfn))
+		OidIsValid(agg->aggtransfn) &&
+		heap_attisnull(tp, Anum_pg_aggregate_agginitval, NULL))
 	{
 		/* the C function behind the transition function, by its address */
 		fmgr_info(agg->aggtransfn, &flinfo);
@@ -209,6 +215,21 @@ KindOf(Oid aggfnoid, int nargs, Oid *transfn, Oid *finalfn)
  * Planning
  * ---------------------------------------------------------------------
  */
+
+/*
+ * The column an aggregate argument is, or NULL: a Var, possibly relabeled
+ * to a binary-compatible type (varchar or a domain as text), which changes
+ * nothing in the datum.
+ */
+static Var *
+ArgVar(TargetEntry *tle)
+{
+	Node	   *expr = (Node *) tle->expr;
+
+	while (IsA(expr, RelabelType))
+		expr = (Node *) ((RelabelType *) expr)->arg;
+	return IsA(expr, Var) ? (Var *) expr : NULL;
+}
 
 /*
  * Whether an aggregate call is one the scan can compute over relation
@@ -232,9 +253,9 @@ ScannableAggref(Aggref *aggref, Index relid, bool partial)
 	foreach(lc, aggref->args)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
-		Var		   *var = (Var *) tle->expr;
+		Var		   *var = ArgVar(tle);
 
-		if (tle->resjunk || !IsA(var, Var) || var->varno != relid ||
+		if (tle->resjunk || var == NULL || var->varno != relid ||
 			var->varlevelsup != 0 || var->varattno <= 0)
 			return false;
 	}
@@ -519,9 +540,10 @@ BeginAggScan(CustomScanState *node, EState *estate, int eflags)
 		a->partial = DO_AGGSPLIT_SKIPFINAL(aggref->aggsplit);
 		foreach(lc2, aggref->args)
 		{
-			Var		   *var = (Var *) lfirst_node(TargetEntry, lc2)->expr;
+			Var		   *var = ArgVar(lfirst_node(TargetEntry, lc2));
 
-			Assert(IsA(var, Var) && var->varattno > 0);
+			if (var == NULL || var->varattno <= 0)
+				elog(ERROR, "aisec aggregate scan: an argument is not a column");
 			if (var->varattno > RelationGetNumberOfAttributes(rel))
 				elog(ERROR, "aisec aggregate scan: column %d out of range", var->varattno);
 			a->argidx[j++] = var->varattno - 1;

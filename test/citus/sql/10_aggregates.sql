@@ -283,4 +283,21 @@ SELECT a.f = w.f AS fairness, a.c = w.c AS contingency, a.h = w.h AS histogram,
 FROM a, states_wrapper w;
 SELECT (SELECT bool_or(l ~ 'Output: .*aisec\.[a-z_]+_partial\(') FROM explain_verbose('SELECT aisec.fairness(grp, y, p) FROM agg_dist') l) AS runs_aisec_partial;
 
-DROP TABLE states_dist, states_local, agg_dist, agg_local, states_wrapper;
+-- 4. The shard queries of fairness run in aisec's aggregate scan
+--    (src/core/aggscan.c); with aisec.aggregate_scan off on the workers,
+--    in the Aggregate node, with the same states.
+SELECT (SELECT bool_or(l ~ 'Custom Scan \(aisec_aggregate_scan\)') FROM explain_verbose('SELECT aisec.fairness(grp, y, p) FROM agg_dist') l) AS aggregate_scan;
+CREATE TABLE states_scan AS
+SELECT aisec.fairness(grp, y, p)::text AS f, aisec.fairness(grp, y, p, w)::text AS fw FROM agg_dist;
+SELECT bool_and(success) AS set_off FROM run_command_on_workers('ALTER SYSTEM SET aisec.aggregate_scan = off');
+SELECT bool_and(success) AS reloaded FROM run_command_on_workers('SELECT pg_reload_conf()');
+SELECT pg_sleep(0.2);
+SELECT (SELECT bool_or(l ~ 'Custom Scan \(aisec_aggregate_scan\)') FROM explain_verbose('SELECT aisec.fairness(grp, y, p) FROM agg_dist') l) AS aggregate_scan;
+SELECT s.f = a.f AS fairness, fairness_differences(s.fw::aisec.fairness_stats, a.fw::aisec.fairness_stats) AS weighted_differing_cells
+FROM states_scan s,
+     (SELECT aisec.fairness(grp, y, p)::text AS f, aisec.fairness(grp, y, p, w)::text AS fw FROM agg_dist) a;
+SELECT bool_and(success) AS reset FROM run_command_on_workers('ALTER SYSTEM RESET aisec.aggregate_scan');
+SELECT bool_and(success) AS reloaded FROM run_command_on_workers('SELECT pg_reload_conf()');
+SELECT pg_sleep(0.2);
+
+DROP TABLE states_dist, states_local, agg_dist, agg_local, states_wrapper, states_scan;
