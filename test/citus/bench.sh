@@ -100,34 +100,34 @@ p_wrapped=$(pushed "$q_wrapped")
 turns -r "$repeat" -w 1 count "$q_count" count3 "$q_count3" aisec "$q_aisec" rows "$q_rows" \
 	count1 "$q_count1" wrapped "$q_wrapped"
 
-# Citus's own wrapper for aisec.fairness: aisec.citus_partial_aggregates
-# off on the workers (doc/scale-out.md), the same query and data.
+# Two settings of the workers, each turned off for one timed workload of
+# the same query: aisec.citus_partial_aggregates (Citus's own
+# worker_partial_agg wrapper instead of aisec.fairness_partial,
+# doc/scale-out.md) and aisec.aggregate_scan (the Agg node instead of the
+# aggregate scan, src/core/aggscan.c).
 workers_set() {
 	sql "SELECT bool_and(success) FROM run_command_on_workers('ALTER SYSTEM $1')" >/dev/null
 	sql "SELECT bool_and(success) FROM run_command_on_workers('SELECT pg_reload_conf()')" >/dev/null
 	sleep 1
 }
-partial_plan() {
-	sql "EXPLAIN (VERBOSE, COSTS OFF) $q_aisec" | grep -q 'aisec\.fairness_partial(' && echo yes || echo no
+plan_has() {
+	sql "EXPLAIN (VERBOSE, COSTS OFF) $q_aisec" | grep -q "$1" && echo yes || echo no
 }
-p_partial=$(partial_plan)
-workers_set "SET aisec.citus_partial_aggregates = off"
-p_wrapper=$(partial_plan)
-turns -r "$repeat" -w 1 wrapper "$q_aisec"
-workers_set "RESET aisec.citus_partial_aggregates"
-echo "aisec.fairness_partial on the workers: by default $p_partial (must be yes), setting off $p_wrapper (must be no)"
-
-# The shard queries with the aggregate scan (src/core/aggscan.c) and, with
-# aisec.aggregate_scan off on the workers, with the Agg node.
-scan_plan() {
-	sql "EXPLAIN (VERBOSE, COSTS OFF) $q_aisec" | grep -q 'Custom Scan (aisec_aggregate_scan)' && echo yes || echo no
+# off_on_workers NAME SETTING PATTERN: time $q_aisec as NAME with SETTING
+# off on the workers; set plan_on/plan_off to whether the plan has PATTERN
+# by default and with the setting off.
+off_on_workers() {
+	plan_on=$(plan_has "$3")
+	workers_set "SET $2 = off"
+	plan_off=$(plan_has "$3")
+	turns -r "$repeat" -w 1 "$1" "$q_aisec"
+	workers_set "RESET $2"
+	echo "$3 in the plan: by default $plan_on (must be yes), $2 off $plan_off (must be no)"
 }
-p_scan=$(scan_plan)
-workers_set "SET aisec.aggregate_scan = off"
-p_noscan=$(scan_plan)
-turns -r "$repeat" -w 1 noscan "$q_aisec"
-workers_set "RESET aisec.aggregate_scan"
-echo "aggregate scan in the shard queries: by default $p_scan (must be yes), setting off $p_noscan (must be no)"
+off_on_workers wrapper aisec.citus_partial_aggregates 'aisec\.fairness_partial('
+p_partial=$plan_on p_wrapper=$plan_off
+off_on_workers noscan aisec.aggregate_scan 'Custom Scan (aisec_aggregate_scan)'
+p_scan=$plan_on p_noscan=$plan_off
 
 label=$(awk -v r="$rows" 'BEGIN { if (r >= 1e6) printf "%gM", r / 1e6; else printf "%d", r }')
 header
