@@ -1,6 +1,6 @@
 -- The aggregate scan (src/core/aggscan.c, doc/bias.md): aisec.fairness()
--- over a whole table computed in one loop over its heap pages instead of a
--- sequential scan feeding an Agg node.  Every result is compared with the
+-- and aisec.contingency() over a whole table computed in one loop over its
+-- heap pages instead of a sequential scan feeding an Agg node.  Every result is compared with the
 -- same query planned as any aggregate (aisec.aggregate_scan = off).  A
 -- serial scan reads the rows in the same order either way, so even the
 -- weighted sums must be byte-identical.
@@ -138,6 +138,25 @@ SELECT sc_group_count(grp, y, p) AS groups,
        (SELECT count(*) FROM aisec.fairness_report(sc_seeded(grp, y, p), 'seed')) AS groups_with_seed
 FROM sc;
 
+-- aisec.contingency() is the scan's too.  Rows with a NULL in the pair
+-- are skipped; over only such rows the result is NULL, as from the Agg
+-- node.
+EXPLAIN (COSTS OFF) SELECT aisec.contingency(grp, late) FROM sc;
+EXPLAIN (COSTS OFF) SELECT aisec.fairness(grp, y, p), aisec.contingency(grp, late) FROM sc;
+CREATE TEMP TABLE cont_on AS
+SELECT aisec.contingency(grp, late)::text AS c, aisec.contingency(late, grp)::text AS c2,
+       (SELECT aisec.contingency(grp, late) FROM sc WHERE grp IS NULL) IS NULL AS null_pairs_only
+FROM sc;
+SET aisec.aggregate_scan = off;
+SELECT c.c = aisec.contingency(grp, late)::text AS contingency_same,
+       c.c2 = aisec.contingency(late, grp)::text AS swapped_same,
+       c.null_pairs_only
+FROM sc, cont_on c GROUP BY c.c, c.c2, c.null_pairs_only;
+RESET aisec.aggregate_scan;
+CREATE TABLE sc_null_pairs AS SELECT NULL::text AS a, 'x'::text AS b FROM generate_series(1, 10);
+EXPLAIN (COSTS OFF) SELECT aisec.contingency(a, b) FROM sc_null_pairs;
+SELECT aisec.contingency(a, b) IS NULL AS null_pairs_only FROM sc_null_pairs;
+
 -- Rows of the current transaction, seen through its snapshot; and a rolled
 -- back delete, not seen.
 BEGIN;
@@ -250,7 +269,7 @@ FROM aisec.fairness_report((SELECT aisec.fairness(grp, y, p) FROM sc_rls), 'g0')
 RESET ROLE;
 SELECT count(*) AS policy_rows FROM sc_rls WHERE owner_name = 'regress_scan_engineer';
 
-DROP TABLE sc, sc_empty, sc_parted, sc_bad, sc_cols, sc_rls, sc_varchar, scan_on, scan_off CASCADE;
+DROP TABLE sc, sc_empty, sc_parted, sc_bad, sc_cols, sc_rls, sc_varchar, sc_null_pairs, scan_on, scan_off, cont_on CASCADE;
 DROP AGGREGATE sc_group_count(text, boolean, boolean);
 DROP AGGREGATE sc_seeded(text, boolean, boolean);
 DROP FUNCTION sc_groups(aisec.fairness_stats);

@@ -199,6 +199,12 @@ SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF) SELECT aisec.contingency(region, approved) FROM big;
 SELECT aisec.contingency(region, approved)::text = (SELECT c FROM serial) AS parallel_identical
   FROM big;
+-- the same with the Agg node's Partial Aggregate (the aggregate scan off)
+SET aisec.aggregate_scan = off;
+EXPLAIN (COSTS OFF) SELECT aisec.contingency(region, approved) FROM big;
+SELECT aisec.contingency(region, approved)::text = (SELECT c FROM serial) AS partial_aggregate_identical
+  FROM big;
+RESET aisec.aggregate_scan;
 SELECT abs(p.statistic - s.statistic) <= 1e-12 * s.statistic AS statistic_identical,
        p.p_value = s.p_value AS p_identical
   FROM aisec.chi2_test((SELECT aisec.contingency(region, approved) FROM big)) p,

@@ -691,3 +691,33 @@ aisec_contingency_stats_from_bytea(PG_FUNCTION_ARGS)
 	DecodeContingency((struct varlena *) v, &view);
 	PG_RETURN_POINTER(v);
 }
+
+/* The aggregate scan's row function (core/aggscan.c): the same rows as above. */
+static bool
+ScanAddPair(void *state, const Datum *values, const bool *isnull)
+{
+	struct varlena *a;
+	struct varlena *b;
+
+	if (isnull[0] || isnull[1])
+		return false;
+	a = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[0]));
+	b = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[1]));
+	AddPair((ContingencyState *) state, VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a),
+			VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), 1);
+	return true;
+}
+
+static const AggScanKind contingency_scan_kind = {
+	.transfn = aisec_contingency_transfn,
+	.nargs = 2,
+	.box = &ContingencyBoxMethods,
+	.add_row = ScanAddPair,
+};
+
+/* Offer aisec.contingency() (and contingency_partial()) to the aggregate scan. */
+void
+aisec_contingency_scan_init(void)
+{
+	aggscan_register(&contingency_scan_kind);
+}

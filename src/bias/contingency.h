@@ -38,4 +38,7 @@ typedef struct ContingencyView
 	int64		n;
 } ContingencyView;
 
+/* Offer aisec.contingency() to the aggregate scan (contingency.c). */
+extern void aisec_contingency_scan_init(void);
+
 #endif							/* AISEC_CONTINGENCY_H */

@@ -1098,16 +1098,18 @@ aisec_fairness_stats_from_bytes(PG_FUNCTION_ARGS)
 }
 
 /* The aggregate scan's row functions (core/aggscan.c): the same rows as above. */
-static void
+static bool
 ScanAddRow(void *state, const Datum *values, const bool *isnull)
 {
 	AddToState((FairState *) state, values, isnull, false);
+	return true;
 }
 
-static void
+static bool
 ScanAddWeightedRow(void *state, const Datum *values, const bool *isnull)
 {
 	AddToState((FairState *) state, values, isnull, true);
+	return true;
 }
 
 static const AggScanKind fair_scan_kind = {

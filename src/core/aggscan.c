@@ -99,6 +99,7 @@ typedef struct AggScanAgg
 	Oid			collation;
 	bool		partial;		/* the result is the state (parallel plan) */
 	AggBox	   *box;			/* made by the scan */
+	bool		counted;		/* a row counted (the state is not NULL) */
 } AggScanAgg;
 
 /* What deforming needs of a column, in a compact array. */
@@ -663,6 +664,7 @@ RunScan(AggScanState *s)
 		AggScanAgg *a = &s->aggs[i];
 
 		a->box = aggbox_create(s->statecxt, a->kind->box);
+		a->counted = false;
 	}
 	s->rows = 0;
 	rowbase = MemoryContextMemAllocated(s->rowcxt, false);
@@ -685,7 +687,7 @@ RunScan(AggScanState *s)
 				args[j] = s->values[a->argidx[j]];
 				argnull[j] = s->isnull[a->argidx[j]];
 			}
-			a->kind->add_row(a->box->state, args, argnull);
+			a->counted |= a->kind->add_row(a->box->state, args, argnull);
 		}
 		MemoryContextSwitchTo(old);
 		s->rows++;
@@ -717,8 +719,8 @@ ExecAggScan(CustomScanState *node)
 	for (int i = 0; i < s->naggs; i++)
 	{
 		AggScanAgg *a = &s->aggs[i];
-		/* no rows: the state is NULL, as the Agg node's would be */
-		bool		empty = s->rows == 0;
+		/* no row counted: the state is NULL, as the Agg node's would be */
+		bool		empty = !a->counted;
 		Datum		state = empty ? (Datum) 0 : EOHPGetRODatum(&a->box->hdr);
 
 		if (a->partial || !OidIsValid(a->finalfn.fn_oid))

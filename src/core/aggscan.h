@@ -33,9 +33,12 @@ typedef struct AggScanKind
 	 * Add one row: values and isnull hold the aggregate's arguments, in
 	 * order, exactly as the transition function would receive them.  It
 	 * must give the same state and raise the same errors as the transition
-	 * function.
+	 * function, and return whether the row counted: false where the
+	 * transition function would have returned its NULL state unchanged (a
+	 * row it skips before any row has counted), so that over no counted row
+	 * the result is the final function's of NULL, as from the Agg node.
 	 */
-	void		(*add_row) (void *state, const Datum *values, const bool *isnull);
+	bool		(*add_row) (void *state, const Datum *values, const bool *isnull);
 } AggScanKind;
 
 extern void aggscan_register(const AggScanKind *kind);

@@ -37,6 +37,7 @@ _PG_init(void)
 	aisec_scaleout_init();
 	aisec_aggscan_init();
 	aisec_fairness_scan_init();
+	aisec_contingency_scan_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("aisec");
 #else
