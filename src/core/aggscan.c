@@ -28,16 +28,21 @@
  *	- no GROUP BY, grouping sets, HAVING, window functions or set-returning
  *	  functions in the select list;
  *	- every aggregate one the scan knows (its transition function is
- *	  registered), called plainly (no DISTINCT, ORDER BY or FILTER) on
- *	  plain columns of the table.
+ *	  registered, and it has no initial value), called plainly (no
+ *	  DISTINCT, ORDER BY or FILTER) on plain columns of the table (a
+ *	  binary-compatible relabeling, such as varchar as text, allowed).
  * The select list may compute anything from the aggregates' results.  The
  * path is costed as the sequential scan alone plus a fraction of the
- * aggregates' cost, so it wins against the serial plan and loses, as it
- * should, to a parallel plan the planner thinks faster.
+ * aggregates' cost, so it wins against the serial Agg plan.  Where the
+ * planner considers a parallel plan, the hook also offers the scan
+ * parallel-aware under a Gather and a Finalize Aggregate (each participant
+ * scans a share of the pages and returns its partial state), costed the
+ * same way, and the planner picks on cost.
  * aisec.aggregate_scan = off never offers it.
  *
  * Semantics are the Agg node's: one row, each aggregate's final function
- * applied to its state (to NULL, or not called if strict, over no rows);
+ * applied to its state (to NULL, or not called if strict, when no row
+ * counted: see AggScanKind.add_row);
  * the same snapshot, the same serializable predicate lock on the table
  * (table_beginscan as nodeSeqscan.c calls it), the same errors from the
  * same row.  Privileges are checked when the scan starts, under the role
