@@ -402,10 +402,9 @@ AggScanUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 		parse->hasTargetSRFs || parse->rowMarks != NIL ||
 		output_rel->reltarget == NULL)
 		return;
-	if (!ScannableTable(input_rel, planner_rt_fetch(input_rel->relid, root)))
-		return;
 	aggrefs = ScannableAggrefs(output_rel->reltarget, input_rel, false);
-	if (aggrefs == NIL)
+	if (aggrefs == NIL ||
+		!ScannableTable(input_rel, planner_rt_fetch(input_rel->relid, root)))
 		return;
 	add_path(output_rel, AggScanPath(root, input_rel, output_rel,
 									 output_rel->reltarget, aggrefs, 0));
