@@ -77,7 +77,6 @@
  */
 #define FAIR_SPARSE_SLOTS		128
 
-
 /* The aggregation state: groups plus a hash index over them. */
 typedef struct FairState
 {

@@ -176,7 +176,8 @@ static const CustomExecMethods aggscan_exec_methods = {
 void
 aggscan_register(const AggScanKind *kind)
 {
-	if (nkinds >= AGGSCAN_MAX_KINDS || kind->nargs < 1 || kind->nargs > AGGSCAN_MAX_ARGS)
+	if (nkinds >= AGGSCAN_MAX_KINDS || kind->nargs < 1 || kind->nargs > AGGSCAN_MAX_ARGS ||
+		kind->box->create == NULL)
 		elog(ERROR, "cannot register aisec aggregate scan kind");
 	kinds[nkinds++] = kind;
 }

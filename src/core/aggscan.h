@@ -28,7 +28,7 @@ typedef struct AggScanKind
 {
 	PGFunction	transfn;		/* the transition function it stands for */
 	int			nargs;			/* the aggregate's arguments */
-	const AggBoxMethods *box;	/* its state (the aggregate's STYPE) */
+	const AggBoxMethods *box;	/* its state (the aggregate's STYPE); needs create */
 	/*
 	 * Add one row: values and isnull hold the aggregate's arguments, in
 	 * order, exactly as the transition function would receive them.  It
