@@ -92,9 +92,9 @@ AggBoxFlattenInto(ExpandedObjectHeader *eohptr, void *result, Size allocated_siz
 	memcpy(result, box->flat, allocated_size);
 }
 
-/* A new box holding an empty state, in its own context under parent. */
-AggBox *
-aggbox_create(MemoryContext parent, const AggBoxMethods *m)
+/* A new box without a state yet, in its own context under parent. */
+static AggBox *
+NewBox(MemoryContext parent, const AggBoxMethods *m)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "aisec aggregate state",
 											  ALLOCSET_SMALL_SIZES);
@@ -102,7 +102,16 @@ aggbox_create(MemoryContext parent, const AggBoxMethods *m)
 
 	EOH_init_header(&box->hdr, &aggbox_eom, cxt);
 	box->m = m;
-	box->state = m->create != NULL ? m->create(cxt) : NULL;
+	return box;
+}
+
+/* A new box holding an empty state, in its own context under parent. */
+AggBox *
+aggbox_create(MemoryContext parent, const AggBoxMethods *m)
+{
+	AggBox	   *box = NewBox(parent, m);
+
+	box->state = m->create != NULL ? m->create(aggbox_context(box)) : NULL;
 	return box;
 }
 
@@ -118,7 +127,6 @@ AggBox *
 aggbox_for_update_slow(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *m)
 {
 	MemoryContext parent;
-	MemoryContext cxt;
 	AggBox	   *box;
 
 	if (!PG_ARGISNULL(argno))
@@ -141,11 +149,9 @@ aggbox_for_update_slow(FunctionCallInfo fcinfo, int argno, const AggBoxMethods *
 		parent = CurrentMemoryContext;
 	if (PG_ARGISNULL(argno))
 		return aggbox_create(parent, m);
-	cxt = AllocSetContextCreate(parent, "aisec aggregate state", ALLOCSET_SMALL_SIZES);
-	box = MemoryContextAllocZero(cxt, sizeof(AggBox));
-	EOH_init_header(&box->hdr, &aggbox_eom, cxt);
-	box->m = m;
-	box->state = m->decode(cxt, (struct varlena *) PG_DETOAST_DATUM(PG_GETARG_DATUM(argno)));
+	box = NewBox(parent, m);
+	box->state = m->decode(aggbox_context(box),
+						   (struct varlena *) PG_DETOAST_DATUM(PG_GETARG_DATUM(argno)));
 	return box;
 }
 
